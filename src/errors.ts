@@ -1,0 +1,47 @@
+// The coded error catalog: every user-facing error sluice raises has a stable code, an HTTP
+// status and a default message here. Other modules throw `SluiceError` with a code from this
+// table; nothing else decides what a client sees when something goes wrong.
+
+export const ERROR_CATALOG = {
+  SLUICE_MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  SLUICE_INVALID_BODY: { status: 400, message: 'The request body does not match the schema.' },
+  SLUICE_INVALID_PARAM: { status: 400, message: 'A path or query parameter is invalid.' },
+  SLUICE_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
+  SLUICE_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.' },
+  SLUICE_WEIGHTS_SUM: { status: 422, message: 'Weights must sum to exactly 100.' },
+  SLUICE_UNKNOWN_VERSION: { status: 422, message: 'The version is not defined for this service.' },
+  SLUICE_DUPLICATE_VERSION: { status: 422, message: 'Version names must be unique within a service.' },
+  SLUICE_UNKNOWN_LISTENER: { status: 422, message: 'The listener does not exist.' },
+  SLUICE_ROUTE_CONFLICT: { status: 409, message: 'Another service already routes this host and path on this listener.' },
+  SLUICE_PORT_CONFLICT: { status: 409, message: 'Another listener already uses this address and port.' },
+  SLUICE_LISTENER_IN_USE: { status: 409, message: 'The listener is still used by services.' },
+  SLUICE_SERVICE_NOT_FOUND: { status: 404, message: 'No service has this name.' },
+  SLUICE_LISTENER_NOT_FOUND: { status: 404, message: 'No listener has this name.' },
+  SLUICE_NOT_FOUND: { status: 404, message: 'No such route.' },
+  SLUICE_REVISION_MISMATCH: { status: 412, message: 'The state changed since the revision given in If-Match.' },
+  SLUICE_NOT_READY: { status: 503, message: 'sluice has not finished loading its state.' },
+  SLUICE_INTERNAL: { status: 500, message: 'An internal error occurred.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** JSON path of the offending field, e.g. `/weights/green`, when one is to blame. */
+  readonly path: string | undefined;
+
+  constructor(code: ErrorCode, message?: string, path?: string) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = 'SluiceError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.path = path;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; path?: string } {
+    return this.path === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, path: this.path };
+  }
+}
