@@ -1,0 +1,37 @@
+// Cluster resources: one per service version. Versions whose endpoints are all IP addresses get
+// an EDS cluster over ADS (endpoints change without touching the cluster); a version with a
+// host name gets a STRICT_DNS cluster carrying its endpoints inline, since EDS takes IPs only.
+
+import { isIP } from 'node:net';
+import type { Service, Version } from '../model/types.js';
+import { clusterName } from './names.js';
+import type { NamedResource, ResourceJson } from './resources.js';
+
+const CONNECT_TIMEOUT = '2s';
+
+export function usesEds(version: Version): boolean {
+  return version.endpoints.every((endpoint) => isIP(endpoint.address) !== 0);
+}
+
+export function loadAssignment(name: string, version: Version): ResourceJson {
+  return {
+    cluster_name: name,
+    endpoints: [
+      {
+        lb_endpoints: version.endpoints.map((endpoint) => ({
+          endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
+        })),
+      },
+    ],
+  };
+}
+
+export function buildClusters(service: Service): NamedResource[] {
+  return service.versions.map((version) => {
+    const name = clusterName(service.name, version.name);
+    const discovery: ResourceJson = usesEds(version)
+      ? { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: { ads: {}, resource_api_version: 'V3' } } }
+      : { type: 'STRICT_DNS', load_assignment: loadAssignment(name, version) };
+    return { name, resource: { name, ...discovery, connect_timeout: CONNECT_TIMEOUT } };
+  });
+}

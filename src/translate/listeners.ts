@@ -1,0 +1,41 @@
+// Listener resources: one per desired listener, an HTTP connection manager that takes its
+// routes from RDS over ADS. Weights never live here: a listener change drains connections.
+
+import type { Listener } from '../model/types.js';
+import { listenerName, routeConfigName } from './names.js';
+import type { NamedResource } from './resources.js';
+
+const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' };
+
+export function buildListener(listener: Listener): NamedResource {
+  const name = listenerName(listener.name);
+  return {
+    name,
+    resource: {
+      name,
+      address: { socket_address: { address: listener.address, port_value: listener.port } },
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.http_connection_manager',
+              typed_config: {
+                '@type':
+                  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                stat_prefix: name,
+                codec_type: 'AUTO',
+                rds: { route_config_name: routeConfigName(listener.name), config_source: ADS_CONFIG_SOURCE },
+                http_filters: [
+                  {
+                    name: 'envoy.filters.http.router',
+                    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The one place xDS resource names are made from desired-state names. Service and version
+// names cannot contain "_", so joining with "_" is unambiguous; names are stable across
+// restarts and replicas because they depend on nothing but the desired state.
+
+import { createHash } from 'node:crypto';
+
+const MAX_NAME_LENGTH = 120;
+
+function capped(name: string): string {
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 12);
+  return `${name.slice(0, MAX_NAME_LENGTH - 13)}~${digest}`;
+}
+
+export function listenerName(listener: string): string {
+  return capped(listener);
+}
+
+export function routeConfigName(listener: string): string {
+  return capped(listener);
+}
+
+export function clusterName(service: string, version: string): string {
+  return capped(`${service}_${version}`);
+}
+
+export function virtualHostName(domains: readonly string[]): string {
+  return capped(domains.join(','));
+}
+
+export function splitRouteName(service: string): string {
+  return capped(`${service}_split`);
+}
+
+export function pinRouteName(service: string, version: string): string {
+  return capped(`${service}_pin_${version}`);
+}

@@ -1,0 +1,46 @@
+// Holds the current snapshot of each node group and tells watchers when it changes. Never
+// encodes and knows nothing of gRPC or of the desired state; until a group's first snapshot is
+// set, watchers hear nothing, so no stream answers before the state has loaded.
+
+import type { Snapshot } from './snapshot.js';
+
+export type SnapshotWatcher = (snapshot: Snapshot) => void;
+
+export class SnapshotCache {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
+
+  set(group: string, snapshot: Snapshot): void {
+    if (this.snapshots.get(group) === snapshot) return;
+    this.snapshots.set(group, snapshot);
+    for (const watcher of this.watchers.get(group) ?? []) watcher(snapshot);
+  }
+
+  get(group: string): Snapshot | undefined {
+    return this.snapshots.get(group);
+  }
+
+  /** Calls `watcher` with the current snapshot (if any) and with every later one. */
+  watch(group: string, watcher: SnapshotWatcher): () => void {
+    let set = this.watchers.get(group);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(group, set);
+    }
+    set.add(watcher);
+    const current = this.snapshots.get(group);
+    if (current) watcher(current);
+    return () => {
+      const watchers = this.watchers.get(group);
+      if (!watchers) return;
+      watchers.delete(watcher);
+      if (watchers.size === 0) this.watchers.delete(group);
+    };
+  }
+
+  watcherCount(): number {
+    let count = 0;
+    for (const set of this.watchers.values()) count += set.size;
+    return count;
+  }
+}

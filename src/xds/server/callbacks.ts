@@ -1,0 +1,16 @@
+// What the stream handlers report about each stream: opened (with its node), a response sent,
+// an ACK, a NACK, closed. Implemented by the fleet status and by logging/metrics; the stream
+// handlers depend only on this interface.
+
+import type { ResourceTypeUrl } from '../type-urls.js';
+import type { NodeInfo } from './messages.js';
+
+export type StreamKind = 'sotw' | 'delta';
+
+export interface StreamCallbacks {
+  streamOpened(streamId: number, node: NodeInfo, kind: StreamKind): void;
+  responseSent(streamId: number, typeUrl: ResourceTypeUrl, version: string, nonce: string, resourceCount: number): void;
+  acked(streamId: number, typeUrl: ResourceTypeUrl, version: string): void;
+  nacked(streamId: number, typeUrl: ResourceTypeUrl, rejectedVersion: string, message: string): void;
+  streamClosed(streamId: number): void;
+}

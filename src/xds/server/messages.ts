@@ -1,0 +1,69 @@
+// The decoded shapes of the discovery messages sluice reads and writes, and their gRPC
+// (de)serialisers built on the shared schema. Protocol logic lives in the stream handlers.
+
+import { messageType } from '../codec.js';
+
+export interface NodeInfo {
+  id: string;
+  cluster: string;
+  userAgentName: string;
+  /** "1.40.0" from user_agent_build_version, or user_agent_version, or "" when not sent. */
+  envoyVersion: string;
+}
+
+export interface DiscoveryRequest {
+  version_info?: string;
+  node?: RawNode;
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
+  error_detail?: { code?: number; message?: string };
+}
+
+export interface RawNode {
+  id?: string;
+  cluster?: string;
+  user_agent_name?: string;
+  user_agent_version?: string;
+  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } };
+}
+
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: { type_url: string; value: Uint8Array }[];
+  type_url: string;
+  nonce: string;
+  control_plane: { identifier: string };
+}
+
+const requestType = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+const responseType = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+
+export function decodeDiscoveryRequest(buffer: Buffer): DiscoveryRequest {
+  return requestType.toObject(requestType.decode(buffer), { longs: Number, enums: String }) as DiscoveryRequest;
+}
+
+export function encodeDiscoveryRequest(request: DiscoveryRequest): Buffer {
+  return Buffer.from(requestType.encode(requestType.fromObject(request)).finish());
+}
+
+export function encodeDiscoveryResponse(response: DiscoveryResponse): Buffer {
+  return Buffer.from(responseType.encode(responseType.fromObject(response)).finish());
+}
+
+export function decodeDiscoveryResponse(buffer: Buffer): DiscoveryResponse {
+  return responseType.toObject(responseType.decode(buffer), { longs: Number, enums: String, defaults: true }) as DiscoveryResponse;
+}
+
+export function nodeInfo(node: RawNode): NodeInfo {
+  const version = node.user_agent_build_version?.version;
+  const envoyVersion = version
+    ? `${version.major_number ?? 0}.${version.minor_number ?? 0}.${version.patch ?? 0}`
+    : (node.user_agent_version ?? '');
+  return {
+    id: node.id ?? '',
+    cluster: node.cluster ?? '',
+    userAgentName: node.user_agent_name ?? '',
+    envoyVersion,
+  };
+}

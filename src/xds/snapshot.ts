@@ -1,0 +1,88 @@
+// An immutable snapshot of every resource one group of nodes should have. Each resource is
+// encoded exactly once when the snapshot is built (and reused from the previous snapshot when
+// unchanged); its version is a hash of its bytes and each type's version a hash of its
+// resources' names and versions, so the same desired state gives the same versions anywhere.
+
+import { createHash } from 'node:crypto';
+import { encodeResource } from './codec.js';
+import { PUSH_ORDER, type ResourceTypeUrl } from './type-urls.js';
+
+export interface ResourceInput {
+  name: string;
+  resource: unknown;
+}
+
+export interface EncodedResource {
+  readonly name: string;
+  readonly version: string;
+  readonly typeUrl: ResourceTypeUrl;
+  readonly bytes: Uint8Array;
+  /** The canonical JSON the bytes were encoded from, to reuse the encoding when unchanged. */
+  readonly json: string;
+}
+
+export interface TypeSnapshot {
+  readonly version: string;
+  /** Sorted by name. */
+  readonly resources: ReadonlyMap<string, EncodedResource>;
+}
+
+export type SnapshotInput = Record<ResourceTypeUrl, ResourceInput[]>;
+
+function digest(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex').slice(0, 16);
+}
+
+function typeVersion(resources: Iterable<EncodedResource>): string {
+  const lines: string[] = [];
+  for (const resource of resources) lines.push(`${resource.name}\t${resource.version}`);
+  return digest(lines.join('\n'));
+}
+
+export class Snapshot {
+  private constructor(private readonly types: ReadonlyMap<ResourceTypeUrl, TypeSnapshot>) {}
+
+  /**
+   * Encodes the resources of every type. Resources whose JSON equals the previous snapshot's are
+   * not encoded again; `encoded` counts those that were.
+   */
+  static build(input: SnapshotInput, previous?: Snapshot): { snapshot: Snapshot; encoded: number } {
+    let encoded = 0;
+    const types = new Map<ResourceTypeUrl, TypeSnapshot>();
+    for (const typeUrl of PUSH_ORDER) {
+      const sorted = [...input[typeUrl]].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const resources = new Map<string, EncodedResource>();
+      for (const { name, resource } of sorted) {
+        if (resources.has(name)) throw new Error(`two ${typeUrl} resources are named ${name}`);
+        const json = JSON.stringify(resource);
+        const before = previous?.resource(typeUrl, name);
+        if (before && before.json === json) {
+          resources.set(name, before);
+          continue;
+        }
+        const bytes = encodeResource(typeUrl, resource);
+        encoded++;
+        resources.set(name, { name, typeUrl, bytes, json, version: digest(bytes) });
+      }
+      types.set(typeUrl, { version: typeVersion(resources.values()), resources });
+    }
+    return { snapshot: new Snapshot(types), encoded };
+  }
+
+  type(typeUrl: ResourceTypeUrl): TypeSnapshot {
+    const type = this.types.get(typeUrl);
+    if (!type) throw new Error(`snapshot has no ${typeUrl}`);
+    return type;
+  }
+
+  resource(typeUrl: ResourceTypeUrl, name: string): EncodedResource | undefined {
+    return this.types.get(typeUrl)?.resources.get(name);
+  }
+
+  /** Per-type versions, e.g. to record which snapshot a revision became. */
+  versions(): Record<ResourceTypeUrl, string> {
+    const out = {} as Record<ResourceTypeUrl, string>;
+    for (const typeUrl of PUSH_ORDER) out[typeUrl] = this.type(typeUrl).version;
+    return out;
+  }
+}
