@@ -8,6 +8,17 @@ import { clusterName } from './names.js';
 import type { NamedResource, ResourceJson } from './resources.js';
 
 const CONNECT_TIMEOUT = '2s';
+/**
+ * Upstream HTTP/1.1 with an idle timeout shorter than common server keep-alives (Node: 5 s by
+ * default, the demo models: 75 s), so Envoy never reuses a connection the server is closing.
+ */
+const UPSTREAM_PROTOCOL_OPTIONS = {
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+    '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+    common_http_protocol_options: { idle_timeout: '4s' },
+    explicit_http_config: { http_protocol_options: {} },
+  },
+};
 
 export function usesEds(version: Version): boolean {
   return version.endpoints.every((endpoint) => isIP(endpoint.address) !== 0);
@@ -32,6 +43,9 @@ export function buildClusters(service: Service): NamedResource[] {
     const discovery: ResourceJson = usesEds(version)
       ? { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: { ads: {}, resource_api_version: 'V3' } } }
       : { type: 'STRICT_DNS', load_assignment: loadAssignment(name, version) };
-    return { name, resource: { name, ...discovery, connect_timeout: CONNECT_TIMEOUT } };
+    return {
+      name,
+      resource: { name, ...discovery, connect_timeout: CONNECT_TIMEOUT, typed_extension_protocol_options: UPSTREAM_PROTOCOL_OPTIONS },
+    };
   });
 }

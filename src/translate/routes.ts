@@ -8,6 +8,11 @@ import { clusterName, pinRouteName, routeConfigName, splitRouteName, virtualHost
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
 import { integerWeights } from './weights.js';
 
+/**
+ * Retries only where the model never saw the request, so a prediction is never computed twice.
+ */
+const SAFE_RETRY_POLICY = { retry_on: 'connect-failure,refused-stream,reset-before-request', num_retries: 2 };
+
 function servedVersionHeader(version: string): ResourceJson {
   return { header: { key: SERVED_VERSION_HEADER, value: version }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
@@ -19,7 +24,7 @@ function pinRoutes(service: Service, timeout: string): ResourceJson[] {
       prefix: service.match.prefix,
       headers: [{ name: service.pinHeader, string_match: { exact: version.name } }],
     },
-    route: { cluster: clusterName(service.name, version.name), timeout },
+    route: { cluster: clusterName(service.name, version.name), timeout, retry_policy: SAFE_RETRY_POLICY },
     response_headers_to_add: [servedVersionHeader(version.name)],
   }));
 }
@@ -30,6 +35,7 @@ function splitRoute(service: Service, timeout: string): ResourceJson {
     match: { prefix: service.match.prefix },
     route: {
       timeout,
+      retry_policy: SAFE_RETRY_POLICY,
       weighted_clusters: {
         clusters: integerWeights(service).map(({ version, weight }) => ({
           name: clusterName(service.name, version),

@@ -40,7 +40,7 @@ describe('translate golden cases', () => {
       const resources = translate(state);
       for (const kind of KINDS) {
         const file = join(outputs, `${name}.${kind}.yaml`);
-        const actual = stringify(resources[kind], { lineWidth: 0 });
+        const actual = stringify(resources[kind], { lineWidth: 0, aliasDuplicateObjects: false });
         if (update) writeFileSync(file, actual);
         expect(existsSync(file), `${file} is missing; run with UPDATE_GOLDEN=1`).toBe(true);
         expect(actual).toBe(readFileSync(file, 'utf8'));

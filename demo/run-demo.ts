@@ -1,0 +1,116 @@
+// The seed scenario in one command: blue (:5001) and green (:5002) model servers, sluice (xDS
+// :18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
+// address; applies demo/service.json through the admin API like a user would, prints what to
+// try, and stops everything on Ctrl-C. Owns only the processes and servers it starts.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { DEFAULT_CONFIG, type SluiceConfig } from '../src/config/config.js';
+import { startSluice, type RunningSluice } from '../src/main.js';
+import { DEMO_MODELS } from './demo-models.js';
+import { startModelServer, type ModelServer } from './model-server.js';
+
+const ENVOY_ADMIN = 'http://127.0.0.1:9901';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the sluice repository root');
+    dir = parent;
+  }
+  return dir;
+}
+
+function envoyBinary(root: string): string {
+  const path = process.env['ENVOY_BIN'] || join(root, '.envoy/bin/envoy');
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(`no Envoy binary at ${path}: run \`bash scripts/install-envoy.sh\` or set ENVOY_BIN`);
+  }
+  return path;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+}
+
+const TRY_IT = `
+sluice demo is running:
+  blue model   http://127.0.0.1:5001/predict
+  green model  http://127.0.0.1:5002/predict
+  sluice       xDS 127.0.0.1:18000, admin http://127.0.0.1:9000
+  Envoy        http://127.0.0.1:8080/predict (admin http://127.0.0.1:9901)
+
+Try it (every response names its version in the x-sluice-version header):
+  curl -si -X POST localhost:8080/predict -d '{"features":[1,2,3]}'
+  curl -si -X POST localhost:8080/predict -H 'x-sluice-version: green' -d '{"features":[1,2,3]}'   # test green through Envoy
+  curl -s  -X PUT  localhost:9000/v1/services/predict/weights -d '{"blue":90,"green":10}'
+  curl -s  -X PUT  localhost:9000/v1/services/predict/weights -d '{"blue":50,"green":50}'
+  curl -s  -X POST localhost:9000/v1/services/predict/rollback
+  curl -s  -X POST localhost:9000/v1/services/predict/promote -d '{"version":"green"}'
+  curl -s  localhost:9000/v1/proxies
+  curl -s  localhost:9000/v1/services/predict
+
+Press Ctrl-C to stop everything.
+`;
+
+export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<void> {
+  const root = repoRoot();
+  const binary = envoyBinary(root);
+  const logger = pino({ level: 'warn' });
+  const models: ModelServer[] = [];
+  let sluice: RunningSluice | undefined;
+  let envoy: ChildProcess | undefined;
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping Envoy, sluice and the model servers…\n');
+    envoy?.kill('SIGTERM');
+    await sluice?.stop();
+    await Promise.all(models.map((m) => m.close()));
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+
+  try {
+    for (const [version, { port, model }] of Object.entries(DEMO_MODELS)) {
+      models.push(await startModelServer({ version, port, model }));
+    }
+    sluice = await startSluice(config, logger);
+    const service = readFileSync(join(root, 'demo/service.json'), 'utf8');
+    const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, { method: 'PUT', body: service, headers: { 'content-type': 'application/json' } });
+    if (!put.ok) throw new Error(`applying demo/service.json failed: ${put.status} ${await put.text()}`);
+
+    envoy = spawn(binary, ['-c', join(root, 'envoy/bootstrap-ads.yaml'), '--disable-hot-restart', '-l', 'warning'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    envoy.once('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`Envoy exited (${signal ?? code}); stopping the demo\n`);
+      void stop().then(() => process.exit(1));
+    });
+    await waitFor('Envoy to be LIVE', async () => (await fetch(`${ENVOY_ADMIN}/ready`)).ok, 30_000);
+    await waitFor(
+      'Envoy to serve /predict',
+      async () => (await fetch('http://127.0.0.1:8080/predict', { method: 'POST', body: '{"features":[1,2,3]}' })).ok,
+      15_000,
+    );
+    process.stdout.write(TRY_IT);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

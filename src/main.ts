@@ -1,0 +1,77 @@
+// Composition root: builds every part from the configuration, wires them together, starts the
+// servers in order (state loaded → first snapshot → xDS → admin) and stops them in reverse.
+// No logic of its own.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildAdminApp } from './admin/app.js';
+import type { SluiceConfig } from './config/config.js';
+import { FleetStatus } from './fleet/status.js';
+import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
+import { SqliteAdapter } from './state/sqlite-adapter.js';
+import { Store } from './state/store.js';
+import { ProxyReporter } from './sync/proxy-report.js';
+import { Reconciler } from './sync/reconciler.js';
+import { RevisionLedger } from './sync/revision-ledger.js';
+import { SnapshotCache } from './xds/cache.js';
+import { XdsServer } from './xds/server/ads-server.js';
+
+export interface RunningSluice {
+  adminUrl: string;
+  adminPort: number;
+  xdsPort: number;
+  store: Store;
+  fleet: FleetStatus;
+  stop(): Promise<void>;
+}
+
+function initialState(config: SluiceConfig): DesiredState {
+  return {
+    revision: 0,
+    listeners: { [DEFAULT_LISTENER_NAME]: { name: DEFAULT_LISTENER_NAME, address: '0.0.0.0', port: config.listenerPort } },
+    services: {},
+  };
+}
+
+export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
+  let ready = false;
+  if (config.statePath !== ':memory:') mkdirSync(dirname(config.statePath), { recursive: true });
+  const adapter = SqliteAdapter.open(config.statePath);
+  const store = await Store.open(adapter, { initialState: initialState(config) });
+  const cache = new SnapshotCache();
+  const fleet = new FleetStatus();
+  const ledger = new RevisionLedger();
+  const reconciler = new Reconciler({ state: store, cache, ledger, logger: logger.child({ module: 'sync' }) });
+  reconciler.start();
+
+  const xds = new XdsServer({ cache, callbacks: fleet, logger: logger.child({ module: 'xds' }) });
+  const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
+
+  const admin = buildAdminApp({
+    store,
+    fleet: new ProxyReporter(fleet, ledger),
+    logger: logger.child({ module: 'admin' }),
+    isReady: () => ready,
+  });
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
+  const address = admin.server.address();
+  const adminPort = typeof address === 'object' && address ? address.port : config.adminPort;
+  ready = true;
+  logger.info({ xdsPort, adminPort, revision: store.current().revision, state: config.statePath }, 'sluice is serving');
+
+  return {
+    adminUrl: `http://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`,
+    adminPort,
+    xdsPort,
+    store,
+    fleet,
+    async stop() {
+      ready = false;
+      await admin.close();
+      await xds.close();
+      reconciler.stop();
+      await adapter.close();
+    },
+  };
+}
