@@ -6,6 +6,8 @@ export const ERROR_CATALOG = {
   SLUICE_MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
   SLUICE_INVALID_BODY: { status: 400, message: 'The request body does not match the schema.' },
   SLUICE_INVALID_PARAM: { status: 400, message: 'A path or query parameter is invalid.' },
+  SLUICE_INVALID_HEADER: { status: 400, message: 'A request header is invalid.' },
+  SLUICE_BAD_REQUEST: { status: 400, message: 'The request could not be read.' },
   SLUICE_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   SLUICE_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.' },
   SLUICE_WEIGHTS_SUM: { status: 422, message: 'Weights must sum to exactly 100.' },

@@ -38,7 +38,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   let ready = false;
   if (config.statePath !== ':memory:') mkdirSync(dirname(config.statePath), { recursive: true });
   const adapter = SqliteAdapter.open(config.statePath);
-  const store = await Store.open(adapter, { initialState: initialState(config) });
+  const store = await Store.open(adapter, {
+    initialState: initialState(config),
+    onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),
+  });
   const cache = new SnapshotCache();
   const fleet = new FleetStatus();
   const ledger = new RevisionLedger();
@@ -71,7 +74,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       await admin.close();
       await xds.close();
       reconciler.stop();
-      await adapter.close();
+      await store.close();
     },
   };
 }

@@ -1,0 +1,60 @@
+// Import rules that keep sluice's one-way data flow (see ARCHITECTURE.md in this repository).
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'translate-is-pure',
+      comment: 'translate turns desired state into resources: it may import only model (and itself).',
+      severity: 'error',
+      from: { path: '^src/translate/' },
+      to: { path: '^src/', pathNot: ['^src/translate/', '^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'model-stands-alone',
+      comment: 'model is the vocabulary: no I/O, no other layer.',
+      severity: 'error',
+      from: { path: '^src/model/' },
+      to: { path: '^src/', pathNot: ['^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'xds-knows-no-state',
+      comment: 'xds serves snapshots; it knows neither the desired state nor how it is translated.',
+      severity: 'error',
+      from: { path: '^src/xds/' },
+      to: { path: '^src/(state|translate|sync|admin|model|fleet|config)/' },
+    },
+    {
+      name: 'state-knows-no-envoy',
+      comment: 'state stores desired state; it knows nothing of Envoy.',
+      severity: 'error',
+      from: { path: '^src/state/' },
+      to: { path: '^src/(xds|translate|sync|admin|fleet)/' },
+    },
+    {
+      name: 'admin-goes-through-state',
+      comment: 'the admin API writes only through state and reads the fleet; it never touches xds or translate.',
+      severity: 'error',
+      from: { path: '^src/admin/' },
+      to: { path: '^src/(xds|translate|sync)/' },
+    },
+    {
+      name: 'fleet-is-written-by-streams-only',
+      comment: 'fleet status depends on the stream callbacks only.',
+      severity: 'error',
+      from: { path: '^src/fleet/' },
+      to: { path: '^src/(state|translate|sync|admin)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

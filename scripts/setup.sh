@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything sluice needs to build, run and test, from nothing: the npm packages (again
+# only when package-lock.json changed) and the pinned Envoy binary (scripts/install-envoy.sh).
+# Idempotent; touches only node_modules/ and .envoy/ of this repository.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+STAMP=node_modules/.sluice-lock-installed
+if [[ ! -f "$STAMP" ]] || ! cmp -s package-lock.json "$STAMP"; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$STAMP"
+fi
+bash scripts/install-envoy.sh

@@ -1,0 +1,49 @@
+// Builds the admin HTTP API as a fastify instance that is not listening (main.ts listens, tests
+// use inject()). Owns body parsing, error shape and route registration; state is changed only
+// through the store, the fleet is only read.
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../state/store.js';
+import { replyWithSluiceErrors, sendError } from './error-reply.js';
+import { parseAnyBodyAsJson } from './json-body.js';
+import { auditRoutes } from './routes/audit.js';
+import { fleetRoutes, type FleetView } from './routes/fleet.js';
+import { healthRoutes } from './routes/health.js';
+import { listenerRoutes } from './routes/listeners.js';
+import { serviceRoutes } from './routes/services.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface AdminDeps {
+  store: Store;
+  fleet: FleetView;
+  logger: Logger;
+  isReady(): boolean;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+}
+
+export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  // Typed as fastify's logger so the instance is a plain FastifyInstance for the route plugins.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Malformed URLs are rejected before routing; answer them in the same error shape.
+    frameworkErrors: sendError,
+    ajv: {
+      // Validate exactly what was sent: no stripping of unknown fields, no type coercion, no
+      // defaults written into the body (normalizeService fills them; the audit keeps the request).
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+  });
+  parseAnyBodyAsJson(app);
+  replyWithSluiceErrors(app);
+  void app.register(healthRoutes, { isReady: () => deps.isReady() });
+  void app.register(serviceRoutes, { store: deps.store });
+  void app.register(listenerRoutes, { store: deps.store });
+  void app.register(auditRoutes, { store: deps.store });
+  void app.register(fleetRoutes, { fleet: deps.fleet });
+  return app;
+}

@@ -1,0 +1,37 @@
+// The duration grammar: what parses to how many milliseconds, and what is refused.
+
+import { describe, expect, it } from 'vitest';
+import { SluiceError } from '../errors.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['0s', 0],
+    ['30s', 30_000],
+    ['1.5s', 1_500],
+    ['2m', 120_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['1h', 3_600_000],
+    ['1h2m3s4ms', 3_723_004],
+    ['0.001s', 1],
+    ['1.5m', 90_000],
+  ])('reads %s as %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+    expect(new RegExp(DURATION_PATTERN).test(text)).toBe(true);
+  });
+
+  it.each(['', '30', 's', '1.s', '-1s', '1s1m', '1m1m', '1.5ms', '30 s', '1d', '0.0001s', '99999999999999h'])(
+    'rejects %j with SLUICE_INVALID_BODY at the given path',
+    (text) => {
+      let caught: unknown;
+      try {
+        parseDuration(text, '/timeout');
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SluiceError);
+      expect(caught).toMatchObject({ code: 'SLUICE_INVALID_BODY', path: '/timeout' });
+    },
+  );
+});

@@ -1,0 +1,150 @@
+// Pure change functions: each takes a frozen DesiredState and returns the next revision's state
+// (revision + 1, deep-frozen) or throws a SluiceError and changes nothing. The only place the
+// desired state is transformed; it knows nothing of persistence, HTTP or Envoy.
+
+import { SluiceError } from '../errors.js';
+import type { ListenerBody, ServiceBody } from '../model/schema.js';
+import type { DesiredState, Listener, Service, Weights } from '../model/types.js';
+import {
+  checkListenerPlacement,
+  checkServicePlacement,
+  completeWeights,
+  normalizeListener,
+  normalizeService,
+} from '../model/validate.js';
+
+export type Change =
+  | { kind: 'putService'; name: string; body: ServiceBody }
+  | { kind: 'deleteService'; name: string }
+  | { kind: 'setWeights'; name: string; weights: Weights }
+  | { kind: 'promote'; name: string; version: string }
+  | { kind: 'rollback'; name: string }
+  | { kind: 'putListener'; name: string; body: ListenerBody }
+  | { kind: 'deleteListener'; name: string };
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function next(
+  state: DesiredState,
+  parts: { services?: Record<string, Service>; listeners?: Record<string, Listener> },
+): DesiredState {
+  return deepFreeze({
+    revision: state.revision + 1,
+    listeners: parts.listeners ?? state.listeners,
+    services: parts.services ?? state.services,
+  });
+}
+
+function withoutKey<V>(record: Record<string, V>, key: string): Record<string, V> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+}
+
+export function getService(state: DesiredState, name: string): Service {
+  const service = Object.hasOwn(state.services, name) ? state.services[name] : undefined;
+  if (service === undefined) throw new SluiceError('SLUICE_SERVICE_NOT_FOUND', `No service is named "${name}".`);
+  return service;
+}
+
+export function getListener(state: DesiredState, name: string): Listener {
+  const listener = Object.hasOwn(state.listeners, name) ? state.listeners[name] : undefined;
+  if (listener === undefined) throw new SluiceError('SLUICE_LISTENER_NOT_FOUND', `No listener is named "${name}".`);
+  return listener;
+}
+
+function replaceService(state: DesiredState, service: Service): DesiredState {
+  return next(state, { services: { ...state.services, [service.name]: service } });
+}
+
+export function putService(state: DesiredState, name: string, body: ServiceBody): DesiredState {
+  const service = normalizeService(name, body);
+  checkServicePlacement(service, state);
+  return replaceService(state, service);
+}
+
+export function deleteService(state: DesiredState, name: string): DesiredState {
+  getService(state, name);
+  return next(state, { services: withoutKey(state.services, name) });
+}
+
+/** Sets every version's weight at once; versions not listed get 0. */
+export function setWeights(state: DesiredState, name: string, weights: Weights): DesiredState {
+  const service = getService(state, name);
+  return replaceService(state, { ...service, weights: completeWeights(service.versions, weights, '') });
+}
+
+/** All traffic to `version`, which becomes the stable version. */
+export function promote(state: DesiredState, name: string, version: string): DesiredState {
+  const service = getService(state, name);
+  if (!service.versions.some((v) => v.name === version)) {
+    throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${version}" is not a version of service "${name}".`, '/version');
+  }
+  return replaceService(state, { ...service, stable: version, weights: completeWeights(service.versions, { [version]: 100 }, '') });
+}
+
+/** All traffic back to the stable version. */
+export function rollback(state: DesiredState, name: string): DesiredState {
+  const service = getService(state, name);
+  return replaceService(state, { ...service, weights: completeWeights(service.versions, { [service.stable]: 100 }, '') });
+}
+
+export function putListener(state: DesiredState, name: string, body: ListenerBody): DesiredState {
+  const listener = normalizeListener(name, body);
+  checkListenerPlacement(listener, state);
+  return next(state, { listeners: { ...state.listeners, [name]: listener } });
+}
+
+/** Removes a listener no service uses. */
+export function deleteListener(state: DesiredState, name: string): DesiredState {
+  getListener(state, name);
+  const users = Object.values(state.services).filter((s) => s.listener === name).map((s) => s.name);
+  if (users.length > 0) {
+    throw new SluiceError('SLUICE_LISTENER_IN_USE', `Listener "${name}" is used by service(s) ${users.join(', ')}.`);
+  }
+  return next(state, { listeners: withoutKey(state.listeners, name) });
+}
+
+export function applyChange(state: DesiredState, change: Change): DesiredState {
+  switch (change.kind) {
+    case 'putService':
+      return putService(state, change.name, change.body);
+    case 'deleteService':
+      return deleteService(state, change.name);
+    case 'setWeights':
+      return setWeights(state, change.name, change.weights);
+    case 'promote':
+      return promote(state, change.name, change.version);
+    case 'rollback':
+      return rollback(state, change.name);
+    case 'putListener':
+      return putListener(state, change.name, change.body);
+    case 'deleteListener':
+      return deleteListener(state, change.name);
+  }
+}
+
+/** One line for the audit log, e.g. `set weights of predict: blue 90, green 10`. */
+export function summarize(change: Change, after: DesiredState): string {
+  switch (change.kind) {
+    case 'putService':
+      return `put service ${change.name}`;
+    case 'deleteService':
+      return `delete service ${change.name}`;
+    case 'setWeights':
+    case 'promote':
+    case 'rollback': {
+      const service = getService(after, change.name);
+      const weights = Object.entries(service.weights).map(([v, w]) => `${v} ${w}`).join(', ');
+      const verb = change.kind === 'setWeights' ? 'set weights of' : change.kind;
+      return `${verb} ${change.name} (stable ${service.stable}): ${weights}`;
+    }
+    case 'putListener':
+    case 'deleteListener':
+      return `${change.kind === 'putListener' ? 'put' : 'delete'} listener ${change.name}`;
+  }
+}

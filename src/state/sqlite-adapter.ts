@@ -1,0 +1,120 @@
+// StateAdapter on an embedded SQLite file (better-sqlite3, WAL): one row per revision holding the
+// full state and its audit entry, written in one transaction per commit; versioned migrations.
+// Storage only: the rows' meaning is the store's business.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { DesiredState } from '../model/types.js';
+import type { Change } from './changes.js';
+import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
+
+/** Applied in order, each once; append new steps, never edit old ones. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE revisions (
+     revision   INTEGER PRIMARY KEY,
+     state      TEXT NOT NULL,
+     actor      TEXT NOT NULL,
+     change     TEXT NOT NULL,
+     summary    TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   )`,
+];
+
+interface RevisionRow {
+  revision: number;
+  actor: string;
+  change: string;
+  summary: string;
+  created_at: string;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TEXT NOT NULL
+           )`);
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+  const applied = row.version ?? 0;
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  MIGRATIONS.slice(applied).forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      record.run(applied + i + 1, new Date().toISOString());
+    })();
+  });
+}
+
+function toAuditEntry(row: RevisionRow): AuditEntry {
+  return {
+    revision: row.revision,
+    actor: row.actor,
+    at: row.created_at,
+    change: JSON.parse(row.change) as Change,
+    summary: row.summary,
+  };
+}
+
+export class SqliteAdapter implements StateAdapter {
+  private readonly latestState: Database.Statement<[], { state: string }>;
+  private readonly latestRevision: Database.Statement<[], { revision: number | null }>;
+  private readonly insert: Database.Statement<[Record<string, string | number>]>;
+  private readonly auditPage: Database.Statement<[number, number], RevisionRow>;
+  private readonly commitTx: (entry: CommitEntry) => void;
+
+  private constructor(private readonly db: Database.Database) {
+    this.latestState = db.prepare('SELECT state FROM revisions ORDER BY revision DESC LIMIT 1');
+    this.latestRevision = db.prepare('SELECT MAX(revision) AS revision FROM revisions');
+    this.insert = db.prepare(
+      `INSERT INTO revisions (revision, state, actor, change, summary, created_at)
+       VALUES (@revision, @state, @actor, @change, @summary, @at)`,
+    );
+    this.auditPage = db.prepare(
+      `SELECT revision, actor, change, summary, created_at FROM revisions
+       WHERE revision < ? ORDER BY revision DESC LIMIT ?`,
+    );
+    this.commitTx = db.transaction((entry: CommitEntry) => {
+      const latest = this.latestRevision.get()?.revision ?? 0;
+      if (entry.revision !== latest + 1) {
+        throw new Error(`Cannot commit revision ${entry.revision}: the database is at revision ${latest}.`);
+      }
+      this.insert.run({
+        revision: entry.revision,
+        state: JSON.stringify(entry.state),
+        actor: entry.actor,
+        change: JSON.stringify(entry.change),
+        summary: entry.summary,
+        at: entry.at,
+      });
+    });
+  }
+
+  /** Opens (creating if needed) the database file; `:memory:` gives a throwaway database. */
+  static open(file: string): SqliteAdapter {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new SqliteAdapter(db);
+  }
+
+  async load(): Promise<LoadedState | undefined> {
+    const row = this.latestState.get();
+    return row === undefined ? undefined : { state: JSON.parse(row.state) as DesiredState };
+  }
+
+  /** One transaction: the revision must directly follow the latest stored one. */
+  async commit(entry: CommitEntry): Promise<void> {
+    this.commitTx(entry);
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.auditPage.all(query.before ?? Number.MAX_SAFE_INTEGER, query.limit).map(toAuditEntry);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

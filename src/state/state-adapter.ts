@@ -1,0 +1,39 @@
+// The persistence interface of the store: load the latest revision, commit one revision (its full
+// state plus its audit entry) atomically, read the audit log. Implementations own storage only;
+// they never validate or transform the state.
+
+import type { DesiredState } from '../model/types.js';
+import type { Change } from './changes.js';
+
+export interface AuditEntry {
+  revision: number;
+  actor: string;
+  /** ISO 8601 time of the commit. */
+  at: string;
+  change: Change;
+  summary: string;
+}
+
+export interface CommitEntry extends AuditEntry {
+  state: DesiredState;
+}
+
+export interface AuditQuery {
+  limit: number;
+  /** Only entries with a revision lower than this. */
+  before?: number;
+}
+
+export interface LoadedState {
+  state: DesiredState;
+}
+
+export interface StateAdapter {
+  /** The latest committed state, or undefined when nothing was ever committed. */
+  load(): Promise<LoadedState | undefined>;
+  /** Stores the revision's state and audit entry in one atomic step, or nothing. */
+  commit(entry: CommitEntry): Promise<void>;
+  /** Audit entries, newest first. */
+  audit(query: AuditQuery): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}

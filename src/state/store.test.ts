@@ -1,0 +1,187 @@
+// The store: If-Match, atomic commits, subscriptions, serialized applies, audit paging and
+// reopening from the same SQLite file.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ServiceBody } from '../model/schema.js';
+import type { DesiredState } from '../model/types.js';
+import type { Change } from './changes.js';
+import { SqliteAdapter } from './sqlite-adapter.js';
+import type { StateAdapter } from './state-adapter.js';
+import { Store } from './store.js';
+
+const initialState: DesiredState = {
+  revision: 0,
+  listeners: { default: { name: 'default', address: '0.0.0.0', port: 18080 } },
+  services: {},
+};
+
+const predict: ServiceBody = {
+  match: { prefix: '/predict' },
+  versions: [
+    { name: 'blue', endpoints: [{ address: '127.0.0.1', port: 5001 }] },
+    { name: 'green', endpoints: [{ address: '127.0.0.1', port: 5002 }] },
+  ],
+};
+const putPredict: Change = { kind: 'putService', name: 'predict', body: predict };
+const actor = { actor: 'test' };
+
+const stores: Store[] = [];
+async function openStore(adapter: StateAdapter = SqliteAdapter.open(':memory:')): Promise<Store> {
+  const store = await Store.open(adapter, { initialState });
+  stores.push(store);
+  return store;
+}
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+
+describe('Store', () => {
+  it('starts from the initial state (port chosen by the caller) when nothing was committed', async () => {
+    const store = await openStore();
+    expect(store.current()).toEqual(initialState);
+    expect(Object.isFrozen(store.current().listeners)).toBe(true);
+    expect(await store.audit({ limit: 10 })).toEqual([]);
+  });
+
+  it('refuses an initial state that is not at revision 0', async () => {
+    await expect(Store.open(SqliteAdapter.open(':memory:'), { initialState: { ...initialState, revision: 4 } })).rejects.toThrow(
+      /revision 0/,
+    );
+  });
+
+  it('commits a change: next revision, audit entry with actor, time, change and summary', async () => {
+    const store = await openStore();
+    const result = await store.apply(putPredict, { actor: 'alice' });
+    expect(result.revision).toBe(1);
+    expect(result.previous.revision).toBe(0);
+    expect(store.current()).toBe(result.state);
+    const [entry] = await store.audit({ limit: 10 });
+    expect(entry).toMatchObject({ revision: 1, actor: 'alice', change: putPredict, summary: 'put service predict' });
+    expect(Date.parse(entry?.at ?? '')).not.toBeNaN();
+  });
+
+  it('refuses a stale ifRevision with 412 and changes nothing', async () => {
+    const store = await openStore();
+    await store.apply(putPredict, { ...actor, ifRevision: 0 });
+    await expect(store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 0 })).rejects.toMatchObject({
+      code: 'SLUICE_REVISION_MISMATCH',
+      status: 412,
+    });
+    expect(store.current().revision).toBe(1);
+    expect(await store.audit({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('a failing change persists nothing and notifies no one', async () => {
+    const store = await openStore();
+    const seen = vi.fn();
+    store.subscribe(seen);
+    await expect(store.apply({ kind: 'setWeights', name: 'nope', weights: {} }, actor)).rejects.toMatchObject({
+      code: 'SLUICE_SERVICE_NOT_FOUND',
+    });
+    expect(store.current()).toEqual(initialState);
+    expect(await store.audit({ limit: 10 })).toEqual([]);
+    expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('keeps the old state when the adapter cannot commit', async () => {
+    const inner = SqliteAdapter.open(':memory:');
+    const broken: StateAdapter = {
+      load: () => inner.load(),
+      audit: (q) => inner.audit(q),
+      close: () => inner.close(),
+      commit: async () => {
+        throw new Error('disk full');
+      },
+    };
+    const store = await openStore(broken);
+    const seen = vi.fn();
+    store.subscribe(seen);
+    await expect(store.apply(putPredict, actor)).rejects.toThrow('disk full');
+    expect(store.current().revision).toBe(0);
+    expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('notifies subscribers after each commit until they unsubscribe', async () => {
+    const store = await openStore();
+    const revisions: number[] = [];
+    const unsubscribe = store.subscribe((state) => {
+      revisions.push(state.revision);
+      expect(store.current()).toBe(state);
+    });
+    await store.apply(putPredict, actor);
+    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    unsubscribe();
+    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    expect(revisions).toEqual([1, 2]);
+  });
+
+  it('isolates a throwing subscriber: the commit stands and the error is reported', async () => {
+    const errors: unknown[] = [];
+    const store = await Store.open(SqliteAdapter.open(':memory:'), { initialState, onSubscriberError: (e) => errors.push(e) });
+    stores.push(store);
+    const after = vi.fn();
+    store.subscribe(() => {
+      throw new Error('boom');
+    });
+    store.subscribe(after);
+    const result = await store.apply(putPredict, actor);
+    expect(result.revision).toBe(1);
+    expect(errors).toEqual([new Error('boom')]);
+    expect(after).toHaveBeenCalledOnce();
+  });
+
+  it('serializes concurrent applies: strictly increasing revisions, If-Match checked in order', async () => {
+    const store = await openStore();
+    await store.apply(putPredict, actor);
+    const weights = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+    const results = await Promise.all(
+      weights.map((green) => store.apply({ kind: 'setWeights', name: 'predict', weights: { blue: 100 - green, green } }, actor)),
+    );
+    expect(results.map((r) => r.revision)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(store.current().services['predict']?.weights).toEqual({ blue: 10, green: 90 });
+
+    const racing = await Promise.allSettled([
+      store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 10 }),
+      store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 10 }),
+    ]);
+    expect(racing.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(store.current().revision).toBe(11);
+  });
+
+  it('pages the audit log newest first with limit and before', async () => {
+    const store = await openStore();
+    await store.apply(putPredict, actor);
+    for (let i = 0; i < 4; i += 1) await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    expect((await store.audit({ limit: 2 })).map((e) => e.revision)).toEqual([5, 4]);
+    expect((await store.audit({ limit: 10, before: 3 })).map((e) => e.revision)).toEqual([2, 1]);
+  });
+
+  it('reopens from the same file with the same state, revision and audit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+    try {
+      const file = join(dir, 'nested', 'state.db');
+      const first = await Store.open(SqliteAdapter.open(file), { initialState });
+      await first.apply(putPredict, { actor: 'alice' });
+      await first.apply({ kind: 'setWeights', name: 'predict', weights: { blue: 50, green: 50 } }, { actor: 'bob' });
+      const before = first.current();
+      await first.close();
+
+      const second = await Store.open(SqliteAdapter.open(file), {
+        initialState: { ...initialState, listeners: { default: { name: 'default', address: '0.0.0.0', port: 1 } } },
+      });
+      expect(second.current()).toEqual(before);
+      expect(Object.isFrozen(second.current().services['predict'])).toBe(true);
+      expect((await second.audit({ limit: 10 })).map((e) => [e.revision, e.actor])).toEqual([
+        [2, 'bob'],
+        [1, 'alice'],
+      ]);
+      expect((await second.apply({ kind: 'rollback', name: 'predict' }, actor)).revision).toBe(3);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,219 @@
+// Bad input through the admin API: each refusal has its status, code and JSON pointer, and
+// leaves the state and the audit log exactly as they were.
+
+import type { LightMyRequestResponse } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openHarness, predictBody, send, type Harness } from './harness.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await openHarness({ bodyLimit: 4096 });
+  expect((await send(h.app, 'PUT', '/v1/services/predict', predictBody())).statusCode).toBe(200);
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+/** Asserts the coded error and that neither the state nor the audit log moved. */
+async function expectRefused(
+  request: Promise<LightMyRequestResponse>,
+  expected: { status: number; code: string; path?: string },
+): Promise<{ code: string; message: string; path?: string }> {
+  const before = h.store.current();
+  const auditBefore = await h.store.audit({ limit: 100 });
+  const res = await request;
+  expect(res.statusCode).toBe(expected.status);
+  const { error } = res.json() as { error: { code: string; message: string; path?: string } };
+  expect(error.code).toBe(expected.code);
+  expect(error.path).toBe(expected.path);
+  expect(error.message.length).toBeGreaterThan(10);
+  expect(h.store.current()).toBe(before);
+  expect(await h.store.audit({ limit: 100 })).toEqual(auditBefore);
+  return error;
+}
+
+describe('bad input is refused with a code and a path, and changes nothing', () => {
+  it('weights summing to 99', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 90, green: 9 }), {
+      status: 422,
+      code: 'SLUICE_WEIGHTS_SUM',
+      path: '',
+    });
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), weights: { blue: 90, green: 9 } }), {
+      status: 422,
+      code: 'SLUICE_WEIGHTS_SUM',
+      path: '/weights',
+    });
+  });
+
+  it('a weight with more than two decimals', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 66.667, green: 33.333 }), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/blue',
+    });
+  });
+
+  it('a weight for an unknown version', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), weights: { blue: 50, red: 50 } }), {
+      status: 422,
+      code: 'SLUICE_UNKNOWN_VERSION',
+      path: '/weights/red',
+    });
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 50, red: 50 }), {
+      status: 422,
+      code: 'SLUICE_UNKNOWN_VERSION',
+      path: '/red',
+    });
+    await expectRefused(send(h.app, 'POST', '/v1/services/predict/promote', { version: 'red' }), {
+      status: 422,
+      code: 'SLUICE_UNKNOWN_VERSION',
+      path: '/version',
+    });
+  });
+
+  it('duplicate version names', async () => {
+    const body = predictBody();
+    body['versions'] = [
+      { name: 'blue', endpoints: [{ address: '127.0.0.1', port: 5001 }] },
+      { name: 'blue', endpoints: [{ address: '127.0.0.1', port: 5002 }] },
+    ];
+    body['weights'] = { blue: 100 };
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', body), {
+      status: 422,
+      code: 'SLUICE_DUPLICATE_VERSION',
+      path: '/versions/1/name',
+    });
+  });
+
+  it('port 70000', async () => {
+    const body = predictBody();
+    body['versions'] = [{ name: 'blue', endpoints: [{ address: '127.0.0.1', port: 70000 }] }];
+    const error = await expectRefused(send(h.app, 'PUT', '/v1/services/predict', body), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/versions/0/endpoints/0/port',
+    });
+    expect(error.message).toContain('65535');
+    await expectRefused(send(h.app, 'PUT', '/v1/listeners/default', { port: 70000 }), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/port',
+    });
+  });
+
+  it('a missing required field, pointed at by name', async () => {
+    const body = predictBody();
+    body['versions'] = [{ name: 'blue', endpoints: [{ address: '127.0.0.1' }] }];
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', body), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/versions/0/endpoints/0/port',
+    });
+  });
+
+  it('malformed JSON, whatever the content type', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', '{"match": '), { status: 400, code: 'SLUICE_MALFORMED_JSON' });
+    await expectRefused(
+      h.app.inject({ method: 'PUT', url: '/v1/services/predict/weights', headers: { 'content-type': 'application/json' }, payload: 'blue=100' }),
+      { status: 400, code: 'SLUICE_MALFORMED_JSON' },
+    );
+  });
+
+  it('a body that is not an object, or no body where one is needed', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', [1, 2]), { status: 400, code: 'SLUICE_INVALID_BODY', path: '' });
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict'), { status: 400, code: 'SLUICE_INVALID_BODY', path: '' });
+    await expectRefused(send(h.app, 'POST', '/v1/services/predict/rollback', { to: 'blue' }), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '',
+    });
+  });
+
+  it('a body over the size limit', async () => {
+    const body = predictBody();
+    body['hosts'] = Array.from({ length: 400 }, (_, i) => `host-${i}.example.com`);
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', body), { status: 413, code: 'SLUICE_BODY_TOO_LARGE' });
+  });
+
+  it('a stale If-Match', async () => {
+    const error = await expectRefused(
+      send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 50, green: 50 }, { 'if-match': '"0"' }),
+      { status: 412, code: 'SLUICE_REVISION_MISMATCH' },
+    );
+    expect(error.message).toContain('revision 1');
+  });
+
+  it.each(['abc', '"1', 'W/"1"', '*', '1.5', '-1'])('a malformed If-Match %j', async (ifMatch) => {
+    await expectRefused(send(h.app, 'POST', '/v1/services/predict/rollback', undefined, { 'if-match': ifMatch }), {
+      status: 400,
+      code: 'SLUICE_INVALID_HEADER',
+    });
+  });
+
+  it.each(['affinity', 'mirror', 'colour'])('an unknown field %j (affinity and mirror are not supported yet)', async (field) => {
+    const error = await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), [field]: { to: 'green' } }), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: `/${field}`,
+    });
+    expect(error.message).toContain(field);
+  });
+
+  it('an unknown field deep inside the body', async () => {
+    const body = predictBody();
+    body['versions'] = [{ name: 'blue', endpoints: [{ address: '127.0.0.1', port: 5001, weight: 3 }] }];
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', body), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/versions/0/endpoints/0/weight',
+    });
+  });
+
+  it('a string where a number belongs is not coerced', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict/weights', { blue: '100' }), {
+      status: 400,
+      code: 'SLUICE_INVALID_BODY',
+      path: '/blue',
+    });
+  });
+
+  it('bad names, headers, timeouts and prefixes, with readable messages', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ pinHeader: 'X-Version' }, '/pinHeader'],
+      [{ timeout: '30' }, '/timeout'],
+      [{ match: { prefix: 'predict' } }, '/match/prefix'],
+      [{ hosts: ['exa mple.com'] }, '/hosts/0'],
+      [{ name: 'other' }, '/name'],
+      [{ versions: [{ name: 'Blue', endpoints: [{ address: 'a', port: 1 }] }] }, '/versions/0/name'],
+    ];
+    for (const [override, path] of cases) {
+      await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), ...override }), {
+        status: 400,
+        code: 'SLUICE_INVALID_BODY',
+        path,
+      });
+    }
+    await expectRefused(send(h.app, 'PUT', '/v1/services/Predict', predictBody()), { status: 400, code: 'SLUICE_INVALID_PARAM', path: '/name' });
+  });
+
+  it('references that do not resolve and routes that collide', async () => {
+    await expectRefused(send(h.app, 'PUT', '/v1/services/other', { ...predictBody(), listener: 'edge' }), {
+      status: 422,
+      code: 'SLUICE_UNKNOWN_LISTENER',
+      path: '/listener',
+    });
+    await expectRefused(send(h.app, 'PUT', '/v1/services/other', predictBody()), {
+      status: 409,
+      code: 'SLUICE_ROUTE_CONFLICT',
+      path: '/match/prefix',
+    });
+    await expectRefused(send(h.app, 'POST', '/v1/services/nope/rollback'), { status: 404, code: 'SLUICE_SERVICE_NOT_FOUND' });
+  });
+
+  it('unknown routes and unreadable URLs', async () => {
+    await expectRefused(send(h.app, 'GET', '/v2/services'), { status: 404, code: 'SLUICE_NOT_FOUND' });
+    await expectRefused(send(h.app, 'PATCH', '/v1/services/predict', {}), { status: 404, code: 'SLUICE_NOT_FOUND' });
+    await expectRefused(send(h.app, 'GET', '/v1/services/%E0%A4%A'), { status: 400, code: 'SLUICE_BAD_REQUEST' });
+  });
+});
