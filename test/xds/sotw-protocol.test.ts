@@ -1,0 +1,265 @@
+// State-of-the-world ADS protocol rules, against sluice's real gRPC server with a scripted client:
+// nothing before the state is loaded, make-before-break ordering, nonces and stale requests,
+// NACKs without a re-send loop, newly requested names, reconnects that need nothing, and shared
+// encoding across many streams.
+
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FleetStatus } from '../../src/fleet/status.js';
+import type { DesiredState, Service } from '../../src/model/types.js';
+import { snapshotInput } from '../../src/sync/reconciler.js';
+import { translate } from '../../src/translate/translate.js';
+import { SnapshotCache } from '../../src/xds/cache.js';
+import { decodeMessage } from '../../src/xds/codec.js';
+import { DEFAULT_GROUP, XdsServer } from '../../src/xds/server/ads-server.js';
+import type { DiscoveryResponse } from '../../src/xds/server/messages.js';
+import { Snapshot } from '../../src/xds/snapshot.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+
+function service(name: string, weights: Record<string, number>, versions = ['blue', 'green']): Service {
+  return {
+    name,
+    listener: 'default',
+    match: { prefix: `/${name}` },
+    hosts: ['*'],
+    versions: versions.map((v, i) => ({ name: v, endpoints: [{ address: '127.0.0.1', port: 5001 + i }] })),
+    weights,
+    stable: versions[0]!,
+    pinHeader: 'x-sluice-version',
+    timeout: '30s',
+  };
+}
+
+function state(revision: number, ...services: Service[]): DesiredState {
+  return {
+    revision,
+    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
+    services: Object.fromEntries(services.map((s) => [s.name, s])),
+  };
+}
+
+let cache: SnapshotCache;
+let fleet: FleetStatus;
+let server: XdsServer;
+let address: string;
+let previous: Snapshot | undefined;
+const clients: FakeEnvoy[] = [];
+
+function publish(desired: DesiredState): { snapshot: Snapshot; encoded: number } {
+  const built = Snapshot.build(snapshotInput(translate(desired)), previous);
+  previous = built.snapshot;
+  cache.set(DEFAULT_GROUP, built.snapshot);
+  return built;
+}
+
+function connect(options?: { paused?: boolean }): FakeEnvoy {
+  const client = new FakeEnvoy(address, options);
+  clients.push(client);
+  return client;
+}
+
+/** Opens a stream and goes through Envoy's start-up: CDS, EDS, LDS, RDS, each ACKed. */
+async function startedClient(): Promise<{ client: FakeEnvoy; responses: Record<string, DiscoveryResponse> }> {
+  const client = connect();
+  client.subscribe(CLUSTER_TYPE, [], NODE);
+  const cds = await client.next();
+  client.subscribe(ENDPOINT_TYPE, ['predict_blue', 'predict_green']);
+  const eds = await client.next();
+  client.ack(cds);
+  client.ack(eds, ['predict_blue', 'predict_green']);
+  client.subscribe(LISTENER_TYPE);
+  const lds = await client.next();
+  client.subscribe(ROUTE_TYPE, ['default']);
+  const rds = await client.next();
+  client.ack(lds);
+  client.ack(rds, ['default']);
+  await client.quiet(50);
+  return { client, responses: { cds, eds, lds, rds } };
+}
+
+beforeEach(async () => {
+  cache = new SnapshotCache();
+  fleet = new FleetStatus();
+  previous = undefined;
+  server = new XdsServer({ cache, callbacks: fleet, logger: pino({ level: 'silent' }) });
+  address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await server.close();
+});
+
+describe('SotW ADS', () => {
+  it('answers nothing until the state is loaded (an empty answer would delete everything)', async () => {
+    const client = connect();
+    client.subscribe(CLUSTER_TYPE, [], NODE);
+    client.subscribe(LISTENER_TYPE);
+    expect(await client.quiet(300)).toEqual([]);
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const first = await client.next();
+    expect(first.type_url).toBe(CLUSTER_TYPE);
+    expect(first.resources.map((r) => decodeMessage('envoy.config.cluster.v3.Cluster', r.value)['name'])).toEqual([
+      'predict_blue',
+      'predict_green',
+    ]);
+  });
+
+  it('refuses a stream whose first request has no node', async () => {
+    publish(state(1));
+    const client = connect();
+    client.subscribe(CLUSTER_TYPE);
+    await expect(client.next()).rejects.toMatchObject({ code: 3 });
+  });
+
+  it('holds listeners and routes until the clusters they need are ACKed, but never holds endpoints', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client, responses } = await startedClient();
+    expect(responses['rds']!.type_url).toBe(ROUTE_TYPE);
+
+    // A new service: its clusters must reach the client before the route that points at them.
+    publish(state(2, service('predict', { blue: 100, green: 0 }), service('embed', { blue: 100, green: 0 })));
+    const cds = await client.next();
+    expect(cds.type_url).toBe(CLUSTER_TYPE);
+    expect(cds.resources).toHaveLength(4);
+    const beforeAck = await client.quiet(150);
+    expect(beforeAck.map((r) => r.type_url).filter((t) => t === ROUTE_TYPE || t === LISTENER_TYPE)).toEqual([]);
+
+    // Envoy asks for the new clusters' endpoints before it ACKs the clusters (they are warming).
+    const edsNames = ['embed_blue', 'embed_green', 'predict_blue', 'predict_green'];
+    client.subscribe(ENDPOINT_TYPE, edsNames);
+    const eds = await client.next();
+    expect(eds.type_url).toBe(ENDPOINT_TYPE);
+    expect(eds.resources).toHaveLength(4);
+    client.ack(eds, edsNames);
+    expect(await client.quiet(100)).toEqual([]);
+
+    client.ack(cds);
+    const rds = await client.next();
+    expect(rds.type_url).toBe(ROUTE_TYPE);
+    const routeConfig = decodeMessage('envoy.config.route.v3.RouteConfiguration', rds.resources[0]!.value) as any;
+    expect(routeConfig.virtual_hosts[0].routes.map((r: any) => r.name)).toContain('embed_split');
+  });
+
+  it('sends a weight change as a route update only', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client } = await startedClient();
+    const { encoded } = publish(state(2, service('predict', { blue: 90, green: 10 })));
+    expect(encoded).toBe(1);
+    const update = await client.next();
+    expect(update.type_url).toBe(ROUTE_TYPE);
+    expect(await client.quiet(100)).toEqual([]);
+  });
+
+  it('ignores a request with a stale nonce and answers a current one', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client, responses } = await startedClient();
+    publish(state(2, service('predict', { blue: 90, green: 10 })));
+    const newer = await client.next();
+    // A request still naming the previous response's nonce is stale: no answer, even with new names.
+    client.send({ type_url: ROUTE_TYPE, response_nonce: responses['rds']!.nonce, version_info: responses['rds']!.version_info, resource_names: ['default', 'other'] });
+    expect(await client.quiet(150)).toEqual([]);
+    expect(newer.nonce).not.toBe(responses['rds']!.nonce);
+    client.ack(newer, ['default']);
+    expect(await client.quiet(100)).toEqual([]);
+  });
+
+  it('records a NACK with its message, does not re-send the rejected version, and sends the next one', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client, responses } = await startedClient();
+    publish(state(2, service('predict', { blue: 90, green: 10 })));
+    const rejected = await client.next();
+    client.nack(rejected, responses['rds']!.version_info, 'route: something Envoy did not like', ['default']);
+    expect(await client.quiet(300)).toEqual([]);
+
+    const proxy = fleet.list()[0]!;
+    expect(proxy.types[ROUTE_TYPE]?.lastNack).toMatchObject({ version: rejected.version_info, message: 'route: something Envoy did not like' });
+    expect(proxy.types[ROUTE_TYPE]?.ackedVersion).toBe(responses['rds']!.version_info);
+    expect(fleet.counters.nacks).toBe(1);
+
+    publish(state(3, service('predict', { blue: 80, green: 20 })));
+    const next = await client.next();
+    expect(next.type_url).toBe(ROUTE_TYPE);
+    expect(next.version_info).not.toBe(rejected.version_info);
+  });
+
+  it('answers newly requested names even when nothing changed', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.subscribe(ENDPOINT_TYPE, ['predict_blue'], NODE);
+    const first = await client.next();
+    expect(first.resources).toHaveLength(1);
+    client.ack(first, ['predict_blue', 'predict_green']);
+    const second = await client.next();
+    expect(second.version_info).toBe(first.version_info);
+    expect(second.resources).toHaveLength(2);
+  });
+
+  it('sends a reconnecting client nothing for listeners and clusters it already has', async () => {
+    const built = publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const versions = built.snapshot.versions();
+    const client = connect();
+    client.send({ type_url: CLUSTER_TYPE, version_info: versions[CLUSTER_TYPE], resource_names: [], node: NODE });
+    client.send({ type_url: LISTENER_TYPE, version_info: versions[LISTENER_TYPE], resource_names: [] });
+    expect(await client.quiet(200)).toEqual([]);
+    const proxy = fleet.list()[0]!;
+    expect(proxy.types[CLUSTER_TYPE]?.ackedVersion).toBe(versions[CLUSTER_TYPE]);
+    // A stale version on reconnect gets the current resources.
+    const other = connect();
+    other.send({ type_url: CLUSTER_TYPE, version_info: 'old', resource_names: [], node: NODE });
+    expect((await other.next()).version_info).toBe(versions[CLUSTER_TYPE]);
+  });
+
+  it('re-sends endpoints after a cluster changes, even when the endpoints did not', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client, responses } = await startedClient();
+    // Same endpoints, a changed cluster: Envoy re-warms it and needs a fresh endpoint response.
+    const input = snapshotInput(translate(state(2, service('predict', { blue: 100, green: 0 }))));
+    input[CLUSTER_TYPE] = input[CLUSTER_TYPE].map((c) =>
+      c.name === 'predict_green' ? { name: c.name, resource: { ...c.resource, connect_timeout: '3s' } } : c,
+    );
+    const built = Snapshot.build(input, previous);
+    cache.set(DEFAULT_GROUP, built.snapshot);
+    expect(built.snapshot.type(ENDPOINT_TYPE).version).toBe(responses['eds']!.version_info);
+    const cds = await client.next();
+    expect(cds.type_url).toBe(CLUSTER_TYPE);
+    const eds = await client.next();
+    expect(eds.type_url).toBe(ENDPOINT_TYPE);
+    expect(eds.version_info).toBe(responses['eds']!.version_info);
+    expect(eds.resources).toHaveLength(2);
+  });
+
+  it('does not re-send endpoints when no cluster changed', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const { client } = await startedClient();
+    publish(state(2, service('predict', { blue: 60, green: 40 })));
+    const update = await client.next();
+    expect(update.type_url).toBe(ROUTE_TYPE);
+    expect(await client.quiet(150)).toEqual([]);
+  });
+
+  it('serves 100 streams from one encoding of each resource', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const streams = await Promise.all(Array.from({ length: 100 }, () => startedClient()));
+    const { encoded } = publish(state(2, service('predict', { blue: 50, green: 50 })));
+    expect(encoded).toBe(1);
+    const updates = await Promise.all(streams.map(({ client }) => client.next()));
+    const bytes = new Set(updates.map((u) => Buffer.from(u.resources[0]!.value).toString('base64')));
+    expect(bytes.size).toBe(1);
+    expect(updates.every((u) => u.type_url === ROUTE_TYPE)).toBe(true);
+  });
+
+  it('leaves nothing behind when streams go away', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    for (let i = 0; i < 50; i++) {
+      const client = connect();
+      client.subscribe(CLUSTER_TYPE, [], NODE);
+      await client.next();
+      client.close();
+    }
+    await expect.poll(() => server.streamCount(), { timeout: 3000 }).toBe(0);
+    expect(cache.watcherCount()).toBe(0);
+    expect(fleet.list()).toEqual([]);
+  });
+});
