@@ -217,7 +217,7 @@ describe('SotW ADS', () => {
     // Same endpoints, a changed cluster: Envoy re-warms it and needs a fresh endpoint response.
     const input = snapshotInput(translate(state(2, service('predict', { blue: 100, green: 0 }))));
     input[CLUSTER_TYPE] = input[CLUSTER_TYPE].map((c) =>
-      c.name === 'predict_green' ? { name: c.name, resource: { ...c.resource, connect_timeout: '3s' } } : c,
+      c.name === 'predict_green' ? { name: c.name, resource: { ...(c.resource as object), connect_timeout: '3s' } } : c,
     );
     const built = Snapshot.build(input, previous);
     cache.set(DEFAULT_GROUP, built.snapshot);
