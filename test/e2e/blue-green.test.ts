@@ -1,4 +1,4 @@
-// The seed scenario end to end with a real Envoy: blue and green model servers, sluice in this
+// The seed scenario end to end with a real Envoy, over ADS state-of-the-world and delta: blue and green model servers, sluice in this
 // process, Envoy bootstrapped only with sluice's address. Weights move 100/0 → 90/10 → 50/50 →
 // 0/100 and back by rollback; the split Envoy applies is checked with real requests; then sluice
 // is stopped while traffic flows and restarted on the same state.
@@ -13,185 +13,191 @@ import { DEFAULT_CONFIG, type SluiceConfig } from '../../src/config/config.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
+import { REPO_ROOT } from '../support/envoy-binary.js';
 import { startEnvoy, type EnvoyProcess } from '../support/envoy-process.js';
 import { freePort } from '../support/ports.js';
 import { predictOnce, sendRequests, withinBinomialTolerance } from './traffic.js';
 
 const REQUESTS_PER_STEP = 400;
 
-let blue: ModelServer;
-let green: ModelServer;
-let sluice: RunningSluice;
-let envoy: EnvoyProcess;
-let config: SluiceConfig;
-let stateDir: string;
-let predictUrl: string;
+function scenario(kind: 'sotw' | 'delta', bootstrapFile: string): void {
+  let blue: ModelServer;
+  let green: ModelServer;
+  let sluice: RunningSluice;
+  let envoy: EnvoyProcess;
+  let config: SluiceConfig;
+  let stateDir: string;
+  let predictUrl: string;
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${sluice.adminUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
-/** Waits until the Envoy connected to sluice reports having applied `revision`. */
-async function waitApplied(revision: number, timeoutMs = 15_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const { json } = await admin('GET', '/v1/proxies');
-    last = json;
-    const proxy = json.proxies.find((p: any) => p.node.id === 'e2e-envoy');
-    if (proxy && proxy.appliedRevision !== null && proxy.appliedRevision >= revision) return proxy;
-    await sleep(20);
-  }
-  throw new Error(`Envoy did not apply revision ${revision} within ${timeoutMs} ms: ${JSON.stringify(last)}`);
-}
-
-async function routeWeights(): Promise<Record<string, number>> {
-  const dump = await envoy.configDump('dynamic_route_configs');
-  const config = dump.configs[0].route_config;
-  const split = config.virtual_hosts[0].routes.find((r: any) => r.name === 'predict_split');
-  return Object.fromEntries(split.route.weighted_clusters.clusters.map((c: any) => [c.name, c.weight]));
-}
-
-beforeAll(async () => {
-  blue = await startModelServer({ version: 'blue', port: 0, model: DEMO_MODELS['blue']!.model });
-  green = await startModelServer({ version: 'green', port: 0, model: DEMO_MODELS['green']!.model });
-  stateDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
-  const listenerPort = await freePort();
-  config = {
-    ...DEFAULT_CONFIG,
-    xdsHost: '127.0.0.1',
-    xdsPort: await freePort(),
-    adminPort: 0,
-    statePath: join(stateDir, 'sluice.db'),
-    listenerPort,
-    logLevel: 'warn',
-  };
-  sluice = await startSluice(config, pino({ level: 'warn' }));
-  predictUrl = `http://127.0.0.1:${listenerPort}/predict`;
-  envoy = await startEnvoy({ xdsPort: sluice.xdsPort, nodeId: 'e2e-envoy', nodeCluster: 'e2e' });
-  await envoy.waitLive(20_000);
-});
-
-afterAll(async () => {
-  await envoy?.stop();
-  await sluice?.stop();
-  await blue?.close();
-  await green?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
-
-describe('blue-green through a real Envoy', () => {
-  it('routes all traffic to blue once the service is defined', async () => {
-    const put = await admin('PUT', '/v1/services/predict', {
-      match: { prefix: '/predict' },
-      versions: [
-        { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
-        { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
-      ],
-      weights: { blue: 100, green: 0 },
-      stable: 'blue',
+  async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const response = await fetch(`${sluice.adminUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
-    expect(put.status).toBe(200);
-    const proxy = await waitApplied(put.json.revision);
-    expect(proxy.envoyVersion).toMatch(/^1\.40\./);
-    expect(proxy.node.cluster).toBe('e2e');
-    expect(proxy.stream.kind).toBe('sotw');
-    for (const type of ['listeners', 'routes', 'clusters', 'endpoints']) {
-      expect(proxy.resources[type].ackedVersion, type).toBeTruthy();
-      expect(proxy.resources[type].lastNack, type).toBeUndefined();
+    return { status: response.status, json: await response.json() };
+  }
+
+  /** Waits until the Envoy connected to sluice reports having applied `revision`. */
+  async function waitApplied(revision: number, timeoutMs = 15_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      const { json } = await admin('GET', '/v1/proxies');
+      last = json;
+      const proxy = json.proxies.find((p: any) => p.node.id === 'e2e-envoy');
+      if (proxy && proxy.appliedRevision !== null && proxy.appliedRevision >= revision) return proxy;
+      await sleep(20);
     }
-    // The listener may still be warming its first route right after the ACK; give it a moment.
-    await expect.poll(async () => (await predictOnce(predictUrl).catch(() => ({ status: 0 }))).status, { timeout: 10_000 }).toBe(200);
-    const tally = await sendRequests(predictUrl, 100);
-    expect(tally.failures).toEqual([]);
-    expect(tally.byVersion).toEqual({ blue: 100 });
-  });
-
-  it('the pin header sends a request to green whatever the weights', async () => {
-    const tally = await sendRequests(predictUrl, 50, 8, { 'x-sluice-version': 'green' });
-    expect(tally.failures).toEqual([]);
-    expect(tally.byVersion).toEqual({ green: 50 });
-  });
-
-  for (const [blueShare, greenShare] of [
-    [90, 10],
-    [50, 50],
-    [0, 100],
-  ] as const) {
-    it(`shifts to ${blueShare}/${greenShare} without a failed request`, async () => {
-      const put = await admin('PUT', '/v1/services/predict/weights', { blue: blueShare, green: greenShare });
-      expect(put.status).toBe(200);
-      await waitApplied(put.json.revision);
-      expect(await routeWeights()).toEqual({ predict_blue: blueShare * 100, predict_green: greenShare * 100 });
-      const tally = await sendRequests(predictUrl, REQUESTS_PER_STEP);
-      expect(tally.failures).toEqual([]);
-      const greenCount = tally.byVersion['green'] ?? 0;
-      expect(tally.total).toBe(REQUESTS_PER_STEP);
-      expect(
-        withinBinomialTolerance(greenCount, REQUESTS_PER_STEP, greenShare / 100),
-        `green served ${greenCount} of ${REQUESTS_PER_STEP} at ${greenShare}%`,
-      ).toBe(true);
-    });
+    throw new Error(`Envoy did not apply revision ${revision} within ${timeoutMs} ms: ${JSON.stringify(last)}`);
   }
 
-  it('rollback sends everything back to the stable version in one push', async () => {
-    const rollback = await admin('POST', '/v1/services/predict/rollback');
-    expect(rollback.status).toBe(200);
-    await waitApplied(rollback.json.revision);
-    expect(await routeWeights()).toEqual({ predict_blue: 10_000, predict_green: 0 });
-    const tally = await sendRequests(predictUrl, 200);
-    expect(tally.failures).toEqual([]);
-    expect(tally.byVersion).toEqual({ blue: 200 });
-  });
+  async function routeWeights(): Promise<Record<string, number>> {
+    const dump = await envoy.configDump('dynamic_route_configs');
+    const config = dump.configs[0].route_config;
+    const split = config.virtual_hosts[0].routes.find((r: any) => r.name === 'predict_split');
+    return Object.fromEntries(split.route.weighted_clusters.clusters.map((c: any) => [c.name, c.weight]));
+  }
 
-  it('keeps serving while sluice is down and gets nothing new after it restarts', async () => {
-    const weights = await admin('PUT', '/v1/services/predict/weights', { blue: 50, green: 50 });
-    const revision: number = weights.json.revision;
-    await waitApplied(revision);
-    const before = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
-    const dumpBefore = await envoy.configDump('dynamic_active_clusters');
-
-    let running = true;
-    const background = (async () => {
-      const results = [];
-      while (running) results.push(await sendRequests(predictUrl, 20, 4));
-      return results;
-    })();
-    await sleep(300);
-    await sluice.stop();
-    await sleep(1500);
+  beforeAll(async () => {
+    blue = await startModelServer({ version: 'blue', port: 0, model: DEMO_MODELS['blue']!.model });
+    green = await startModelServer({ version: 'green', port: 0, model: DEMO_MODELS['green']!.model });
+    stateDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
+    const listenerPort = await freePort();
+    config = {
+      ...DEFAULT_CONFIG,
+      xdsHost: '127.0.0.1',
+      xdsPort: await freePort(),
+      adminPort: 0,
+      statePath: join(stateDir, 'sluice.db'),
+      listenerPort,
+      logLevel: 'warn',
+    };
     sluice = await startSluice(config, pino({ level: 'warn' }));
-    const proxy = await waitApplied(revision, 30_000);
-    await sleep(300);
-    running = false;
-    const tallies = await background;
-
-    const failures = tallies.flatMap((t) => t.failures);
-    const total = tallies.reduce((sum, t) => sum + t.total, 0);
-    expect(failures).toEqual([]);
-    expect(total).toBeGreaterThan(100);
-    expect(proxy.appliedRevision).toBe(revision);
-    expect(sluice.store.current().revision).toBe(revision);
-
-    const after = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
-    expect(after['control_plane.connected_state']).toBe(1);
-    for (const stat of [
-      'listener_manager.lds.update_success',
-      'listener_manager.listener_modified',
-      'cluster_manager.cds.update_success',
-      'cluster_manager.cluster_modified',
-      'http.default.rds.default.config_reload',
-    ]) {
-      expect(before[stat], stat).toBeTypeOf('number');
-      expect(after[stat], stat).toBe(before[stat]);
-    }
-    const dumpAfter = await envoy.configDump('dynamic_active_clusters');
-    expect(dumpAfter).toEqual(dumpBefore);
-    expect(await routeWeights()).toEqual({ predict_blue: 5000, predict_green: 5000 });
+    predictUrl = `http://127.0.0.1:${listenerPort}/predict`;
+    envoy = await startEnvoy({ bootstrapFile, xdsPort: sluice.xdsPort, nodeId: 'e2e-envoy', nodeCluster: 'e2e' });
+    await envoy.waitLive(20_000);
   });
-});
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await sluice?.stop();
+    await blue?.close();
+    await green?.close();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  describe(`blue-green through a real Envoy (${kind})`, () => {
+    it('routes all traffic to blue once the service is defined', async () => {
+      const put = await admin('PUT', '/v1/services/predict', {
+        match: { prefix: '/predict' },
+        versions: [
+          { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
+          { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
+        ],
+        weights: { blue: 100, green: 0 },
+        stable: 'blue',
+      });
+      expect(put.status).toBe(200);
+      const proxy = await waitApplied(put.json.revision);
+      expect(proxy.envoyVersion).toMatch(/^1\.40\./);
+      expect(proxy.node.cluster).toBe('e2e');
+      expect(proxy.stream.kind).toBe(kind);
+      for (const type of ['listeners', 'routes', 'clusters', 'endpoints']) {
+        expect(proxy.resources[type].ackedVersion, type).toBeTruthy();
+        expect(proxy.resources[type].lastNack, type).toBeUndefined();
+      }
+      // The listener may still be warming its first route right after the ACK; give it a moment.
+      await expect.poll(async () => (await predictOnce(predictUrl).catch(() => ({ status: 0 }))).status, { timeout: 10_000 }).toBe(200);
+      const tally = await sendRequests(predictUrl, 100);
+      expect(tally.failures).toEqual([]);
+      expect(tally.byVersion).toEqual({ blue: 100 });
+    });
+
+    it('the pin header sends a request to green whatever the weights', async () => {
+      const tally = await sendRequests(predictUrl, 50, 8, { 'x-sluice-version': 'green' });
+      expect(tally.failures).toEqual([]);
+      expect(tally.byVersion).toEqual({ green: 50 });
+    });
+
+    for (const [blueShare, greenShare] of [
+      [90, 10],
+      [50, 50],
+      [0, 100],
+    ] as const) {
+      it(`shifts to ${blueShare}/${greenShare} without a failed request`, async () => {
+        const put = await admin('PUT', '/v1/services/predict/weights', { blue: blueShare, green: greenShare });
+        expect(put.status).toBe(200);
+        await waitApplied(put.json.revision);
+        expect(await routeWeights()).toEqual({ predict_blue: blueShare * 100, predict_green: greenShare * 100 });
+        const tally = await sendRequests(predictUrl, REQUESTS_PER_STEP);
+        expect(tally.failures).toEqual([]);
+        const greenCount = tally.byVersion['green'] ?? 0;
+        expect(tally.total).toBe(REQUESTS_PER_STEP);
+        expect(
+          withinBinomialTolerance(greenCount, REQUESTS_PER_STEP, greenShare / 100),
+          `green served ${greenCount} of ${REQUESTS_PER_STEP} at ${greenShare}%`,
+        ).toBe(true);
+      });
+    }
+
+    it('rollback sends everything back to the stable version in one push', async () => {
+      const rollback = await admin('POST', '/v1/services/predict/rollback');
+      expect(rollback.status).toBe(200);
+      await waitApplied(rollback.json.revision);
+      expect(await routeWeights()).toEqual({ predict_blue: 10_000, predict_green: 0 });
+      const tally = await sendRequests(predictUrl, 200);
+      expect(tally.failures).toEqual([]);
+      expect(tally.byVersion).toEqual({ blue: 200 });
+    });
+
+    it('keeps serving while sluice is down and gets nothing new after it restarts', async () => {
+      const weights = await admin('PUT', '/v1/services/predict/weights', { blue: 50, green: 50 });
+      const revision: number = weights.json.revision;
+      await waitApplied(revision);
+      const before = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
+      const dumpBefore = await envoy.configDump('dynamic_active_clusters');
+
+      let running = true;
+      const background = (async () => {
+        const results = [];
+        while (running) results.push(await sendRequests(predictUrl, 20, 4));
+        return results;
+      })();
+      await sleep(300);
+      await sluice.stop();
+      await sleep(1500);
+      sluice = await startSluice(config, pino({ level: 'warn' }));
+      const proxy = await waitApplied(revision, 30_000);
+      await sleep(300);
+      running = false;
+      const tallies = await background;
+
+      const failures = tallies.flatMap((t) => t.failures);
+      const total = tallies.reduce((sum, t) => sum + t.total, 0);
+      expect(failures).toEqual([]);
+      expect(total).toBeGreaterThan(100);
+      expect(proxy.appliedRevision).toBe(revision);
+      expect(sluice.store.current().revision).toBe(revision);
+
+      const after = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
+      expect(after['control_plane.connected_state']).toBe(1);
+      for (const stat of [
+        'listener_manager.lds.update_success',
+        'listener_manager.listener_modified',
+        'cluster_manager.cds.update_success',
+        'cluster_manager.cluster_modified',
+        'http.default.rds.default.config_reload',
+      ]) {
+        expect(before[stat], stat).toBeTypeOf('number');
+        expect(after[stat], stat).toBe(before[stat]);
+      }
+      const dumpAfter = await envoy.configDump('dynamic_active_clusters');
+      expect(dumpAfter).toEqual(dumpBefore);
+      expect(await routeWeights()).toEqual({ predict_blue: 5000, predict_green: 5000 });
+    });
+  });
+}
+
+scenario('sotw', join(REPO_ROOT, 'envoy/bootstrap-ads.yaml'));
+scenario('delta', join(REPO_ROOT, 'envoy/bootstrap-ads-delta.yaml'));

@@ -1,29 +1,40 @@
-// A scripted ADS client for protocol tests: opens a state-of-the-world stream to sluice with
+// Scripted ADS clients for protocol tests: open a state-of-the-world or delta stream to sluice with
 // @grpc/grpc-js, sends exactly the requests a test writes, and queues every response so a test
 // can await the next one or assert that none arrives. Never used instead of a real Envoy.
 
 import * as grpc from '@grpc/grpc-js';
 import {
+  decodeDeltaResponse,
   decodeDiscoveryResponse,
+  encodeDeltaRequest,
   encodeDiscoveryRequest,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
   type DiscoveryRequest,
   type DiscoveryResponse,
 } from '../../src/xds/server/messages.js';
 
-const ADS_SOTW = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 
-export class FakeEnvoy {
+/** A bidi stream whose responses are queued for a test to await. */
+class ScriptedStream<Request, Response> {
   private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
-  private readonly queue: DiscoveryResponse[] = [];
+  private readonly call: grpc.ClientDuplexStream<Request, Response>;
+  private readonly queue: Response[] = [];
   private waiter: (() => void) | undefined;
   error: grpc.ServiceError | undefined;
   ended = false;
 
-  constructor(address: string, options: { paused?: boolean } = {}) {
+  constructor(
+    address: string,
+    path: string,
+    serialize: (request: Request) => Buffer,
+    deserialize: (buffer: Buffer) => Response,
+    options: { paused?: boolean } = {},
+  ) {
     this.client = new grpc.Client(address, grpc.credentials.createInsecure());
-    this.call = this.client.makeBidiStreamRequest(ADS_SOTW, encodeDiscoveryRequest, decodeDiscoveryResponse);
-    this.call.on('data', (response: DiscoveryResponse) => {
+    this.call = this.client.makeBidiStreamRequest(path, serialize, deserialize);
+    this.call.on('data', (response: Response) => {
       this.queue.push(response);
       this.waiter?.();
     });
@@ -38,8 +49,49 @@ export class FakeEnvoy {
     if (options.paused) this.call.pause();
   }
 
-  send(request: DiscoveryRequest): void {
+  send(request: Request): void {
     this.call.write(request);
+  }
+
+  /** The next response, waiting up to `timeoutMs`. */
+  async next(timeoutMs = 2000): Promise<Response> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length === 0) {
+      if (this.error) throw this.error;
+      if (this.ended) throw new Error('stream ended');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no response within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+    return this.queue.shift()!;
+  }
+
+  /** Waits `ms` and returns whatever arrived meanwhile (a test usually expects nothing). */
+  async quiet(ms = 200): Promise<Response[]> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.queue.splice(0);
+  }
+
+  resume(): void {
+    this.call.resume();
+  }
+
+  close(): void {
+    this.call.cancel();
+    this.client.close();
+  }
+}
+
+export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryResponse> {
+  constructor(address: string, options: { paused?: boolean } = {}) {
+    super(address, `${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse, options);
   }
 
   /** Requests `typeUrl` as Envoy does on a new stream (the node on the first request only). */
@@ -61,39 +113,19 @@ export class FakeEnvoy {
     });
   }
 
-  /** The next response, waiting up to `timeoutMs`. */
-  async next(timeoutMs = 2000): Promise<DiscoveryResponse> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.queue.length === 0) {
-      if (this.error) throw this.error;
-      if (this.ended) throw new Error('stream ended');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no response within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-    return this.queue.shift()!;
+}
+
+export class FakeDeltaEnvoy extends ScriptedStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+  constructor(address: string, options: { paused?: boolean } = {}) {
+    super(address, `${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse, options);
   }
 
-  /** Asserts nothing arrives for `ms` (returns what did arrive, for the test to show). */
-  async quiet(ms = 200): Promise<DiscoveryResponse[]> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return this.queue.splice(0);
+  ack(response: DeltaDiscoveryResponse): void {
+    this.send({ type_url: response.type_url, response_nonce: response.nonce });
   }
 
-  resume(): void {
-    this.call.resume();
-  }
-
-  close(): void {
-    this.call.cancel();
-    this.client.close();
+  nack(response: DeltaDiscoveryResponse, message: string): void {
+    this.send({ type_url: response.type_url, response_nonce: response.nonce, error_detail: { code: 3, message } });
   }
 }
 

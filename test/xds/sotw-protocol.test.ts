@@ -3,54 +3,29 @@
 // NACKs without a re-send loop, newly requested names, reconnects that need nothing, and shared
 // encoding across many streams.
 
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FleetStatus } from '../../src/fleet/status.js';
-import type { DesiredState, Service } from '../../src/model/types.js';
+import type { FleetStatus } from '../../src/fleet/status.js';
+import type { DesiredState } from '../../src/model/types.js';
 import { snapshotInput } from '../../src/sync/reconciler.js';
 import { translate } from '../../src/translate/translate.js';
-import { SnapshotCache } from '../../src/xds/cache.js';
+import type { SnapshotCache } from '../../src/xds/cache.js';
 import { decodeMessage } from '../../src/xds/codec.js';
-import { DEFAULT_GROUP, XdsServer } from '../../src/xds/server/ads-server.js';
+import type { XdsServer } from '../../src/xds/server/ads-server.js';
 import type { DiscoveryResponse } from '../../src/xds/server/messages.js';
-import { Snapshot } from '../../src/xds/snapshot.js';
+import type { Snapshot } from '../../src/xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+import { XdsHarness, service, state } from '../support/xds-harness.js';
 
-function service(name: string, weights: Record<string, number>, versions = ['blue', 'green']): Service {
-  return {
-    name,
-    listener: 'default',
-    match: { prefix: `/${name}` },
-    hosts: ['*'],
-    versions: versions.map((v, i) => ({ name: v, endpoints: [{ address: '127.0.0.1', port: 5001 + i }] })),
-    weights,
-    stable: versions[0]!,
-    pinHeader: 'x-sluice-version',
-    timeout: '30s',
-  };
-}
-
-function state(revision: number, ...services: Service[]): DesiredState {
-  return {
-    revision,
-    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-  };
-}
-
+let harness: XdsHarness;
 let cache: SnapshotCache;
 let fleet: FleetStatus;
 let server: XdsServer;
 let address: string;
-let previous: Snapshot | undefined;
 const clients: FakeEnvoy[] = [];
 
 function publish(desired: DesiredState): { snapshot: Snapshot; encoded: number } {
-  const built = Snapshot.build(snapshotInput(translate(desired)), previous);
-  previous = built.snapshot;
-  cache.set(DEFAULT_GROUP, built.snapshot);
-  return built;
+  return harness.publish(desired);
 }
 
 function connect(options?: { paused?: boolean }): FakeEnvoy {
@@ -79,16 +54,13 @@ async function startedClient(): Promise<{ client: FakeEnvoy; responses: Record<s
 }
 
 beforeEach(async () => {
-  cache = new SnapshotCache();
-  fleet = new FleetStatus();
-  previous = undefined;
-  server = new XdsServer({ cache, callbacks: fleet, logger: pino({ level: 'silent' }) });
-  address = `127.0.0.1:${await server.listen('127.0.0.1', 0)}`;
+  harness = await new XdsHarness().start();
+  ({ cache, fleet, server, address } = harness);
 });
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
-  await server.close();
+  await harness.stop();
 });
 
 describe('SotW ADS', () => {
@@ -219,8 +191,7 @@ describe('SotW ADS', () => {
     input[CLUSTER_TYPE] = input[CLUSTER_TYPE].map((c) =>
       c.name === 'predict_green' ? { name: c.name, resource: { ...(c.resource as object), connect_timeout: '3s' } } : c,
     );
-    const built = Snapshot.build(input, previous);
-    cache.set(DEFAULT_GROUP, built.snapshot);
+    const built = harness.publishInput(input);
     expect(built.snapshot.type(ENDPOINT_TYPE).version).toBe(responses['eds']!.version_info);
     const cds = await client.next();
     expect(cds.type_url).toBe(CLUSTER_TYPE);

@@ -1,36 +1,31 @@
-// The gRPC side of xDS: registers the aggregated discovery service on @grpc/grpc-js with
-// serialisers built on the shared schema, and hands each stream to a protocol handler. Owns
-// ports and stream lifetimes; the protocol rules live in the stream handlers.
+// The gRPC side of xDS: registers the aggregated discovery service (state-of-the-world and delta)
+// and the per-type listener / route / cluster / endpoint services on @grpc/grpc-js, with
+// serialisers built on the shared schema, and hands each stream to a protocol handler. Owns the
+// port and stream lifetimes; the protocol rules live in the stream handlers.
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../type-urls.js';
 import type { StreamCallbacks } from './callbacks.js';
+import { DeltaStream } from './delta-stream.js';
 import {
+  decodeDeltaRequest,
+  decodeDeltaResponse,
   decodeDiscoveryRequest,
   decodeDiscoveryResponse,
+  encodeDeltaRequest,
+  encodeDeltaResponse,
   encodeDiscoveryRequest,
   encodeDiscoveryResponse,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
   type DiscoveryRequest,
   type DiscoveryResponse,
   type NodeInfo,
 } from './messages.js';
 import { SotwStream } from './sotw-stream.js';
-
-const ADS_SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
-
-const adsDefinition: grpc.ServiceDefinition = {
-  StreamAggregatedResources: {
-    path: `${ADS_SERVICE}/StreamAggregatedResources`,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: encodeDiscoveryRequest,
-    requestDeserialize: decodeDiscoveryRequest,
-    responseSerialize: encodeDiscoveryResponse,
-    responseDeserialize: decodeDiscoveryResponse,
-    originalName: 'streamAggregatedResources',
-  },
-};
+import type { StreamDeps } from './stream-base.js';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -42,10 +37,43 @@ export interface XdsServerOptions {
 
 export const DEFAULT_GROUP = 'default';
 
+const sotwMethod = {
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: encodeDiscoveryRequest,
+  requestDeserialize: decodeDiscoveryRequest,
+  responseSerialize: encodeDiscoveryResponse,
+  responseDeserialize: decodeDiscoveryResponse,
+} as const;
+
+const deltaMethod = {
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: encodeDeltaRequest,
+  requestDeserialize: decodeDeltaRequest,
+  responseSerialize: encodeDeltaResponse,
+  responseDeserialize: decodeDeltaResponse,
+} as const;
+
+/** gRPC service path, SotW method, delta method, and the one type a per-type service carries. */
+const SERVICES: readonly [string, string, string, ResourceTypeUrl | undefined][] = [
+  ['envoy.service.discovery.v3.AggregatedDiscoveryService', 'StreamAggregatedResources', 'DeltaAggregatedResources', undefined],
+  ['envoy.service.listener.v3.ListenerDiscoveryService', 'StreamListeners', 'DeltaListeners', LISTENER_TYPE],
+  ['envoy.service.route.v3.RouteDiscoveryService', 'StreamRoutes', 'DeltaRoutes', ROUTE_TYPE],
+  ['envoy.service.cluster.v3.ClusterDiscoveryService', 'StreamClusters', 'DeltaClusters', CLUSTER_TYPE],
+  ['envoy.service.endpoint.v3.EndpointDiscoveryService', 'StreamEndpoints', 'DeltaEndpoints', ENDPOINT_TYPE],
+];
+
+interface ProtocolStream<Request> {
+  handleRequest(request: Request): void;
+  drained(): void;
+  close(): void;
+}
+
 export class XdsServer {
   private readonly server: grpc.Server;
   private nextStreamId = 1;
-  private readonly streams = new Set<SotwStream>();
+  private readonly streams = new Set<ProtocolStream<never>>();
 
   constructor(private readonly options: XdsServerOptions) {
     this.server = new grpc.Server({
@@ -55,9 +83,17 @@ export class XdsServer {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     });
-    this.server.addService(adsDefinition, {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.sotw(call),
-    });
+    for (const [service, sotwName, deltaName, fixedType] of SERVICES) {
+      const definition: grpc.ServiceDefinition = {
+        [sotwName]: { path: `/${service}/${sotwName}`, ...sotwMethod },
+        [deltaName]: { path: `/${service}/${deltaName}`, ...deltaMethod },
+      };
+      const sotw: grpc.handleBidiStreamingCall<DiscoveryRequest, DiscoveryResponse> = (call) =>
+        this.serve(call, (deps) => new SotwStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
+      const delta: grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse> = (call) =>
+        this.serve(call, (deps) => new DeltaStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
+      this.server.addService(definition, { [sotwName]: sotw, [deltaName]: delta } as grpc.UntypedServiceImplementation);
+    }
   }
 
   /** Binds and starts serving; returns the bound port (useful with port 0). */
@@ -73,6 +109,7 @@ export class XdsServer {
   /** Ends every stream at once (clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
     for (const stream of this.streams) stream.close();
+    this.streams.clear();
     this.server.forceShutdown();
   }
 
@@ -80,10 +117,18 @@ export class XdsServer {
     return this.streams.size;
   }
 
-  private sotw(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+  private serve<Request, Response>(
+    call: grpc.ServerDuplexStream<Request, Response>,
+    create: (deps: StreamDeps<Response>) => ProtocolStream<Request>,
+  ): void {
     const streamId = this.nextStreamId++;
     const logger = this.options.logger;
-    const stream = new SotwStream({
+    let stream: ProtocolStream<Request> | undefined;
+    const finish = (): void => {
+      if (!stream || !this.streams.delete(stream as ProtocolStream<never>)) return;
+      stream.close();
+    };
+    stream = create({
       streamId,
       cache: this.options.cache,
       groupOf: this.options.groupOf ?? (() => DEFAULT_GROUP),
@@ -95,27 +140,23 @@ export class XdsServer {
         finish();
       },
     });
-    this.streams.add(stream);
-    const finish = (): void => {
-      if (!this.streams.delete(stream)) return;
-      stream.close();
-    };
-    call.on('data', (request: DiscoveryRequest) => {
+    this.streams.add(stream as ProtocolStream<never>);
+    call.on('data', (request: Request) => {
       try {
-        stream.handleRequest(request);
+        stream?.handleRequest(request);
       } catch (error) {
         logger.error({ err: error, streamId }, 'xDS request handling failed');
-        call.destroy(error as Error);
+        call.emit('error', { code: grpc.status.INTERNAL, details: 'sluice failed to handle the request' });
         finish();
       }
     });
-    call.on('drain', () => stream.drained());
+    call.on('drain', () => stream?.drained());
     call.on('end', () => {
       call.end();
       finish();
     });
-    call.on('error', () => finish());
-    call.on('close', () => finish());
-    call.on('cancelled', () => finish());
+    call.on('error', finish);
+    call.on('close', finish);
+    call.on('cancelled', finish);
   }
 }

@@ -36,8 +36,56 @@ export interface DiscoveryResponse {
   control_plane: { identifier: string };
 }
 
+export interface DeltaDiscoveryRequest {
+  node?: RawNode;
+  type_url?: string;
+  resource_names_subscribe?: string[];
+  resource_names_unsubscribe?: string[];
+  initial_resource_versions?: Record<string, string>;
+  response_nonce?: string;
+  error_detail?: { code?: number; message?: string };
+}
+
+export interface DeltaResource {
+  name: string;
+  version: string;
+  resource: { type_url: string; value: Uint8Array };
+}
+
+export interface DeltaDiscoveryResponse {
+  system_version_info: string;
+  resources: DeltaResource[];
+  type_url: string;
+  removed_resources: string[];
+  nonce: string;
+  control_plane: { identifier: string };
+}
+
 const requestType = messageType('envoy.service.discovery.v3.DiscoveryRequest');
 const responseType = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+
+const deltaRequestType = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+const deltaResponseType = messageType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+
+export function decodeDeltaRequest(buffer: Buffer): DeltaDiscoveryRequest {
+  return deltaRequestType.toObject(deltaRequestType.decode(buffer), { longs: Number, enums: String }) as DeltaDiscoveryRequest;
+}
+
+export function encodeDeltaRequest(request: DeltaDiscoveryRequest): Buffer {
+  return Buffer.from(deltaRequestType.encode(deltaRequestType.fromObject(request)).finish());
+}
+
+export function encodeDeltaResponse(response: DeltaDiscoveryResponse): Buffer {
+  return Buffer.from(deltaResponseType.encode(deltaResponseType.fromObject(response)).finish());
+}
+
+export function decodeDeltaResponse(buffer: Buffer): DeltaDiscoveryResponse {
+  return deltaResponseType.toObject(deltaResponseType.decode(buffer), {
+    longs: Number,
+    enums: String,
+    defaults: true,
+  }) as DeltaDiscoveryResponse;
+}
 
 export function decodeDiscoveryRequest(buffer: Buffer): DiscoveryRequest {
   return requestType.toObject(requestType.decode(buffer), { longs: Number, enums: String }) as DiscoveryRequest;

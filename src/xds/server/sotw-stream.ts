@@ -1,47 +1,21 @@
-// One state-of-the-world ADS stream: subscriptions, nonces, ACK/NACK and what to send when the
-// group's snapshot changes. It never encodes a resource (the snapshot did) and knows nothing of
-// gRPC: it writes responses through `write`, which reports backpressure.
+// One state-of-the-world stream (ADS or a per-type service): subscriptions, nonces, ACK/NACK and
+// what to send when the group's snapshot changes. It never encodes a resource (the snapshot did)
+// and knows nothing of gRPC.
 //
-// Rules (XDS-NOTES §1.3, §1.6): a request whose nonce is not the last one sent for its type is
-// stale and ignored; a NACK is an `error_detail`, and the rejected version is not sent again
-// until the snapshot changes; newly requested names are always answered; listeners and routes
-// wait while a cluster response is unacknowledged (make-before-break), endpoints never wait, and
-// a changed cluster's endpoints are re-sent even when unchanged.
+// Rules (XDS-NOTES §1.3): a request whose nonce is not the last one sent for its type is stale
+// and ignored; a NACK is an `error_detail`, and the rejected version is not sent again until the
+// snapshot changes; newly requested names are always answered; listener and cluster responses
+// carry the full set; a reconnecting client that already has the current version of a wildcard
+// type is sent nothing for it.
 
-import type { Logger } from 'pino';
-import type { SnapshotCache } from '../cache.js';
 import type { EncodedResource, Snapshot } from '../snapshot.js';
-import {
-  CLUSTER_TYPE,
-  ENDPOINT_TYPE,
-  LISTENER_TYPE,
-  PUSH_ORDER,
-  ROUTE_TYPE,
-  SHORT_TYPE_NAMES,
-  WILDCARD_TYPES,
-  isResourceTypeUrl,
-  type ResourceTypeUrl,
-} from '../type-urls.js';
-import type { StreamCallbacks } from './callbacks.js';
-import { nodeInfo, type DiscoveryRequest, type DiscoveryResponse, type NodeInfo } from './messages.js';
-
-export const CONTROL_PLANE_ID = 'sluice';
-
-export interface SotwStreamDeps {
-  streamId: number;
-  cache: SnapshotCache;
-  groupOf(node: NodeInfo): string;
-  callbacks: StreamCallbacks;
-  logger: Logger;
-  /** Writes one response; false means the transport is full and `drained()` will follow. */
-  write(response: DiscoveryResponse): boolean;
-  /** Ends the stream with an error the client can read. */
-  fail(message: string): void;
-}
+import { CLUSTER_TYPE, ENDPOINT_TYPE, PUSH_ORDER, SHORT_TYPE_NAMES, WILDCARD_TYPES, type ResourceTypeUrl } from '../type-urls.js';
+import type { DiscoveryRequest, DiscoveryResponse } from './messages.js';
+import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
 
 interface TypeState {
   wildcard: boolean;
-  /** The client has named a resource at least once (legacy empty-list wildcard no longer applies). */
+  /** The client has named a resource at least once (the legacy empty-list wildcard no longer applies). */
   everNamed: boolean;
   names: Set<string>;
   /** Version the client said it had on its first request of this stream. */
@@ -53,40 +27,21 @@ interface TypeState {
   forceSend: boolean;
 }
 
-export class SotwStream {
-  private node: NodeInfo | undefined;
-  private snapshot: Snapshot | undefined;
-  private unwatch: (() => void) | undefined;
+export class SotwStream extends StreamBase<DiscoveryResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
-  private nonceCounter = 0;
-  private blocked = false;
-  private closed = false;
-  /** Nonce of a cluster response not yet ACKed or NACKed; listeners and routes wait for it. */
-  private clustersInFlight: string | undefined;
-  private sentClusterVersions = new Map<string, string>();
 
-  constructor(private readonly deps: SotwStreamDeps) {}
+  constructor(deps: StreamDeps<DiscoveryResponse>) {
+    super(deps, 'sotw');
+  }
 
   handleRequest(request: DiscoveryRequest): void {
-    if (this.closed) return;
-    if (!this.node) {
-      if (!request.node?.id) {
-        this.deps.fail('the first request of a stream must carry node.id');
-        return;
-      }
-      this.node = nodeInfo(request.node);
-      this.deps.callbacks.streamOpened(this.deps.streamId, this.node, 'sotw');
-      this.unwatch = this.deps.cache.watch(this.deps.groupOf(this.node), (snapshot) => this.onSnapshot(snapshot));
-    }
-    const typeUrl = request.type_url ?? '';
-    if (!isResourceTypeUrl(typeUrl)) {
-      this.deps.logger.warn({ node: this.node.id, typeUrl }, 'request for a resource type sluice does not serve');
-      return;
-    }
+    if (this.closed || !this.ensureNode(request.node)) return;
+    const typeUrl = this.resolveType(request.type_url);
+    if (!typeUrl) return;
     const nonce = request.response_nonce ?? '';
     let state = this.types.get(typeUrl);
     if (nonce !== '' && nonce !== state?.nonce) {
-      this.deps.logger.debug({ node: this.node.id, typeUrl, nonce, current: state?.nonce }, 'stale nonce ignored');
+      this.deps.logger.debug({ node: this.node?.id, typeUrl, nonce, current: state?.nonce }, 'stale nonce ignored');
       return;
     }
     if (!state) {
@@ -105,26 +60,8 @@ export class SotwStream {
     this.flush();
   }
 
-  /** The transport can take more: send whatever became due while it was full. */
-  drained(): void {
-    this.blocked = false;
-    this.flush();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.unwatch?.();
-    if (this.node) this.deps.callbacks.streamClosed(this.deps.streamId);
-  }
-
-  private onSnapshot(snapshot: Snapshot): void {
-    this.snapshot = snapshot;
-    this.flush();
-  }
-
   private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, request: DiscoveryRequest): void {
-    if (typeUrl === CLUSTER_TYPE && this.clustersInFlight === request.response_nonce) this.clustersInFlight = undefined;
+    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(request.response_nonce);
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
@@ -156,13 +93,10 @@ export class SotwStream {
     return out;
   }
 
-  private flush(): void {
-    const snapshot = this.snapshot;
-    if (!snapshot || this.blocked || this.closed) return;
+  protected flushTypes(snapshot: Snapshot): void {
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
-      if (!state) continue;
-      if ((typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE) && this.clustersInFlight !== undefined) continue;
+      if (!state || this.heldBack(typeUrl)) continue;
       const version = snapshot.type(typeUrl).version;
       const resources = this.responseSet(typeUrl, state, snapshot);
 
@@ -170,7 +104,7 @@ export class SotwStream {
         // A reconnecting client already has exactly this: nothing to send (XDS-NOTES §1.7).
         state.sentVersion = version;
         state.sentNames = new Set(resources.map((r) => r.name));
-        if (typeUrl === CLUSTER_TYPE) for (const r of resources) this.sentClusterVersions.set(r.name, r.version);
+        if (typeUrl === CLUSTER_TYPE) this.clustersKnown(resources);
         this.deps.callbacks.acked(this.deps.streamId, typeUrl, version);
         continue;
       }
@@ -184,39 +118,29 @@ export class SotwStream {
 
   /** Returns false when the transport is full. */
   private send(typeUrl: ResourceTypeUrl, state: TypeState, version: string, resources: EncodedResource[]): boolean {
-    const nonce = String(++this.nonceCounter);
+    const nonce = this.nextNonce();
     state.nonce = nonce;
     state.sentVersion = version;
     state.sentNames = new Set(resources.map((r) => r.name));
     state.forceSend = false;
-    if (typeUrl === CLUSTER_TYPE) this.afterClustersSent(nonce, resources);
-    const response: DiscoveryResponse = {
+    if (typeUrl === CLUSTER_TYPE) {
+      const endpoints = this.types.get(ENDPOINT_TYPE);
+      for (const name of this.clustersSent(nonce, resources, true)) {
+        if (endpoints?.names.has(name)) endpoints.forceSend = true;
+      }
+    }
+    const writable = this.writeResponse({
       version_info: version,
       resources: resources.map((r) => ({ type_url: typeUrl, value: r.bytes })),
       type_url: typeUrl,
       nonce,
       control_plane: { identifier: CONTROL_PLANE_ID },
-    };
-    const writable = this.deps.write(response);
+    });
     this.deps.logger.debug(
       { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version, nonce, resources: resources.length },
       'response sent',
     );
     this.deps.callbacks.responseSent(this.deps.streamId, typeUrl, version, nonce, resources.length);
-    if (!writable) this.blocked = true;
     return writable;
-  }
-
-  /** A changed cluster re-warms and needs a fresh endpoint response even if its endpoints did not change. */
-  private afterClustersSent(nonce: string, clusters: EncodedResource[]): void {
-    this.clustersInFlight = nonce;
-    const endpoints = this.types.get(ENDPOINT_TYPE);
-    const next = new Map<string, string>();
-    for (const cluster of clusters) {
-      const before = this.sentClusterVersions.get(cluster.name);
-      if (before !== undefined && before !== cluster.version && endpoints?.names.has(cluster.name)) endpoints.forceSend = true;
-      next.set(cluster.name, cluster.version);
-    }
-    this.sentClusterVersions = next;
   }
 }

@@ -1,0 +1,226 @@
+// One incremental (delta) stream (ADS or a per-type service): per resource, what the client has;
+// subscribe / unsubscribe; `initial_resource_versions` on reconnect; and what to send or remove
+// when the group's snapshot changes. Never encodes a resource and knows nothing of gRPC.
+//
+// Rules (XDS-NOTES §1.4): subscription changes are honoured whatever the nonce (the nonce only
+// correlates ACK/NACK); every subscribed name is answered, with the resource or in
+// `removed_resources` when it does not exist, and a fresh client's first request of a type even
+// when there is nothing to send (Envoy's start-up waits for it); a pure unsubscribe needs no answer, except a name
+// still covered by the wildcard, which is sent again; on reconnect only resources whose version
+// differs are sent and names the server no longer has are removed; a NACKed version of a resource
+// is not sent again until the resource changes.
+
+import type { EncodedResource, Snapshot } from '../snapshot.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, PUSH_ORDER, SHORT_TYPE_NAMES, WILDCARD_TYPES, type ResourceTypeUrl } from '../type-urls.js';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
+import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
+
+/** Sent responses remembered for ACK/NACK correlation; older ones are forgotten. */
+const MAX_OUTSTANDING = 64;
+
+interface SentResponse {
+  /** The type's snapshot version once the client applies this response. */
+  typeVersion: string;
+  /** Versions the client had before, per name sent or removed (undefined = it had none). */
+  previous: Map<string, string | undefined>;
+  /** Versions this response carried, per name (undefined = removed). */
+  carried: Map<string, string | undefined>;
+}
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  /** What the client holds, by name → version, as far as sluice knows. */
+  held: Map<string, string>;
+  /** Names to answer even if the client holds their current version. */
+  mustAnswer: Set<string>;
+  /** Versions the client rejected, by name; not offered again. */
+  rejected: Map<string, string>;
+  sent: Map<string, SentResponse>;
+  /** Whether the first request of this type on this stream was seen. */
+  started: boolean;
+  /** Nothing was sent for this type yet: the first request is answered even if empty, or Envoy waits. */
+  unanswered: boolean;
+  /** The client is known to hold the snapshot's version of every resource it wants. */
+  reportedVersion?: string;
+}
+
+export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
+  private readonly types = new Map<ResourceTypeUrl, TypeState>();
+
+  constructor(deps: StreamDeps<DeltaDiscoveryResponse>) {
+    super(deps, 'delta');
+  }
+
+  handleRequest(request: DeltaDiscoveryRequest): void {
+    if (this.closed || !this.ensureNode(request.node)) return;
+    const typeUrl = this.resolveType(request.type_url);
+    if (!typeUrl) return;
+    let state = this.types.get(typeUrl);
+    if (!state) {
+      state = { wildcard: false, names: new Set(), held: new Map(), mustAnswer: new Set(), rejected: new Map(), sent: new Map(), started: false, unanswered: true };
+      this.types.set(typeUrl, state);
+    }
+    const nonce = request.response_nonce ?? '';
+    if (nonce !== '') this.recordAckOrNack(typeUrl, state, nonce, request);
+    this.updateSubscription(typeUrl, state, request);
+    this.flush();
+  }
+
+  private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, nonce: string, request: DeltaDiscoveryRequest): void {
+    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(nonce);
+    const sent = state.sent.get(nonce);
+    state.sent.delete(nonce);
+    const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce };
+    if (request.error_detail) {
+      const message = request.error_detail.message ?? '';
+      this.deps.logger.warn({ ...log, version: sent?.typeVersion, error: message }, 'NACK');
+      if (sent) {
+        for (const [name, version] of sent.carried) {
+          if (version !== undefined) state.rejected.set(name, version);
+          const before = sent.previous.get(name);
+          if (before === undefined) state.held.delete(name);
+          else state.held.set(name, before);
+        }
+      }
+      this.deps.callbacks.nacked(this.deps.streamId, typeUrl, sent?.typeVersion ?? '', message);
+      return;
+    }
+    this.deps.logger.debug({ ...log, version: sent?.typeVersion }, 'ACK');
+    if (sent) {
+      for (const name of sent.carried.keys()) state.rejected.delete(name);
+      if (this.isCurrent(typeUrl, state)) this.reportCurrent(typeUrl, state, sent.typeVersion);
+    }
+  }
+
+  private updateSubscription(typeUrl: ResourceTypeUrl, state: TypeState, request: DeltaDiscoveryRequest): void {
+    const subscribe = request.resource_names_subscribe ?? [];
+    const unsubscribe = request.resource_names_unsubscribe ?? [];
+    if (!state.started) {
+      state.started = true;
+      const initial = Object.entries(request.initial_resource_versions ?? {});
+      for (const [name, version] of initial) state.held.set(name, version);
+      // A reconnecting client is past its start-up: it needs an answer only if something differs.
+      state.unanswered = initial.length === 0;
+      // Legacy wildcard: a first request that names nothing subscribes to everything.
+      if (WILDCARD_TYPES.has(typeUrl) && subscribe.length === 0 && unsubscribe.length === 0) state.wildcard = true;
+    }
+    for (const name of subscribe) {
+      if (name === '*') {
+        state.wildcard = true;
+        continue;
+      }
+      state.names.add(name);
+      state.mustAnswer.add(name);
+    }
+    for (const name of unsubscribe) {
+      if (name === '*') {
+        state.wildcard = false;
+        continue;
+      }
+      state.names.delete(name);
+      state.mustAnswer.delete(name);
+      // Still covered by the wildcard: the client dropped it, so it must get it again.
+      if (state.wildcard) {
+        state.held.delete(name);
+        state.mustAnswer.add(name);
+      } else {
+        state.held.delete(name);
+      }
+    }
+  }
+
+  private wanted(state: TypeState, snapshot: Snapshot, typeUrl: ResourceTypeUrl): Set<string> {
+    if (!state.wildcard) return state.names;
+    return new Set([...snapshot.type(typeUrl).resources.keys(), ...state.names]);
+  }
+
+  /** True when the client holds the snapshot's version of everything it wants. */
+  private isCurrent(typeUrl: ResourceTypeUrl, state: TypeState): boolean {
+    const snapshot = this.snapshot;
+    if (!snapshot) return false;
+    const resources = snapshot.type(typeUrl).resources;
+    for (const name of this.wanted(state, snapshot, typeUrl)) {
+      const resource = resources.get(name);
+      if (resource ? state.held.get(name) !== resource.version : state.held.has(name)) return false;
+    }
+    return true;
+  }
+
+  private reportCurrent(typeUrl: ResourceTypeUrl, state: TypeState, version: string): void {
+    if (state.reportedVersion === version) return;
+    state.reportedVersion = version;
+    this.deps.callbacks.acked(this.deps.streamId, typeUrl, version);
+  }
+
+  protected flushTypes(snapshot: Snapshot): void {
+    for (const typeUrl of PUSH_ORDER) {
+      const state = this.types.get(typeUrl);
+      if (!state || this.heldBack(typeUrl)) continue;
+      const typeSnapshot = snapshot.type(typeUrl);
+      const resources = typeSnapshot.resources;
+      const wanted = this.wanted(state, snapshot, typeUrl);
+      const toSend: EncodedResource[] = [];
+      const toRemove: string[] = [];
+      for (const name of [...wanted].sort()) {
+        const resource = resources.get(name);
+        const held = state.held.get(name);
+        if (resource) {
+          const changed = held !== resource.version && state.rejected.get(name) !== resource.version;
+          if (changed || state.mustAnswer.has(name)) toSend.push(resource);
+        } else if (held !== undefined || state.mustAnswer.has(name)) {
+          toRemove.push(name);
+        }
+      }
+      // Names the client holds that it no longer wants or that are gone (e.g. after a reconnect).
+      for (const name of state.held.keys()) {
+        if (!wanted.has(name) && !toRemove.includes(name)) toRemove.push(name);
+      }
+      state.mustAnswer.clear();
+      if (toSend.length === 0 && toRemove.length === 0 && !state.unanswered) {
+        if (state.sent.size === 0 && this.isCurrent(typeUrl, state)) this.reportCurrent(typeUrl, state, typeSnapshot.version);
+        continue;
+      }
+      if (!this.send(typeUrl, state, typeSnapshot.version, toSend, toRemove)) return;
+    }
+  }
+
+  private send(typeUrl: ResourceTypeUrl, state: TypeState, typeVersion: string, resources: EncodedResource[], removed: string[]): boolean {
+    const nonce = this.nextNonce();
+    state.unanswered = false;
+    const previous = new Map<string, string | undefined>();
+    const carried = new Map<string, string | undefined>();
+    for (const resource of resources) {
+      previous.set(resource.name, state.held.get(resource.name));
+      carried.set(resource.name, resource.version);
+      state.held.set(resource.name, resource.version);
+    }
+    for (const name of removed) {
+      previous.set(name, state.held.get(name));
+      carried.set(name, undefined);
+      state.held.delete(name);
+    }
+    state.sent.set(nonce, { typeVersion, previous, carried });
+    if (state.sent.size > MAX_OUTSTANDING) state.sent.delete(state.sent.keys().next().value as string);
+    if (typeUrl === CLUSTER_TYPE) {
+      const endpoints = this.types.get(ENDPOINT_TYPE);
+      for (const name of this.clustersSent(nonce, resources, false, removed)) {
+        if (endpoints && (endpoints.wildcard || endpoints.names.has(name))) endpoints.mustAnswer.add(name);
+      }
+    }
+    const writable = this.writeResponse({
+      system_version_info: typeVersion,
+      resources: resources.map((r) => ({ name: r.name, version: r.version, resource: { type_url: typeUrl, value: r.bytes } })),
+      type_url: typeUrl,
+      removed_resources: removed,
+      nonce,
+      control_plane: { identifier: CONTROL_PLANE_ID },
+    });
+    this.deps.logger.debug(
+      { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version: typeVersion, nonce, resources: resources.length, removed: removed.length },
+      'delta response sent',
+    );
+    this.deps.callbacks.responseSent(this.deps.streamId, typeUrl, typeVersion, nonce, resources.length);
+    return writable;
+  }
+}

@@ -1,0 +1,131 @@
+// What state-of-the-world and delta streams share: the node from the first request, the watch
+// on the node group's snapshot, write backpressure, make-before-break (listeners and routes wait
+// while a cluster response is unacknowledged) and noticing which clusters changed so their
+// endpoints are re-sent. The protocol-specific bookkeeping lives in the subclasses.
+
+import type { Logger } from 'pino';
+import type { SnapshotCache } from '../cache.js';
+import type { EncodedResource, Snapshot } from '../snapshot.js';
+import { LISTENER_TYPE, ROUTE_TYPE, isResourceTypeUrl, type ResourceTypeUrl } from '../type-urls.js';
+import type { StreamCallbacks, StreamKind } from './callbacks.js';
+import { nodeInfo, type NodeInfo, type RawNode } from './messages.js';
+
+export const CONTROL_PLANE_ID = 'sluice';
+
+export interface StreamDeps<Response> {
+  streamId: number;
+  cache: SnapshotCache;
+  groupOf(node: NodeInfo): string;
+  callbacks: StreamCallbacks;
+  logger: Logger;
+  /** Set for the per-type discovery services: the one type this stream may carry. */
+  fixedType?: ResourceTypeUrl;
+  /** Writes one response; false means the transport is full and `drained()` will follow. */
+  write(response: Response): boolean;
+  /** Ends the stream with an error the client can read. */
+  fail(message: string): void;
+}
+
+export abstract class StreamBase<Response> {
+  protected node: NodeInfo | undefined;
+  protected snapshot: Snapshot | undefined;
+  protected closed = false;
+  private unwatch: (() => void) | undefined;
+  private blocked = false;
+  private nonceCounter = 0;
+  /** Nonce of a cluster response not yet ACKed or NACKed; listeners and routes wait for it. */
+  private clustersInFlight: string | undefined;
+  private sentClusterVersions = new Map<string, string>();
+
+  constructor(
+    protected readonly deps: StreamDeps<Response>,
+    private readonly kind: StreamKind,
+  ) {}
+
+  /** The transport can take more: send whatever became due while it was full. */
+  drained(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    if (this.node) this.deps.callbacks.streamClosed(this.deps.streamId);
+  }
+
+  /** Takes the node from the first request; false (stream failed) if it has none. */
+  protected ensureNode(rawNode: RawNode | undefined): boolean {
+    if (this.node) return true;
+    if (!rawNode?.id) {
+      this.deps.fail('the first request of a stream must carry node.id');
+      return false;
+    }
+    this.node = nodeInfo(rawNode);
+    this.deps.callbacks.streamOpened(this.deps.streamId, this.node, this.kind);
+    this.unwatch = this.deps.cache.watch(this.deps.groupOf(this.node), (snapshot) => {
+      this.snapshot = snapshot;
+      this.flush();
+    });
+    return true;
+  }
+
+  /** The request's resource type, or undefined (logged) when this stream does not serve it. */
+  protected resolveType(requested: string | undefined): ResourceTypeUrl | undefined {
+    const typeUrl = requested || this.deps.fixedType || '';
+    if (isResourceTypeUrl(typeUrl) && (!this.deps.fixedType || typeUrl === this.deps.fixedType)) return typeUrl;
+    this.deps.logger.warn({ node: this.node?.id, typeUrl }, 'request for a resource type this stream does not serve');
+    return undefined;
+  }
+
+  protected nextNonce(): string {
+    return String(++this.nonceCounter);
+  }
+
+  /** Listeners and routes may reference clusters that are still on their way. */
+  protected heldBack(typeUrl: ResourceTypeUrl): boolean {
+    return (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE) && this.clustersInFlight !== undefined;
+  }
+
+  protected clustersAnswered(nonce: string | undefined): void {
+    if (nonce !== undefined && nonce === this.clustersInFlight) this.clustersInFlight = undefined;
+  }
+
+  /**
+   * Records a cluster response in flight and returns the clusters that changed since the last
+   * one: they re-warm and need a fresh endpoint response even if their endpoints did not change.
+   */
+  protected clustersSent(nonce: string, clusters: Iterable<EncodedResource>, complete: boolean, removed: string[] = []): string[] {
+    this.clustersInFlight = nonce;
+    const changed: string[] = [];
+    const next = complete ? new Map<string, string>() : this.sentClusterVersions;
+    for (const name of removed) next.delete(name);
+    for (const cluster of clusters) {
+      const before = this.sentClusterVersions.get(cluster.name);
+      if (before !== undefined && before !== cluster.version) changed.push(cluster.name);
+      next.set(cluster.name, cluster.version);
+    }
+    this.sentClusterVersions = next;
+    return changed;
+  }
+
+  /** Remembers clusters the client already had when it connected (nothing was sent for them). */
+  protected clustersKnown(clusters: Iterable<{ name: string; version: string }>): void {
+    for (const cluster of clusters) this.sentClusterVersions.set(cluster.name, cluster.version);
+  }
+
+  /** Writes and reports; returns false when the transport is full (the rest waits for `drained`). */
+  protected writeResponse(response: Response): boolean {
+    const writable = this.deps.write(response);
+    if (!writable) this.blocked = true;
+    return writable;
+  }
+
+  protected flush(): void {
+    if (!this.snapshot || this.blocked || this.closed) return;
+    this.flushTypes(this.snapshot);
+  }
+
+  protected abstract flushTypes(snapshot: Snapshot): void;
+}

@@ -1,0 +1,194 @@
+// Incremental (delta) ADS protocol rules against sluice's real gRPC server with a scripted
+// client: only changes travel, subscribe always answers, removals, reconnect with
+// initial_resource_versions, wildcard plus explicit names, NACK without a loop, stale nonces.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../src/xds/codec.js';
+import type { DeltaDiscoveryResponse } from '../../src/xds/server/messages.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { FakeDeltaEnvoy, NODE } from '../support/fake-envoy.js';
+import { XdsHarness, service, state } from '../support/xds-harness.js';
+
+let harness: XdsHarness;
+const clients: FakeDeltaEnvoy[] = [];
+
+function connect(): FakeDeltaEnvoy {
+  const client = new FakeDeltaEnvoy(harness.address);
+  clients.push(client);
+  return client;
+}
+
+function names(response: DeltaDiscoveryResponse): string[] {
+  return response.resources.map((r) => r.name);
+}
+
+beforeEach(async () => {
+  harness = await new XdsHarness().start();
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await harness.stop();
+});
+
+describe('delta ADS', () => {
+  it('answers the first wildcard request even with nothing to send, so Envoy does not wait', async () => {
+    harness.publish(state(1));
+    const client = connect();
+    client.send({ node: NODE, type_url: CLUSTER_TYPE });
+    const first = await client.next();
+    expect(first.type_url).toBe(CLUSTER_TYPE);
+    expect(first.resources).toEqual([]);
+    expect(first.removed_resources).toEqual([]);
+  });
+
+  it('sends each resource with its own version, then only what changed', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: CLUSTER_TYPE });
+    const clusters = await client.next();
+    expect(names(clusters)).toEqual(['predict_blue', 'predict_green']);
+    expect(clusters.resources.every((r) => /^[0-9a-f]{16}$/.test(r.version))).toBe(true);
+    client.ack(clusters);
+    client.send({ type_url: ROUTE_TYPE, resource_names_subscribe: ['default'] });
+    const routes = await client.next();
+    expect(names(routes)).toEqual(['default']);
+    client.ack(routes);
+
+    harness.publish(state(2, service('predict', { blue: 70, green: 30 })));
+    const update = await client.next();
+    expect(update.type_url).toBe(ROUTE_TYPE);
+    expect(names(update)).toEqual(['default']);
+    expect(update.resources[0]!.version).not.toBe(routes.resources[0]!.version);
+    expect(await client.quiet(150)).toEqual([]);
+  });
+
+  it('removes a deleted cluster with removed_resources, after its route stopped using it', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 }), service('embed', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: CLUSTER_TYPE });
+    const clusters = await client.next();
+    client.ack(clusters);
+    harness.publish(state(2, service('predict', { blue: 100, green: 0 })));
+    const removal = await client.next();
+    expect(removal.type_url).toBe(CLUSTER_TYPE);
+    expect(removal.resources).toEqual([]);
+    expect(removal.removed_resources.sort()).toEqual(['embed_blue', 'embed_green']);
+  });
+
+  it('answers every subscribed name, in removed_resources when it does not exist', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue', 'nope'] });
+    const first = await client.next();
+    expect(names(first)).toEqual(['predict_blue']);
+    expect(first.removed_resources).toEqual(['nope']);
+    client.ack(first);
+    // Subscribing again to a name the client already holds is still answered (it may have dropped it).
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue'] });
+    const again = await client.next();
+    expect(names(again)).toEqual(['predict_blue']);
+    // A missing name that appears later is sent then.
+    client.ack(again);
+    harness.publish(state(2, service('predict', { blue: 100, green: 0 }), service('nope', { x: 100 }, ['x'])));
+    expect(await client.quiet(150)).toEqual([]);
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['nope_x'] });
+    expect(names(await client.next())).toEqual(['nope_x']);
+  });
+
+  it('needs no answer for a plain unsubscribe, but re-sends a name still covered by the wildcard', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue', 'predict_green'] });
+    client.ack(await client.next());
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_unsubscribe: ['predict_green'] });
+    expect(await client.quiet(150)).toEqual([]);
+
+    const wildcard = connect();
+    wildcard.send({ node: NODE, type_url: CLUSTER_TYPE, resource_names_subscribe: ['*', 'predict_blue'] });
+    wildcard.ack(await wildcard.next());
+    wildcard.send({ type_url: CLUSTER_TYPE, resource_names_unsubscribe: ['predict_blue'] });
+    const resent = await wildcard.next();
+    expect(names(resent)).toEqual(['predict_blue']);
+  });
+
+  it('on reconnect sends only what differs from initial_resource_versions and removes what is gone', async () => {
+    const { snapshot } = harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const clusters = snapshot.type(CLUSTER_TYPE).resources;
+    const client = connect();
+    client.send({
+      node: NODE,
+      type_url: CLUSTER_TYPE,
+      initial_resource_versions: {
+        predict_blue: clusters.get('predict_blue')!.version,
+        predict_green: 'stale-version',
+        retired_cluster: 'whatever',
+      },
+    });
+    const response = await client.next();
+    expect(names(response)).toEqual(['predict_green']);
+    expect(response.removed_resources).toEqual(['retired_cluster']);
+
+    // A client that already has everything gets nothing, and counts as up to date.
+    const current = connect();
+    current.send({
+      node: NODE,
+      type_url: CLUSTER_TYPE,
+      initial_resource_versions: Object.fromEntries([...clusters.values()].map((c) => [c.name, c.version])),
+    });
+    expect(await current.quiet(200)).toEqual([]);
+    const proxy = harness.fleet.list().find((p) => p.types[CLUSTER_TYPE]?.ackedVersion);
+    expect(proxy?.types[CLUSTER_TYPE]?.ackedVersion).toBe(snapshot.type(CLUSTER_TYPE).version);
+  });
+
+  it('honours subscription changes even with a stale nonce', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue'] });
+    const first = await client.next();
+    client.ack(first);
+    harness.publish(state(2, service('predict', { blue: 100, green: 0 }, ['blue', 'green']), service('embed', { blue: 100, green: 0 })));
+    client.send({ type_url: ENDPOINT_TYPE, response_nonce: 'long-gone', resource_names_subscribe: ['embed_blue'] });
+    expect(names(await client.next())).toEqual(['embed_blue']);
+  });
+
+  it('does not re-send a NACKed version, records the NACK, and sends the next change', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: ROUTE_TYPE, resource_names_subscribe: ['default'] });
+    client.ack(await client.next());
+    harness.publish(state(2, service('predict', { blue: 50, green: 50 })));
+    const rejected = await client.next();
+    client.nack(rejected, 'weights rejected for a test');
+    expect(await client.quiet(300)).toEqual([]);
+    const proxy = harness.fleet.list()[0]!;
+    expect(proxy.kind).toBe('delta');
+    expect(proxy.types[ROUTE_TYPE]?.lastNack?.message).toBe('weights rejected for a test');
+
+    harness.publish(state(3, service('predict', { blue: 40, green: 60 })));
+    const next = await client.next();
+    expect(next.resources[0]!.version).not.toBe(rejected.resources[0]!.version);
+    const config = decodeMessage('envoy.config.route.v3.RouteConfiguration', next.resources[0]!.resource.value) as any;
+    const split = config.virtual_hosts[0].routes.find((r: any) => r.name === 'predict_split');
+    expect(split.route.weighted_clusters.clusters.map((c: any) => c.weight.value)).toEqual([4000, 6000]);
+  });
+
+  it('holds routes until new clusters are acknowledged', async () => {
+    harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const client = connect();
+    client.send({ node: NODE, type_url: CLUSTER_TYPE });
+    client.ack(await client.next());
+    client.send({ type_url: LISTENER_TYPE });
+    client.ack(await client.next());
+    client.send({ type_url: ROUTE_TYPE, resource_names_subscribe: ['default'] });
+    client.ack(await client.next());
+
+    harness.publish(state(2, service('predict', { blue: 100, green: 0 }), service('embed', { blue: 100, green: 0 })));
+    const clusters = await client.next();
+    expect(clusters.type_url).toBe(CLUSTER_TYPE);
+    expect(names(clusters)).toEqual(['embed_blue', 'embed_green']);
+    expect(await client.quiet(150)).toEqual([]);
+    client.ack(clusters);
+    expect((await client.next()).type_url).toBe(ROUTE_TYPE);
+  });
+});
