@@ -30,7 +30,6 @@ class ScriptedStream<Request, Response> {
     path: string,
     serialize: (request: Request) => Buffer,
     deserialize: (buffer: Buffer) => Response,
-    options: { paused?: boolean } = {},
   ) {
     this.client = new grpc.Client(address, grpc.credentials.createInsecure());
     this.call = this.client.makeBidiStreamRequest(path, serialize, deserialize);
@@ -46,7 +45,6 @@ class ScriptedStream<Request, Response> {
       this.ended = true;
       this.waiter?.();
     });
-    if (options.paused) this.call.pause();
   }
 
   send(request: Request): void {
@@ -79,6 +77,11 @@ class ScriptedStream<Request, Response> {
     return this.queue.splice(0);
   }
 
+  /** Stops reading: the transport's buffers fill up and sluice must hold back. */
+  pause(): void {
+    this.call.pause();
+  }
+
   resume(): void {
     this.call.resume();
   }
@@ -90,8 +93,8 @@ class ScriptedStream<Request, Response> {
 }
 
 export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryResponse> {
-  constructor(address: string, options: { paused?: boolean } = {}) {
-    super(address, `${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse, options);
+  constructor(address: string) {
+    super(address, `${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse);
   }
 
   /** Requests `typeUrl` as Envoy does on a new stream (the node on the first request only). */
@@ -116,8 +119,8 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
 }
 
 export class FakeDeltaEnvoy extends ScriptedStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
-  constructor(address: string, options: { paused?: boolean } = {}) {
-    super(address, `${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse, options);
+  constructor(address: string) {
+    super(address, `${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse);
   }
 
   ack(response: DeltaDiscoveryResponse): void {

@@ -28,8 +28,8 @@ function publish(desired: DesiredState): { snapshot: Snapshot; encoded: number }
   return harness.publish(desired);
 }
 
-function connect(options?: { paused?: boolean }): FakeEnvoy {
-  const client = new FakeEnvoy(address, options);
+function connect(): FakeEnvoy {
+  const client = new FakeEnvoy(address);
   clients.push(client);
   return client;
 }
