@@ -19,6 +19,7 @@ export const ERROR_CATALOG = {
   SLUICE_LISTENER_IN_USE: { status: 409, message: 'The listener is still used by services.' },
   SLUICE_SERVICE_NOT_FOUND: { status: 404, message: 'No service has this name.' },
   SLUICE_LISTENER_NOT_FOUND: { status: 404, message: 'No listener has this name.' },
+  SLUICE_REVISION_NOT_FOUND: { status: 404, message: 'No revision has this number yet.' },
   SLUICE_NOT_FOUND: { status: 404, message: 'No such route.' },
   SLUICE_REVISION_MISMATCH: { status: 412, message: 'The state changed since the revision given in If-Match.' },
   SLUICE_NOT_READY: { status: 503, message: 'sluice has not finished loading its state.' },

@@ -9,13 +9,17 @@ import { buildAdminApp } from './admin/app.js';
 import type { SluiceConfig } from './config/config.js';
 import { FleetStatus } from './fleet/status.js';
 import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
+import { ConvergenceTracker } from './observability/convergence.js';
+import { fanOutCallbacks } from './observability/fan-out-callbacks.js';
+import { SluiceMetrics } from './observability/metrics.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
 import { ProxyReporter } from './sync/proxy-report.js';
-import { Reconciler } from './sync/reconciler.js';
+import { Reconciler, nodeGroup } from './sync/reconciler.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
+import { RevisionStatus } from './sync/revision-status.js';
 import { SnapshotCache } from './xds/cache.js';
-import { XdsServer } from './xds/server/ads-server.js';
+import { DEFAULT_GROUP, XdsServer } from './xds/server/ads-server.js';
 
 export interface RunningSluice {
   adminUrl: string;
@@ -45,10 +49,22 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const cache = new SnapshotCache();
   const fleet = new FleetStatus();
   const ledger = new RevisionLedger();
+  const currentRevision = (): number => store.current().revision;
+  const revisions = new RevisionStatus(fleet, ledger, currentRevision);
+  const metrics = new SluiceMetrics({ fleet, currentRevision });
+  const convergence = new ConvergenceTracker(revisions, metrics.convergence);
+  convergence.start();
+  const stopTimingCommits = store.subscribe((state) => convergence.committed(state.revision));
   const reconciler = new Reconciler({ state: store, cache, ledger, logger: logger.child({ module: 'sync' }) });
   reconciler.start();
+  // One new default-group snapshot per build; the reconciler records the ledger before it sets it.
+  const stopWatchingBuilds = cache.watch(DEFAULT_GROUP, () => {
+    metrics.snapshotBuilt();
+    revisions.ledgerChanged();
+  });
 
-  const xds = new XdsServer({ cache, callbacks: fleet, logger: logger.child({ module: 'xds' }) });
+  const callbacks = fanOutCallbacks(fleet, metrics.xds);
+  const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, logger: logger.child({ module: 'xds' }) });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
 
   const admin = buildAdminApp({
@@ -56,6 +72,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     fleet: new ProxyReporter(fleet, ledger),
     logger: logger.child({ module: 'admin' }),
     isReady: () => ready,
+    revisions,
+    metrics,
   });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const address = admin.server.address();
@@ -73,7 +91,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       ready = false;
       await admin.close();
       await xds.close();
+      stopWatchingBuilds();
       reconciler.stop();
+      stopTimingCommits();
+      convergence.stop();
       await store.close();
     },
   };

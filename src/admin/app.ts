@@ -1,16 +1,19 @@
 // Builds the admin HTTP API as a fastify instance that is not listening (main.ts listens, tests
-// use inject()). Owns body parsing, error shape and route registration; state is changed only
-// through the store, the fleet is only read.
+// use inject()). Owns body parsing, error shape, request counting and route registration; state
+// is changed only through the store, the fleet is only read.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../state/store.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { parseAnyBodyAsJson } from './json-body.js';
+import { countRequests } from './request-counter.js';
 import { auditRoutes } from './routes/audit.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { listenerRoutes } from './routes/listeners.js';
+import { metricsRoutes, type AdminMetrics } from './routes/metrics.js';
+import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
 import { serviceRoutes } from './routes/services.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -20,6 +23,10 @@ export interface AdminDeps {
   fleet: FleetView;
   logger: Logger;
   isReady(): boolean;
+  /** Serves `GET /v1/revisions/:revision`; without it that route does not exist. */
+  revisions?: RevisionsView;
+  /** Serves `/metrics` and counts every request; without it neither happens. */
+  metrics?: AdminMetrics;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
 }
@@ -40,10 +47,13 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   });
   parseAnyBodyAsJson(app);
   replyWithSluiceErrors(app);
+  if (deps.metrics) countRequests(app, deps.metrics);
   void app.register(healthRoutes, { isReady: () => deps.isReady() });
   void app.register(serviceRoutes, { store: deps.store });
   void app.register(listenerRoutes, { store: deps.store });
   void app.register(auditRoutes, { store: deps.store });
   void app.register(fleetRoutes, { fleet: deps.fleet });
+  if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions });
+  if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
 }

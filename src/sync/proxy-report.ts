@@ -2,7 +2,7 @@
 // versions under readable names and the newest desired-state revision it has fully applied
 // (from the revision ledger). Read-only over both.
 
-import type { FleetStatus, TypeStatus } from '../fleet/status.js';
+import type { FleetStatus, ProxyStatus, TypeStatus } from '../fleet/status.js';
 import { SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
@@ -17,6 +17,19 @@ export interface ProxyReport {
   resources: Record<string, TypeStatus>;
 }
 
+/** The types a proxy has subscribed to (asked for at least once). */
+function subscribedTypes(proxy: ProxyStatus): ResourceTypeUrl[] {
+  return Object.keys(proxy.types).filter(isResourceTypeUrl);
+}
+
+/** Newest revision whose versions this proxy has ACKed for every type it subscribed to; null when none. */
+export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): number | null {
+  const subscribed = subscribedTypes(proxy);
+  const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
+  for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
+  return ledger.appliedRevision(acked, subscribed) ?? null;
+}
+
 export class ProxyReporter {
   constructor(
     private readonly fleet: FleetStatus,
@@ -26,14 +39,9 @@ export class ProxyReporter {
   list(): ProxyReport[] {
     const latest = this.ledger.latest();
     return this.fleet.list().map((proxy) => {
-      const subscribed = Object.keys(proxy.types).filter(isResourceTypeUrl);
-      const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
       const resources: Record<string, TypeStatus> = {};
-      for (const typeUrl of subscribed) {
-        acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
-        resources[SHORT_TYPE_NAMES[typeUrl]] = proxy.types[typeUrl] ?? {};
-      }
-      const applied = this.ledger.appliedRevision(acked, subscribed) ?? null;
+      for (const typeUrl of subscribedTypes(proxy)) resources[SHORT_TYPE_NAMES[typeUrl]] = proxy.types[typeUrl] ?? {};
+      const applied = appliedRevisionOf(proxy, this.ledger);
       return {
         node: proxy.node,
         envoyVersion: proxy.envoyVersion,

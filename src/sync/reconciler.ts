@@ -1,14 +1,16 @@
 // The only bridge between the desired state and xDS: on every committed revision it translates
-// the state, builds a snapshot (encoding only what changed), hands it to the cache and records
-// which versions the revision became. Bursts are coalesced: the first change after a quiet
-// period goes out at once, later ones within the hold-off ride together.
+// the state once per node group (Envoy; proxyless gRPC clients), builds each group's snapshot
+// (encoding only what changed), hands them to the cache and records which versions the revision
+// became. Bursts are coalesced: the first change after a quiet period goes out at once, later
+// ones within the hold-off ride together. Which group a node reads is decided here (`nodeGroup`).
 
 import type { Logger } from 'pino';
 import type { DesiredState } from '../model/types.js';
 import type { TranslatedResources } from '../translate/resources.js';
-import { translate } from '../translate/translate.js';
+import { translate, translateForGrpcClients } from '../translate/translate.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';
+import type { NodeInfo } from '../xds/server/messages.js';
 import { Snapshot, type SnapshotInput } from '../xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
 import type { RevisionLedger } from './revision-ledger.js';
@@ -27,6 +29,19 @@ export interface ReconcilerOptions {
   holdOffMs?: number;
 }
 
+/** Proxyless gRPC clients: API listeners named after services, never seen by Envoy. */
+export const GRPC_CLIENT_GROUP = 'grpc-clients';
+
+/** gRPC's xDS clients name themselves "gRPC Node Pure JS", "gRPC Go", …; Envoy says "envoy". */
+export function nodeGroup(node: NodeInfo): string {
+  return /^grpc\b/i.test(node.userAgentName) ? GRPC_CLIENT_GROUP : DEFAULT_GROUP;
+}
+
+const GROUPS = [
+  { group: DEFAULT_GROUP, translate },
+  { group: GRPC_CLIENT_GROUP, translate: translateForGrpcClients },
+] as const;
+
 export function snapshotInput(resources: TranslatedResources): SnapshotInput {
   return {
     [LISTENER_TYPE]: resources.listeners,
@@ -37,7 +52,7 @@ export function snapshotInput(resources: TranslatedResources): SnapshotInput {
 }
 
 export class Reconciler {
-  private snapshot: Snapshot | undefined;
+  private readonly snapshots = new Map<string, Snapshot>();
   private timer: NodeJS.Timeout | undefined;
   private lastBuildAt = 0;
   private unsubscribe: (() => void) | undefined;
@@ -59,8 +74,9 @@ export class Reconciler {
     this.timer = undefined;
   }
 
-  current(): Snapshot | undefined {
-    return this.snapshot;
+  /** The group's current snapshot (Envoy's by default). */
+  current(group: string = DEFAULT_GROUP): Snapshot | undefined {
+    return this.snapshots.get(group);
   }
 
   private schedule(): void {
@@ -77,11 +93,19 @@ export class Reconciler {
     const state = this.options.state.current();
     const started = performance.now();
     try {
-      const { snapshot, encoded } = Snapshot.build(snapshotInput(translate(state)), this.snapshot);
-      this.snapshot = snapshot;
+      // Every group's snapshot is built before any is set: a revision reaches all groups or none.
+      let encoded = 0;
+      const built = GROUPS.map(({ group, translate: translateFor }) => {
+        const result = Snapshot.build(snapshotInput(translateFor(state)), this.snapshots.get(group));
+        encoded += result.encoded;
+        return { group, snapshot: result.snapshot };
+      });
       this.lastBuildAt = Date.now();
-      this.options.ledger.record(state.revision, snapshot.versions());
-      this.options.cache.set(DEFAULT_GROUP, snapshot);
+      this.options.ledger.record(state.revision, ...built.map(({ snapshot }) => snapshot.versions()));
+      for (const { group, snapshot } of built) {
+        this.snapshots.set(group, snapshot);
+        this.options.cache.set(group, snapshot);
+      }
       this.options.logger.info(
         { revision: state.revision, encoded, ms: Number((performance.now() - started).toFixed(2)) },
         'snapshot built',

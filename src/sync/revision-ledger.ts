@@ -1,6 +1,6 @@
-// Which snapshot versions each revision of the desired state became, so "has revision N reached
-// this proxy" is answerable: a proxy has applied N when the versions it ACKed are those of N or
-// of a later revision. Keeps a bounded history.
+// Which snapshot versions each revision of the desired state became (one set per node group),
+// so "has revision N reached this proxy" is answerable: a proxy has applied N when the versions
+// it ACKed are those of one group's snapshot of N or of a later revision. Keeps a bounded history.
 
 import type { ResourceTypeUrl } from '../xds/type-urls.js';
 
@@ -9,14 +9,15 @@ export type TypeVersions = Record<ResourceTypeUrl, string>;
 const DEFAULT_CAPACITY = 1000;
 
 export class RevisionLedger {
-  private readonly entries: { revision: number; versions: TypeVersions }[] = [];
+  private readonly entries: { revision: number; groups: TypeVersions[] }[] = [];
 
   constructor(private readonly capacity = DEFAULT_CAPACITY) {}
 
-  record(revision: number, versions: TypeVersions): void {
+  /** `groups`: the per-type versions of each group's snapshot of this revision. */
+  record(revision: number, ...groups: TypeVersions[]): void {
     const last = this.entries.at(-1);
     if (last && revision <= last.revision) return;
-    this.entries.push({ revision, versions });
+    this.entries.push({ revision, groups });
     if (this.entries.length > this.capacity) this.entries.shift();
   }
 
@@ -25,14 +26,15 @@ export class RevisionLedger {
   }
 
   /**
-   * The newest revision whose versions match what the proxy ACKed, for every type it has
-   * subscribed to (types it never asked for do not count); undefined when none matches.
+   * The newest revision one of whose groups' versions match what the proxy ACKed, for every type
+   * it has subscribed to (types it never asked for do not count); undefined when none matches.
    */
   appliedRevision(acked: Partial<Record<ResourceTypeUrl, string | undefined>>, subscribed: ResourceTypeUrl[]): number | undefined {
     if (subscribed.length === 0) return undefined;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
-      if (subscribed.every((typeUrl) => acked[typeUrl] === entry.versions[typeUrl])) return entry.revision;
+      const matches = (versions: TypeVersions): boolean => subscribed.every((typeUrl) => acked[typeUrl] === versions[typeUrl]);
+      if (entry.groups.some(matches)) return entry.revision;
     }
     return undefined;
   }

@@ -35,3 +35,13 @@ export function splitRouteName(service: string): string {
 export function pinRouteName(service: string, version: string): string {
   return capped(`${service}_pin_${version}`);
 }
+
+/** The Listener a proxyless gRPC client asks for when its channel target is `xds:///<service>`. */
+export function apiListenerName(service: string): string {
+  return capped(service);
+}
+
+/** The RouteConfiguration a service's API listener takes from RDS. */
+export function apiRouteConfigName(service: string): string {
+  return capped(service);
+}

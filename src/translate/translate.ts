@@ -1,11 +1,14 @@
-// PURE: desired state → Envoy resources. No I/O, clock, randomness or logger. The same state
+// PURE: desired state → xDS resources, in two flavours: for Envoy (`translate`) and for proxyless
+// gRPC clients (`translateForGrpcClients`). No I/O, clock, randomness or logger. The same state
 // always yields the same resources in the same order, so their encoded bytes (and the
 // versions hashed from them) are identical across restarts and replicas.
 
 import type { DesiredState, Service } from '../model/types.js';
+import { buildApiListener, buildApiRouteConfiguration } from './api-listeners.js';
 import { checkResources } from './check.js';
 import { buildClusters } from './clusters.js';
 import { buildEndpoints } from './endpoints.js';
+import { buildGrpcClusters, buildGrpcEndpoints, servesGrpcClients } from './grpc-clusters.js';
 import { buildListener } from './listeners.js';
 import { byName, type TranslatedResources } from './resources.js';
 import { buildRouteConfiguration } from './routes.js';
@@ -26,6 +29,23 @@ export function translate(state: DesiredState): TranslatedResources {
       .sort(byName),
     clusters: services.flatMap(buildClusters).sort(byName),
     endpoints: services.flatMap(buildEndpoints).sort(byName),
+  };
+  checkResources(resources);
+  return resources;
+}
+
+/**
+ * Every service a gRPC client can reach, whatever its Envoy listener: an API listener and a route
+ * configuration named after the service, and its clusters. A service with a version of several
+ * host-name endpoints is left out (gRPC has no STRICT_DNS), so its channels find no listener.
+ */
+export function translateForGrpcClients(state: DesiredState): TranslatedResources {
+  const services = Object.values(state.services).filter(servesGrpcClients);
+  const resources: TranslatedResources = {
+    listeners: services.map(buildApiListener).sort(byName),
+    routes: services.map(buildApiRouteConfiguration).sort(byName),
+    clusters: services.flatMap(buildGrpcClusters).sort(byName),
+    endpoints: services.flatMap(buildGrpcEndpoints).sort(byName),
   };
   checkResources(resources);
   return resources;

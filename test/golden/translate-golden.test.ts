@@ -1,5 +1,6 @@
 // Golden translator cases: each `in/<case>.yaml` desired state must translate to exactly the
-// resources in `out/<case>.<kind>.yaml`, and every resource must pass strict encoding.
+// resources in `out/<case>.<kind>.yaml`, and every resource must pass strict encoding. Cases named
+// `grpc-*` use the proxyless gRPC client flavour, the others Envoy's.
 // Regenerate with `UPDATE_GOLDEN=1 npx vitest run test/golden` (orphaned outputs are deleted).
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { DesiredState } from '../../src/model/types.js';
-import { translate } from '../../src/translate/translate.js';
+import { translate, translateForGrpcClients } from '../../src/translate/translate.js';
 import { snapshotInput } from '../../src/sync/reconciler.js';
 import { encodeResource } from '../../src/xds/codec.js';
 import { PUSH_ORDER } from '../../src/xds/type-urls.js';
@@ -37,7 +38,7 @@ describe('translate golden cases', () => {
   for (const name of cases) {
     it(name, () => {
       const state = parse(readFileSync(join(inputs, `${name}.yaml`), 'utf8')) as DesiredState;
-      const resources = translate(state);
+      const resources = name.startsWith('grpc-') ? translateForGrpcClients(state) : translate(state);
       for (const kind of KINDS) {
         const file = join(outputs, `${name}.${kind}.yaml`);
         const actual = stringify(resources[kind], { lineWidth: 0, aliasDuplicateObjects: false });

@@ -1,0 +1,110 @@
+// Which connected proxies have applied a desired-state revision, and waiting until all have: the
+// logic behind `GET /v1/revisions/{n}`. Reads the fleet status and the revision ledger and never
+// writes either; a proxy has applied n when the newest revision it fully ACKed is n or later.
+
+import { SluiceError } from '../errors.js';
+import type { FleetStatus } from '../fleet/status.js';
+import type { StreamKind } from '../xds/server/callbacks.js';
+import { appliedRevisionOf } from './proxy-report.js';
+import type { RevisionLedger } from './revision-ledger.js';
+
+export interface RevisionProxy {
+  node: { id: string; cluster: string };
+  stream: { id: number; kind: StreamKind };
+  /** Newest revision this proxy has fully ACKed; null while it has ACKed none the ledger knows. */
+  appliedRevision: number | null;
+  applied: boolean;
+}
+
+export interface RevisionReport {
+  revision: number;
+  current: number;
+  /** Every connected proxy has applied the revision (trivially true when none is connected). */
+  complete: boolean;
+  proxies: RevisionProxy[];
+  /** Set only when no proxy is connected, so that a trivially complete answer is not mistaken. */
+  note?: string;
+}
+
+export const NO_PROXY_NOTE = 'No proxy is connected; complete is trivially true.';
+
+export class RevisionStatus {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly fleet: FleetStatus,
+    private readonly ledger: RevisionLedger,
+    private readonly currentRevision: () => number,
+  ) {}
+
+  /** Where every connected proxy stands on `revision`; SLUICE_REVISION_NOT_FOUND past the current one. */
+  report(revision: number): RevisionReport {
+    const current = this.currentRevision();
+    if (revision > current) {
+      throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
+    }
+    const proxies = this.fleet.list().map((proxy): RevisionProxy => {
+      const appliedRevision = appliedRevisionOf(proxy, this.ledger);
+      return {
+        node: proxy.node,
+        stream: { id: proxy.streamId, kind: proxy.kind },
+        appliedRevision,
+        applied: appliedRevision !== null && appliedRevision >= revision,
+      };
+    });
+    const report = { revision, current, complete: proxies.every((proxy) => proxy.applied), proxies };
+    return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
+  }
+
+  /**
+   * The report once `revision` is complete, once `timeoutMs` has passed or once `signal` aborts,
+   * whichever comes first. Wakes only on fleet and ledger changes; every listener and timer is
+   * removed when it settles.
+   */
+  async wait(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<RevisionReport> {
+    const first = this.report(revision);
+    if (first.complete || timeoutMs <= 0 || signal?.aborted) return first;
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        stopListening();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        resolve(this.report(revision));
+      };
+      const stopListening = this.onChange(() => {
+        if (this.fleetRevision().applied >= revision) finish();
+      });
+      const timer = setTimeout(finish, timeoutMs);
+      signal?.addEventListener('abort', finish, { once: true });
+    });
+  }
+
+  /**
+   * How far the fleet has come: the newest revision every connected proxy has applied (0 while one
+   * has applied none; the current revision when none is connected).
+   */
+  fleetRevision(): { connected: number; applied: number } {
+    const proxies = this.fleet.list();
+    let applied = this.currentRevision();
+    for (const proxy of proxies) applied = Math.min(applied, appliedRevisionOf(proxy, this.ledger) ?? 0);
+    return { connected: proxies.length, applied };
+  }
+
+  /** Calls `listener` after every fleet change and every `ledgerChanged()`; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    const stopFleet = this.fleet.onChange(listener);
+    this.listeners.add(listener);
+    return () => {
+      stopFleet();
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * To be called after the ledger recorded a revision. A revision whose snapshot versions equal
+   * the previous one's makes no proxy ACK anything, so only this wakes its waiters.
+   */
+  ledgerChanged(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,201 @@
+// GET /metrics through inject(): the xDS series after simulated responses, ACKs and NACKs fanned
+// out to the fleet status and the metrics, the revision and build series, convergence measured
+// from commit to the last ACK, and admin requests counted by route pattern, never by raw URL.
+
+import type { FastifyInstance } from 'fastify';
+import { register as globalRegistry } from 'prom-client';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildAdminApp } from '../../src/admin/app.js';
+import { FleetStatus } from '../../src/fleet/status.js';
+import { ConvergenceTracker } from '../../src/observability/convergence.js';
+import { fanOutCallbacks } from '../../src/observability/fan-out-callbacks.js';
+import { SluiceMetrics } from '../../src/observability/metrics.js';
+import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
+import { Store } from '../../src/state/store.js';
+import { RevisionLedger } from '../../src/sync/revision-ledger.js';
+import { RevisionStatus } from '../../src/sync/revision-status.js';
+import type { StreamCallbacks } from '../../src/xds/server/callbacks.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { ackAll, versions } from './fleet-driver.js';
+import { INITIAL_STATE, predictBody } from './harness.js';
+
+let fleet: FleetStatus;
+let ledger: RevisionLedger;
+let metrics: SluiceMetrics;
+let callbacks: StreamCallbacks;
+let store: Store;
+let app: FastifyInstance;
+
+beforeEach(async () => {
+  fleet = new FleetStatus();
+  ledger = new RevisionLedger();
+  store = await Store.open(SqliteAdapter.open(':memory:'), { initialState: INITIAL_STATE });
+  const currentRevision = (): number => store.current().revision;
+  metrics = new SluiceMetrics({ fleet, currentRevision });
+  callbacks = fanOutCallbacks(fleet, metrics.xds);
+  app = buildAdminApp({
+    store,
+    fleet: { list: () => [] },
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    revisions: new RevisionStatus(fleet, ledger, currentRevision),
+    metrics,
+  });
+  await app.ready();
+});
+
+afterEach(async () => {
+  await app.close();
+  await store.close();
+});
+
+function open(streamId: number, id: string, kind: 'sotw' | 'delta'): void {
+  callbacks.streamOpened(streamId, { id, cluster: 'edge', userAgentName: 'envoy', envoyVersion: '1.40.0' }, kind);
+}
+
+/** Commits revision 1 through the admin API. */
+async function putPredict(): Promise<void> {
+  const res = await app.inject({ method: 'PUT', url: '/v1/services/predict', payload: predictBody() });
+  expect(res.statusCode).toBe(200);
+}
+
+async function scrape(): Promise<string> {
+  const res = await app.inject({ method: 'GET', url: '/metrics' });
+  expect(res.statusCode).toBe(200);
+  return res.body;
+}
+
+/** The value of one series, e.g. value(text, 'sluice_xds_acks_total{type="clusters"}'); undefined when absent. */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('/metrics', () => {
+  it('serves the Prometheus text format with the default process metrics', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.body).toContain('# TYPE sluice_xds_responses_total counter');
+    expect(value(res.body, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(value(res.body, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts xDS responses, ACKs and NACKs per type, and gauges connected streams by kind', async () => {
+    open(1, 'edge-a', 'sotw');
+    open(2, 'edge-b', 'sotw');
+    open(3, 'edge-c', 'delta');
+    for (const streamId of [1, 2, 3]) callbacks.responseSent(streamId, CLUSTER_TYPE, 'v1', `n${streamId}`, 2);
+    callbacks.responseSent(1, ROUTE_TYPE, 'v1', 'n4', 1);
+    callbacks.acked(1, CLUSTER_TYPE, 'v1');
+    callbacks.acked(2, CLUSTER_TYPE, 'v1');
+    callbacks.nacked(3, CLUSTER_TYPE, 'v1', 'bad cluster');
+    callbacks.nacked(1, ROUTE_TYPE, 'v1', 'bad route');
+
+    let text = await scrape();
+    expect(value(text, 'sluice_xds_responses_total{type="clusters"}')).toBe(3);
+    expect(value(text, 'sluice_xds_responses_total{type="routes"}')).toBe(1);
+    expect(value(text, 'sluice_xds_responses_total{type="listeners"}')).toBe(0);
+    expect(value(text, 'sluice_xds_acks_total{type="clusters"}')).toBe(2);
+    expect(value(text, 'sluice_xds_acks_total{type="routes"}')).toBe(0);
+    expect(value(text, 'sluice_xds_nacks_total{type="clusters"}')).toBe(1);
+    expect(value(text, 'sluice_xds_nacks_total{type="routes"}')).toBe(1);
+    expect(value(text, 'sluice_xds_nacks_total{type="endpoints"}')).toBe(0);
+    expect(value(text, 'sluice_xds_connected_proxies{kind="sotw"}')).toBe(2);
+    expect(value(text, 'sluice_xds_connected_proxies{kind="delta"}')).toBe(1);
+    // The fleet status heard the same events through the fan-out.
+    expect(fleet.list().map((proxy) => proxy.node.id)).toEqual(['edge-a', 'edge-b', 'edge-c']);
+    expect(fleet.counters).toEqual({ nacks: 2, responses: 4 });
+
+    callbacks.streamClosed(3);
+    callbacks.streamClosed(1);
+    text = await scrape();
+    expect(value(text, 'sluice_xds_connected_proxies{kind="sotw"}')).toBe(1);
+    expect(value(text, 'sluice_xds_connected_proxies{kind="delta"}')).toBe(0);
+  });
+
+  it('reports the state revision and counts snapshot builds', async () => {
+    expect(value(await scrape(), 'sluice_state_revision')).toBe(0);
+    expect(value(await scrape(), 'sluice_snapshot_builds_total')).toBe(0);
+    await putPredict();
+    metrics.snapshotBuilt();
+    metrics.snapshotBuilt();
+    const text = await scrape();
+    expect(value(text, 'sluice_state_revision')).toBe(1);
+    expect(value(text, 'sluice_snapshot_builds_total')).toBe(2);
+  });
+
+  it('observes convergence once per revision, from commit to the last proxy applying it', async () => {
+    let now = 1_000;
+    const revisions = new RevisionStatus(fleet, ledger, () => store.current().revision);
+    const convergence = new ConvergenceTracker(revisions, metrics.convergence, () => now);
+    convergence.start();
+    const stop = store.subscribe((state) => convergence.committed(state.revision));
+    open(1, 'edge-a', 'sotw');
+    open(2, 'edge-b', 'delta');
+    ledger.record(0, versions('r0'));
+    ackAll(fleet, 1, versions('r0'));
+    ackAll(fleet, 2, versions('r0'));
+
+    await putPredict();
+    ledger.record(1, versions('r1'));
+    revisions.ledgerChanged();
+    now += 5;
+    ackAll(fleet, 1, versions('r1'));
+    now += 25; // the second proxy applies revision 1 30 ms after the commit
+    ackAll(fleet, 2, versions('r1'));
+    now += 100;
+    ackAll(fleet, 2, versions('r1')); // a repeated ACK observes nothing more
+
+    const text = await scrape();
+    expect(value(text, 'sluice_convergence_seconds_count')).toBe(1);
+    expect(value(text, 'sluice_convergence_seconds_sum')).toBeCloseTo(0.03, 6);
+    expect(value(text, 'sluice_convergence_seconds_bucket{le="0.025"}')).toBe(0);
+    expect(value(text, 'sluice_convergence_seconds_bucket{le="0.05"}')).toBe(1);
+    expect(value(text, 'sluice_convergence_seconds_bucket{le="10"}')).toBe(1);
+    stop();
+    convergence.stop();
+  });
+
+  it('does not observe a revision committed while no proxy is connected', async () => {
+    const revisions = new RevisionStatus(fleet, ledger, () => store.current().revision);
+    const convergence = new ConvergenceTracker(revisions, metrics.convergence);
+    convergence.start();
+    const stop = store.subscribe((state) => convergence.committed(state.revision));
+    await putPredict();
+    open(1, 'edge-a', 'sotw');
+    ledger.record(1, versions('r1'));
+    ackAll(fleet, 1, versions('r1'));
+    expect(value(await scrape(), 'sluice_convergence_seconds_count')).toBe(0);
+    stop();
+    convergence.stop();
+  });
+
+  it('counts admin requests by route pattern, method and status, never by raw URL', async () => {
+    await app.inject({ method: 'GET', url: '/v1/services/predict' });
+    await app.inject({ method: 'GET', url: '/v1/services/other?x=1' });
+    await app.inject({ method: 'GET', url: '/v1/revisions/0' });
+    await app.inject({ method: 'GET', url: '/v1/revisions/secret-token' });
+    await app.inject({ method: 'GET', url: '/v1/services' });
+    await app.inject({ method: 'DELETE', url: '/no/such/path-abc' });
+
+    const text = await scrape();
+    expect(value(text, 'sluice_admin_requests_total{route="/v1/services/:name",method="GET",status="404"}')).toBe(2);
+    expect(value(text, 'sluice_admin_requests_total{route="/v1/revisions/:revision",method="GET",status="400"}')).toBe(2);
+    expect(value(text, 'sluice_admin_requests_total{route="/v1/services",method="GET",status="200"}')).toBe(1);
+    expect(value(text, 'sluice_admin_requests_total{route="unmatched",method="DELETE",status="404"}')).toBe(1);
+    for (const raw of ['predict', 'other', 'secret-token', 'path-abc']) expect(text).not.toContain(raw);
+    // The scrape itself is counted once answered.
+    expect(value(await scrape(), 'sluice_admin_requests_total{route="/metrics",method="GET",status="200"}')).toBe(1);
+  });
+
+  it('keeps its metrics in its own registry', async () => {
+    const other = new SluiceMetrics({ fleet, currentRevision: () => 0 });
+    expect(globalRegistry.getSingleMetric('sluice_xds_acks_total')).toBeUndefined();
+    expect(other.registry.getSingleMetric('sluice_xds_acks_total')).toBeDefined();
+    const otherCallbacks: StreamCallbacks = other.xds;
+    otherCallbacks.acked(1, ENDPOINT_TYPE, 'v1');
+    expect(value(await other.render(), 'sluice_xds_acks_total{type="endpoints"}')).toBe(1);
+    expect(value(await scrape(), 'sluice_xds_acks_total{type="endpoints"}')).toBe(0);
+  });
+});

@@ -1,0 +1,159 @@
+// RevisionStatus on its own: what "applied" means per proxy, how far the fleet has come, and
+// waits that settle on an ACK, a ledger change, a disconnect, a timeout or an abort — leaving no
+// listener or timer behind.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SluiceError } from '../../src/errors.js';
+import { FleetStatus } from '../../src/fleet/status.js';
+import { RevisionLedger } from '../../src/sync/revision-ledger.js';
+import { NO_PROXY_NOTE, RevisionStatus } from '../../src/sync/revision-status.js';
+import { CLUSTER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { ackAll, connect, countListeners, versions } from './fleet-driver.js';
+
+let fleet: FleetStatus;
+let ledger: RevisionLedger;
+let current: number;
+let status: RevisionStatus;
+let listeners: { active(): number };
+
+beforeEach(() => {
+  fleet = new FleetStatus();
+  listeners = countListeners(fleet);
+  ledger = new RevisionLedger();
+  current = 3;
+  for (const revision of [1, 2, 3]) ledger.record(revision, versions(`r${revision}`));
+  status = new RevisionStatus(fleet, ledger, () => current);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Settles a promise without blocking: 'pending' when it has not yet. */
+async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
+
+describe('report', () => {
+  it('counts a proxy as having applied n when it is at n or later', () => {
+    connect(fleet, 1, 'at-3');
+    ackAll(fleet, 1, versions('r3'));
+    connect(fleet, 2, 'at-1');
+    ackAll(fleet, 2, versions('r1'));
+    connect(fleet, 3, 'nothing-acked');
+    fleet.responseSent(3, CLUSTER_TYPE, versions('r3')[CLUSTER_TYPE]);
+
+    const report = status.report(2);
+    expect(report).toEqual({
+      revision: 2,
+      current: 3,
+      complete: false,
+      proxies: [
+        { node: { id: 'at-3', cluster: 'edge' }, stream: { id: 1, kind: 'sotw' }, appliedRevision: 3, applied: true },
+        { node: { id: 'at-1', cluster: 'edge' }, stream: { id: 2, kind: 'sotw' }, appliedRevision: 1, applied: false },
+        { node: { id: 'nothing-acked', cluster: 'edge' }, stream: { id: 3, kind: 'sotw' }, appliedRevision: null, applied: false },
+      ],
+    });
+    expect(status.report(1).proxies.map((proxy) => proxy.applied)).toEqual([true, true, false]);
+    expect(status.fleetRevision()).toEqual({ connected: 3, applied: 0 });
+  });
+
+  it('is trivially complete, with a note, when no proxy is connected', () => {
+    expect(status.report(3)).toEqual({ revision: 3, current: 3, complete: true, proxies: [], note: NO_PROXY_NOTE });
+    expect(status.fleetRevision()).toEqual({ connected: 0, applied: 3 });
+  });
+
+  it('has no note once a proxy is connected', () => {
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r3'));
+    expect(status.report(3)).not.toHaveProperty('note');
+    expect(status.report(3).complete).toBe(true);
+  });
+
+  it('refuses a revision past the current one', () => {
+    const attempt = () => status.report(4);
+    expect(attempt).toThrow(SluiceError);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'SLUICE_REVISION_NOT_FOUND', status: 404 }));
+  });
+});
+
+describe('wait', () => {
+  it('settles at the ACK that completes the revision, not before', async () => {
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r2'));
+    const waiting = status.wait(3, 60_000);
+    expect(listeners.active()).toBe(1);
+
+    ackAll(fleet, 1, versions('r3'), [CLUSTER_TYPE]); // one type of four: not yet
+    expect(await peek(waiting)).toBe('pending');
+
+    ackAll(fleet, 1, versions('r3'));
+    const report = await waiting;
+    expect(report.complete).toBe(true);
+    expect(report.proxies[0]?.appliedRevision).toBe(3);
+    expect(listeners.active()).toBe(0);
+  });
+
+  it('is not completed by a NACK', async () => {
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r2'));
+    const waiting = status.wait(3, 60_000);
+    fleet.nacked(1, ROUTE_TYPE, versions('r3')[ROUTE_TYPE], 'bad route');
+    expect(await peek(waiting)).toBe('pending');
+    fleet.streamClosed(1); // the lagging proxy leaves: nobody is behind any more
+    expect((await waiting).complete).toBe(true);
+  });
+
+  it('wakes on a ledger change: a revision that changed no resource makes nobody ACK', async () => {
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r3'));
+    current = 4;
+    const waiting = status.wait(4, 60_000);
+    expect(await peek(waiting)).toBe('pending');
+
+    ledger.record(4, versions('r3'));
+    status.ledgerChanged();
+    expect((await waiting).complete).toBe(true);
+    expect(listeners.active()).toBe(0);
+  });
+
+  it('answers with complete:false when the time is up', async () => {
+    vi.useFakeTimers();
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r2'));
+    const waiting = status.wait(3, 1000);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(await Promise.race([waiting, Promise.resolve('pending')])).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await waiting).complete).toBe(false);
+    expect(listeners.active()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends on abort and removes its listener and timer', async () => {
+    vi.useFakeTimers();
+    connect(fleet, 1, 'a');
+    const controller = new AbortController();
+    const waiting = status.wait(3, 60_000, controller.signal);
+    expect(listeners.active()).toBe(1);
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort();
+    expect((await waiting).complete).toBe(false);
+    expect(listeners.active()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('answers at once when already complete, asked not to wait or already aborted', async () => {
+    connect(fleet, 1, 'a');
+    ackAll(fleet, 1, versions('r2'));
+    expect((await status.wait(2, 60_000)).complete).toBe(true);
+    expect((await status.wait(3, 0)).complete).toBe(false);
+    expect((await status.wait(3, 60_000, AbortSignal.abort())).complete).toBe(false);
+    expect(listeners.active()).toBe(0);
+  });
+
+  it('refuses to wait for a revision that does not exist yet', async () => {
+    await expect(status.wait(4, 60_000)).rejects.toMatchObject({ code: 'SLUICE_REVISION_NOT_FOUND' });
+    expect(listeners.active()).toBe(0);
+  });
+});
