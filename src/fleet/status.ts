@@ -1,8 +1,8 @@
-// Per connected stream: the node behind it, its Envoy version, and per resource type what was
-// sent, what it ACKed and its last NACK. Written only by the xDS stream callbacks; everyone
-// else reads it through `list()` and `get()`.
+// Per connected node: its streams (an ADS stream, or one stream per type for the per-type
+// services), its Envoy version, and per resource type what was sent, what it ACKed and its last
+// NACK. Written only by the xDS stream callbacks; everyone else reads it through `list()`.
 
-import type { StreamCallbacks, StreamKind } from '../xds/server/callbacks.js';
+import type { StreamCallbacks, StreamKind, StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import type { ResourceTypeUrl } from '../xds/type-urls.js';
 
@@ -20,13 +20,26 @@ export interface TypeStatus {
   lastNack?: NackRecord;
 }
 
+export interface StreamStatus {
+  id: number;
+  kind: StreamKind;
+  aggregated: boolean;
+  connectedAt: string;
+}
+
+/** One connected node, all of its streams merged. */
 export interface ProxyStatus {
-  streamId: number;
   node: { id: string; cluster: string };
   userAgent: string;
+  clientVersion: string;
   envoyVersion: string;
-  kind: StreamKind;
-  connectedAt: string;
+  streams: StreamStatus[];
+  types: Partial<Record<ResourceTypeUrl, TypeStatus>>;
+}
+
+interface StreamEntry {
+  stream: StreamStatus;
+  node: NodeInfo;
   types: Partial<Record<ResourceTypeUrl, TypeStatus>>;
 }
 
@@ -36,20 +49,16 @@ export interface FleetCounters {
 }
 
 export class FleetStatus implements StreamCallbacks {
-  private readonly proxies = new Map<number, ProxyStatus>();
+  private readonly streams = new Map<number, StreamEntry>();
   private readonly listeners = new Set<() => void>();
   readonly counters: FleetCounters = { nacks: 0, responses: 0 };
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  streamOpened(streamId: number, node: NodeInfo, kind: StreamKind): void {
-    this.proxies.set(streamId, {
-      streamId,
-      node: { id: node.id, cluster: node.cluster },
-      userAgent: node.userAgentName,
-      envoyVersion: node.envoyVersion,
-      kind,
-      connectedAt: this.now().toISOString(),
+  streamOpened(streamId: number, node: NodeInfo, transport: StreamTransport): void {
+    this.streams.set(streamId, {
+      stream: { id: streamId, kind: transport.kind, aggregated: transport.aggregated, connectedAt: this.now().toISOString() },
+      node,
       types: {},
     });
     this.changed();
@@ -80,11 +89,35 @@ export class FleetStatus implements StreamCallbacks {
   }
 
   streamClosed(streamId: number): void {
-    if (this.proxies.delete(streamId)) this.changed();
+    if (this.streams.delete(streamId)) this.changed();
   }
 
+  /** Connected nodes by id; a type's status comes from the node's newest stream that carries it. */
   list(): ProxyStatus[] {
-    return [...this.proxies.values()].sort((a, b) => a.streamId - b.streamId);
+    const byNode = new Map<string, ProxyStatus>();
+    for (const entry of [...this.streams.values()].sort((a, b) => a.stream.id - b.stream.id)) {
+      let proxy = byNode.get(entry.node.id);
+      if (!proxy) {
+        proxy = {
+          node: { id: entry.node.id, cluster: entry.node.cluster },
+          userAgent: entry.node.userAgentName,
+          clientVersion: entry.node.clientVersion,
+          envoyVersion: entry.node.envoyVersion,
+          streams: [],
+          types: {},
+        };
+        byNode.set(entry.node.id, proxy);
+      }
+      proxy.streams.push({ ...entry.stream });
+      for (const [typeUrl, status] of Object.entries(entry.types) as [ResourceTypeUrl, TypeStatus][]) {
+        proxy.types[typeUrl] = { ...status };
+      }
+    }
+    return [...byNode.values()];
+  }
+
+  streamCount(): number {
+    return this.streams.size;
   }
 
   /** Called after every ACK, NACK, connect and disconnect (e.g. to wake revision waiters). */
@@ -94,9 +127,9 @@ export class FleetStatus implements StreamCallbacks {
   }
 
   private typeStatus(streamId: number, typeUrl: ResourceTypeUrl): TypeStatus | undefined {
-    const proxy = this.proxies.get(streamId);
-    if (!proxy) return undefined;
-    return (proxy.types[typeUrl] ??= {});
+    const entry = this.streams.get(streamId);
+    if (!entry) return undefined;
+    return (entry.types[typeUrl] ??= {});
   }
 
   private changed(): void {

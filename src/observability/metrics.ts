@@ -8,7 +8,7 @@ import type { StreamKind } from '../xds/server/callbacks.js';
 import { MetricsCallbacks } from './metrics-callbacks.js';
 
 export interface MetricsSources {
-  fleet: { list(): { kind: StreamKind }[] };
+  fleet: { list(): { streams: { kind: StreamKind }[] }[] };
   currentRevision(): number;
 }
 
@@ -34,7 +34,7 @@ export class SluiceMetrics {
       registers,
       collect() {
         const counts: Record<StreamKind, number> = { sotw: 0, delta: 0 };
-        for (const proxy of sources.fleet.list()) counts[proxy.kind]++;
+        for (const proxy of sources.fleet.list()) for (const stream of proxy.streams) counts[stream.kind]++;
         for (const [kind, count] of Object.entries(counts)) this.set({ kind }, count);
       },
     });

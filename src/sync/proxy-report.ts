@@ -1,16 +1,18 @@
-// What `GET /v1/proxies` shows: each connected stream from the fleet status, with its per-type
+// What `GET /v1/proxies` shows: each connected node from the fleet status (its streams merged), with its per-type
 // versions under readable names and the newest desired-state revision it has fully applied
 // (from the revision ledger). Read-only over both.
 
-import type { FleetStatus, ProxyStatus, TypeStatus } from '../fleet/status.js';
+import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
 import { SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 export interface ProxyReport {
   node: { id: string; cluster: string };
+  /** Set only when the client is Envoy. */
   envoyVersion: string;
   userAgent: string;
-  stream: { id: number; kind: string; connectedAt: string };
+  clientVersion: string;
+  streams: StreamStatus[];
   /** Newest revision whose resources this proxy has ACKed; null while it has not caught up with any. */
   appliedRevision: number | null;
   inSync: boolean;
@@ -45,8 +47,9 @@ export class ProxyReporter {
       return {
         node: proxy.node,
         envoyVersion: proxy.envoyVersion,
+        clientVersion: proxy.clientVersion,
         userAgent: proxy.userAgent,
-        stream: { id: proxy.streamId, kind: proxy.kind, connectedAt: proxy.connectedAt },
+        streams: proxy.streams,
         appliedRevision: applied,
         inSync: applied !== null && applied === latest,
         resources,

@@ -7,9 +7,11 @@
 import type { Logger } from 'pino';
 import type { DesiredState } from '../model/types.js';
 import type { TranslatedResources } from '../translate/resources.js';
+import { XDS_CLUSTER_NAME } from '../translate/config-source.js';
 import { translate, translateForGrpcClients } from '../translate/translate.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';
+import type { StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import { Snapshot, type SnapshotInput } from '../xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
@@ -32,13 +34,27 @@ export interface ReconcilerOptions {
 /** Proxyless gRPC clients: API listeners named after services, never seen by Envoy. */
 export const GRPC_CLIENT_GROUP = 'grpc-clients';
 
-/** gRPC's xDS clients name themselves "gRPC Node Pure JS", "gRPC Go", …; Envoy says "envoy". */
-export function nodeGroup(node: NodeInfo): string {
-  return /^grpc\b/i.test(node.userAgentName) ? GRPC_CLIENT_GROUP : DEFAULT_GROUP;
+/** Envoys using the per-type discovery services, which fetch routes and endpoints on their own streams. */
+export const PER_TYPE_SOTW_GROUP = 'envoy-per-type';
+export const PER_TYPE_DELTA_GROUP = 'envoy-per-type-delta';
+
+/**
+ * gRPC's xDS clients name themselves "gRPC Node Pure JS", "gRPC Go", …; Envoy says "envoy". An
+ * Envoy on the per-type services must be told to fetch routes and endpoints the same way.
+ */
+export function nodeGroup(node: NodeInfo, transport: StreamTransport): string {
+  if (/^grpc\b/i.test(node.userAgentName)) return GRPC_CLIENT_GROUP;
+  if (transport.aggregated) return DEFAULT_GROUP;
+  return transport.kind === 'delta' ? PER_TYPE_DELTA_GROUP : PER_TYPE_SOTW_GROUP;
 }
 
+const perType = (apiType: 'GRPC' | 'DELTA_GRPC') => (state: DesiredState) =>
+  translate(state, { kind: 'per-type', apiType, clusterName: XDS_CLUSTER_NAME });
+
 const GROUPS = [
-  { group: DEFAULT_GROUP, translate },
+  { group: DEFAULT_GROUP, translate: (state: DesiredState) => translate(state) },
+  { group: PER_TYPE_SOTW_GROUP, translate: perType('GRPC') },
+  { group: PER_TYPE_DELTA_GROUP, translate: perType('DELTA_GRPC') },
   { group: GRPC_CLIENT_GROUP, translate: translateForGrpcClients },
 ] as const;
 

@@ -10,7 +10,7 @@ import type { RevisionLedger } from './revision-ledger.js';
 
 export interface RevisionProxy {
   node: { id: string; cluster: string };
-  stream: { id: number; kind: StreamKind };
+  streams: { id: number; kind: StreamKind; aggregated: boolean }[];
   /** Newest revision this proxy has fully ACKed; null while it has ACKed none the ledger knows. */
   appliedRevision: number | null;
   applied: boolean;
@@ -47,7 +47,7 @@ export class RevisionStatus {
       const appliedRevision = appliedRevisionOf(proxy, this.ledger);
       return {
         node: proxy.node,
-        stream: { id: proxy.streamId, kind: proxy.kind },
+        streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
         appliedRevision,
         applied: appliedRevision !== null && appliedRevision >= revision,
       };

@@ -7,8 +7,9 @@ import type { Service } from '../model/types.js';
 import { apiListenerName, apiRouteConfigName, clusterName, pinRouteName, splitRouteName, virtualHostName } from './names.js';
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
 import { integerWeights } from './weights.js';
+import { ADS, configSourceJson } from './config-source.js';
 
-const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' };
+const ADS_CONFIG_SOURCE = configSourceJson(ADS);
 /** gRPC accepts only a connection manager whose last (here: only) filter is the router. */
 const ROUTER_FILTER = {
   name: 'envoy.filters.http.router',

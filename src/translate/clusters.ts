@@ -4,6 +4,7 @@
 
 import { isIP } from 'node:net';
 import type { Service, Version } from '../model/types.js';
+import { configSourceJson, type ConfigSource } from './config-source.js';
 import { clusterName } from './names.js';
 import type { NamedResource, ResourceJson } from './resources.js';
 
@@ -37,11 +38,11 @@ export function loadAssignment(name: string, version: Version): ResourceJson {
   };
 }
 
-export function buildClusters(service: Service): NamedResource[] {
+export function buildClusters(service: Service, configSource: ConfigSource): NamedResource[] {
   return service.versions.map((version) => {
     const name = clusterName(service.name, version.name);
     const discovery: ResourceJson = usesEds(version)
-      ? { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: { ads: {}, resource_api_version: 'V3' } } }
+      ? { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: configSourceJson(configSource) } }
       : { type: 'STRICT_DNS', load_assignment: loadAssignment(name, version) };
     return {
       name,

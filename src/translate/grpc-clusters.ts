@@ -6,8 +6,9 @@ import type { Endpoint, Service, Version } from '../model/types.js';
 import { usesEds } from './clusters.js';
 import { clusterName } from './names.js';
 import type { NamedResource, ResourceJson } from './resources.js';
+import { ADS, configSourceJson } from './config-source.js';
 
-const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' };
+const ADS_CONFIG_SOURCE = configSourceJson(ADS);
 
 /** Whether a gRPC client can reach every version of the service (else the service is not offered). */
 export function servesGrpcClients(service: Service): boolean {

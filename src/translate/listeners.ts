@@ -1,13 +1,13 @@
 // Listener resources: one per desired listener, an HTTP connection manager that takes its
-// routes from RDS over ADS. Weights never live here: a listener change drains connections.
+// routes from RDS (over ADS, or a per-type stream). Weights never live here: a listener change drains connections.
 
 import type { Listener } from '../model/types.js';
+import { configSourceJson, type ConfigSource } from './config-source.js';
 import { listenerName, routeConfigName } from './names.js';
 import type { NamedResource } from './resources.js';
 
-const ADS_CONFIG_SOURCE = { ads: {}, resource_api_version: 'V3' };
 
-export function buildListener(listener: Listener): NamedResource {
+export function buildListener(listener: Listener, configSource: ConfigSource): NamedResource {
   const name = listenerName(listener.name);
   return {
     name,
@@ -24,7 +24,7 @@ export function buildListener(listener: Listener): NamedResource {
                   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                 stat_prefix: name,
                 codec_type: 'AUTO',
-                rds: { route_config_name: routeConfigName(listener.name), config_source: ADS_CONFIG_SOURCE },
+                rds: { route_config_name: routeConfigName(listener.name), config_source: configSourceJson(configSource) },
                 http_filters: [
                   {
                     name: 'envoy.filters.http.router',

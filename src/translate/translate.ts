@@ -6,6 +6,7 @@
 import type { DesiredState, Service } from '../model/types.js';
 import { buildApiListener, buildApiRouteConfiguration } from './api-listeners.js';
 import { checkResources } from './check.js';
+import { ADS, type ConfigSource } from './config-source.js';
 import { buildClusters } from './clusters.js';
 import { buildEndpoints } from './endpoints.js';
 import { buildGrpcClusters, buildGrpcEndpoints, servesGrpcClients } from './grpc-clusters.js';
@@ -13,7 +14,8 @@ import { buildListener } from './listeners.js';
 import { byName, type TranslatedResources } from './resources.js';
 import { buildRouteConfiguration } from './routes.js';
 
-export function translate(state: DesiredState): TranslatedResources {
+/** Resources for Envoy; `configSource` says how it fetches routes and endpoints (ADS by default). */
+export function translate(state: DesiredState, configSource: ConfigSource = ADS): TranslatedResources {
   const services = Object.values(state.services);
   const servicesByListener = new Map<string, Service[]>();
   for (const service of services) {
@@ -23,11 +25,11 @@ export function translate(state: DesiredState): TranslatedResources {
   }
   const listeners = Object.values(state.listeners);
   const resources: TranslatedResources = {
-    listeners: listeners.map(buildListener).sort(byName),
+    listeners: listeners.map((listener) => buildListener(listener, configSource)).sort(byName),
     routes: listeners
       .map((listener) => buildRouteConfiguration(listener.name, servicesByListener.get(listener.name) ?? []))
       .sort(byName),
-    clusters: services.flatMap(buildClusters).sort(byName),
+    clusters: services.flatMap((service) => buildClusters(service, configSource)).sort(byName),
     endpoints: services.flatMap(buildEndpoints).sort(byName),
   };
   checkResources(resources);

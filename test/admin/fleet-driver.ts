@@ -19,7 +19,7 @@ export function versions(tag: string): TypeVersions {
 }
 
 export function connect(fleet: FleetStatus, streamId: number, id: string, kind: StreamKind = 'sotw'): void {
-  fleet.streamOpened(streamId, { id, cluster: 'edge', userAgentName: 'envoy', envoyVersion: '1.40.0' }, kind);
+  fleet.streamOpened(streamId, { id, cluster: 'edge', userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' }, { kind, aggregated: true });
 }
 
 /** Sends and ACKs every type at the given versions (or only `types`). */

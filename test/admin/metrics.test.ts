@@ -51,7 +51,7 @@ afterEach(async () => {
 });
 
 function open(streamId: number, id: string, kind: 'sotw' | 'delta'): void {
-  callbacks.streamOpened(streamId, { id, cluster: 'edge', userAgentName: 'envoy', envoyVersion: '1.40.0' }, kind);
+  callbacks.streamOpened(streamId, { id, cluster: 'edge', userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' }, { kind, aggregated: true });
 }
 
 /** Commits revision 1 through the admin API. */

@@ -49,9 +49,9 @@ describe('report', () => {
       current: 3,
       complete: false,
       proxies: [
-        { node: { id: 'at-3', cluster: 'edge' }, stream: { id: 1, kind: 'sotw' }, appliedRevision: 3, applied: true },
-        { node: { id: 'at-1', cluster: 'edge' }, stream: { id: 2, kind: 'sotw' }, appliedRevision: 1, applied: false },
-        { node: { id: 'nothing-acked', cluster: 'edge' }, stream: { id: 3, kind: 'sotw' }, appliedRevision: null, applied: false },
+        { node: { id: 'at-3', cluster: 'edge' }, streams: [{ id: 1, kind: 'sotw', aggregated: true }], appliedRevision: 3, applied: true },
+        { node: { id: 'at-1', cluster: 'edge' }, streams: [{ id: 2, kind: 'sotw', aggregated: true }], appliedRevision: 1, applied: false },
+        { node: { id: 'nothing-acked', cluster: 'edge' }, streams: [{ id: 3, kind: 'sotw', aggregated: true }], appliedRevision: null, applied: false },
       ],
     });
     expect(status.report(1).proxies.map((proxy) => proxy.applied)).toEqual([true, true, false]);

@@ -63,8 +63,8 @@ describe('GET /v1/revisions/:revision', () => {
       current: 2,
       complete: false,
       proxies: [
-        { node: { id: 'edge-a', cluster: 'edge' }, stream: { id: 1, kind: 'sotw' }, appliedRevision: 2, applied: true },
-        { node: { id: 'edge-b', cluster: 'edge' }, stream: { id: 2, kind: 'delta' }, appliedRevision: 1, applied: false },
+        { node: { id: 'edge-a', cluster: 'edge' }, streams: [{ id: 1, kind: 'sotw', aggregated: true }], appliedRevision: 2, applied: true },
+        { node: { id: 'edge-b', cluster: 'edge' }, streams: [{ id: 2, kind: 'delta', aggregated: true }], appliedRevision: 1, applied: false },
       ],
     });
     expect((await get('/v1/revisions/1')).json()).toMatchObject({ revision: 1, current: 2, complete: true });

@@ -53,7 +53,7 @@ it('reports a revision applied once the proxy ACKs it, and measures it', async (
     revision: 1,
     current: 1,
     complete: true,
-    proxies: [{ node: { id: NODE.id, cluster: NODE.cluster }, stream: { kind: 'sotw' }, appliedRevision: 1, applied: true }],
+    proxies: [{ node: { id: NODE.id, cluster: NODE.cluster }, streams: [{ kind: 'sotw' }], appliedRevision: 1, applied: true }],
   });
 
   const text = await (await fetch(`${sluice.adminUrl}/metrics`)).text();

@@ -71,7 +71,10 @@ export function renderBootstrap(file: string, overrides: BootstrapOverrides): st
   set(['node', 'cluster'], overrides.nodeCluster);
   set(['admin', 'address', 'socket_address', 'port_value'], overrides.adminPort);
 
-  const adsCluster = doc.getIn(['dynamic_resources', 'ads_config', 'grpc_services', 0, 'envoy_grpc', 'cluster_name']);
+  // The static cluster that reaches sluice: the ADS one, or the per-type services' xds_cluster.
+  const adsCluster =
+    doc.getIn(['dynamic_resources', 'ads_config', 'grpc_services', 0, 'envoy_grpc', 'cluster_name']) ??
+    doc.getIn(['dynamic_resources', 'lds_config', 'api_config_source', 'grpc_services', 0, 'envoy_grpc', 'cluster_name']);
   const clusters = doc.getIn(['static_resources', 'clusters']);
   const index = isSeq(clusters) ? clusters.items.findIndex((c) => isMap(c) && c.get('name') === adsCluster) : -1;
   if (index < 0) throw new Error(`${file}: no static cluster named ${String(adsCluster)} for ads_config`);

@@ -14,7 +14,7 @@ import {
   type DiscoveryResponse,
 } from '../../src/xds/server/messages.js';
 
-const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
+const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
 /** A bidi stream whose responses are queued for a test to await. */
 class ScriptedStream<Request, Response> {
@@ -93,8 +93,9 @@ class ScriptedStream<Request, Response> {
 }
 
 export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryResponse> {
-  constructor(address: string) {
-    super(address, `${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse);
+  /** `method` defaults to ADS; e.g. `envoy.service.route.v3.RouteDiscoveryService/StreamRoutes` for a per-type stream. */
+  constructor(address: string, method = `${ADS}/StreamAggregatedResources`) {
+    super(address, method.startsWith('/') ? method : `/${method}`, encodeDiscoveryRequest, decodeDiscoveryResponse);
   }
 
   /** Requests `typeUrl` as Envoy does on a new stream (the node on the first request only). */
@@ -120,7 +121,7 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
 
 export class FakeDeltaEnvoy extends ScriptedStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   constructor(address: string) {
-    super(address, `${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse);
+    super(address, `/${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse);
   }
 
   ack(response: DeltaDiscoveryResponse): void {

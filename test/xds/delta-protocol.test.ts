@@ -162,7 +162,7 @@ describe('delta ADS', () => {
     client.nack(rejected, 'weights rejected for a test');
     expect(await client.quiet(300)).toEqual([]);
     const proxy = harness.fleet.list()[0]!;
-    expect(proxy.kind).toBe('delta');
+    expect(proxy.streams.map((s) => s.kind)).toEqual(['delta']);
     expect(proxy.types[ROUTE_TYPE]?.lastNack?.message).toBe('weights rejected for a test');
 
     harness.publish(state(3, service('predict', { blue: 40, green: 60 })));

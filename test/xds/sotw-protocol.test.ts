@@ -114,6 +114,30 @@ describe('SotW ADS', () => {
     expect(routeConfig.virtual_hosts[0].routes.map((r: any) => r.name)).toContain('embed_split');
   });
 
+  it('holds back routes on a per-type stream while the same node has clusters in flight on another', async () => {
+    publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const cdsStream = new FakeEnvoy(address, 'envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters');
+    const rdsStream = new FakeEnvoy(address, 'envoy.service.route.v3.RouteDiscoveryService/StreamRoutes');
+    clients.push(cdsStream, rdsStream);
+    cdsStream.subscribe(CLUSTER_TYPE, [], NODE);
+    cdsStream.ack(await cdsStream.next());
+    rdsStream.subscribe(ROUTE_TYPE, ['default'], NODE);
+    rdsStream.ack(await rdsStream.next(), ['default']);
+    // A per-type stream serves its own type only.
+    rdsStream.subscribe(CLUSTER_TYPE);
+    expect(await rdsStream.quiet(100)).toEqual([]);
+
+    publish(state(2, service('predict', { blue: 100, green: 0 }), service('embed', { blue: 100, green: 0 })));
+    const clusters = await cdsStream.next();
+    expect(clusters.resources).toHaveLength(4);
+    expect(await rdsStream.quiet(150)).toEqual([]);
+    cdsStream.ack(clusters);
+    const routes = await rdsStream.next();
+    expect(routes.type_url).toBe(ROUTE_TYPE);
+    expect(fleet.list()).toHaveLength(1);
+    expect(fleet.list()[0]!.streams.map((s) => s.aggregated)).toEqual([false, false]);
+  });
+
   it('sends a weight change as a route update only', async () => {
     publish(state(1, service('predict', { blue: 100, green: 0 })));
     const { client } = await startedClient();
@@ -231,6 +255,7 @@ describe('SotW ADS', () => {
     }
     await expect.poll(() => server.streamCount(), { timeout: 3000 }).toBe(0);
     expect(cache.watcherCount()).toBe(0);
+    expect(server.nodeCount()).toBe(0);
     expect(fleet.list()).toEqual([]);
   });
 });

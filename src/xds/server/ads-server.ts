@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../type-urls.js';
-import type { StreamCallbacks } from './callbacks.js';
+import type { StreamCallbacks, StreamTransport } from './callbacks.js';
 import { DeltaStream } from './delta-stream.js';
 import {
   decodeDeltaRequest,
@@ -24,6 +24,7 @@ import {
   type DiscoveryResponse,
   type NodeInfo,
 } from './messages.js';
+import { NodePeers } from './node-peers.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamDeps } from './stream-base.js';
 
@@ -31,8 +32,8 @@ export interface XdsServerOptions {
   cache: SnapshotCache;
   callbacks: StreamCallbacks;
   logger: Logger;
-  /** Which snapshot group a node reads; every node shares one group unless told otherwise. */
-  groupOf?: (node: NodeInfo) => string;
+  /** Which snapshot group a stream reads; every stream shares one group unless told otherwise. */
+  groupOf?: (node: NodeInfo, transport: StreamTransport) => string;
 }
 
 export const DEFAULT_GROUP = 'default';
@@ -74,6 +75,7 @@ export class XdsServer {
   private readonly server: grpc.Server;
   private nextStreamId = 1;
   private readonly streams = new Set<ProtocolStream<never>>();
+  private readonly peers = new NodePeers();
 
   constructor(private readonly options: XdsServerOptions) {
     this.server = new grpc.Server({
@@ -117,6 +119,11 @@ export class XdsServer {
     return this.streams.size;
   }
 
+  /** Nodes with at least one open stream (for leak checks). */
+  nodeCount(): number {
+    return this.peers.nodeCount();
+  }
+
   private serve<Request, Response>(
     call: grpc.ServerDuplexStream<Request, Response>,
     create: (deps: StreamDeps<Response>) => ProtocolStream<Request>,
@@ -133,6 +140,7 @@ export class XdsServer {
       cache: this.options.cache,
       groupOf: this.options.groupOf ?? (() => DEFAULT_GROUP),
       callbacks: this.options.callbacks,
+      peers: this.peers,
       logger,
       write: (response) => call.write(response),
       fail: (message) => {

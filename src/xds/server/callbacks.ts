@@ -7,8 +7,14 @@ import type { NodeInfo } from './messages.js';
 
 export type StreamKind = 'sotw' | 'delta';
 
+/** How a stream reaches sluice: which protocol, and ADS or one of the per-type services. */
+export interface StreamTransport {
+  kind: StreamKind;
+  aggregated: boolean;
+}
+
 export interface StreamCallbacks {
-  streamOpened(streamId: number, node: NodeInfo, kind: StreamKind): void;
+  streamOpened(streamId: number, node: NodeInfo, transport: StreamTransport): void;
   responseSent(streamId: number, typeUrl: ResourceTypeUrl, version: string, nonce: string, resourceCount: number): void;
   acked(streamId: number, typeUrl: ResourceTypeUrl, version: string): void;
   nacked(streamId: number, typeUrl: ResourceTypeUrl, rejectedVersion: string, message: string): void;

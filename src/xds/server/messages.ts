@@ -7,7 +7,9 @@ export interface NodeInfo {
   id: string;
   cluster: string;
   userAgentName: string;
-  /** "1.40.0" from user_agent_build_version, or user_agent_version, or "" when not sent. */
+  /** The client's own version: "1.40.0" from user_agent_build_version, or user_agent_version. */
+  clientVersion: string;
+  /** The same, but only when the client is Envoy (features are gated on Envoy versions); else "". */
   envoyVersion: string;
 }
 
@@ -105,13 +107,15 @@ export function decodeDiscoveryResponse(buffer: Buffer): DiscoveryResponse {
 
 export function nodeInfo(node: RawNode): NodeInfo {
   const version = node.user_agent_build_version?.version;
-  const envoyVersion = version
+  const clientVersion = version
     ? `${version.major_number ?? 0}.${version.minor_number ?? 0}.${version.patch ?? 0}`
     : (node.user_agent_version ?? '');
+  const userAgentName = node.user_agent_name ?? '';
   return {
     id: node.id ?? '',
     cluster: node.cluster ?? '',
-    userAgentName: node.user_agent_name ?? '',
-    envoyVersion,
+    userAgentName,
+    clientVersion,
+    envoyVersion: userAgentName === 'envoy' ? clientVersion : '',
   };
 }

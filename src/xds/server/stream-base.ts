@@ -7,17 +7,20 @@ import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
 import type { EncodedResource, Snapshot } from '../snapshot.js';
 import { LISTENER_TYPE, ROUTE_TYPE, isResourceTypeUrl, type ResourceTypeUrl } from '../type-urls.js';
-import type { StreamCallbacks, StreamKind } from './callbacks.js';
+import type { StreamCallbacks, StreamKind, StreamTransport } from './callbacks.js';
 import { nodeInfo, type NodeInfo, type RawNode } from './messages.js';
+import type { NodePeers, PeerStream } from './node-peers.js';
 
 export const CONTROL_PLANE_ID = 'sluice';
 
 export interface StreamDeps<Response> {
   streamId: number;
   cache: SnapshotCache;
-  groupOf(node: NodeInfo): string;
+  groupOf(node: NodeInfo, transport: StreamTransport): string;
   callbacks: StreamCallbacks;
   logger: Logger;
+  /** The other streams of the same node, for make-before-break across per-type streams. */
+  peers: NodePeers;
   /** Set for the per-type discovery services: the one type this stream may carry. */
   fixedType?: ResourceTypeUrl;
   /** Writes one response; false means the transport is full and `drained()` will follow. */
@@ -26,11 +29,12 @@ export interface StreamDeps<Response> {
   fail(message: string): void;
 }
 
-export abstract class StreamBase<Response> {
+export abstract class StreamBase<Response> implements PeerStream {
   protected node: NodeInfo | undefined;
   protected snapshot: Snapshot | undefined;
   protected closed = false;
   private unwatch: (() => void) | undefined;
+  private leavePeers: (() => void) | undefined;
   private blocked = false;
   private nonceCounter = 0;
   /** Nonce of a cluster response not yet ACKed or NACKed; listeners and routes wait for it. */
@@ -52,7 +56,11 @@ export abstract class StreamBase<Response> {
     if (this.closed) return;
     this.closed = true;
     this.unwatch?.();
-    if (this.node) this.deps.callbacks.streamClosed(this.deps.streamId);
+    this.leavePeers?.();
+    if (this.node) {
+      this.deps.peers.clustersSettled(this.node.id, this);
+      this.deps.callbacks.streamClosed(this.deps.streamId);
+    }
   }
 
   /** Takes the node from the first request; false (stream failed) if it has none. */
@@ -63,8 +71,10 @@ export abstract class StreamBase<Response> {
       return false;
     }
     this.node = nodeInfo(rawNode);
-    this.deps.callbacks.streamOpened(this.deps.streamId, this.node, this.kind);
-    this.unwatch = this.deps.cache.watch(this.deps.groupOf(this.node), (snapshot) => {
+    const transport = { kind: this.kind, aggregated: this.deps.fixedType === undefined };
+    this.deps.callbacks.streamOpened(this.deps.streamId, this.node, transport);
+    this.leavePeers = this.deps.peers.join(this.node.id, this);
+    this.unwatch = this.deps.cache.watch(this.deps.groupOf(this.node, transport), (snapshot) => {
       this.snapshot = snapshot;
       this.flush();
     });
@@ -83,13 +93,20 @@ export abstract class StreamBase<Response> {
     return String(++this.nonceCounter);
   }
 
-  /** Listeners and routes may reference clusters that are still on their way. */
+  hasClustersInFlight(): boolean {
+    return this.clustersInFlight !== undefined;
+  }
+
+  /** Listeners and routes may reference clusters that are still on their way (on any of the node's streams). */
   protected heldBack(typeUrl: ResourceTypeUrl): boolean {
-    return (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE) && this.clustersInFlight !== undefined;
+    if (typeUrl !== LISTENER_TYPE && typeUrl !== ROUTE_TYPE) return false;
+    return this.clustersInFlight !== undefined || (this.node !== undefined && this.deps.peers.clustersInFlight(this.node.id));
   }
 
   protected clustersAnswered(nonce: string | undefined): void {
-    if (nonce !== undefined && nonce === this.clustersInFlight) this.clustersInFlight = undefined;
+    if (nonce === undefined || nonce !== this.clustersInFlight) return;
+    this.clustersInFlight = undefined;
+    if (this.node) this.deps.peers.clustersSettled(this.node.id, this);
   }
 
   /**
@@ -122,7 +139,7 @@ export abstract class StreamBase<Response> {
     return writable;
   }
 
-  protected flush(): void {
+  flush(): void {
     if (!this.snapshot || this.blocked || this.closed) return;
     this.flushTypes(this.snapshot);
   }
