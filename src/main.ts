@@ -19,7 +19,7 @@ import { Reconciler, nodeGroup } from './sync/reconciler.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
 import { SnapshotCache } from './xds/cache.js';
-import { DEFAULT_GROUP, XdsServer } from './xds/server/ads-server.js';
+import { XdsServer } from './xds/server/ads-server.js';
 
 export interface RunningSluice {
   adminUrl: string;
@@ -55,13 +55,17 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const convergence = new ConvergenceTracker(revisions, metrics.convergence);
   convergence.start();
   const stopTimingCommits = store.subscribe((state) => convergence.committed(state.revision));
-  const reconciler = new Reconciler({ state: store, cache, ledger, logger: logger.child({ module: 'sync' }) });
-  reconciler.start();
-  // One new default-group snapshot per build; the reconciler records the ledger before it sets it.
-  const stopWatchingBuilds = cache.watch(DEFAULT_GROUP, () => {
-    metrics.snapshotBuilt();
-    revisions.ledgerChanged();
+  const reconciler = new Reconciler({
+    state: store,
+    cache,
+    ledger,
+    logger: logger.child({ module: 'sync' }),
+    onBuilt: () => {
+      metrics.snapshotBuilt();
+      revisions.ledgerChanged();
+    },
   });
+  reconciler.start();
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds);
   const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, logger: logger.child({ module: 'xds' }) });
@@ -91,7 +95,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       ready = false;
       await admin.close();
       await xds.close();
-      stopWatchingBuilds();
       reconciler.stop();
       stopTimingCommits();
       convergence.stop();

@@ -29,6 +29,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** Changes closer together than this are coalesced into one snapshot. */
   holdOffMs?: number;
+  /** Called after every build, once the ledger has the revision (even if no resource changed). */
+  onBuilt?: (revision: number) => void;
 }
 
 /** Proxyless gRPC clients: API listeners named after services, never seen by Envoy. */
@@ -65,6 +67,12 @@ export function snapshotInput(resources: TranslatedResources): SnapshotInput {
     [CLUSTER_TYPE]: resources.clusters,
     [ENDPOINT_TYPE]: resources.endpoints,
   };
+}
+
+function sameVersions(a: Snapshot, b: Snapshot): boolean {
+  const left = a.versions();
+  const right = b.versions();
+  return (Object.keys(left) as (keyof typeof left)[]).every((typeUrl) => left[typeUrl] === right[typeUrl]);
 }
 
 export class Reconciler {
@@ -112,9 +120,12 @@ export class Reconciler {
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
       let encoded = 0;
       const built = GROUPS.map(({ group, translate: translateFor }) => {
-        const result = Snapshot.build(snapshotInput(translateFor(state)), this.snapshots.get(group));
+        const previous = this.snapshots.get(group);
+        const result = Snapshot.build(snapshotInput(translateFor(state)), previous);
         encoded += result.encoded;
-        return { group, snapshot: result.snapshot };
+        // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes.
+        const unchanged = previous !== undefined && sameVersions(previous, result.snapshot);
+        return { group, snapshot: unchanged ? previous : result.snapshot };
       });
       this.lastBuildAt = Date.now();
       this.options.ledger.record(state.revision, ...built.map(({ snapshot }) => snapshot.versions()));
@@ -122,6 +133,7 @@ export class Reconciler {
         this.snapshots.set(group, snapshot);
         this.options.cache.set(group, snapshot);
       }
+      this.options.onBuilt?.(state.revision);
       this.options.logger.info(
         { revision: state.revision, encoded, ms: Number((performance.now() - started).toFixed(2)) },
         'snapshot built',
