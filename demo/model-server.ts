@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 
 export const MODEL_NAME = 'linear-v1';
 const MAX_BODY_BYTES = 64 * 1024;
+const MAX_DELAY_MS = 60_000;
 // Longer than any upstream idle timeout a proxy should use, so the proxy (not this server)
 // closes idle keep-alive connections and never reuses one this server is closing.
 const KEEP_ALIVE_TIMEOUT_MS = 75_000;
@@ -22,6 +23,8 @@ export interface ModelServerOptions {
   /** 0 (the default) picks any free port. */
   port?: number;
   model: LinearModel;
+  /** Names this instance when a version runs several replicas; echoed in every answer. */
+  replica?: string;
 }
 
 export interface ModelServer {
@@ -86,7 +89,7 @@ function parseFeatures(raw: string, expected: number): number[] {
 }
 
 export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
-  const { version, model, host = '127.0.0.1', port = 0 } = options;
+  const { version, model, host = '127.0.0.1', port = 0, replica } = options;
   const stats = { requests: 0 };
   const served = { 'x-served-by': version };
 
@@ -98,7 +101,11 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
     }
     try {
       const features = parseFeatures(await readBody(req), model.coefficients.length);
-      sendJson(res, 200, { version, prediction: predict(model, features), model: MODEL_NAME }, served);
+      // Lets a test or a demo user play a slow model: `x-demo-delay-ms: 1500`.
+      const delay = Math.min(Number(req.headers['x-demo-delay-ms']) || 0, MAX_DELAY_MS);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const answer = { version, prediction: predict(model, features), model: MODEL_NAME };
+      sendJson(res, 200, replica === undefined ? answer : { ...answer, replica }, served);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       // Stop reading an oversized body: the connection cannot be reused after it.

@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   SLUICE_WEIGHTS_SUM: { status: 422, message: 'Weights must sum to exactly 100.' },
   SLUICE_UNKNOWN_VERSION: { status: 422, message: 'The version is not defined for this service.' },
   SLUICE_DUPLICATE_VERSION: { status: 422, message: 'Version names must be unique within a service.' },
+  SLUICE_AFFINITY_CONFLICT: { status: 422, message: 'The affinity settings contradict each other.' },
   SLUICE_UNKNOWN_LISTENER: { status: 422, message: 'The listener does not exist.' },
   SLUICE_ROUTE_CONFLICT: { status: 409, message: 'Another service already routes this host and path on this listener.' },
   SLUICE_PORT_CONFLICT: { status: 409, message: 'Another listener already uses this address and port.' },

@@ -4,7 +4,8 @@
 
 import { DURATION_PATTERN } from './duration.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
-import type { Endpoint, PathMatch, Weights } from './types.js';
+import type { Endpoint, Mirror, PathMatch, Rule, Weights } from './types.js';
+import { affinitySchema, mirrorSchema, rulesSchema, type AffinityBody } from './traffic-policies.js';
 
 /** Service, version and listener names: lowercase DNS-label-like, 1–32 characters. */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$';
@@ -35,6 +36,9 @@ export interface ServiceBody {
   stable?: string;
   pinHeader?: string;
   timeout?: string;
+  affinity?: AffinityBody;
+  mirror?: Mirror;
+  rules?: Rule[];
 }
 
 export interface PromoteBody {
@@ -103,6 +107,9 @@ export const serviceBodySchema = {
     stable: nameSchema,
     pinHeader: { type: 'string', maxLength: 128, pattern: HEADER_NAME_PATTERN, default: DEFAULT_PIN_HEADER },
     timeout: { type: 'string', maxLength: 32, pattern: DURATION_PATTERN, default: DEFAULT_TIMEOUT },
+    affinity: affinitySchema,
+    mirror: mirrorSchema,
+    rules: rulesSchema,
   },
 } as const;
 

@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
+import { checkPolicies, normalizeAffinity, normalizeMirror, normalizeRules } from './traffic-policies.js';
 
 const NAME_RE = new RegExp(NAME_PATTERN);
 const HOSTNAME_LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -98,6 +99,7 @@ export function checkService(service: Service): void {
     throw new SluiceError('SLUICE_UNKNOWN_VERSION', `Stable version "${service.stable}" is not a version of this service.`, '/stable');
   }
   parseDuration(service.timeout, '/timeout');
+  checkPolicies(service.versions, service.mirror, service.rules);
 }
 
 /** Fills a service body's defaults and checks it on its own; placement is checkServicePlacement's. */
@@ -130,6 +132,12 @@ export function normalizeService(name: string, body: ServiceBody): Service {
     pinHeader: body.pinHeader ?? DEFAULT_PIN_HEADER,
     timeout: body.timeout ?? DEFAULT_TIMEOUT,
   };
+  const affinity = normalizeAffinity(body.affinity);
+  const mirror = normalizeMirror(body.mirror, versions);
+  const rules = normalizeRules(body.rules, versions);
+  if (affinity) service.affinity = affinity;
+  if (mirror) service.mirror = mirror;
+  if (rules) service.rules = rules;
   const duplicateHost = service.hosts.findIndex((h, i) => service.hosts.indexOf(h) !== i);
   if (duplicateHost !== -1) {
     throw new SluiceError('SLUICE_INVALID_BODY', `Host "${service.hosts[duplicateHost]}" is listed twice.`, `/hosts/${duplicateHost}`);

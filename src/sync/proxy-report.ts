@@ -4,6 +4,7 @@
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
 import { SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
+import { supportsHashSplit } from './reconciler.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 export interface ProxyReport {
@@ -12,6 +13,11 @@ export interface ProxyReport {
   envoyVersion: string;
   userAgent: string;
   clientVersion: string;
+  /**
+   * For Envoys: how key-based version affinity reaches it — `hash` (use_hash_policy) or, for
+   * Envoys older than 1.36, `cohort-cookie` (a stand-in, never a silent random split).
+   */
+  versionAffinity?: 'hash' | 'cohort-cookie';
   streams: StreamStatus[];
   /** Newest revision whose resources this proxy has ACKed; null while it has not caught up with any. */
   appliedRevision: number | null;
@@ -48,6 +54,7 @@ export class ProxyReporter {
         node: proxy.node,
         envoyVersion: proxy.envoyVersion,
         clientVersion: proxy.clientVersion,
+        ...(proxy.envoyVersion ? { versionAffinity: supportsHashSplit(proxy.envoyVersion) ? ('hash' as const) : ('cohort-cookie' as const) } : {}),
         userAgent: proxy.userAgent,
         streams: proxy.streams,
         appliedRevision: applied,

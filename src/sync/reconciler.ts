@@ -7,13 +7,13 @@
 import type { Logger } from 'pino';
 import type { DesiredState } from '../model/types.js';
 import type { TranslatedResources } from '../translate/resources.js';
-import { XDS_CLUSTER_NAME } from '../translate/config-source.js';
+import { ADS, XDS_CLUSTER_NAME, type ConfigSource } from '../translate/config-source.js';
 import { translate, translateForGrpcClients } from '../translate/translate.js';
 import type { SnapshotCache } from '../xds/cache.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';
 import type { StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
-import { Snapshot, type SnapshotInput } from '../xds/snapshot.js';
+import { Snapshot, type EncodedResource, type SnapshotInput } from '../xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
@@ -39,26 +39,45 @@ export const GRPC_CLIENT_GROUP = 'grpc-clients';
 /** Envoys using the per-type discovery services, which fetch routes and endpoints on their own streams. */
 export const PER_TYPE_SOTW_GROUP = 'envoy-per-type';
 export const PER_TYPE_DELTA_GROUP = 'envoy-per-type-delta';
+/** Suffix of the groups for Envoys older than 1.36 (no `use_hash_policy`: cohort-cookie fallback). */
+export const PRE_HASH_SPLIT_SUFFIX = '-pre-1.36';
+
+/** Whether an Envoy version (e.g. "1.40.0") has `weighted_clusters.use_hash_policy`; unknown counts as yes. */
+export function supportsHashSplit(envoyVersion: string): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(envoyVersion);
+  if (!match) return true;
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  return major > 1 || (major === 1 && minor >= 36);
+}
 
 /**
  * gRPC's xDS clients name themselves "gRPC Node Pure JS", "gRPC Go", …; Envoy says "envoy". An
- * Envoy on the per-type services must be told to fetch routes and endpoints the same way.
+ * Envoy on the per-type services must be told to fetch routes and endpoints the same way, and an
+ * Envoy older than 1.36 gets the cohort-cookie stand-in for key-based version affinity.
  */
 export function nodeGroup(node: NodeInfo, transport: StreamTransport): string {
   if (/^grpc\b/i.test(node.userAgentName)) return GRPC_CLIENT_GROUP;
-  if (transport.aggregated) return DEFAULT_GROUP;
-  return transport.kind === 'delta' ? PER_TYPE_DELTA_GROUP : PER_TYPE_SOTW_GROUP;
+  const base = transport.aggregated ? DEFAULT_GROUP : transport.kind === 'delta' ? PER_TYPE_DELTA_GROUP : PER_TYPE_SOTW_GROUP;
+  return supportsHashSplit(node.envoyVersion) ? base : `${base}${PRE_HASH_SPLIT_SUFFIX}`;
 }
 
-const perType = (apiType: 'GRPC' | 'DELTA_GRPC') => (state: DesiredState) =>
-  translate(state, { kind: 'per-type', apiType, clusterName: XDS_CLUSTER_NAME });
+const CONFIG_SOURCES: Record<string, ConfigSource> = {
+  [DEFAULT_GROUP]: ADS,
+  [PER_TYPE_SOTW_GROUP]: { kind: 'per-type', apiType: 'GRPC', clusterName: XDS_CLUSTER_NAME },
+  [PER_TYPE_DELTA_GROUP]: { kind: 'per-type', apiType: 'DELTA_GRPC', clusterName: XDS_CLUSTER_NAME },
+};
 
-const GROUPS = [
-  { group: DEFAULT_GROUP, translate: (state: DesiredState) => translate(state) },
-  { group: PER_TYPE_SOTW_GROUP, translate: perType('GRPC') },
-  { group: PER_TYPE_DELTA_GROUP, translate: perType('DELTA_GRPC') },
+const GROUPS: { group: string; translate: (state: DesiredState) => TranslatedResources }[] = [
+  ...Object.entries(CONFIG_SOURCES).flatMap(([group, configSource]) => [
+    { group, translate: (state: DesiredState) => translate(state, { configSource }) },
+    {
+      group: `${group}${PRE_HASH_SPLIT_SUFFIX}`,
+      translate: (state: DesiredState) => translate(state, { configSource, capabilities: { hashSplit: false } }),
+    },
+  ]),
   { group: GRPC_CLIENT_GROUP, translate: translateForGrpcClients },
-] as const;
+];
 
 export function snapshotInput(resources: TranslatedResources): SnapshotInput {
   return {
@@ -119,9 +138,11 @@ export class Reconciler {
     try {
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
       let encoded = 0;
+      // Groups share most resources (clusters, endpoints): each distinct one is encoded once per build.
+      const shared = new Map<string, EncodedResource>();
       const built = GROUPS.map(({ group, translate: translateFor }) => {
         const previous = this.snapshots.get(group);
-        const result = Snapshot.build(snapshotInput(translateFor(state)), previous);
+        const result = Snapshot.build(snapshotInput(translateFor(state)), previous, shared);
         encoded += result.encoded;
         // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes.
         const unchanged = previous !== undefined && sameVersions(previous, result.snapshot);

@@ -1,9 +1,11 @@
-// Cluster resources: one per service version. Versions whose endpoints are all IP addresses get
+// Cluster resources: one per service version, balanced by consistent hash (ring hash or maglev)
+// when the service asks for replica affinity. Versions whose endpoints are all IP addresses get
 // an EDS cluster over ADS (endpoints change without touching the cluster); a version with a
 // host name gets a STRICT_DNS cluster carrying its endpoints inline, since EDS takes IPs only.
 
 import { isIP } from 'node:net';
 import type { Service, Version } from '../model/types.js';
+import { replicaAffinity } from './affinity.js';
 import { configSourceJson, type ConfigSource } from './config-source.js';
 import { clusterName } from './names.js';
 import type { NamedResource, ResourceJson } from './resources.js';
@@ -44,9 +46,16 @@ export function buildClusters(service: Service, configSource: ConfigSource): Nam
     const discovery: ResourceJson = usesEds(version)
       ? { type: 'EDS', eds_cluster_config: { service_name: name, eds_config: configSourceJson(configSource) } }
       : { type: 'STRICT_DNS', load_assignment: loadAssignment(name, version) };
+    const lbPolicy = replicaAffinity(service);
     return {
       name,
-      resource: { name, ...discovery, connect_timeout: CONNECT_TIMEOUT, typed_extension_protocol_options: UPSTREAM_PROTOCOL_OPTIONS },
+      resource: {
+        name,
+        ...discovery,
+        connect_timeout: CONNECT_TIMEOUT,
+        ...(lbPolicy ? { lb_policy: lbPolicy } : {}),
+        typed_extension_protocol_options: UPSTREAM_PROTOCOL_OPTIONS,
+      },
     };
   });
 }

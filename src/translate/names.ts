@@ -45,3 +45,11 @@ export function apiListenerName(service: string): string {
 export function apiRouteConfigName(service: string): string {
   return capped(service);
 }
+
+export function ruleRouteName(service: string, index: number): string {
+  return capped(`${service}_rule_${index}`);
+}
+
+export function cohortRouteName(service: string, version: string): string {
+  return capped(`${service}_cohort_${version}`);
+}

@@ -1,10 +1,21 @@
 // RouteConfiguration resources: one per listener, virtual hosts grouping the services that share
-// domains. Per service, a pin route per version (the operator's test path) comes before the
-// weighted split; every route stamps the serving version on the response.
+// domains. Per service, in order: a pin route per version (the operator's test path), the A/B
+// rules, the cohort-cookie routes, then the weighted split (with its mirror); every route stamps
+// the serving version on the response.
 
 import { parseDuration } from '../model/duration.js';
-import { SERVED_VERSION_HEADER, type Service } from '../model/types.js';
-import { clusterName, pinRouteName, routeConfigName, splitRouteName, virtualHostName } from './names.js';
+import { SERVED_VERSION_HEADER, type Service, type VersionAffinity } from '../model/types.js';
+import {
+  STABLE_COHORT_SECONDS,
+  cohortSeconds,
+  cohortSetCookie,
+  cookieRegex,
+  effectiveVersionAffinity,
+  routeHashPolicy,
+  usesHashSplit,
+  type ProxyCapabilities,
+} from './affinity.js';
+import { clusterName, cohortRouteName, pinRouteName, routeConfigName, ruleRouteName, splitRouteName, virtualHostName } from './names.js';
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
 import { integerWeights } from './weights.js';
 
@@ -17,31 +28,115 @@ function servedVersionHeader(version: string): ResourceJson {
   return { header: { key: SERVED_VERSION_HEADER, value: version }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
 
-function pinRoutes(service: Service, timeout: string): ResourceJson[] {
-  return service.versions.map((version) => ({
-    name: pinRouteName(service.name, version.name),
-    match: {
-      prefix: service.match.prefix,
-      headers: [{ name: service.pinHeader, string_match: { exact: version.name } }],
-    },
-    route: { cluster: clusterName(service.name, version.name), timeout, retry_policy: SAFE_RETRY_POLICY },
-    response_headers_to_add: [servedVersionHeader(version.name)],
-  }));
+interface RouteContext {
+  service: Service;
+  timeout: string;
+  hashPolicy: ResourceJson[] | undefined;
+  capabilities: ProxyCapabilities;
 }
 
-function splitRoute(service: Service, timeout: string): ResourceJson {
+/** A route that sends everything it matches to one version. */
+function versionRoute(context: RouteContext, name: string, match: ResourceJson, version: string, extraHeaders: ResourceJson[] = []): ResourceJson {
+  return {
+    name,
+    match,
+    route: {
+      cluster: clusterName(context.service.name, version),
+      timeout: context.timeout,
+      retry_policy: SAFE_RETRY_POLICY,
+      ...(context.hashPolicy ? { hash_policy: context.hashPolicy } : {}),
+    },
+    response_headers_to_add: [servedVersionHeader(version), ...extraHeaders],
+  };
+}
+
+function pinRoutes(context: RouteContext): ResourceJson[] {
+  const { service } = context;
+  return service.versions.map((version) =>
+    versionRoute(
+      context,
+      pinRouteName(service.name, version.name),
+      { prefix: service.match.prefix, headers: [{ name: service.pinHeader, string_match: { exact: version.name } }] },
+      version.name,
+    ),
+  );
+}
+
+function cookieMatcher(name: string, value: string): ResourceJson {
+  return { name: 'cookie', string_match: { safe_regex: { regex: cookieRegex(name, value) } } };
+}
+
+/** A/B rules: explicit cohorts sent to one version whatever the weights. */
+function ruleRoutes(context: RouteContext): ResourceJson[] {
+  const { service } = context;
+  return (service.rules ?? []).map((rule, index) => {
+    const headers = [
+      ...Object.entries(rule.match.headers ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, value]) => ({ name, string_match: { exact: value } })),
+      ...Object.entries(rule.match.cookies ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, value]) => cookieMatcher(name, value)),
+    ];
+    return versionRoute(context, ruleRouteName(service.name, index), { prefix: service.match.prefix, headers }, rule.to);
+  });
+}
+
+/** Cohort-cookie mode: a user holding a version's cookie stays there while that version has traffic. */
+function cohortRoutes(context: RouteContext, cookie: string): ResourceJson[] {
+  const { service } = context;
+  return integerWeights(service)
+    .filter(({ weight }) => weight > 0)
+    .map(({ version }) =>
+      versionRoute(context, cohortRouteName(service.name, version), { prefix: service.match.prefix, headers: [cookieMatcher(cookie, version)] }, version),
+    );
+}
+
+function splitRoute(context: RouteContext, affinity: VersionAffinity): ResourceJson {
+  const { service } = context;
+  const cohortCookie = affinity.by === 'cohortCookie' ? affinity : undefined;
+  const mirror = service.mirror;
   return {
     name: splitRouteName(service.name),
     match: { prefix: service.match.prefix },
     route: {
-      timeout,
+      timeout: context.timeout,
       retry_policy: SAFE_RETRY_POLICY,
+      ...(context.hashPolicy ? { hash_policy: context.hashPolicy } : {}),
+      ...(mirror && mirror.percent > 0
+        ? {
+            request_mirror_policies: [
+              {
+                cluster: clusterName(service.name, mirror.to),
+                runtime_fraction: { default_value: { numerator: Math.round(mirror.percent * 100), denominator: 'TEN_THOUSAND' } },
+              },
+            ],
+          }
+        : {}),
       weighted_clusters: {
         clusters: integerWeights(service).map(({ version, weight }) => ({
           name: clusterName(service.name, version),
           weight,
-          response_headers_to_add: [servedVersionHeader(version)],
+          response_headers_to_add: [
+            servedVersionHeader(version),
+            ...(cohortCookie
+              ? [
+                  {
+                    header: {
+                      key: 'set-cookie',
+                      value: cohortSetCookie(
+                        cohortCookie.name,
+                        version,
+                        version === service.stable ? Math.min(STABLE_COHORT_SECONDS, cohortSeconds(cohortCookie.ttl)) : cohortSeconds(cohortCookie.ttl),
+                      ),
+                    },
+                    append_action: 'APPEND_IF_EXISTS_OR_ADD',
+                  },
+                ]
+              : []),
+          ],
         })),
+        ...(usesHashSplit(service, context.capabilities) ? { use_hash_policy: true } : {}),
       },
     },
   };
@@ -54,13 +149,24 @@ function bySpecificity(a: Service, b: Service): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function serviceRoutes(service: Service): ResourceJson[] {
-  const timeout = durationJson(parseDuration(service.timeout));
-  return [...pinRoutes(service, timeout), splitRoute(service, timeout)];
+function serviceRoutes(service: Service, capabilities: ProxyCapabilities): ResourceJson[] {
+  const context: RouteContext = {
+    service,
+    timeout: durationJson(parseDuration(service.timeout)),
+    hashPolicy: routeHashPolicy(service, capabilities),
+    capabilities,
+  };
+  const affinity = effectiveVersionAffinity(service, capabilities);
+  return [
+    ...pinRoutes(context),
+    ...ruleRoutes(context),
+    ...(affinity.by === 'cohortCookie' ? cohortRoutes(context, affinity.name) : []),
+    splitRoute(context, affinity),
+  ];
 }
 
 /** Groups domains that are served by exactly the same services into one virtual host. */
-function virtualHosts(services: Service[]): ResourceJson[] {
+function virtualHosts(services: Service[], capabilities: ProxyCapabilities): ResourceJson[] {
   const servicesByDomain = new Map<string, Service[]>();
   for (const service of services) {
     for (const domain of service.hosts) {
@@ -83,13 +189,13 @@ function virtualHosts(services: Service[]): ResourceJson[] {
       return {
         name: virtualHostName(sortedDomains),
         domains: sortedDomains,
-        routes: members.flatMap(serviceRoutes),
+        routes: members.flatMap((service) => serviceRoutes(service, capabilities)),
       };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export function buildRouteConfiguration(listener: string, services: Service[]): NamedResource {
+export function buildRouteConfiguration(listener: string, services: Service[], capabilities: ProxyCapabilities): NamedResource {
   const name = routeConfigName(listener);
-  return { name, resource: { name, virtual_hosts: virtualHosts(services) } };
+  return { name, resource: { name, virtual_hosts: virtualHosts(services, capabilities) } };
 }

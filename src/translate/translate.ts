@@ -5,6 +5,7 @@
 
 import type { DesiredState, Service } from '../model/types.js';
 import { buildApiListener, buildApiRouteConfiguration } from './api-listeners.js';
+import { CURRENT_ENVOY, type ProxyCapabilities } from './affinity.js';
 import { checkResources } from './check.js';
 import { ADS, type ConfigSource } from './config-source.js';
 import { buildClusters } from './clusters.js';
@@ -14,8 +15,17 @@ import { buildListener } from './listeners.js';
 import { byName, type TranslatedResources } from './resources.js';
 import { buildRouteConfiguration } from './routes.js';
 
-/** Resources for Envoy; `configSource` says how it fetches routes and endpoints (ADS by default). */
-export function translate(state: DesiredState, configSource: ConfigSource = ADS): TranslatedResources {
+/** Which Envoys a translation is for: how they fetch routes and endpoints, and what they support. */
+export interface EnvoyFlavour {
+  configSource: ConfigSource;
+  capabilities: ProxyCapabilities;
+}
+
+export const DEFAULT_FLAVOUR: EnvoyFlavour = { configSource: ADS, capabilities: CURRENT_ENVOY };
+
+/** Resources for Envoy (over ADS and with current features unless `flavour` says otherwise). */
+export function translate(state: DesiredState, flavour: Partial<EnvoyFlavour> = {}): TranslatedResources {
+  const { configSource, capabilities } = { ...DEFAULT_FLAVOUR, ...flavour };
   const services = Object.values(state.services);
   const servicesByListener = new Map<string, Service[]>();
   for (const service of services) {
@@ -27,7 +37,7 @@ export function translate(state: DesiredState, configSource: ConfigSource = ADS)
   const resources: TranslatedResources = {
     listeners: listeners.map((listener) => buildListener(listener, configSource)).sort(byName),
     routes: listeners
-      .map((listener) => buildRouteConfiguration(listener.name, servicesByListener.get(listener.name) ?? []))
+      .map((listener) => buildRouteConfiguration(listener.name, servicesByListener.get(listener.name) ?? [], capabilities))
       .sort(byName),
     clusters: services.flatMap((service) => buildClusters(service, configSource)).sort(byName),
     endpoints: services.flatMap(buildEndpoints).sort(byName),

@@ -56,3 +56,37 @@ describe('codec', () => {
     expect(() => parseProtoDuration('2m')).toThrow(EncodeError);
   });
 });
+
+describe('schema overlay', () => {
+  it('encodes use_hash_policy (Envoy 1.36) as field 5 of WeightedCluster, in its oneof', () => {
+    const route = {
+      name: 'r',
+      virtual_hosts: [
+        {
+          name: 'v',
+          domains: ['*'],
+          routes: [
+            {
+              match: { prefix: '/' },
+              route: {
+                hash_policy: [{ header: { header_name: 'x-user-id' } }],
+                weighted_clusters: { use_hash_policy: true, clusters: [{ name: 'a', weight: 1 }] },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    const bytes = encodeResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', route);
+    const decoded = decodeMessage('envoy.config.route.v3.RouteConfiguration', bytes) as any;
+    expect(decoded.virtual_hosts[0].routes[0].route.weighted_clusters.use_hash_policy).toEqual({ value: true });
+    // Field 5, wire type 2 (a BoolValue message): tag byte 0x2a, then length 2, then {1: true}.
+    expect(Buffer.from(bytes).includes(Buffer.from([0x2a, 0x02, 0x08, 0x01]))).toBe(true);
+    expect(() =>
+      encodeResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', {
+        name: 'r',
+        virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { weighted_clusters: { use_hash_policy: true, header_name: 'x', clusters: [] } } }] }],
+      }),
+    ).toThrow(/oneof/);
+  });
+});

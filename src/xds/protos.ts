@@ -1,9 +1,11 @@
-// Loads Envoy's API schema (pinned in the @grpc/grpc-js-xds package) into one protobufjs Root. The only place that knows where schema files live;
+// Loads Envoy's API schema (pinned in the @grpc/grpc-js-xds package) into one protobufjs Root and
+// merges the project's own overlay (proto/, fields newer than the pinned schema) into it. The only place that knows where schema files live;
 // it encodes nothing itself (see codec.ts).
 
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +41,50 @@ function schemaRoots(): string[] {
   ];
 }
 
+const OVERLAY_PACKAGE = 'sluice.overlay.';
+
+/** The repository's proto/ folder, found from this module (in src/ or in the build output). */
+function overlayDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'proto', 'README.md')) && existsSync(join(dir, 'package.json'))) return join(dir, 'proto');
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error('cannot find the proto/ overlay folder of sluice');
+    dir = parent;
+  }
+}
+
+/** Adds every overlay message's fields to the Envoy message it is named after. */
+function mergeOverlay(root: protobuf.Root, overlay: protobuf.Root): void {
+  const visit = (namespace: protobuf.NamespaceBase): void => {
+    for (const nested of namespace.nestedArray) {
+      if (nested instanceof protobuf.Type) mergeType(root, nested);
+      else if (nested instanceof protobuf.Namespace) visit(nested);
+    }
+  };
+  const overlayNamespace = overlay.lookup(OVERLAY_PACKAGE.slice(0, -1));
+  if (overlayNamespace instanceof protobuf.Namespace) visit(overlayNamespace);
+}
+
+function mergeType(root: protobuf.Root, addition: protobuf.Type): void {
+  const name = addition.fullName.replace(/^\./, '');
+  if (!name.startsWith(OVERLAY_PACKAGE)) throw new Error(`overlay message ${name} is outside ${OVERLAY_PACKAGE}*`);
+  const target = root.lookupType(name.slice(OVERLAY_PACKAGE.length));
+  for (const field of addition.fieldsArray) {
+    if (target.fields[field.name] || target.fieldsById[field.id]) {
+      throw new Error(`overlay field ${field.name} = ${field.id} already exists in ${target.fullName}`);
+    }
+    const copy = new protobuf.Field(field.name, field.id, field.type, field.repeated ? 'repeated' : undefined);
+    target.add(copy);
+    if (field.partOf) {
+      const oneof = target.oneofs?.[field.partOf.name];
+      if (!oneof) throw new Error(`${target.fullName} has no oneof ${field.partOf.name} for overlay field ${field.name}`);
+      oneof.add(copy);
+    }
+    copy.resolve();
+  }
+}
+
 let loaded: protobuf.Root | undefined;
 
 /** The shared, fully resolved Root. Loaded once per process. */
@@ -55,6 +101,12 @@ export function envoyRoot(): protobuf.Root {
     return null;
   };
   root.loadSync(ENTRY_FILES, { keepCase: true });
+  const overlay = new protobuf.Root();
+  overlay.resolvePath = root.resolvePath;
+  const dir = overlayDir();
+  const overlayFiles = readdirSync(dir).filter((file) => file.endsWith('.proto'));
+  overlay.loadSync(overlayFiles.map((file) => join(dir, file)), { keepCase: true });
+  mergeOverlay(root, overlay);
   root.resolveAll();
   loaded = root;
   return root;

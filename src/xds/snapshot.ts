@@ -43,10 +43,11 @@ export class Snapshot {
   private constructor(private readonly types: ReadonlyMap<ResourceTypeUrl, TypeSnapshot>) {}
 
   /**
-   * Encodes the resources of every type. Resources whose JSON equals the previous snapshot's are
-   * not encoded again; `encoded` counts those that were.
+   * Encodes the resources of every type. Resources whose JSON equals the previous snapshot's, or
+   * one already in `shared` (snapshots of other groups built from the same state), are not
+   * encoded again; `encoded` counts those that were.
    */
-  static build(input: SnapshotInput, previous?: Snapshot): { snapshot: Snapshot; encoded: number } {
+  static build(input: SnapshotInput, previous?: Snapshot, shared?: Map<string, EncodedResource>): { snapshot: Snapshot; encoded: number } {
     let encoded = 0;
     const types = new Map<ResourceTypeUrl, TypeSnapshot>();
     for (const typeUrl of PUSH_ORDER) {
@@ -56,13 +57,18 @@ export class Snapshot {
         if (resources.has(name)) throw new Error(`two ${typeUrl} resources are named ${name}`);
         const json = JSON.stringify(resource);
         const before = previous?.resource(typeUrl, name);
-        if (before && before.json === json) {
-          resources.set(name, before);
+        const sharedKey = `${typeUrl}\n${name}\n${json}`;
+        const reusable = before && before.json === json ? before : shared?.get(sharedKey);
+        if (reusable) {
+          resources.set(name, reusable);
+          shared?.set(sharedKey, reusable);
           continue;
         }
         const bytes = encodeResource(typeUrl, resource);
         encoded++;
-        resources.set(name, { name, typeUrl, bytes, json, version: digest(bytes) });
+        const fresh: EncodedResource = { name, typeUrl, bytes, json, version: digest(bytes) };
+        resources.set(name, fresh);
+        shared?.set(sharedKey, fresh);
       }
       types.set(typeUrl, { version: typeVersion(resources.values()), resources });
     }

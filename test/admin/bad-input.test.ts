@@ -151,13 +151,51 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
     });
   });
 
-  it.each(['affinity', 'mirror', 'colour'])('an unknown field %j (affinity and mirror are not supported yet)', async (field) => {
-    const error = await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), [field]: { to: 'green' } }), {
+  it('an unknown field', async () => {
+    const error = await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), colour: 'green' }), {
       status: 400,
       code: 'SLUICE_INVALID_BODY',
-      path: `/${field}`,
+      path: '/colour',
     });
-    expect(error.message).toContain(field);
+    expect(error.message).toContain('colour');
+  });
+
+  it.each([
+    ['an unknown version in a rule', { rules: [{ match: { headers: { 'x-tenant': 'acme' } }, to: 'purple' }] }, 422, 'SLUICE_UNKNOWN_VERSION', '/rules/0/to'],
+    ['an unknown mirror version', { mirror: { to: 'purple', percent: 5 } }, 422, 'SLUICE_UNKNOWN_VERSION', '/mirror/to'],
+    ['a mirror percent over 100', { mirror: { to: 'green', percent: 101 } }, 400, 'SLUICE_INVALID_BODY', '/mirror/percent'],
+    ['an empty header name for version affinity', { affinity: { version: { by: 'header', name: '' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/name'],
+    ['an empty hash header name', { affinity: { hash: [{ header: '' }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0/header'],
+    ['a negative cookie ttl', { affinity: { hash: [{ cookie: 'sid', ttl: '-5s' }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0/ttl'],
+    ['a header affinity without a name', { affinity: { version: { by: 'header' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/name'],
+    ['a hash key naming two inputs', { affinity: { hash: [{ header: 'x-user-id', sourceIp: true }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0'],
+    ['a ttl on a header hash key', { affinity: { hash: [{ header: 'x-user-id', ttl: '1h' }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0/ttl'],
+    [
+      'a replica hash on another key than the version key',
+      { affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-session' }] } },
+      422,
+      'SLUICE_AFFINITY_CONFLICT',
+      '/affinity/hash/0',
+    ],
+    ['an unknown affinity kind', { affinity: { version: { by: 'astrology' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/by'],
+  ] as const)('%s', async (_, extra, status, code, path) => {
+    const before = h.store.current();
+    await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), ...extra }), { status, code, path });
+    expect(h.store.current()).toBe(before);
+  });
+
+  it('accepts the PRODUCT.md service whole: affinity, pin header, mirror and timeout', async () => {
+    const body = {
+      ...predictBody(),
+      affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-user-id' }] },
+      mirror: { to: 'green', percent: 5 },
+    };
+    const response = await send(h.app, 'PUT', '/v1/services/predict', body);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-user-id' }], lb: 'ringHash' },
+      mirror: { to: 'green', percent: 5 },
+    });
   });
 
   it('an unknown field deep inside the body', async () => {

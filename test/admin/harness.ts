@@ -17,7 +17,7 @@ export const INITIAL_STATE: DesiredState = {
   services: {},
 };
 
-/** The PRODUCT.md seed service, without the fields not supported yet (affinity, mirror). */
+/** The PRODUCT.md seed service, without its optional traffic policies (affinity, mirror). */
 export function predictBody(): Record<string, unknown> {
   return {
     listener: 'default',

@@ -1,6 +1,7 @@
 // Golden translator cases: each `in/<case>.yaml` desired state must translate to exactly the
 // resources in `out/<case>.<kind>.yaml`, and every resource must pass strict encoding. Cases named
-// `grpc-*` use the proxyless gRPC client flavour, the others Envoy's.
+// `grpc-*` use the proxyless gRPC client flavour, `pre-1.36-*` Envoy's for Envoys older than 1.36
+// (no use_hash_policy), the others Envoy's.
 // Regenerate with `UPDATE_GOLDEN=1 npx vitest run test/golden` (orphaned outputs are deleted).
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { DesiredState } from '../../src/model/types.js';
+import { validateState } from '../../src/model/validate.js';
 import { translate, translateForGrpcClients } from '../../src/translate/translate.js';
 import { snapshotInput } from '../../src/sync/reconciler.js';
 import { encodeResource } from '../../src/xds/codec.js';
@@ -38,7 +40,10 @@ describe('translate golden cases', () => {
   for (const name of cases) {
     it(name, () => {
       const state = parse(readFileSync(join(inputs, `${name}.yaml`), 'utf8')) as DesiredState;
-      const resources = name.startsWith('grpc-') ? translateForGrpcClients(state) : translate(state);
+      validateState(state);
+      const resources = name.startsWith('grpc-')
+        ? translateForGrpcClients(state)
+        : translate(state, name.startsWith('pre-1.36-') ? { capabilities: { hashSplit: false } } : {});
       for (const kind of KINDS) {
         const file = join(outputs, `${name}.${kind}.yaml`);
         const actual = stringify(resources[kind], { lineWidth: 0, aliasDuplicateObjects: false });

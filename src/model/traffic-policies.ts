@@ -1,0 +1,209 @@
+// The service's traffic policies beyond weights: version and replica affinity, mirroring and A/B
+// rules — their JSON Schemas (shape), and their normalisation and meaning-level checks with
+// JSON-pointer paths. Pure; knows nothing of Envoy.
+
+import { SluiceError } from '../errors.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DEFAULT_COHORT_TTL, type Affinity, type HashKey, type Mirror, type Rule, type Version, type VersionAffinity } from './types.js';
+
+const HEADER_NAME = "^[a-z0-9!#$%&'*+.^_`|~-]+$";
+/** Cookie names: RFC 6265 token characters. */
+const COOKIE_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
+const VERSION_NAME = '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$';
+const MAX_RULES = 32;
+
+const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
+
+export interface AffinityBody {
+  version?: { by: VersionAffinity['by']; name?: string; ttl?: string };
+  hash?: { header?: string; cookie?: string; ttl?: string; path?: string; sourceIp?: true; queryParameter?: string }[];
+  lb?: Affinity['lb'];
+}
+
+export const affinitySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    version: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['by'],
+      properties: {
+        by: { type: 'string', enum: ['none', 'header', 'cookie', 'query', 'sourceIp', 'cohortCookie'] },
+        name: { type: 'string', minLength: 1, maxLength: 128 },
+        ttl: duration,
+      },
+    },
+    hash: {
+      type: 'array',
+      maxItems: 8,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          header: { type: 'string', minLength: 1, maxLength: 128, pattern: HEADER_NAME },
+          cookie: { type: 'string', minLength: 1, maxLength: 128, pattern: COOKIE_NAME },
+          ttl: duration,
+          path: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/\\S*$' },
+          sourceIp: { const: true },
+          queryParameter: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s&=#]+$' },
+        },
+      },
+    },
+    lb: { type: 'string', enum: ['ringHash', 'maglev'] },
+  },
+} as const;
+
+export const mirrorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['to', 'percent'],
+  properties: {
+    to: { type: 'string', pattern: VERSION_NAME },
+    percent: { type: 'number', minimum: 0, maximum: 100 },
+  },
+} as const;
+
+const matchValues = (namePattern: string) =>
+  ({
+    type: 'object',
+    minProperties: 1,
+    maxProperties: 8,
+    propertyNames: { minLength: 1, maxLength: 128, pattern: namePattern },
+    additionalProperties: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\r\\n\\x00;]*$' },
+  }) as const;
+
+export const rulesSchema = {
+  type: 'array',
+  maxItems: MAX_RULES,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['match', 'to'],
+    properties: {
+      match: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: { headers: matchValues(HEADER_NAME), cookies: matchValues(COOKIE_NAME) },
+      },
+      to: { type: 'string', pattern: VERSION_NAME },
+    },
+  },
+} as const;
+
+function invalid(message: string, path: string): never {
+  throw new SluiceError('SLUICE_INVALID_BODY', message, path);
+}
+
+function checkVersionName(versions: readonly Version[], name: string, path: string): void {
+  if (!versions.some((v) => v.name === name)) {
+    throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${name}" is not a version of this service.`, path);
+  }
+}
+
+function normalizeVersionAffinity(body: AffinityBody['version']): VersionAffinity {
+  const path = '/affinity/version';
+  if (body === undefined || body.by === 'none' || body.by === 'sourceIp') {
+    if (body?.name !== undefined) invalid(`"name" does not apply to version affinity by ${body.by}.`, `${path}/name`);
+    if (body?.ttl !== undefined) invalid(`"ttl" applies only to version affinity by cohortCookie.`, `${path}/ttl`);
+    return body?.by === 'sourceIp' ? { by: 'sourceIp' } : { by: 'none' };
+  }
+  if (body.name === undefined) invalid(`Version affinity by ${body.by} needs the "name" of the ${body.by === 'query' ? 'query parameter' : body.by === 'header' ? 'header' : 'cookie'}.`, `${path}/name`);
+  const pattern = body.by === 'header' ? HEADER_NAME : body.by === 'query' ? '^[^\\s&=#]+$' : COOKIE_NAME;
+  if (!new RegExp(pattern).test(body.name)) invalid(`"${body.name}" is not a valid ${body.by === 'query' ? 'query parameter' : body.by} name.`, `${path}/name`);
+  if (body.by === 'cohortCookie') {
+    const ttl = body.ttl ?? DEFAULT_COHORT_TTL;
+    if (parseDuration(ttl, `${path}/ttl`) < 1000) invalid('The cohort cookie must live at least one second.', `${path}/ttl`);
+    return { by: 'cohortCookie', name: body.name, ttl };
+  }
+  if (body.ttl !== undefined) invalid(`"ttl" applies only to version affinity by cohortCookie.`, `${path}/ttl`);
+  return { by: body.by, name: body.name };
+}
+
+function normalizeHashKey(item: NonNullable<AffinityBody['hash']>[number], index: number): HashKey {
+  const path = `/affinity/hash/${index}`;
+  const kinds = (['header', 'cookie', 'sourceIp', 'queryParameter'] as const).filter((k) => item[k] !== undefined);
+  if (kinds.length !== 1) invalid('Each hash key names exactly one of "header", "cookie", "sourceIp" or "queryParameter".', path);
+  const kind = kinds[0]!;
+  if (kind !== 'cookie' && (item.ttl !== undefined || item.path !== undefined)) {
+    invalid('"ttl" and "path" apply only to a cookie hash key.', `${path}/${item.ttl !== undefined ? 'ttl' : 'path'}`);
+  }
+  if (kind === 'header') return { header: item.header! };
+  if (kind === 'sourceIp') return { sourceIp: true };
+  if (kind === 'queryParameter') return { queryParameter: item.queryParameter! };
+  if (item.ttl !== undefined) parseDuration(item.ttl, `${path}/ttl`);
+  return { cookie: item.cookie!, ...(item.ttl !== undefined ? { ttl: item.ttl } : {}), ...(item.path !== undefined ? { path: item.path } : {}) };
+}
+
+/** The hash key that carries a key-based version affinity's key, if it is one. */
+export function versionHashKey(version: VersionAffinity): HashKey | undefined {
+  switch (version.by) {
+    case 'header':
+      return { header: version.name };
+    case 'cookie':
+      return { cookie: version.name };
+    case 'query':
+      return { queryParameter: version.name };
+    case 'sourceIp':
+      return { sourceIp: true };
+    default:
+      return undefined;
+  }
+}
+
+function sameKey(a: HashKey, b: HashKey): boolean {
+  if ('header' in a && 'header' in b) return a.header === b.header;
+  if ('cookie' in a && 'cookie' in b) return a.cookie === b.cookie && a.ttl === undefined && b.ttl === undefined;
+  if ('queryParameter' in a && 'queryParameter' in b) return a.queryParameter === b.queryParameter;
+  return 'sourceIp' in a && 'sourceIp' in b;
+}
+
+export function normalizeAffinity(body: AffinityBody | undefined): Affinity | undefined {
+  if (body === undefined) return undefined;
+  const version = normalizeVersionAffinity(body.version);
+  const hash = (body.hash ?? []).map(normalizeHashKey);
+  const key = versionHashKey(version);
+  // Envoy picks the version and the replica from one route hash: with a key-based version
+  // affinity, replica affinity must hash on that same key or the version would depend on both.
+  if (key && hash.length > 0) {
+    const other = hash.findIndex((h) => !sameKey(h, key));
+    if (other !== -1 || hash.length > 1) {
+      throw new SluiceError(
+        'SLUICE_AFFINITY_CONFLICT',
+        `With version affinity by ${version.by}, the replica hash must be that same key alone (Envoy derives the version and the replica from one hash).`,
+        `/affinity/hash/${other === -1 ? 1 : other}`,
+      );
+    }
+  }
+  return { version, hash, lb: body.lb ?? 'ringHash' };
+}
+
+export function normalizeMirror(body: Mirror | undefined, versions: readonly Version[]): Mirror | undefined {
+  if (body === undefined) return undefined;
+  checkVersionName(versions, body.to, '/mirror/to');
+  const scaled = body.percent * 100;
+  if (Math.abs(scaled - Math.round(scaled)) > 1e-6) invalid('The mirror percentage allows at most two decimals.', '/mirror/percent');
+  return { to: body.to, percent: body.percent };
+}
+
+export function normalizeRules(body: Rule[] | undefined, versions: readonly Version[]): Rule[] | undefined {
+  if (body === undefined || body.length === 0) return undefined;
+  return body.map((rule, i) => {
+    checkVersionName(versions, rule.to, `/rules/${i}/to`);
+    return {
+      match: {
+        ...(rule.match.headers ? { headers: { ...rule.match.headers } } : {}),
+        ...(rule.match.cookies ? { cookies: { ...rule.match.cookies } } : {}),
+      },
+      to: rule.to,
+    };
+  });
+}
+
+/** Re-checks a stored service's policies (e.g. after versions changed). */
+export function checkPolicies(versions: readonly Version[], mirror: Mirror | undefined, rules: Rule[] | undefined): void {
+  if (mirror) checkVersionName(versions, mirror.to, '/mirror/to');
+  rules?.forEach((rule, i) => checkVersionName(versions, rule.to, `/rules/${i}/to`));
+}
