@@ -4,8 +4,15 @@
 
 import { DURATION_PATTERN } from './duration.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
-import type { Endpoint, Mirror, PathMatch, Rule, Weights } from './types.js';
-import { affinitySchema, mirrorSchema, rulesSchema, type AffinityBody } from './traffic-policies.js';
+import type { Endpoint, HealthCheck, Mirror, OutlierDetection, PathMatch, Rule, Weights } from './types.js';
+import {
+  affinitySchema,
+  healthCheckSchema,
+  mirrorSchema,
+  outlierDetectionSchema,
+  rulesSchema,
+  type AffinityBody,
+} from './traffic-policies.js';
 
 /** Service, version and listener names: lowercase DNS-label-like, 1–32 characters. */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$';
@@ -39,6 +46,8 @@ export interface ServiceBody {
   affinity?: AffinityBody;
   mirror?: Mirror;
   rules?: Rule[];
+  outlierDetection?: Partial<OutlierDetection>;
+  healthCheck?: Partial<HealthCheck>;
 }
 
 export interface PromoteBody {
@@ -110,6 +119,8 @@ export const serviceBodySchema = {
     affinity: affinitySchema,
     mirror: mirrorSchema,
     rules: rulesSchema,
+    outlierDetection: outlierDetectionSchema,
+    healthCheck: healthCheckSchema,
   },
 } as const;
 

@@ -1,10 +1,21 @@
-// The service's traffic policies beyond weights: version and replica affinity, mirroring and A/B
-// rules — their JSON Schemas (shape), and their normalisation and meaning-level checks with
-// JSON-pointer paths. Pure; knows nothing of Envoy.
+// The service's traffic policies beyond weights: version and replica affinity, mirroring, A/B
+// rules and replica health (outlier detection, active health checks) — their JSON Schemas
+// (shape), and their normalisation and meaning-level checks with JSON-pointer paths. Pure;
+// knows nothing of Envoy.
 
 import { SluiceError } from '../errors.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { DEFAULT_COHORT_TTL, type Affinity, type HashKey, type Mirror, type Rule, type Version, type VersionAffinity } from './types.js';
+import {
+  DEFAULT_COHORT_TTL,
+  type Affinity,
+  type HashKey,
+  type HealthCheck,
+  type Mirror,
+  type OutlierDetection,
+  type Rule,
+  type Version,
+  type VersionAffinity,
+} from './types.js';
 
 const HEADER_NAME = "^[a-z0-9!#$%&'*+.^_`|~-]+$";
 /** Cookie names: RFC 6265 token characters. */
@@ -206,4 +217,57 @@ export function normalizeRules(body: Rule[] | undefined, versions: readonly Vers
 export function checkPolicies(versions: readonly Version[], mirror: Mirror | undefined, rules: Rule[] | undefined): void {
   if (mirror) checkVersionName(versions, mirror.to, '/mirror/to');
   rules?.forEach((rule, i) => checkVersionName(versions, rule.to, `/rules/${i}/to`));
+}
+
+export const outlierDetectionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    consecutive5xx: { type: 'integer', minimum: 1, maximum: 1000 },
+    interval: duration,
+    baseEjectionTime: duration,
+    maxEjectionPercent: { type: 'integer', minimum: 1, maximum: 100 },
+  },
+} as const;
+
+export const healthCheckSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    path: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/\\S*$' },
+    interval: duration,
+    timeout: duration,
+    unhealthyThreshold: { type: 'integer', minimum: 1, maximum: 100 },
+    healthyThreshold: { type: 'integer', minimum: 1, maximum: 100 },
+  },
+} as const;
+
+function positiveDuration(text: string, path: string): string {
+  if (parseDuration(text, path) <= 0) invalid('The duration must be longer than zero.', path);
+  return text;
+}
+
+export function normalizeOutlierDetection(body: Partial<OutlierDetection> | undefined): OutlierDetection | undefined {
+  if (body === undefined) return undefined;
+  return {
+    consecutive5xx: body.consecutive5xx ?? 5,
+    interval: positiveDuration(body.interval ?? '10s', '/outlierDetection/interval'),
+    baseEjectionTime: positiveDuration(body.baseEjectionTime ?? '30s', '/outlierDetection/baseEjectionTime'),
+    maxEjectionPercent: body.maxEjectionPercent ?? 50,
+  };
+}
+
+export function normalizeHealthCheck(body: Partial<HealthCheck> | undefined): HealthCheck | undefined {
+  if (body === undefined) return undefined;
+  const check = {
+    path: body.path ?? '/healthz',
+    interval: positiveDuration(body.interval ?? '5s', '/healthCheck/interval'),
+    timeout: positiveDuration(body.timeout ?? '2s', '/healthCheck/timeout'),
+    unhealthyThreshold: body.unhealthyThreshold ?? 2,
+    healthyThreshold: body.healthyThreshold ?? 1,
+  };
+  if (parseDuration(check.timeout) > parseDuration(check.interval)) {
+    invalid('The health check timeout must not be longer than its interval.', '/healthCheck/timeout');
+  }
+  return check;
 }

@@ -56,6 +56,23 @@ export interface Rule {
   to: string;
 }
 
+/** Passive health: replicas answering with repeated 5xx are ejected for a while. */
+export interface OutlierDetection {
+  consecutive5xx: number;
+  interval: string;
+  baseEjectionTime: string;
+  maxEjectionPercent: number;
+}
+
+/** Active health: Envoy polls each replica's HTTP health endpoint. */
+export interface HealthCheck {
+  path: string;
+  interval: string;
+  timeout: string;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+}
+
 /** One routed endpoint (e.g. `/predict`) and the versions that can serve it. */
 export interface Service {
   name: string;
@@ -75,6 +92,9 @@ export interface Service {
   mirror?: Mirror;
   /** Evaluated in order, before the weighted split. */
   rules?: Rule[];
+  /** Applied to every version's replicas. */
+  outlierDetection?: OutlierDetection;
+  healthCheck?: HealthCheck;
 }
 
 /** Where Envoys expose services. */

@@ -8,7 +8,14 @@ import { parseDuration } from './duration.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
-import { checkPolicies, normalizeAffinity, normalizeMirror, normalizeRules } from './traffic-policies.js';
+import {
+  checkPolicies,
+  normalizeAffinity,
+  normalizeHealthCheck,
+  normalizeMirror,
+  normalizeOutlierDetection,
+  normalizeRules,
+} from './traffic-policies.js';
 
 const NAME_RE = new RegExp(NAME_PATTERN);
 const HOSTNAME_LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
@@ -138,6 +145,10 @@ export function normalizeService(name: string, body: ServiceBody): Service {
   if (affinity) service.affinity = affinity;
   if (mirror) service.mirror = mirror;
   if (rules) service.rules = rules;
+  const outlierDetection = normalizeOutlierDetection(body.outlierDetection);
+  const healthCheck = normalizeHealthCheck(body.healthCheck);
+  if (outlierDetection) service.outlierDetection = outlierDetection;
+  if (healthCheck) service.healthCheck = healthCheck;
   const duplicateHost = service.hosts.findIndex((h, i) => service.hosts.indexOf(h) !== i);
   if (duplicateHost !== -1) {
     throw new SluiceError('SLUICE_INVALID_BODY', `Host "${service.hosts[duplicateHost]}" is listed twice.`, `/hosts/${duplicateHost}`);

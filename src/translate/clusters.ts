@@ -1,14 +1,15 @@
 // Cluster resources: one per service version, balanced by consistent hash (ring hash or maglev)
-// when the service asks for replica affinity. Versions whose endpoints are all IP addresses get
+// when the service asks for replica affinity, with its outlier detection and health checks. Versions whose endpoints are all IP addresses get
 // an EDS cluster over ADS (endpoints change without touching the cluster); a version with a
 // host name gets a STRICT_DNS cluster carrying its endpoints inline, since EDS takes IPs only.
 
 import { isIP } from 'node:net';
+import { parseDuration } from '../model/duration.js';
 import type { Service, Version } from '../model/types.js';
 import { replicaAffinity } from './affinity.js';
 import { configSourceJson, type ConfigSource } from './config-source.js';
 import { clusterName } from './names.js';
-import type { NamedResource, ResourceJson } from './resources.js';
+import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
 
 const CONNECT_TIMEOUT = '2s';
 /**
@@ -40,6 +41,32 @@ export function loadAssignment(name: string, version: Version): ResourceJson {
   };
 }
 
+function healthJson(service: Service): ResourceJson {
+  const out: ResourceJson = {};
+  const outlier = service.outlierDetection;
+  if (outlier) {
+    out['outlier_detection'] = {
+      consecutive_5xx: outlier.consecutive5xx,
+      interval: durationJson(parseDuration(outlier.interval)),
+      base_ejection_time: durationJson(parseDuration(outlier.baseEjectionTime)),
+      max_ejection_percent: outlier.maxEjectionPercent,
+    };
+  }
+  const check = service.healthCheck;
+  if (check) {
+    out['health_checks'] = [
+      {
+        timeout: durationJson(parseDuration(check.timeout)),
+        interval: durationJson(parseDuration(check.interval)),
+        unhealthy_threshold: check.unhealthyThreshold,
+        healthy_threshold: check.healthyThreshold,
+        http_health_check: { path: check.path },
+      },
+    ];
+  }
+  return out;
+}
+
 export function buildClusters(service: Service, configSource: ConfigSource): NamedResource[] {
   return service.versions.map((version) => {
     const name = clusterName(service.name, version.name);
@@ -54,6 +81,7 @@ export function buildClusters(service: Service, configSource: ConfigSource): Nam
         ...discovery,
         connect_timeout: CONNECT_TIMEOUT,
         ...(lbPolicy ? { lb_policy: lbPolicy } : {}),
+        ...healthJson(service),
         typed_extension_protocol_options: UPSTREAM_PROTOCOL_OPTIONS,
       },
     };

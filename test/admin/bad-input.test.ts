@@ -177,6 +177,9 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
       'SLUICE_AFFINITY_CONFLICT',
       '/affinity/hash/0',
     ],
+    ['a health check timeout longer than its interval', { healthCheck: { interval: '1s', timeout: '2s' } }, 400, 'SLUICE_INVALID_BODY', '/healthCheck/timeout'],
+    ['a zero outlier interval', { outlierDetection: { interval: '0s' } }, 400, 'SLUICE_INVALID_BODY', '/outlierDetection/interval'],
+    ['an outlier ejection percent over 100', { outlierDetection: { maxEjectionPercent: 150 } }, 400, 'SLUICE_INVALID_BODY', '/outlierDetection/maxEjectionPercent'],
     ['an unknown affinity kind', { affinity: { version: { by: 'astrology' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/by'],
   ] as const)('%s', async (_, extra, status, code, path) => {
     const before = h.store.current();

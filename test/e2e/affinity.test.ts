@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
+import { freePort } from '../support/ports.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { withinBinomialTolerance } from './traffic.js';
 
@@ -180,6 +181,22 @@ describe('rules, mirror and timeout', () => {
       .toBeGreaterThan(0);
     const mirrored = replicas['green']!.reduce((sum, r) => sum + r.stats.requests, 0) - greenBefore;
     expect(withinBinomialTolerance(mirrored, n, 0.2), `${mirrored} of ${n} mirrored at 20%`).toBe(true);
+  });
+
+  it('health-checks every replica and takes a dead one out of rotation', async () => {
+    const deadPort = await freePort();
+    const body = serviceBody({ healthCheck: { path: '/healthz', interval: '1s', timeout: '500ms' } });
+    body.versions[0]!.endpoints.push({ address: '127.0.0.1', port: deadPort });
+    await apply('PUT', '/v1/services/predict', body);
+    await expect
+      .poll(async () => (await (await fetch(`${stack.envoy.adminUrl}/clusters`)).text()).includes(`predict_blue::127.0.0.1:${deadPort}::health_flags::/failed_active_hc`), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    const blueRequests = replicas['blue']!.map((r) => r.stats.requests);
+    for (let i = 0; i < 60; i++) expect((await call()).status).toBe(200);
+    // Every request reached a live replica; they all got some.
+    replicas['blue']!.forEach((r, i) => expect(r.stats.requests).toBeGreaterThan(blueRequests[i]!));
   });
 
   it('cuts a request that outlives the service timeout, and lets one through under it', async () => {
