@@ -58,6 +58,7 @@ export interface ListenerBody {
   name?: string;
   address?: string;
   port: number;
+  nodes?: { clusters: string[] };
 }
 
 const nameSchema = { type: 'string', pattern: NAME_PATTERN } as const;
@@ -139,6 +140,14 @@ export const listenerBodySchema = {
     name: nameSchema,
     address: { type: 'string', minLength: 1, maxLength: 45, default: DEFAULT_LISTENER_ADDRESS },
     port: portSchema,
+    nodes: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['clusters'],
+      properties: {
+        clusters: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s#]+$' } },
+      },
+    },
   },
 } as const;
 

@@ -97,11 +97,18 @@ export interface Service {
   healthCheck?: HealthCheck;
 }
 
+/** Which Envoys a listener (and the services on it) is sent to: by the node's `cluster`. */
+export interface NodeSelector {
+  clusters: string[];
+}
+
 /** Where Envoys expose services. */
 export interface Listener {
   name: string;
   address: string;
   port: number;
+  /** Absent: every Envoy. */
+  nodes?: NodeSelector;
 }
 
 /** The whole desired state at one revision. Frozen once committed. */

@@ -199,6 +199,16 @@ describe('placement', () => {
     expect(() => checkListenerPlacement(normalizeListener('default', { port: 8080 }), state)).not.toThrow();
   });
 
+  it('lets listeners for disjoint node clusters share a port, but not overlapping ones', () => {
+    const edgeOnly = { ...state, listeners: { edge: normalizeListener('edge', { port: 7000, nodes: { clusters: ['edge'] } }) } };
+    expect(() => checkListenerPlacement(normalizeListener('mesh', { port: 7000, nodes: { clusters: ['mesh'] } }), edgeOnly)).not.toThrow();
+    expect(errorOf(() => checkListenerPlacement(normalizeListener('both', { port: 7000, nodes: { clusters: ['mesh', 'edge'] } }), edgeOnly)).code).toBe(
+      'SLUICE_PORT_CONFLICT',
+    );
+    expect(errorOf(() => checkListenerPlacement(normalizeListener('all', { port: 7000 }), edgeOnly)).code).toBe('SLUICE_PORT_CONFLICT');
+    expect(normalizeListener('m', { port: 1, nodes: { clusters: ['b', 'a'] } }).nodes).toEqual({ clusters: ['a', 'b'] });
+  });
+
   it('requires listener addresses to be IP addresses', () => {
     expect(normalizeListener('x', { port: 1 })).toEqual({ name: 'x', address: '0.0.0.0', port: 1 });
     expect(errorOf(() => normalizeListener('x', { port: 1, address: 'localhost' }))).toMatchObject({ path: '/address' });

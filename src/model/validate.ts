@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { SluiceError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
+import { selectionsOverlap } from './node-selector.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
 import {
@@ -187,6 +188,7 @@ export function normalizeListener(name: string, body: ListenerBody): Listener {
     throw new SluiceError('SLUICE_INVALID_BODY', `The body names listener "${body.name}" but the path names "${name}".`, '/name');
   }
   const listener: Listener = { name, address: body.address ?? DEFAULT_LISTENER_ADDRESS, port: body.port };
+  if (body.nodes !== undefined) listener.nodes = { clusters: [...body.nodes.clusters].sort() };
   if (isIP(listener.address) === 0) {
     throw new SluiceError('SLUICE_INVALID_BODY', `Listener address "${listener.address}" must be an IPv4 or IPv6 address.`, '/address');
   }
@@ -196,10 +198,10 @@ export function normalizeListener(name: string, body: ListenerBody): Listener {
   return listener;
 }
 
-/** No other listener binds an overlapping address on the same port. */
+/** No other listener that some Envoy would also receive binds an overlapping address on the same port. */
 export function checkListenerPlacement(listener: Listener, state: DesiredState): void {
   for (const other of Object.values(state.listeners)) {
-    if (other.name === listener.name || other.port !== listener.port) continue;
+    if (other.name === listener.name || other.port !== listener.port || !selectionsOverlap(listener, other)) continue;
     if (other.address === listener.address || isWildcardAddress(other.address) || isWildcardAddress(listener.address)) {
       throw new SluiceError(
         'SLUICE_PORT_CONFLICT',

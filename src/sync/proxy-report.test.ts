@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FleetStatus } from '../fleet/status.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import { ProxyReporter } from './proxy-report.js';
-import { PRE_HASH_SPLIT_SUFFIX, nodeGroup, supportsHashSplit } from './reconciler.js';
+import { supportsHashSplit } from './node-groups.js';
 import { RevisionLedger } from './revision-ledger.js';
 
 function envoy(id: string, version: string): NodeInfo {
@@ -16,15 +16,6 @@ describe('Envoy version gating', () => {
     expect(supportsHashSplit('2.0.0')).toBe(true);
     expect(supportsHashSplit('1.35.9')).toBe(false);
     expect(supportsHashSplit('1.9.0')).toBe(false);
-  });
-
-  it('puts older Envoys in their own groups and gRPC clients in theirs', () => {
-    const ads = { kind: 'sotw' as const, aggregated: true };
-    expect(nodeGroup(envoy('a', '1.40.0'), ads)).toBe('default');
-    expect(nodeGroup(envoy('b', '1.35.3'), ads)).toBe(`default${PRE_HASH_SPLIT_SUFFIX}`);
-    expect(nodeGroup(envoy('c', '1.35.3'), { kind: 'delta', aggregated: false })).toBe(`envoy-per-type-delta${PRE_HASH_SPLIT_SUFFIX}`);
-    const grpc: NodeInfo = { id: 'g', cluster: 'c', userAgentName: 'gRPC Node Pure JS', clientVersion: '1.14.1', envoyVersion: '' };
-    expect(nodeGroup(grpc, ads)).toBe('grpc-clients');
   });
 
   it('says in /v1/proxies which Envoys get the cohort-cookie stand-in', () => {

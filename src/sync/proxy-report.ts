@@ -4,7 +4,7 @@
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
 import { SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
-import { supportsHashSplit } from './reconciler.js';
+import { supportsHashSplit } from './node-groups.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 export interface ProxyReport {

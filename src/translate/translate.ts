@@ -26,7 +26,8 @@ export const DEFAULT_FLAVOUR: EnvoyFlavour = { configSource: ADS, capabilities: 
 /** Resources for Envoy (over ADS and with current features unless `flavour` says otherwise). */
 export function translate(state: DesiredState, flavour: Partial<EnvoyFlavour> = {}): TranslatedResources {
   const { configSource, capabilities } = { ...DEFAULT_FLAVOUR, ...flavour };
-  const services = Object.values(state.services);
+  // Only the services on the listeners given (a node's selection); their clusters come with them.
+  const services = Object.values(state.services).filter((service) => service.listener in state.listeners);
   const servicesByListener = new Map<string, Service[]>();
   for (const service of services) {
     const list = servicesByListener.get(service.listener) ?? [];

@@ -9,6 +9,12 @@ export type SnapshotWatcher = (snapshot: Snapshot) => void;
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
+  private missingGroup: ((group: string) => void) | undefined;
+
+  /** Called when a stream watches a group that has no snapshot yet (it may build one). */
+  onMissingGroup(handler: (group: string) => void): void {
+    this.missingGroup = handler;
+  }
 
   set(group: string, snapshot: Snapshot): void {
     if (this.snapshots.get(group) === snapshot) return;
@@ -30,12 +36,22 @@ export class SnapshotCache {
     set.add(watcher);
     const current = this.snapshots.get(group);
     if (current) watcher(current);
+    else this.missingGroup?.(group);
     return () => {
       const watchers = this.watchers.get(group);
       if (!watchers) return;
       watchers.delete(watcher);
       if (watchers.size === 0) this.watchers.delete(group);
     };
+  }
+
+  hasWatchers(group: string): boolean {
+    return (this.watchers.get(group)?.size ?? 0) > 0;
+  }
+
+  /** Forgets a group's snapshot (nobody reads it any more). */
+  drop(group: string): void {
+    this.snapshots.delete(group);
   }
 
   watcherCount(): number {
