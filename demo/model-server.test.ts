@@ -114,3 +114,20 @@ describe('startModelServer', () => {
     await expect(startModelServer({ version: 'green', port: server.port, model: blue })).rejects.toThrow(/EADDRINUSE/);
   });
 });
+
+describe('failure injection', () => {
+  it('fails the configured share of predictions with 503, and can be changed at run time', async () => {
+    const server = await startModelServer({ version: 'green', model: { coefficients: [1], intercept: 0 }, failureRate: 1 });
+    try {
+      const post = () => fetch(`${server.url}/predict`, { method: 'POST', body: '{"features":[1]}' });
+      expect((await post()).status).toBe(503);
+      const control = await fetch(`${server.url}/control`, { method: 'POST', body: '{"failureRate":0}' });
+      expect(await control.json()).toEqual({ version: 'green', failureRate: 0 });
+      expect((await post()).status).toBe(200);
+      expect((await fetch(`${server.url}/control`, { method: 'POST', body: '{"failureRate":2}' })).status).toBe(400);
+      expect(server.stats).toEqual({ requests: 2, failed: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -25,6 +25,8 @@ export interface ModelServerOptions {
   model: LinearModel;
   /** Names this instance when a version runs several replicas; echoed in every answer. */
   replica?: string;
+  /** Share of predictions answered with a 503, to play a broken model (0 by default). */
+  failureRate?: number;
 }
 
 export interface ModelServer {
@@ -32,8 +34,10 @@ export interface ModelServer {
   port: number;
   url: string;
   close(): Promise<void>;
-  /** `requests` counts every request to /predict, whatever its outcome. */
-  stats: { requests: number };
+  /** `requests` counts every request to /predict, whatever its outcome; `failed` the 503s it chose. */
+  stats: { requests: number; failed: number };
+  /** Changes the share of predictions that fail (also `POST /control {"failureRate": 0.5}`). */
+  setFailureRate(rate: number): void;
 }
 
 export function predict(model: LinearModel, features: readonly number[]): number {
@@ -90,7 +94,13 @@ function parseFeatures(raw: string, expected: number): number[] {
 
 export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const { version, model, host = '127.0.0.1', port = 0, replica } = options;
-  const stats = { requests: 0 };
+  const stats = { requests: 0, failed: 0 };
+  let failureRate = options.failureRate ?? 0;
+  const setFailureRate = (rate: number): void => {
+    if (!(rate >= 0 && rate <= 1)) throw new HttpError(400, 'failureRate must be a number from 0 to 1');
+    failureRate = rate;
+  };
+  setFailureRate(failureRate);
   const served = { 'x-served-by': version };
 
   async function handlePredict(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,6 +114,11 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
       // Lets a test or a demo user play a slow model: `x-demo-delay-ms: 1500`.
       const delay = Math.min(Number(req.headers['x-demo-delay-ms']) || 0, MAX_DELAY_MS);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (Math.random() < failureRate) {
+        stats.failed += 1;
+        sendJson(res, 503, { error: `${version} is failing on purpose (failureRate ${failureRate})` }, served);
+        return;
+      }
       const answer = { version, prediction: predict(model, features), model: MODEL_NAME };
       sendJson(res, 200, replica === undefined ? answer : { ...answer, replica }, served);
     } catch (err) {
@@ -121,6 +136,13 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
         if (!res.headersSent) sendJson(res, 500, { error: String(err) }, served);
         else res.destroy();
       });
+    } else if (path === '/control' && req.method === 'POST') {
+      readBody(req)
+        .then((text) => {
+          setFailureRate((JSON.parse(text) as { failureRate?: unknown }).failureRate as number);
+          sendJson(res, 200, { version, failureRate }, served);
+        })
+        .catch((err: unknown) => sendJson(res, err instanceof HttpError ? err.status : 400, { error: String(err) }, served));
     } else if (path === '/healthz') {
       if (req.method === 'GET' || req.method === 'HEAD') sendJson(res, 200, { status: 'ok', version }, served);
       else sendJson(res, 405, { error: 'method not allowed, use GET' }, { ...served, allow: 'GET, HEAD' });
@@ -141,6 +163,7 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
         port: bound,
         url: `http://${urlHost}:${bound}`,
         stats,
+        setFailureRate,
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

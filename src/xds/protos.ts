@@ -14,6 +14,7 @@ const require = createRequire(import.meta.url);
 const ENTRY_FILES = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/service/discovery/v3/discovery.proto',
+  'envoy/service/load_stats/v3/lrs.proto',
   'envoy/config/listener/v3/listener.proto',
   'envoy/config/route/v3/route.proto',
   'envoy/config/cluster/v3/cluster.proto',

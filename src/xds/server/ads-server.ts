@@ -1,5 +1,5 @@
-// The gRPC side of xDS: registers the aggregated discovery service (state-of-the-world and delta)
-// and the per-type listener / route / cluster / endpoint services on @grpc/grpc-js, with
+// The gRPC side of xDS: registers the aggregated discovery service (state-of-the-world and delta),
+// the per-type listener / route / cluster / endpoint services and load reporting on @grpc/grpc-js, with
 // serialisers built on the shared schema, and hands each stream to a protocol handler. Owns the
 // port and stream lifetimes; the protocol rules live in the stream handlers.
 
@@ -24,6 +24,7 @@ import {
   type DiscoveryResponse,
   type NodeInfo,
 } from './messages.js';
+import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
 import { NodePeers } from './node-peers.js';
 import { SotwStream } from './sotw-stream.js';
 import type { StreamDeps } from './stream-base.js';
@@ -32,11 +33,16 @@ export interface XdsServerOptions {
   cache: SnapshotCache;
   callbacks: StreamCallbacks;
   logger: Logger;
+  /** Where load reports (LRS) go; without one, sluice does not serve LRS. */
+  loadReports?: LoadReportSink;
+  /** How often Envoys report load, in milliseconds. */
+  loadReportIntervalMs?: number;
   /** Which snapshot group a stream reads; every stream shares one group unless told otherwise. */
   groupOf?: (node: NodeInfo, transport: StreamTransport) => string;
 }
 
 export const DEFAULT_GROUP = 'default';
+export const DEFAULT_LOAD_REPORT_INTERVAL_MS = 2000;
 
 const sotwMethod = {
   requestStream: true,
@@ -95,6 +101,13 @@ export class XdsServer {
       const delta: grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse> = (call) =>
         this.serve(call, (deps) => new DeltaStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
       this.server.addService(definition, { [sotwName]: sotw, [deltaName]: delta } as grpc.UntypedServiceImplementation);
+    }
+    const sink = options.loadReports;
+    if (sink) {
+      const interval = options.loadReportIntervalMs ?? DEFAULT_LOAD_REPORT_INTERVAL_MS;
+      const streamLoadStats: grpc.handleBidiStreamingCall<LoadStatsRequest, object> = (call) =>
+        serveLoadStats(call, sink, options.logger, interval);
+      this.server.addService(lrsDefinition, { StreamLoadStats: streamLoadStats } as grpc.UntypedServiceImplementation);
     }
   }
 

@@ -1,0 +1,60 @@
+// Requests and errors per cluster as the fleet's Envoys report them over LRS, kept for a bounded
+// window so analyses can ask "how many requests and errors did this cluster see since t?".
+// Written only by the LRS stream; read by rollout analysis and metrics.
+
+import type { LoadReport, LoadReportSink } from '../xds/server/lrs.js';
+
+export interface LoadTotals {
+  requests: number;
+  errors: number;
+}
+
+interface Sample {
+  at: number;
+  successful: number;
+  errors: number;
+}
+
+const DEFAULT_RETENTION_MS = 60 * 60 * 1000;
+
+export class LoadStats implements LoadReportSink {
+  private readonly samples = new Map<string, Sample[]>();
+  private readonly reportedClusters = new Set<string>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly retentionMs = DEFAULT_RETENTION_MS,
+  ) {}
+
+  report(reports: LoadReport[]): void {
+    const at = this.now();
+    for (const report of reports) {
+      this.reportedClusters.add(report.cluster);
+      if (report.successful === 0 && report.errors === 0) continue;
+      let list = this.samples.get(report.cluster);
+      if (!list) {
+        list = [];
+        this.samples.set(report.cluster, list);
+      }
+      list.push({ at, successful: report.successful, errors: report.errors });
+      while (list.length > 0 && list[0]!.at < at - this.retentionMs) list.shift();
+    }
+  }
+
+  /** Whether any Envoy has reported on `cluster` yet (from then on its traffic is counted). */
+  isReported(cluster: string): boolean {
+    return this.reportedClusters.has(cluster);
+  }
+
+  /** Completed requests and errors reported for `cluster` at or after `since` (epoch ms). */
+  totals(cluster: string, since: number): LoadTotals {
+    let requests = 0;
+    let errors = 0;
+    for (const sample of this.samples.get(cluster) ?? []) {
+      if (sample.at < since) continue;
+      requests += sample.successful + sample.errors;
+      errors += sample.errors;
+    }
+    return { requests, errors };
+  }
+}

@@ -1,0 +1,104 @@
+// The load reporting service (LRS, envoy.service.load_stats.v3) on the xDS port: Envoys stream
+// their per-cluster request counts every interval. This module speaks the protocol — ask for
+// every cluster at a fixed interval, decode each report — and hands reports to a sink; it does not
+// keep or interpret them.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { messageType } from '../codec.js';
+import { nodeInfo, type RawNode } from './messages.js';
+
+export interface LoadReport {
+  nodeId: string;
+  cluster: string;
+  successful: number;
+  errors: number;
+  issued: number;
+  /** The interval the counts cover, in milliseconds (as the client measured it). */
+  intervalMs: number;
+}
+
+export interface LoadReportSink {
+  report(reports: LoadReport[]): void;
+}
+
+interface UpstreamLocalityStats {
+  total_successful_requests?: number;
+  total_error_requests?: number;
+  total_issued_requests?: number;
+}
+
+export interface LoadStatsRequest {
+  node?: RawNode;
+  cluster_stats?: {
+    cluster_name?: string;
+    upstream_locality_stats?: UpstreamLocalityStats[];
+    load_report_interval?: { seconds?: number; nanos?: number };
+  }[];
+}
+
+const requestType = messageType('envoy.service.load_stats.v3.LoadStatsRequest');
+const responseType = messageType('envoy.service.load_stats.v3.LoadStatsResponse');
+
+export const LRS_PATH = '/envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats';
+
+export const lrsDefinition: grpc.ServiceDefinition = {
+  StreamLoadStats: {
+    path: LRS_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (request: LoadStatsRequest) => Buffer.from(requestType.encode(requestType.fromObject(request)).finish()),
+    requestDeserialize: (buffer: Buffer) => requestType.toObject(requestType.decode(buffer), { longs: Number }) as LoadStatsRequest,
+    responseSerialize: (response: object) => Buffer.from(responseType.encode(responseType.fromObject(response)).finish()),
+    responseDeserialize: (buffer: Buffer) => responseType.toObject(responseType.decode(buffer), { longs: Number }),
+  },
+};
+
+function reportsOf(nodeId: string, request: LoadStatsRequest): LoadReport[] {
+  return (request.cluster_stats ?? []).map((stats) => {
+    let successful = 0;
+    let errors = 0;
+    let issued = 0;
+    for (const locality of stats.upstream_locality_stats ?? []) {
+      successful += locality.total_successful_requests ?? 0;
+      errors += locality.total_error_requests ?? 0;
+      issued += locality.total_issued_requests ?? 0;
+    }
+    const interval = stats.load_report_interval;
+    return {
+      nodeId,
+      cluster: stats.cluster_name ?? '',
+      successful,
+      errors,
+      issued,
+      intervalMs: (interval?.seconds ?? 0) * 1000 + Math.round((interval?.nanos ?? 0) / 1e6),
+    };
+  });
+}
+
+/**
+ * Handles one LRS stream: answers the first request with "all clusters, every `intervalMs`"
+ * (Envoy then re-reads its cluster list at every report; a cluster's first period is not counted).
+ */
+export function serveLoadStats(
+  call: grpc.ServerDuplexStream<LoadStatsRequest, object>,
+  sink: LoadReportSink,
+  logger: Logger,
+  intervalMs: number,
+): void {
+  let nodeId: string | undefined;
+  call.on('data', (request: LoadStatsRequest) => {
+    if (nodeId === undefined) {
+      nodeId = request.node ? nodeInfo(request.node).id : '';
+      call.write({
+        send_all_clusters: true,
+        load_reporting_interval: { seconds: Math.floor(intervalMs / 1000), nanos: (intervalMs % 1000) * 1e6 },
+      });
+      logger.debug({ node: nodeId }, 'load reporting started');
+    }
+    const reports = reportsOf(nodeId, request).filter((r) => r.cluster !== '');
+    if (reports.length > 0) sink.report(reports);
+  });
+  call.on('end', () => call.end());
+  call.on('error', () => undefined);
+}
