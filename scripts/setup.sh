@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything sluice needs to build, run and test, from nothing: the npm packages (again
-# only when package-lock.json changed) and the pinned Envoy binary (scripts/install-envoy.sh).
+# only when package-lock.json changed), the pinned Envoy binary (scripts/install-envoy.sh) and
+# PostgreSQL's server binaries for the replica tests (scripts/install-postgres.sh).
 # Idempotent; touches only node_modules/ and .envoy/ of this repository.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,3 +13,4 @@ if [[ ! -f "$STAMP" ]] || ! cmp -s package-lock.json "$STAMP"; then
   cp package-lock.json "$STAMP"
 fi
 bash scripts/install-envoy.sh
+bash scripts/install-postgres.sh
