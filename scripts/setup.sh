@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything sluice needs to build, run and test, from nothing: the npm packages (again
-# only when package-lock.json changed), the pinned Envoy binary (scripts/install-envoy.sh) and
-# PostgreSQL's server binaries for the replica tests (scripts/install-postgres.sh).
+# only when package-lock.json changed), the pinned Envoy binary (scripts/install-envoy.sh) and,
+# with --tests, PostgreSQL's server binaries for the replica tests (scripts/install-postgres.sh).
 # Idempotent; touches only node_modules/ and .envoy/ of this repository.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,4 +13,7 @@ if [[ ! -f "$STAMP" ]] || ! cmp -s package-lock.json "$STAMP"; then
   cp package-lock.json "$STAMP"
 fi
 bash scripts/install-envoy.sh
-bash scripts/install-postgres.sh
+# The test suite also runs PostgreSQL-backed replicas; the demo does not need it.
+if [[ "${1:-}" == "--tests" ]]; then
+  bash scripts/install-postgres.sh
+fi
