@@ -1,0 +1,156 @@
+// StateAdapter on PostgreSQL, for several sluice replicas sharing one desired state: the same
+// one-row-per-revision schema as SQLite, migrations serialised by an advisory lock (replicas may
+// start at once), a trigger that rings NOTIFY on every commit. NOTIFY is only a doorbell: the
+// reader catches up by reading everything above the last revision it saw. Storage only.
+
+import pg from 'pg';
+import type { DesiredState } from '../model/types.js';
+import type { StoreChange } from './changes.js';
+import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
+
+export const REVISION_CHANNEL = 'sluice_revisions';
+/** Arbitrary but fixed: the advisory lock that serialises migrations across replicas. */
+const MIGRATION_LOCK = 0x51c3;
+
+/** Applied in order, each once; append new steps, never edit old ones. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE revisions (
+     revision   BIGINT PRIMARY KEY,
+     state      JSONB NOT NULL,
+     actor      TEXT NOT NULL,
+     change     JSONB NOT NULL,
+     summary    TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE FUNCTION sluice_notify_revision() RETURNS trigger AS $$
+   BEGIN
+     PERFORM pg_notify('${REVISION_CHANNEL}', NEW.revision::text);
+     RETURN NEW;
+   END;
+   $$ LANGUAGE plpgsql;
+   CREATE TRIGGER revisions_notify AFTER INSERT ON revisions
+     FOR EACH ROW EXECUTE FUNCTION sluice_notify_revision();`,
+];
+
+interface RevisionRow {
+  revision: string;
+  actor: string;
+  change: StoreChange;
+  summary: string;
+  created_at: string;
+}
+
+function toAuditEntry(row: RevisionRow): AuditEntry {
+  return { revision: Number(row.revision), actor: row.actor, at: row.created_at, change: row.change, summary: row.summary };
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
+    const { rows } = await client.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
+    const applied = rows[0]?.version ?? 0;
+    for (const [i, sql] of MIGRATIONS.slice(applied).entries()) {
+      await client.query(sql);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [applied + i + 1, new Date().toISOString()]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export class PostgresAdapter implements StateAdapter {
+  private listener: pg.Client | undefined;
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects, and migrates the schema (safe when several replicas start at once). */
+  static async open(connectionString: string): Promise<PostgresAdapter> {
+    const pool = new pg.Pool({ connectionString, max: 4 });
+    pool.on('error', () => undefined);
+    await migrate(pool);
+    return new PostgresAdapter(pool);
+  }
+
+  async load(): Promise<LoadedState | undefined> {
+    const { rows } = await this.pool.query<{ state: DesiredState }>('SELECT state FROM revisions ORDER BY revision DESC LIMIT 1');
+    return rows[0] === undefined ? undefined : { state: rows[0].state };
+  }
+
+  /** One transaction: fails if the revision is taken (another replica committed first) or not next. */
+  async commit(entry: CommitEntry): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ revision: string | null }>('SELECT MAX(revision) AS revision FROM revisions');
+      const latest = Number(rows[0]?.revision ?? 0);
+      if (entry.revision !== latest + 1) {
+        throw new Error(`Cannot commit revision ${entry.revision}: the database is at revision ${latest}.`);
+      }
+      await client.query(
+        'INSERT INTO revisions (revision, state, actor, change, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [entry.revision, JSON.stringify(entry.state), entry.actor, JSON.stringify(entry.change), entry.summary, entry.at],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async audit(query: AuditQuery): Promise<AuditEntry[]> {
+    const { rows } = await this.pool.query<RevisionRow>(
+      'SELECT revision, actor, change, summary, created_at FROM revisions WHERE revision < $1 ORDER BY revision DESC LIMIT $2',
+      [query.before ?? Number.MAX_SAFE_INTEGER, query.limit],
+    );
+    return rows.map(toAuditEntry);
+  }
+
+  async stateAt(revision: number): Promise<DesiredState | undefined> {
+    const { rows } = await this.pool.query<{ state: DesiredState }>('SELECT state FROM revisions WHERE revision = $1', [revision]);
+    return rows[0]?.state;
+  }
+
+  /**
+   * Calls `onCommit` after another connection commits (and after every reconnect of the listening
+   * connection, since notifications sent meanwhile are lost): the caller then catches up with `load`.
+   */
+  async watch(onCommit: () => void, onError: (error: Error) => void): Promise<void> {
+    const connect = async (): Promise<void> => {
+      if (this.closed) return;
+      const client = new pg.Client({ connectionString: (this.pool.options as { connectionString: string }).connectionString });
+      client.on('notification', () => onCommit());
+      client.on('error', (error) => {
+        onError(error);
+        this.listener = undefined;
+        if (!this.closed) setTimeout(() => void connect().catch(onError), 1000);
+      });
+      await client.connect();
+      await client.query(`LISTEN ${REVISION_CHANNEL}`);
+      this.listener = client;
+      onCommit();
+    };
+    await connect();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      listener.removeAllListeners('error');
+      listener.on('error', () => undefined);
+      await listener.end().catch(() => undefined);
+    }
+    await this.pool.end();
+  }
+}
