@@ -1,24 +1,16 @@
-// The `sluice` command: `serve` runs the control plane, `demo` runs the seed scenario. Parses
-// the verb and hands over; the work lives in main.ts and demo/.
+// The `sluice` process: `serve` runs the control plane and `demo` the seed scenario, both in the
+// foreground until a signal; every other command is the operator CLI (run-cli.ts), which only
+// talks to a running sluice. Parses the verb and hands over; the work lives elsewhere.
 
-import { ConfigError, SETTINGS, loadConfig } from '../config/config.js';
-import { startSluice } from '../main.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { runCli } from './run-cli.js';
+import { USAGE } from './usage.js';
 
-const USAGE = `usage: sluice <command> [options]
-
-commands:
-  serve   run the control plane (xDS gRPC and the admin API)
-  demo    run the blue/green demo: two model servers, sluice and a real Envoy on :8080
-
-options (serve and demo; each also read from its environment variable):
-${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.env.padEnd(22)} ${s.help}`).join('\n')}
-`;
-
+/** An exit code, or -1 while serve or demo keep running. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+  if (command !== 'serve' && command !== 'demo') {
+    return runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   }
   let config;
   try {
@@ -29,19 +21,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (command === 'serve') {
+    // Loaded here, not above: the operator commands need none of the server's modules.
+    const { startSluice } = await import('../main.js');
     const sluice = await startSluice(config);
     const shutdown = (): void => void sluice.stop().then(() => process.exit(0));
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
     return -1;
   }
-  if (command === 'demo') {
-    const { runDemo } = await import('../../demo/run-demo.js');
-    await runDemo(config);
-    return -1;
-  }
-  process.stderr.write(`sluice: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+  const { runDemo } = await import('../../demo/run-demo.js');
+  await runDemo(config);
+  return -1;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,29 @@
+// What every operator command is: its synopsis for the usage text, the options it takes beyond
+// the global ones, and a run function over a CommandContext. The shape only; run-cli.ts parses
+// arguments and maps errors to exit codes.
+
+import type { ExitCode } from '../cli-error.js';
+import type { AdminClient } from '../http-client.js';
+import type { Output } from '../output.js';
+
+export interface CommandContext {
+  /** Positional arguments after the command's name. */
+  args: string[];
+  /** `-f FILE`, for the commands that take it. */
+  file?: string;
+  /** `--if-match REV`, for the commands that change state. */
+  ifMatch?: number;
+  client: AdminClient;
+  out: Output;
+}
+
+export interface Command {
+  name: string;
+  /** e.g. `promote SERVICE VERSION` */
+  synopsis: string;
+  summary: string;
+  options: readonly ('file' | 'if-match')[];
+  /** The exit code of any failure, when it is not the error's own (diff: 1 means "differences"). */
+  failureExit?: ExitCode;
+  run(context: CommandContext): Promise<ExitCode>;
+}

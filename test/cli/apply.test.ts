@@ -1,0 +1,87 @@
+// `apply -f FILE` against sluice running in this process: one service body in JSON, a bundle of
+// listeners and services in YAML, and refused or unreadable files.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { predictService, startCliHarness, type CliHarness } from './cli-harness.js';
+
+let h: CliHarness;
+
+beforeEach(async () => {
+  h = await startCliHarness();
+});
+
+afterEach(async () => {
+  await h.stop();
+});
+
+const BUNDLE_YAML = `
+listeners:
+  edge:
+    port: 8081
+services:
+  predict:
+    listener: edge
+    match: { prefix: /predict }
+    versions:
+      - name: blue
+        endpoints: [{ address: 127.0.0.1, port: 5001 }]
+      - name: green
+        endpoints: [{ address: 127.0.0.1, port: 5002 }]
+    weights: { blue: 80, green: 20 }
+    stable: blue
+`;
+
+it('applies one service body from a JSON file', async () => {
+  const file = await h.file('predict.json', JSON.stringify(predictService({ blue: 90, green: 10 })));
+  expect(await h.run('apply', '-f', file)).toEqual({ code: 0, stdout: 'service predict: applied, revision 1\n', stderr: '' });
+  expect(h.sluice.store.current().services['predict']?.weights).toEqual({ blue: 90, green: 10 });
+});
+
+it('applies listeners before services from a YAML bundle, one revision each', async () => {
+  const file = await h.file('bundle.yaml', BUNDLE_YAML);
+  const { code, stdout } = await h.run('apply', '-f', file);
+  expect(code).toBe(0);
+  expect(stdout).toBe('listener edge: applied, revision 1\nservice predict: applied, revision 2\n');
+  const state = h.sluice.store.current();
+  expect(state.listeners['edge']).toEqual({ name: 'edge', address: '0.0.0.0', port: 8081 });
+  expect(state.services['predict']).toMatchObject({ listener: 'edge', weights: { blue: 80, green: 20 } });
+});
+
+it('--json prints the server answers in the shape of the file', async () => {
+  const single = await h.run('apply', '--json', '-f', await h.file('predict.yml', JSON.stringify(predictService())));
+  expect(JSON.parse(single.stdout)).toMatchObject({ revision: 1, name: 'predict' });
+  const bundle = await h.run('apply', '--json', '-f', await h.file('bundle.yaml', BUNDLE_YAML), '--if-match', '1');
+  expect(bundle.code).toBe(0);
+  expect(JSON.parse(bundle.stdout)).toMatchObject({
+    listeners: { edge: { revision: 2, port: 8081 } },
+    services: { predict: { revision: 3, listener: 'edge' } },
+  });
+});
+
+it('points a refusal at the field in the file and says what stayed applied', async () => {
+  const file = await h.file('bad.yaml', BUNDLE_YAML.replace('green: 20', 'green: 25'));
+  const { code, stdout, stderr } = await h.run('apply', '-f', file);
+  expect(code).toBe(1);
+  expect(stdout).toBe('listener edge: applied, revision 1\n');
+  expect(stderr).toBe(
+    'sluice: service predict: SLUICE_WEIGHTS_SUM at /services/predict/weights: Weights must sum to exactly 100; they sum to 105. (already applied: listener edge)\n',
+  );
+  const typo = await h.run('apply', '-f', await h.file('typo.json', JSON.stringify({ ...predictService(), wieghts: {} })));
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toBe('sluice: service predict: SLUICE_INVALID_BODY at /wieghts: Unknown field "/wieghts".\n');
+});
+
+it('refuses a file it cannot use before calling the server (exit 2)', async () => {
+  const unnamed = await h.run('apply', '-f', await h.file('unnamed.json', JSON.stringify({ ...predictService(), name: undefined })));
+  expect(unnamed.code).toBe(2);
+  expect(unnamed.stderr).toMatch(/unnamed\.json: a service body needs its name in a "name" field/);
+  const missing = await h.run('apply', '-f', `${h.dir}/nope.yaml`);
+  expect(missing).toMatchObject({ code: 2, stderr: `sluice: ${h.dir}/nope.yaml: no such file\n` });
+  const broken = await h.run('apply', '-f', await h.file('broken.json', '{"name": '));
+  expect(broken.code).toBe(2);
+  expect(broken.stderr).toContain('broken.json: not valid JSON');
+  const noFile = await h.run('apply');
+  expect(noFile.code).toBe(2);
+  expect(noFile.stderr).toBe('sluice: apply needs -f FILE\n\nusage: sluice apply -f FILE [--server URL] [--token TOKEN] [--json] [--if-match REV]\nrun `sluice help` for every command and option\n');
+  expect(h.sluice.store.current().revision).toBe(0);
+});

@@ -1,0 +1,108 @@
+// `status`, `set-weights`, `promote` and `rollback` against sluice running in this process: human
+// tables, --json answers that parse, --if-match, and a scripted ADS client shown in sync.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+import { predictService, startCliHarness, type CliHarness } from './cli-harness.js';
+
+let h: CliHarness;
+
+beforeEach(async () => {
+  h = await startCliHarness();
+  const applied = await h.run('apply', '-f', await h.file('predict.json', JSON.stringify(predictService())));
+  expect(applied.code).toBe(0);
+});
+
+afterEach(async () => {
+  await h.stop();
+});
+
+it('status lists the services with their weights and stable version, and no proxies', async () => {
+  const { code, stdout, stderr } = await h.run('status');
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  expect(stdout).toBe(
+    [
+      `sluice at ${h.sluice.adminUrl}, revision 1`,
+      '',
+      'SERVICE  STABLE  WEIGHTS            LISTENER  PREFIX',
+      'predict  blue    blue 100, green 0  default   /predict',
+      '',
+      'no proxies connected',
+      '',
+    ].join('\n'),
+  );
+  expect(stdout).not.toContain('\u001b[');
+});
+
+it('status SERVICE shows its versions, weights, endpoints and which is stable', async () => {
+  const { code, stdout } = await h.run('status', 'predict');
+  expect(code).toBe(0);
+  expect(stdout).toContain('service predict at revision 1: listener default, prefix /predict, hosts *');
+  expect(stdout).toContain(['VERSION  WEIGHT  STABLE  ENDPOINTS', 'blue     100%    yes     127.0.0.1:5001', 'green    0%              127.0.0.1:5002'].join('\n'));
+});
+
+it('status shows a connected proxy in sync once it has ACKed the current revision', async () => {
+  const envoy = new FakeEnvoy(`127.0.0.1:${h.sluice.xdsPort}`);
+  try {
+    envoy.subscribe(CLUSTER_TYPE, [], NODE);
+    envoy.subscribe(LISTENER_TYPE);
+    for (;;) {
+      const response = await envoy.next(300).catch(() => undefined);
+      if (response === undefined) break;
+      envoy.ack(response);
+    }
+    const { code, stdout } = await h.run('status');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`PROXY +CLIENT +APPLIED +IN SYNC +LAST NACK\\n${NODE.id} .* 1 +yes +-\\n1 of 1 proxies in sync`));
+  } finally {
+    envoy.close();
+  }
+});
+
+it('status --json prints the server JSON of services and proxies', async () => {
+  const { code, stdout } = await h.run('status', '--json');
+  expect(code).toBe(0);
+  const json = JSON.parse(stdout);
+  expect(json).toMatchObject({ revision: 1, services: [{ name: 'predict', weights: { blue: 100, green: 0 } }], proxies: [] });
+  const one = JSON.parse((await h.run('status', 'predict', '--json')).stdout);
+  expect(one).toMatchObject({ revision: 1, service: { name: 'predict', stable: 'blue' }, proxies: [] });
+});
+
+it('set-weights, promote and rollback move traffic and report the new revision', async () => {
+  expect(await h.run('set-weights', 'predict', 'blue=90', 'green=10')).toEqual({
+    code: 0,
+    stdout: 'predict: blue 90, green 10 (stable blue), revision 2\n',
+    stderr: '',
+  });
+  expect((await h.run('rollback', 'predict')).stdout).toBe('predict: blue 100, green 0 (stable blue), revision 3\n');
+  expect((await h.run('promote', 'predict', 'green')).stdout).toBe('predict: blue 0, green 100 (stable green), revision 4\n');
+  expect(h.sluice.store.current().services['predict']).toMatchObject({ stable: 'green', weights: { blue: 0, green: 100 } });
+});
+
+it('--json prints the server answer of a traffic action', async () => {
+  const { code, stdout } = await h.run('set-weights', 'predict', 'blue=50', 'green=50', '--json');
+  expect(code).toBe(0);
+  expect(JSON.parse(stdout)).toMatchObject({ revision: 2, name: 'predict', weights: { blue: 50, green: 50 } });
+});
+
+it('--if-match applies on the given revision and refuses a stale one', async () => {
+  expect((await h.run('set-weights', 'predict', 'green=100', '--if-match', '1')).code).toBe(0);
+  const stale = await h.run('rollback', 'predict', '--if-match', '1');
+  expect(stale.code).toBe(1);
+  expect(stale.stderr).toMatch(/^sluice: SLUICE_REVISION_MISMATCH: .+\n$/);
+  expect(h.sluice.store.current().revision).toBe(2);
+});
+
+it('shows the server code, path and message of refused input, and changes nothing', async () => {
+  const sum = await h.run('set-weights', 'predict', 'blue=90', 'green=5');
+  expect(sum).toEqual({ code: 1, stdout: '', stderr: 'sluice: SLUICE_WEIGHTS_SUM: Weights must sum to exactly 100; they sum to 95.\n' });
+  const unknown = await h.run('set-weights', 'predict', 'blue=90', 'red=10');
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toBe('sluice: SLUICE_UNKNOWN_VERSION at /red: Weight given for "red", which is not a version of this service.\n');
+  const promote = await h.run('promote', 'predict', 'red', '--json');
+  expect(promote.code).toBe(1);
+  expect(JSON.parse(promote.stdout)).toMatchObject({ error: { code: 'SLUICE_UNKNOWN_VERSION', path: '/version' } });
+  expect((await h.run('rollback', 'nope')).stderr).toBe('sluice: SLUICE_SERVICE_NOT_FOUND: No service is named "nope".\n');
+  expect(h.sluice.store.current().revision).toBe(1);
+});
