@@ -10,6 +10,8 @@ export const ERROR_CATALOG = {
   SLUICE_BAD_REQUEST: { status: 400, message: 'The request could not be read.' },
   SLUICE_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   SLUICE_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.' },
+  SLUICE_UNAUTHORIZED: { status: 401, message: 'This call needs the admin token: send Authorization: Bearer <token>.' },
+  SLUICE_RATE_LIMITED: { status: 429, message: 'Too many changes from this client; retry shortly.' },
   SLUICE_WEIGHTS_SUM: { status: 422, message: 'Weights must sum to exactly 100.' },
   SLUICE_UNKNOWN_VERSION: { status: 422, message: 'The version is not defined for this service.' },
   SLUICE_DUPLICATE_VERSION: { status: 422, message: 'Version names must be unique within a service.' },

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
 import type { SluiceConfig } from './config/config.js';
+import { LoadStats } from './fleet/load-stats.js';
 import { FleetStatus } from './fleet/status.js';
 import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
 import { ConvergenceTracker } from './observability/convergence.js';
@@ -16,6 +17,7 @@ import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
 import { ProxyReporter } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
+import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
@@ -28,6 +30,8 @@ export interface RunningSluice {
   xdsPort: number;
   store: Store;
   fleet: FleetStatus;
+  /** Requests and errors per cluster, from the Envoys' load reports. */
+  loadStats: LoadStats;
   stop(): Promise<void>;
 }
 
@@ -49,6 +53,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
   const cache = new SnapshotCache();
   const fleet = new FleetStatus();
+  const loadStats = new LoadStats();
   const ledger = new RevisionLedger();
   const currentRevision = (): number => store.current().revision;
   const revisions = new RevisionStatus(fleet, ledger, currentRevision);
@@ -69,7 +74,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   reconciler.start();
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds);
-  const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, logger: logger.child({ module: 'xds' }) });
+  const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, loadReports: loadStats, logger: logger.child({ module: 'xds' }) });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
 
   const admin = buildAdminApp({
@@ -79,6 +84,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     isReady: () => ready,
     revisions,
     metrics,
+    nodeResources: new NodeResources({ state: store, fleet }),
+    ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
+    mutationRateLimit: config.adminRateLimit,
   });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const address = admin.server.address();
@@ -92,6 +100,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     xdsPort,
     store,
     fleet,
+    loadStats,
     async stop() {
       ready = false;
       await admin.close();

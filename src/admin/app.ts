@@ -1,22 +1,32 @@
 // Builds the admin HTTP API as a fastify instance that is not listening (main.ts listens, tests
-// use inject()). Owns body parsing, error shape, request counting and route registration; state
-// is changed only through the store, the fleet is only read.
+// use inject()). Owns body parsing, error shape, access (token, rate limit), the API description,
+// request counting and route registration; state is changed only through the store, the fleet
+// and a node's resources are only read, through the interfaces below.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../state/store.js';
+import type { AdminAuth } from './access-rules.js';
+import { describeApi } from './api-docs.js';
+import { requireToken } from './auth.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { parseAnyBodyAsJson } from './json-body.js';
+import { limitMutations } from './rate-limit.js';
 import { countRequests } from './request-counter.js';
 import { auditRoutes } from './routes/audit.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { listenerRoutes } from './routes/listeners.js';
 import { metricsRoutes, type AdminMetrics } from './routes/metrics.js';
+import { nodeRoutes, type NodeResourcesView } from './routes/nodes.js';
+import { revisionHistoryRoutes } from './routes/revision-history.js';
 import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
 import { serviceRoutes } from './routes/services.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Log paths that may hold the admin token; pino replaces their values. */
+const REDACTED_PATHS = ['headers.authorization', '*.headers.authorization'];
 
 export interface AdminDeps {
   store: Store;
@@ -27,13 +37,19 @@ export interface AdminDeps {
   revisions?: RevisionsView;
   /** Serves `/metrics` and counts every request; without it neither happens. */
   metrics?: AdminMetrics;
+  /** Serves `GET /v1/nodes/:id/resources`; without it that route does not exist. */
+  nodeResources?: NodeResourcesView;
+  /** With it, calls need `Authorization: Bearer <token>` (mutations; reads too when `reads`). */
+  auth?: AdminAuth;
+  /** Mutations per second accepted from one client address; without it mutations are not limited. */
+  mutationRateLimit?: number;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
 }
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   // Typed as fastify's logger so the instance is a plain FastifyInstance for the route plugins.
-  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
   const app = Fastify({
     loggerInstance,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -48,12 +64,17 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   parseAnyBodyAsJson(app);
   replyWithSluiceErrors(app);
   if (deps.metrics) countRequests(app, deps.metrics);
+  requireToken(app, deps.auth);
+  if (deps.mutationRateLimit !== undefined) limitMutations(app, deps.mutationRateLimit);
+  describeApi(app, deps.auth);
   void app.register(healthRoutes, { isReady: () => deps.isReady() });
   void app.register(serviceRoutes, { store: deps.store });
   void app.register(listenerRoutes, { store: deps.store });
   void app.register(auditRoutes, { store: deps.store });
+  void app.register(revisionHistoryRoutes, { store: deps.store });
   void app.register(fleetRoutes, { fleet: deps.fleet });
   if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions });
+  if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
 }

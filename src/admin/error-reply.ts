@@ -7,6 +7,7 @@ import { SluiceError } from '../errors.js';
 import { DURATION_PATTERN } from '../model/duration.js';
 import { HEADER_NAME_PATTERN, HOST_PATTERN, NAME_PATTERN, PREFIX_PATTERN } from '../model/schema.js';
 import { pointerToken } from '../model/validate.js';
+import { WHOLE_NUMBER_PATTERN } from './whole-numbers.js';
 
 /** An ajv error; `propertyName` is set when an object key (not a value) failed. */
 type SchemaIssue = FastifySchemaValidationError & { propertyName?: string };
@@ -17,6 +18,7 @@ const PATTERN_MEANINGS: Record<string, string> = {
   [HEADER_NAME_PATTERN]: 'must be a lowercase HTTP header name',
   [HOST_PATTERN]: 'must be "*", a host name, or a host name with one leading or trailing "*"',
   [PREFIX_PATTERN]: 'must start with "/" and contain no whitespace',
+  [WHOLE_NUMBER_PATTERN]: 'must be a whole number',
 };
 
 function describe(issue: SchemaIssue, path: string): string {
@@ -48,7 +50,13 @@ function fromValidation(issues: FastifySchemaValidationError[], context: string)
   const code = context === 'body' ? 'SLUICE_INVALID_BODY' : 'SLUICE_INVALID_PARAM';
   if (issue === undefined) return new SluiceError(code);
   const path = pointerOf(issue);
-  const message = issue.propertyName === undefined ? describe(issue, path) : `Key "${issue.propertyName}" ${PATTERN_MEANINGS[NAME_PATTERN]}.`;
+  // A query parameter given twice arrives as an array.
+  const repeated = context === 'querystring' && issue.keyword === 'type';
+  const message = repeated
+    ? `Give ${path.slice(1)} once.`
+    : issue.propertyName === undefined
+      ? describe(issue, path)
+      : `Key "${issue.propertyName}" ${PATTERN_MEANINGS[NAME_PATTERN]}.`;
   return new SluiceError(code, message, path);
 }
 

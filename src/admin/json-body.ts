@@ -1,6 +1,7 @@
 // Request body parsing for the admin API: every body is read as JSON whatever its content type
 // (`curl -d @file.json` sends application/x-www-form-urlencoded). An empty body is no body.
-// Parsing only; what the JSON must look like is the route schemas' business.
+// Parsing only (and refusing a body where an action takes none); what the JSON must look like
+// is the route schemas' business.
 
 import type { FastifyInstance } from 'fastify';
 import { SluiceError } from '../errors.js';
@@ -25,4 +26,12 @@ export function parseAnyBodyAsJson(app: FastifyInstance): void {
       done(new SluiceError('SLUICE_MALFORMED_JSON', `The request body is not valid JSON${detail}.`), undefined);
     }
   });
+}
+
+/** For actions that take no body: none, or an empty JSON object (what some clients always send). */
+export function refuseBody(body: unknown, action: string): void {
+  const empty = typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0;
+  if (body !== undefined && !empty) {
+    throw new SluiceError('SLUICE_INVALID_BODY', `${action} takes no body, or an empty JSON object.`, '');
+  }
 }

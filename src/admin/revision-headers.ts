@@ -1,5 +1,6 @@
-// The HTTP side of revisions: reading `If-Match` and `X-Sluice-Actor` into store apply options,
-// and stamping `ETag: "<revision>"` on answers. Header handling only; the store decides what a
+// The HTTP side of revisions: reading `If-Match` and `X-Sluice-Actor` (by default "token" for a
+// call that carried the admin token, else "admin") into store apply options, and stamping
+// `ETag: "<revision>"` on answers. Header handling only; the store decides what a
 // revision means.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,6 +8,8 @@ import { SluiceError } from '../errors.js';
 import type { ApplyOptions } from '../state/store.js';
 
 const DEFAULT_ACTOR = 'admin';
+/** The actor of a call that carried the admin token and named no one. */
+const TOKEN_ACTOR = 'token';
 const MAX_ACTOR_LENGTH = 128;
 const IF_MATCH_RE = /^(?:"(\d{1,15})"|(\d{1,15}))$/;
 
@@ -30,7 +33,7 @@ function ifRevision(request: FastifyRequest): number | undefined {
 
 function actor(request: FastifyRequest): string {
   const value = singleHeader(request, 'x-sluice-actor')?.trim();
-  if (value === undefined || value === '') return DEFAULT_ACTOR;
+  if (value === undefined || value === '') return request.authenticated ? TOKEN_ACTOR : DEFAULT_ACTOR;
   if (value.length > MAX_ACTOR_LENGTH) {
     throw new SluiceError('SLUICE_INVALID_HEADER', `X-Sluice-Actor must be at most ${MAX_ACTOR_LENGTH} characters.`);
   }

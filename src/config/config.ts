@@ -1,8 +1,12 @@
-// sluice's configuration: the schema with defaults, and loading it from command-line flags and
-// SLUICE_* environment variables (flags win). Starts nothing and opens nothing.
+// sluice's configuration: every setting with its default, loaded from command-line flags over
+// SLUICE_* environment variables over an optional JSON or YAML file (`--config`) over defaults.
+// Reads the config and token files; starts and opens nothing else. Refuses an admin API that is
+// reachable beyond loopback without a token.
 
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 export interface SluiceConfig {
   xdsHost: string;
@@ -14,6 +18,12 @@ export interface SluiceConfig {
   /** Port of the `default` listener created on first start. */
   listenerPort: number;
   logLevel: string;
+  /** Bearer token the admin API requires for changes; absent, the admin API is open (and loopback only). */
+  adminToken?: string;
+  /** Reads need the token too (health, readiness and the API description stay open). */
+  adminAuthReads: boolean;
+  /** Changes accepted per second from one client address. */
+  adminRateLimit: number;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -24,38 +34,182 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   statePath: '.sluice/sluice.db',
   listenerPort: 8080,
   logLevel: 'info',
+  adminAuthReads: false,
+  adminRateLimit: 60,
 };
 
+type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token';
+type Value = string | number | boolean;
+
 interface Setting {
-  key: keyof SluiceConfig;
+  /** What the setting sets (a config field, or the config and token files). */
+  key: keyof SluiceConfig | 'config' | 'adminTokenFile';
   flag: string;
   env: string;
-  kind: 'port' | 'string';
+  kind: Kind;
   help: string;
 }
 
 export const SETTINGS: readonly Setting[] = [
+  { key: 'config', flag: 'config', env: 'SLUICE_CONFIG', kind: 'path', help: 'JSON or YAML file with any other setting, keys in camelCase' },
   { key: 'xdsHost', flag: 'xds-host', env: 'SLUICE_XDS_HOST', kind: 'string', help: 'address the xDS gRPC server binds' },
   { key: 'xdsPort', flag: 'xds-port', env: 'SLUICE_XDS_PORT', kind: 'port', help: 'xDS gRPC port' },
-  { key: 'adminHost', flag: 'admin-host', env: 'SLUICE_ADMIN_HOST', kind: 'string', help: 'address the admin API binds (loopback only for now)' },
+  { key: 'adminHost', flag: 'admin-host', env: 'SLUICE_ADMIN_HOST', kind: 'string', help: 'address the admin API binds (beyond loopback only with a token)' },
   { key: 'adminPort', flag: 'admin-port', env: 'SLUICE_ADMIN_PORT', kind: 'port', help: 'admin HTTP port' },
+  { key: 'adminToken', flag: 'admin-token', env: 'SLUICE_ADMIN_TOKEN', kind: 'token', help: 'bearer token the admin API requires for changes' },
+  { key: 'adminTokenFile', flag: 'admin-token-file', env: 'SLUICE_ADMIN_TOKEN_FILE', kind: 'path', help: 'file holding the admin token (trimmed)' },
+  { key: 'adminAuthReads', flag: 'admin-auth-reads', env: 'SLUICE_ADMIN_AUTH_READS', kind: 'boolean', help: 'reads need the token too' },
+  { key: 'adminRateLimit', flag: 'admin-rate-limit', env: 'SLUICE_ADMIN_RATE_LIMIT', kind: 'count', help: 'changes per second accepted from one client' },
   { key: 'statePath', flag: 'state', env: 'SLUICE_STATE', kind: 'string', help: 'SQLite state file' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 
+const MAX_RATE_LIMIT = 1_000_000;
+
+/** A setting's key in a config file: its flag in camelCase (`--admin-port` → `adminPort`). */
+export function fileKey(setting: Setting): string {
+  return setting.flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function convert(setting: Setting, raw: string, source: string): string | number {
-  if (setting.kind === 'string') {
-    if (raw === '') throw new ConfigError(`${source} must not be empty`);
-    return raw;
+/** One source's settings by key, each with where it came from (for messages). */
+type Layer = Map<Setting['key'], { value: Value; source: string }>;
+
+/** A flag or environment variable's text as the setting's type. */
+function fromText(setting: Setting, raw: string, source: string): Value {
+  switch (setting.kind) {
+    case 'port':
+    case 'count': {
+      const number = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+      return checkNumber(setting, number, raw, source);
+    }
+    case 'boolean':
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      throw new ConfigError(`${source} must be "true" or "false", got "${raw}"`);
+    default:
+      return checkText(setting, raw, source);
   }
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 0 || port > 65535) throw new ConfigError(`${source} must be a port number (0-65535), got "${raw}"`);
-  return port;
+}
+
+/** A config file's value as the setting's type: JSON numbers for numbers, booleans for booleans. */
+function fromFile(setting: Setting, raw: unknown, source: string): Value {
+  switch (setting.kind) {
+    case 'port':
+    case 'count':
+      if (typeof raw !== 'number') throw new ConfigError(`${source} must be a number`);
+      return checkNumber(setting, raw, String(raw), source);
+    case 'boolean':
+      if (typeof raw !== 'boolean') throw new ConfigError(`${source} must be true or false`);
+      return raw;
+    default:
+      if (typeof raw !== 'string') throw new ConfigError(`${source} must be a string`);
+      return checkText(setting, raw, source);
+  }
+}
+
+function checkNumber(setting: Setting, number: number, raw: string, source: string): number {
+  if (setting.kind === 'port' && !(Number.isInteger(number) && number >= 0 && number <= 65535)) {
+    throw new ConfigError(`${source} must be a port number (0-65535), got "${raw}"`);
+  }
+  if (setting.kind === 'count' && !(Number.isInteger(number) && number >= 1 && number <= MAX_RATE_LIMIT)) {
+    throw new ConfigError(`${source} must be a whole number from 1 to ${MAX_RATE_LIMIT}, got "${raw}"`);
+  }
+  return number;
+}
+
+function checkText(setting: Setting, raw: string, source: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+  // Never echo a token, not even a malformed one.
+  if (setting.kind === 'token' && /\s/.test(raw)) throw new ConfigError(`${source} must not contain whitespace`);
+  return raw;
+}
+
+function flagLayer(argv: string[]): Layer {
+  const options = Object.fromEntries(
+    SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const layer: Layer = new Map();
+  for (const setting of SETTINGS) {
+    const raw = values[setting.flag];
+    const source = `--${setting.flag}`;
+    if (typeof raw === 'boolean') layer.set(setting.key, { value: raw, source });
+    if (typeof raw === 'string') layer.set(setting.key, { value: fromText(setting, raw, source), source });
+  }
+  return layer;
+}
+
+function envLayer(env: NodeJS.ProcessEnv): Layer {
+  const layer: Layer = new Map();
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env];
+    if (raw !== undefined) layer.set(setting.key, { value: fromText(setting, raw, setting.env), source: setting.env });
+  }
+  return layer;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** A `.json` file is read as JSON, anything else as YAML; every key must be a known setting. */
+function fileLayer(path: string): Layer {
+  const text = readText(path, 'config file');
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return new Map();
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${path} must hold an object of settings, such as {"adminPort": 9000}`);
+  }
+  const layer: Layer = new Map();
+  for (const [key, raw] of Object.entries(parsed)) {
+    const setting = SETTINGS.find((s) => fileKey(s) === key);
+    const source = `${path}: ${key}`;
+    if (setting === undefined) {
+      const known = SETTINGS.filter((s) => s.key !== 'config').map(fileKey);
+      throw new ConfigError(`${path}: unknown setting "${key}" (known: ${known.join(', ')})`);
+    }
+    if (setting.key === 'config') throw new ConfigError(`${source}: a config file cannot name another one`);
+    layer.set(setting.key, { value: fromFile(setting, raw, source), source });
+  }
+  return layer;
+}
+
+/** The token from the first layer that gives one, read from its file when given as a file. */
+function adminToken(layers: Layer[]): string | undefined {
+  for (const layer of layers) {
+    const token = layer.get('adminToken');
+    const file = layer.get('adminTokenFile');
+    if (token !== undefined && file !== undefined) {
+      throw new ConfigError(`give the admin token once: ${token.source} and ${file.source} both set it`);
+    }
+    if (token !== undefined) return String(token.value);
+    if (file !== undefined) {
+      const path = String(file.value);
+      const contents = readText(path, 'admin token file').trim();
+      if (contents === '') throw new ConfigError(`the admin token file ${path} (${file.source}) is empty`);
+      if (/\s/.test(contents)) throw new ConfigError(`the admin token in ${path} (${file.source}) must not contain whitespace`);
+      return contents;
+    }
+  }
+  return undefined;
 }
 
 function isLoopback(host: string): boolean {
@@ -64,26 +218,27 @@ function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
-/** Builds the configuration from flags (e.g. `--xds-port 18000`) over environment variables over defaults. */
+/** Builds the configuration: flags (e.g. `--xds-port 18000`) over environment over config file over defaults. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig {
-  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }]));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
+  const flags = flagLayer(argv);
+  const environment = envLayer(env);
+  const configFile = flags.get('config') ?? environment.get('config');
+  const layers = [flags, environment, configFile === undefined ? new Map() : fileLayer(String(configFile.value))];
+  const config: Record<string, Value | undefined> = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof SluiceConfig)[]) {
+    const given = layers.find((layer) => layer.has(key))?.get(key);
+    if (given !== undefined) config[key] = given.value;
   }
-  const config: Record<string, string | number> = { ...DEFAULT_CONFIG };
-  for (const setting of SETTINGS) {
-    const fromEnv = env[setting.env];
-    if (fromEnv !== undefined) config[setting.key] = convert(setting, fromEnv, setting.env);
-    const fromFlag = values[setting.flag];
-    if (typeof fromFlag === 'string') config[setting.key] = convert(setting, fromFlag, `--${setting.flag}`);
+  const token = adminToken(layers);
+  const result = (token === undefined ? config : { ...config, adminToken: token }) as unknown as SluiceConfig;
+  if (token === undefined && result.adminAuthReads) {
+    throw new ConfigError('--admin-auth-reads needs an admin token (--admin-token-file, SLUICE_ADMIN_TOKEN or --admin-token)');
   }
-  const result = config as unknown as SluiceConfig;
-  if (!isLoopback(result.adminHost)) {
+  if (token === undefined && !isLoopback(result.adminHost)) {
     throw new ConfigError(
-      `refusing to expose the admin API on ${result.adminHost}: it has no authentication yet, so it only binds a loopback address (127.0.0.1, ::1)`,
+      `refusing to expose the admin API on ${result.adminHost} without a token: anyone who can reach it could change ` +
+        'what every Envoy serves. Give a token (--admin-token-file, SLUICE_ADMIN_TOKEN or --admin-token) or bind a ' +
+        'loopback address (127.0.0.1, ::1)',
     );
   }
   return result;

@@ -11,6 +11,7 @@ import {
   completeWeights,
   normalizeListener,
   normalizeService,
+  validateState,
 } from '../model/validate.js';
 
 export type Change =
@@ -21,6 +22,18 @@ export type Change =
   | { kind: 'rollback'; name: string }
   | { kind: 'putListener'; name: string; body: ListenerBody }
   | { kind: 'deleteListener'; name: string };
+
+/**
+ * Back to an earlier revision's listeners and services, as a new revision. Not a `Change`: it
+ * needs that revision's stored state, which the store reads and hands to `restoreRevision`.
+ */
+export interface RestoreRevision {
+  kind: 'restoreRevision';
+  revision: number;
+}
+
+/** Everything the store applies and the audit records. */
+export type StoreChange = Change | RestoreRevision;
 
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -109,6 +122,20 @@ export function deleteListener(state: DesiredState, name: string): DesiredState 
   return next(state, { listeners: withoutKey(state.listeners, name) });
 }
 
+/** The next revision with `restored`'s listeners and services; it must still be valid. */
+export function restoreRevision(state: DesiredState, revision: number, restored: DesiredState): DesiredState {
+  const after = next(state, { listeners: restored.listeners, services: restored.services });
+  try {
+    validateState(after);
+  } catch (error) {
+    if (error instanceof SluiceError) {
+      throw new SluiceError(error.code, `Revision ${revision} cannot be restored: ${error.message}`, error.path);
+    }
+    throw error;
+  }
+  return after;
+}
+
 export function applyChange(state: DesiredState, change: Change): DesiredState {
   switch (change.kind) {
     case 'putService':
@@ -129,8 +156,10 @@ export function applyChange(state: DesiredState, change: Change): DesiredState {
 }
 
 /** One line for the audit log, e.g. `set weights of predict: blue 90, green 10`. */
-export function summarize(change: Change, after: DesiredState): string {
+export function summarize(change: StoreChange, after: DesiredState): string {
   switch (change.kind) {
+    case 'restoreRevision':
+      return `restore revision ${change.revision}`;
     case 'putService':
       return `put service ${change.name}`;
     case 'deleteService':

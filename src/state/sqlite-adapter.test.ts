@@ -1,5 +1,5 @@
-// The SQLite adapter: schema migrations, WAL mode, loading the latest revision and refusing
-// out-of-order commits.
+// The SQLite adapter: schema migrations, WAL mode, loading the latest revision, reading a past
+// revision's state and refusing out-of-order commits.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,17 @@ describe('SqliteAdapter', () => {
     await adapter.commit(entry(1));
     await adapter.commit(entry(2));
     expect((await adapter.load())?.state.revision).toBe(2);
+    await adapter.close();
+  });
+
+  it('reads the state of any committed revision, and nothing for one never committed', async () => {
+    const adapter = SqliteAdapter.open(file);
+    await adapter.commit(entry(1));
+    await adapter.commit(entry(2));
+    expect(await adapter.stateAt(1)).toEqual(entry(1).state);
+    expect(await adapter.stateAt(2)).toEqual(entry(2).state);
+    expect(await adapter.stateAt(0)).toBeUndefined();
+    expect(await adapter.stateAt(3)).toBeUndefined();
     await adapter.close();
   });
 

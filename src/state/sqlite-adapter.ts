@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DesiredState } from '../model/types.js';
-import type { Change } from './changes.js';
+import type { StoreChange } from './changes.js';
 import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
 
 /** Applied in order, each once; append new steps, never edit old ones. */
@@ -50,13 +50,14 @@ function toAuditEntry(row: RevisionRow): AuditEntry {
     revision: row.revision,
     actor: row.actor,
     at: row.created_at,
-    change: JSON.parse(row.change) as Change,
+    change: JSON.parse(row.change) as StoreChange,
     summary: row.summary,
   };
 }
 
 export class SqliteAdapter implements StateAdapter {
   private readonly latestState: Database.Statement<[], { state: string }>;
+  private readonly stateOf: Database.Statement<[number], { state: string }>;
   private readonly latestRevision: Database.Statement<[], { revision: number | null }>;
   private readonly insert: Database.Statement<[Record<string, string | number>]>;
   private readonly auditPage: Database.Statement<[number, number], RevisionRow>;
@@ -64,6 +65,7 @@ export class SqliteAdapter implements StateAdapter {
 
   private constructor(private readonly db: Database.Database) {
     this.latestState = db.prepare('SELECT state FROM revisions ORDER BY revision DESC LIMIT 1');
+    this.stateOf = db.prepare('SELECT state FROM revisions WHERE revision = ?');
     this.latestRevision = db.prepare('SELECT MAX(revision) AS revision FROM revisions');
     this.insert = db.prepare(
       `INSERT INTO revisions (revision, state, actor, change, summary, created_at)
@@ -112,6 +114,11 @@ export class SqliteAdapter implements StateAdapter {
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.auditPage.all(query.before ?? Number.MAX_SAFE_INTEGER, query.limit).map(toAuditEntry);
+  }
+
+  async stateAt(revision: number): Promise<DesiredState | undefined> {
+    const row = this.stateOf.get(revision);
+    return row === undefined ? undefined : (JSON.parse(row.state) as DesiredState);
   }
 
   async close(): Promise<void> {

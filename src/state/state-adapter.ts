@@ -1,16 +1,16 @@
 // The persistence interface of the store: load the latest revision, commit one revision (its full
-// state plus its audit entry) atomically, read the audit log. Implementations own storage only;
-// they never validate or transform the state.
+// state plus its audit entry) atomically, read the audit log and any past revision's state.
+// Implementations own storage only; they never validate or transform the state.
 
 import type { DesiredState } from '../model/types.js';
-import type { Change } from './changes.js';
+import type { StoreChange } from './changes.js';
 
 export interface AuditEntry {
   revision: number;
   actor: string;
   /** ISO 8601 time of the commit. */
   at: string;
-  change: Change;
+  change: StoreChange;
   summary: string;
 }
 
@@ -35,5 +35,7 @@ export interface StateAdapter {
   commit(entry: CommitEntry): Promise<void>;
   /** Audit entries, newest first. */
   audit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** The state committed as `revision`, or undefined when no such revision was committed. */
+  stateAt(revision: number): Promise<DesiredState | undefined>;
   close(): Promise<void>;
 }

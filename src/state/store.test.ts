@@ -1,5 +1,5 @@
-// The store: If-Match, atomic commits, subscriptions, serialized applies, audit paging and
-// reopening from the same SQLite file.
+// The store: If-Match, atomic commits, subscriptions, serialized applies, audit paging,
+// restoring a past revision and reopening from the same SQLite file.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +91,7 @@ describe('Store', () => {
     const broken: StateAdapter = {
       load: () => inner.load(),
       audit: (q) => inner.audit(q),
+      stateAt: (revision) => inner.stateAt(revision),
       close: () => inner.close(),
       commit: async () => {
         throw new Error('disk full');
@@ -157,6 +158,59 @@ describe('Store', () => {
     for (let i = 0; i < 4; i += 1) await store.apply({ kind: 'rollback', name: 'predict' }, actor);
     expect((await store.audit({ limit: 2 })).map((e) => e.revision)).toEqual([5, 4]);
     expect((await store.audit({ limit: 10, before: 3 })).map((e) => e.revision)).toEqual([2, 1]);
+  });
+
+  it('restores a past revision as a new one, audited, honouring ifRevision', async () => {
+    const store = await openStore();
+    await store.apply(putPredict, actor);
+    await store.apply({ kind: 'setWeights', name: 'predict', weights: { blue: 50, green: 50 } }, actor);
+    await store.apply({ kind: 'deleteService', name: 'predict' }, actor);
+    const seen = vi.fn();
+    store.subscribe(seen);
+
+    await expect(store.apply({ kind: 'restoreRevision', revision: 2 }, { ...actor, ifRevision: 2 })).rejects.toMatchObject({
+      code: 'SLUICE_REVISION_MISMATCH',
+    });
+    const result = await store.apply({ kind: 'restoreRevision', revision: 2 }, { actor: 'carol', ifRevision: 3 });
+    expect(result.revision).toBe(4);
+    expect(result.state.services['predict']?.weights).toEqual({ blue: 50, green: 50 });
+    expect(result.state.listeners).toEqual(initialState.listeners);
+    expect(Object.isFrozen(result.state.services['predict'])).toBe(true);
+    expect(seen).toHaveBeenCalledWith(result.state);
+    const [entry] = await store.audit({ limit: 1 });
+    expect(entry).toMatchObject({ revision: 4, actor: 'carol', change: { kind: 'restoreRevision', revision: 2 }, summary: 'restore revision 2' });
+  });
+
+  it.each([0, 3])('refuses to restore revision %i (none before 1, none past the current 2) and changes nothing', async (revision) => {
+    const store = await openStore();
+    await store.apply(putPredict, actor);
+    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    await expect(store.apply({ kind: 'restoreRevision', revision }, actor)).rejects.toMatchObject({
+      code: 'SLUICE_REVISION_NOT_FOUND',
+      status: 404,
+    });
+    expect(store.current().revision).toBe(2);
+    expect(await store.audit({ limit: 10 })).toHaveLength(2);
+  });
+
+  it('refuses to restore a stored state that no longer passes validation', async () => {
+    const inner = SqliteAdapter.open(':memory:');
+    const listener = { name: 'edge', address: '0.0.0.0', port: 18080 };
+    const clash: StateAdapter = {
+      load: () => inner.load(),
+      commit: (entry) => inner.commit(entry),
+      audit: (q) => inner.audit(q),
+      close: () => inner.close(),
+      // As if stored by an older sluice: two listeners on one address and port.
+      stateAt: async () => ({ ...initialState, listeners: { ...initialState.listeners, edge: listener } }),
+    };
+    const store = await openStore(clash);
+    await store.apply(putPredict, actor);
+    await expect(store.apply({ kind: 'restoreRevision', revision: 1 }, actor)).rejects.toMatchObject({
+      code: 'SLUICE_PORT_CONFLICT',
+      message: expect.stringMatching(/^Revision 1 cannot be restored: /),
+    });
+    expect(store.current().revision).toBe(1);
   });
 
   it('reopens from the same file with the same state, revision and audit', async () => {

@@ -1,11 +1,12 @@
 // The store: the one way the desired state changes. It serializes changes, checks If-Match
-// revisions, applies the pure change functions, persists each revision with its audit entry
-// through a StateAdapter, then tells subscribers. It knows nothing of HTTP or Envoy.
+// revisions, applies the pure change functions (reading a past revision's state to restore it),
+// persists each revision with its audit entry through a StateAdapter, then tells subscribers.
+// It knows nothing of HTTP or Envoy.
 
 import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import { validateState } from '../model/validate.js';
-import { applyChange, deepFreeze, summarize, type Change } from './changes.js';
+import { applyChange, deepFreeze, restoreRevision, summarize, type StoreChange } from './changes.js';
 import type { AuditEntry, AuditQuery, StateAdapter } from './state-adapter.js';
 
 export interface StoreOptions {
@@ -68,13 +69,13 @@ export class Store {
   }
 
   /** Applies one change after every earlier one; on any error nothing changes or is stored. */
-  apply(change: Change, options: ApplyOptions): Promise<ApplyResult> {
+  apply(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
     const result = this.queue.then(() => this.applyNow(change, options));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async applyNow(change: Change, options: ApplyOptions): Promise<ApplyResult> {
+  private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
     const before = this.state;
     if (options.ifRevision !== undefined && options.ifRevision !== before.revision) {
       throw new SluiceError(
@@ -82,7 +83,10 @@ export class Store {
         `The state is at revision ${before.revision}, not ${options.ifRevision}; re-read it and retry.`,
       );
     }
-    const after = applyChange(before, change);
+    const after =
+      change.kind === 'restoreRevision'
+        ? restoreRevision(before, change.revision, await this.stateAt(change.revision))
+        : applyChange(before, change);
     await this.adapter.commit({
       revision: after.revision,
       state: after,
@@ -100,6 +104,18 @@ export class Store {
       }
     }
     return { revision: after.revision, state: after, previous: before };
+  }
+
+  /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */
+  private async stateAt(revision: number): Promise<DesiredState> {
+    const state = revision >= 1 && revision <= this.state.revision ? await this.adapter.stateAt(revision) : undefined;
+    if (state === undefined) {
+      throw new SluiceError(
+        'SLUICE_REVISION_NOT_FOUND',
+        `Revision ${revision} does not exist; revisions run from 1 to the current revision, ${this.state.revision}.`,
+      );
+    }
+    return state;
   }
 
   /** Calls `fn` with the new state after each commit; returns the unsubscribe function. */

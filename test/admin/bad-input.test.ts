@@ -7,7 +7,7 @@ import { openHarness, predictBody, send, type Harness } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
-  h = await openHarness({ bodyLimit: 4096 });
+  h = await openHarness({ deps: { bodyLimit: 4096 } });
   expect((await send(h.app, 'PUT', '/v1/services/predict', predictBody())).statusCode).toBe(200);
 });
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildAdminApp } from '../../src/admin/app.js';
+import { buildAdminApp, type AdminDeps } from '../../src/admin/app.js';
 import type { DesiredState } from '../../src/model/types.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
 import { Store } from '../../src/state/store.js';
@@ -46,7 +46,12 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function openHarness(options: { dir?: string; bodyLimit?: number } = {}): Promise<Harness> {
+/** The optional admin dependencies (auth, rate limit, body limit, …) a test may add. */
+type OptionalDeps = Omit<AdminDeps, 'store' | 'fleet' | 'logger' | 'isReady'>;
+
+export async function openHarness(
+  options: { dir?: string; deps?: OptionalDeps; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<Harness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sluice-admin-'));
   const dbFile = join(dir, 'state.db');
   const store = await Store.open(SqliteAdapter.open(dbFile), { initialState: INITIAL_STATE });
@@ -59,8 +64,9 @@ export async function openHarness(options: { dir?: string; bodyLimit?: number } 
     fleet: { list: () => proxies },
     logger,
     isReady: () => ready.value,
-    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...options.deps,
   });
+  options.beforeReady?.(app);
   await app.ready();
   let closed = false;
   const close = async (): Promise<void> => {

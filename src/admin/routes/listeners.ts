@@ -6,29 +6,40 @@ import type { FastifyPluginAsync } from 'fastify';
 import { listenerBodySchema, nameParamsSchema, type ListenerBody } from '../../model/schema.js';
 import { getListener } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
+import { listenerSchema, listenersSchema, responses, revisioned } from '../api-schemas.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
 interface NameParams {
   name: string;
 }
 
+const tags = ['listeners'];
+const params = nameParamsSchema;
+const response = responses({ 200: revisioned(listenerSchema) });
+
 export const listenerRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
-  const params = nameParamsSchema;
+  app.get(
+    '/v1/listeners',
+    { schema: { tags, summary: 'Every listener, by name', response: responses({ 200: listenersSchema }) } },
+    async (_request, reply) => {
+      const state = store.current();
+      const listeners = Object.values(state.listeners).sort((a, b) => a.name.localeCompare(b.name));
+      return withRevision(reply, state.revision, { listeners });
+    },
+  );
 
-  app.get('/v1/listeners', async (_request, reply) => {
-    const state = store.current();
-    const listeners = Object.values(state.listeners).sort((a, b) => a.name.localeCompare(b.name));
-    return withRevision(reply, state.revision, { listeners });
-  });
-
-  app.get<{ Params: NameParams }>('/v1/listeners/:name', { schema: { params } }, async (request, reply) => {
-    const state = store.current();
-    return withRevision(reply, state.revision, getListener(state, request.params.name));
-  });
+  app.get<{ Params: NameParams }>(
+    '/v1/listeners/:name',
+    { schema: { tags, summary: 'One listener', params, response } },
+    async (request, reply) => {
+      const state = store.current();
+      return withRevision(reply, state.revision, getListener(state, request.params.name));
+    },
+  );
 
   app.put<{ Params: NameParams; Body: ListenerBody }>(
     '/v1/listeners/:name',
-    { schema: { params, body: listenerBodySchema } },
+    { schema: { tags, summary: 'Define or replace a listener', params, body: listenerBodySchema, response } },
     async (request, reply) => {
       const { name } = request.params;
       const { revision, state } = await store.apply({ kind: 'putListener', name, body: request.body }, applyOptions(request));
@@ -36,9 +47,13 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
     },
   );
 
-  app.delete<{ Params: NameParams }>('/v1/listeners/:name', { schema: { params } }, async (request, reply) => {
-    const { name } = request.params;
-    const { revision, previous } = await store.apply({ kind: 'deleteListener', name }, applyOptions(request));
-    return withRevision(reply, revision, getListener(previous, name));
-  });
+  app.delete<{ Params: NameParams }>(
+    '/v1/listeners/:name',
+    { schema: { tags, summary: 'Remove a listener no service uses; answers with what was removed', params, response } },
+    async (request, reply) => {
+      const { name } = request.params;
+      const { revision, previous } = await store.apply({ kind: 'deleteListener', name }, applyOptions(request));
+      return withRevision(reply, revision, getListener(previous, name));
+    },
+  );
 };

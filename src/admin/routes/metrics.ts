@@ -2,6 +2,7 @@
 // Read-only; the admin API neither defines nor computes metrics.
 
 import type { FastifyPluginAsync } from 'fastify';
+import { responses } from '../api-schemas.js';
 
 export interface AdminMetrics {
   readonly contentType: string;
@@ -12,8 +13,20 @@ export interface AdminMetrics {
 }
 
 export const metricsRoutes: FastifyPluginAsync<{ metrics: AdminMetrics }> = async (app, { metrics }) => {
-  app.get('/metrics', async (_request, reply) => {
-    const text = await metrics.render();
-    return reply.type(metrics.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'Prometheus metrics (text format)',
+        response: responses({
+          200: { description: 'Every metric', content: { 'text/plain': { schema: { type: 'string' } } } },
+        }),
+      },
+    },
+    async (_request, reply) => {
+      const text = await metrics.render();
+      return reply.type(metrics.contentType).send(text);
+    },
+  );
 };

@@ -1,10 +1,12 @@
-// The revision route: which connected proxies have applied revision n, optionally waiting
+// The revision status route: which connected proxies have applied revision n, optionally waiting
 // (`?wait=5s`, at most 60 s) until all have. The answer comes from a RevisionsView; this route
 // only reads parameters and ends a wait when its request goes away or the server closes.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { SluiceError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
+import { responses, revisionReportSchema } from '../api-schemas.js';
+import { revisionParam, revisionParamsSchema } from '../whole-numbers.js';
 
 export const MAX_WAIT_MS = 60_000;
 
@@ -17,17 +19,15 @@ export interface RevisionsView {
   wait(revision: number, timeoutMs: number, signal: AbortSignal): Promise<object>;
 }
 
-function revisionParam(value: string): number {
-  const revision = /^\d{1,15}$/.test(value) ? Number(value) : 0;
-  if (revision < 1) {
-    throw new SluiceError('SLUICE_INVALID_PARAM', `The revision must be a positive integer, not ${JSON.stringify(value)}.`, '/revision');
-  }
-  return revision;
-}
+const querystring = {
+  type: 'object',
+  properties: {
+    wait: { type: 'string', maxLength: 32, description: 'Wait until every connected proxy has applied the revision, at most this long (e.g. "5s"; at most 60s).' },
+  },
+} as const;
 
-function waitParam(value: unknown): number {
+function waitParam(value: string | undefined): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'string') throw new SluiceError('SLUICE_INVALID_PARAM', 'Give wait once.', '/wait');
   let ms: number;
   try {
     ms = parseDuration(value);
@@ -47,11 +47,20 @@ export const revisionRoutes: FastifyPluginAsync<{ revisions: RevisionsView }> = 
     done();
   });
 
-  app.get<{ Params: { revision: string }; Querystring: Record<string, unknown> }>(
+  app.get<{ Params: { revision: string }; Querystring: { wait?: string } }>(
     '/v1/revisions/:revision',
+    {
+      schema: {
+        tags: ['revisions'],
+        summary: 'Which connected proxies have applied a revision; ?wait blocks until all have',
+        params: revisionParamsSchema,
+        querystring,
+        response: responses({ 200: revisionReportSchema }),
+      },
+    },
     async (request, reply) => {
       const revision = revisionParam(request.params.revision);
-      const timeoutMs = waitParam(request.query['wait']);
+      const timeoutMs = waitParam(request.query.wait);
       const controller = new AbortController();
       waiting.add(controller);
       // The response closes when it is sent or when the client went away before that.

@@ -1,0 +1,28 @@
+// Which admin calls need the token: the rules only, shared by the token check, the rate limit
+// and the OpenAPI document so that they cannot disagree. Health, readiness and the API
+// description are always open; reads need the token only when the operator asks for it.
+
+/** The admin API's bearer token, and whether reads need it too. */
+export interface AdminAuth {
+  token: string;
+  reads: boolean;
+}
+
+export const OPENAPI_URL = '/openapi.json';
+export const DOCS_PREFIX = '/docs';
+
+const OPEN_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', OPENAPI_URL]);
+
+/** Anything but GET and HEAD changes state (or is refused as if it did). */
+export function isMutation(method: string): boolean {
+  return method !== 'GET' && method !== 'HEAD';
+}
+
+/** `url` is the route pattern (`/v1/services/:name`), undefined when no route matched. */
+export function isOpenRoute(url: string | undefined): boolean {
+  return url !== undefined && (OPEN_URLS.has(url) || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`));
+}
+
+export function needsToken(auth: AdminAuth | undefined, method: string, url: string | undefined): boolean {
+  return auth !== undefined && !isOpenRoute(url) && (auth.reads || isMutation(method));
+}

@@ -1,0 +1,240 @@
+// JSON Schemas of what the admin API answers: the error shape, services and listeners (the
+// request schemas with their normalised fields required), audit and revision history, the fleet
+// reports and a node's resources. They describe the answers in the OpenAPI document; they never
+// filter or coerce an answer (see api-docs.ts).
+
+import { ERROR_CATALOG } from '../errors.js';
+import { listenerBodySchema, serviceBodySchema } from '../model/schema.js';
+
+const revision = { type: 'integer', minimum: 0, description: 'The desired-state revision.' } as const;
+const time = { type: 'string', description: 'ISO 8601 time.' } as const;
+const nodeSchema = {
+  type: 'object',
+  required: ['id', 'cluster'],
+  properties: { id: { type: 'string' }, cluster: { type: 'string' } },
+} as const;
+const streamSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'aggregated'],
+  properties: {
+    id: { type: 'integer' },
+    kind: { type: 'string', enum: ['sotw', 'delta'] },
+    aggregated: { type: 'boolean', description: 'ADS (true) or one of the per-type discovery services.' },
+    connectedAt: time,
+  },
+} as const;
+const appliedRevision = {
+  type: ['integer', 'null'],
+  description: 'Newest revision whose resources the proxy has ACKed for every type it asked for; null when none.',
+} as const;
+
+const errorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_CATALOG), description: 'Stable code; see docs/errors.md.' },
+        message: { type: 'string' },
+        path: { type: 'string', description: 'JSON pointer of the offending field, when one is to blame.' },
+      },
+    },
+  },
+} as const;
+
+/** A route's response schemas: its answers, and the error shape for every 4xx and 5xx. */
+export function responses<T extends Record<number, object>>(answers: T) {
+  return {
+    ...answers,
+    '4xx': { ...errorSchema, description: 'Refused; nothing changed. The codes are listed in docs/errors.md.' },
+    '5xx': { ...errorSchema, description: 'sluice failed (SLUICE_INTERNAL) or is not ready (SLUICE_NOT_READY).' },
+  };
+}
+
+/** `{revision, ...}` for an object schema. */
+export function revisioned<T extends { required: readonly string[]; properties: object }>(schema: T) {
+  return { ...schema, required: ['revision', ...schema.required], properties: { revision, ...schema.properties } };
+}
+
+export const statusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string' } },
+} as const;
+
+export const serviceSchema = {
+  ...serviceBodySchema,
+  required: ['name', 'listener', 'match', 'hosts', 'versions', 'weights', 'stable', 'pinHeader', 'timeout'],
+} as const;
+
+export const listenerSchema = { ...listenerBodySchema, required: ['name', 'address', 'port'] } as const;
+
+export const servicesSchema = revisioned({
+  type: 'object',
+  additionalProperties: false,
+  required: ['services'],
+  properties: { services: { type: 'array', items: serviceSchema } },
+} as const);
+
+export const listenersSchema = revisioned({
+  type: 'object',
+  additionalProperties: false,
+  required: ['listeners'],
+  properties: { listeners: { type: 'array', items: listenerSchema } },
+} as const);
+
+const historyEntryProperties = {
+  revision,
+  actor: { type: 'string', description: '"token" for a call authenticated by the admin token, "admin" otherwise, unless X-Sluice-Actor names someone.' },
+  at: time,
+  summary: { type: 'string' },
+} as const;
+
+export const auditSchema = revisioned({
+  type: 'object',
+  additionalProperties: false,
+  required: ['entries'],
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['revision', 'actor', 'at', 'change', 'summary'],
+        properties: {
+          ...historyEntryProperties,
+          change: {
+            type: 'object',
+            required: ['kind'],
+            properties: { kind: { type: 'string' } },
+            description: 'The change as it was asked for.',
+          },
+        },
+      },
+    },
+  },
+} as const);
+
+export const revisionHistorySchema = revisioned({
+  type: 'object',
+  additionalProperties: false,
+  required: ['revisions'],
+  properties: {
+    revisions: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['revision', 'actor', 'at', 'summary'], properties: historyEntryProperties },
+    },
+  },
+} as const);
+
+export const restoredSchema = revisioned({
+  type: 'object',
+  additionalProperties: false,
+  required: ['restored', 'listeners', 'services'],
+  properties: {
+    restored: { type: 'integer', minimum: 1, description: 'The revision whose listeners and services the new revision has.' },
+    listeners: { type: 'array', items: listenerSchema },
+    services: { type: 'array', items: serviceSchema },
+  },
+} as const);
+
+export const proxiesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['proxies'],
+  properties: {
+    proxies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['node', 'streams', 'appliedRevision', 'resources'],
+        properties: {
+          node: nodeSchema,
+          envoyVersion: { type: 'string', description: 'Set only when the client is Envoy.' },
+          userAgent: { type: 'string' },
+          clientVersion: { type: 'string' },
+          versionAffinity: { type: 'string', enum: ['hash', 'cohort-cookie'] },
+          streams: { type: 'array', items: streamSchema },
+          appliedRevision,
+          inSync: { type: 'boolean' },
+          resources: {
+            type: 'object',
+            description: 'Per type (listeners, routes, clusters, endpoints): sent and ACKed versions and the last NACK.',
+            additionalProperties: {
+              type: 'object',
+              properties: {
+                sentVersion: { type: 'string' },
+                sentAt: time,
+                ackedVersion: { type: 'string' },
+                ackedAt: time,
+                lastNack: {
+                  type: 'object',
+                  required: ['version', 'message', 'at'],
+                  properties: { version: { type: 'string' }, message: { type: 'string' }, at: time },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const revisionReportSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['revision', 'current', 'complete', 'proxies'],
+  properties: {
+    revision,
+    current: revision,
+    complete: { type: 'boolean', description: 'Every connected proxy has applied the revision.' },
+    proxies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['node', 'streams', 'appliedRevision', 'applied'],
+        properties: { node: nodeSchema, streams: { type: 'array', items: streamSchema }, appliedRevision, applied: { type: 'boolean' } },
+      },
+    },
+    note: { type: 'string', description: 'Set when no proxy is connected (complete is then trivially true).' },
+  },
+} as const;
+
+const perType = <T extends object>(schema: T) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['listeners', 'routes', 'clusters', 'endpoints'],
+    properties: { listeners: schema, routes: schema, clusters: schema, endpoints: schema },
+  }) as const;
+
+export const nodeResourcesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['revision', 'node', 'group', 'versions', 'resources'],
+  properties: {
+    revision,
+    node: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'cluster', 'kind', 'envoyVersion', 'userAgent', 'connected'],
+      properties: {
+        id: { type: 'string' },
+        cluster: { type: 'string' },
+        kind: { type: 'string', enum: ['ads', 'ads-delta', 'per-type', 'per-type-delta'] },
+        envoyVersion: { type: 'string' },
+        userAgent: { type: 'string' },
+        connected: { type: 'boolean', description: 'Whether a node with this id is connected; its facts fill in what the query leaves out.' },
+      },
+    },
+    group: { type: 'string', description: 'The snapshot group the node reads.' },
+    versions: perType({ type: 'string' }),
+    resources: perType({ type: 'array', items: { type: 'object', description: 'An xDS resource as proto3 JSON.' } }),
+  },
+} as const;

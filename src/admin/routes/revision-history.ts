@@ -1,0 +1,59 @@
+// The revision history: past revisions newest first (who, when, what, paged like the audit log),
+// and restoring one — a new revision whose listeners and services equal revision n's, audited as
+// such and subject to If-Match. Reads and writes only through the store.
+
+import type { FastifyPluginAsync } from 'fastify';
+import type { Store } from '../../state/store.js';
+import { responses, restoredSchema, revisionHistorySchema } from '../api-schemas.js';
+import { refuseBody } from '../json-body.js';
+import { pageOf, pagingQuerySchema, type PagingQuery } from '../paging.js';
+import { applyOptions, withRevision } from '../revision-headers.js';
+import { revisionParam, revisionParamsSchema } from '../whole-numbers.js';
+
+const tags = ['revisions'];
+
+const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+
+export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+  app.get<{ Querystring: PagingQuery }>(
+    '/v1/revisions',
+    {
+      schema: {
+        tags,
+        summary: 'Past revisions, newest first: revision, actor, time and summary',
+        querystring: pagingQuerySchema,
+        response: responses({ 200: revisionHistorySchema }),
+      },
+    },
+    async (request, reply) => {
+      const page = pageOf(request.query);
+      const revision = store.current().revision;
+      const entries = await store.audit(page);
+      const revisions = entries.map(({ revision: n, actor, at, summary }) => ({ revision: n, actor, at, summary }));
+      return withRevision(reply, revision, { revisions });
+    },
+  );
+
+  app.post<{ Params: { revision: string }; Body: unknown }>(
+    '/v1/revisions/:revision/restore',
+    {
+      schema: {
+        tags,
+        summary: "Restore a revision: a new revision with revision n's listeners and services",
+        description: 'Takes no body (or an empty JSON object). A revision that no longer passes validation is refused.',
+        params: revisionParamsSchema,
+        response: responses({ 200: restoredSchema }),
+      },
+    },
+    async (request, reply) => {
+      const restored = revisionParam(request.params.revision);
+      refuseBody(request.body, 'Restore');
+      const { revision, state } = await store.apply({ kind: 'restoreRevision', revision: restored }, applyOptions(request));
+      return withRevision(reply, revision, {
+        restored,
+        listeners: Object.values(state.listeners).sort(byName),
+        services: Object.values(state.services).sort(byName),
+      });
+    },
+  );
+};
