@@ -72,7 +72,8 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
   const ifMatch = values['if-match'];
   if (ifMatch !== undefined && !command.options.includes('if-match')) throw usageError(`${command.name} takes no --if-match`);
   if (ifMatch !== undefined && !/^[1-9]\d{0,14}$/.test(ifMatch)) throw usageError(`--if-match must be a revision number, not "${ifMatch}"`);
-  const token = values.token ?? env['SLUICE_TOKEN'];
+  // The server's own variable works too, so one exported token serves both.
+  const token = values.token ?? env['SLUICE_TOKEN'] ?? env['SLUICE_ADMIN_TOKEN'];
   return {
     json: values.json === true,
     ...(values.file !== undefined ? { file: values.file } : {}),

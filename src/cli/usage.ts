@@ -17,7 +17,7 @@ operator commands (they talk to a running sluice over its admin API):
 ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).join('\n')}
 
   --server URL    the admin API (env SLUICE_SERVER; default ${DEFAULT_SERVER})
-  --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN)
+  --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN, else SLUICE_ADMIN_TOKEN)
   --json          print the server's JSON instead of tables
   --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback, apply)
 

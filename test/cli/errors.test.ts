@@ -44,13 +44,15 @@ it('refuses an answer that is not sluice JSON (exit 2)', async () => {
   expect(stderr).toBe(`sluice: ${url} answered POST /v1/services/predict/rollback with HTTP 502 and no JSON: is it sluice's admin API?\n`);
 });
 
-it('sends the token as a bearer token, from --token or SLUICE_TOKEN, and If-Match', async () => {
+it('sends the token as a bearer token, from --token, SLUICE_TOKEN or SLUICE_ADMIN_TOKEN, and If-Match', async () => {
   const { url, headers } = await fakeAdmin(200, JSON.stringify({ revision: 3, name: 'predict', weights: { blue: 100 }, stable: 'blue' }));
   expect((await cli(['rollback', 'predict', '--if-match', '2'], { SLUICE_SERVER: `${url}/`, SLUICE_TOKEN: 'from-env' })).code).toBe(0);
   expect((await cli(['promote', 'predict', 'blue', '--server', url, '--token', 'from-flag'], { SLUICE_TOKEN: 'from-env' })).code).toBe(0);
+  expect((await cli(['rollback', 'predict', '--server', url], { SLUICE_ADMIN_TOKEN: 'server-variable' })).code).toBe(0);
   expect(headers.map((h) => [h['authorization'], h['if-match']])).toEqual([
     ['Bearer from-env', '"2"'],
     ['Bearer from-flag', undefined],
+    ['Bearer server-variable', undefined],
   ]);
 });
 
