@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   SLUICE_REVISION_NOT_FOUND: { status: 404, message: 'No revision has this number yet.' },
   SLUICE_NOT_FOUND: { status: 404, message: 'No such route.' },
   SLUICE_REVISION_MISMATCH: { status: 412, message: 'The state changed since the revision given in If-Match.' },
+  SLUICE_STORE_UNAVAILABLE: { status: 503, message: 'The shared state store cannot be reached; sluice keeps serving its last configuration.' },
   SLUICE_NOT_READY: { status: 503, message: 'sluice has not finished loading its state.' },
   SLUICE_INTERNAL: { status: 500, message: 'An internal error occurred.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -13,6 +13,7 @@ import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
 import { ConvergenceTracker } from './observability/convergence.js';
 import { fanOutCallbacks } from './observability/fan-out-callbacks.js';
 import { SluiceMetrics } from './observability/metrics.js';
+import { PostgresAdapter } from './state/postgres-adapter.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
 import { ProxyReporter } from './sync/proxy-report.js';
@@ -35,6 +36,11 @@ export interface RunningSluice {
   stop(): Promise<void>;
 }
 
+function openSqlite(path: string): SqliteAdapter {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return SqliteAdapter.open(path);
+}
+
 function initialState(config: SluiceConfig): DesiredState {
   return {
     revision: 0,
@@ -45,11 +51,15 @@ function initialState(config: SluiceConfig): DesiredState {
 
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
-  if (config.statePath !== ':memory:') mkdirSync(dirname(config.statePath), { recursive: true });
-  const adapter = SqliteAdapter.open(config.statePath);
+  let storeReachable = true;
+  const adapter = config.store ? await PostgresAdapter.open(config.store) : openSqlite(config.statePath);
   const store = await Store.open(adapter, {
     initialState: initialState(config),
     onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),
+  });
+  await store.followSharedState((reachable, error) => {
+    if (storeReachable && !reachable) logger.warn({ err: error?.message }, 'lost the shared state store; serving the last state');
+    storeReachable = reachable;
   });
   const cache = new SnapshotCache();
   const fleet = new FleetStatus();
@@ -81,7 +91,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     store,
     fleet: new ProxyReporter(fleet, ledger),
     logger: logger.child({ module: 'admin' }),
-    isReady: () => ready,
+    isReady: () => ready && storeReachable,
     revisions,
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),

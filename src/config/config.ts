@@ -15,6 +15,8 @@ export interface SluiceConfig {
   adminPort: number;
   /** SQLite file holding the desired state, its revisions and the audit log. */
   statePath: string;
+  /** A `postgres://` URL: replicas share the state there instead of in the SQLite file. */
+  store?: string;
   /** Port of the `default` listener created on first start. */
   listenerPort: number;
   logLevel: string;
@@ -61,6 +63,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminAuthReads', flag: 'admin-auth-reads', env: 'SLUICE_ADMIN_AUTH_READS', kind: 'boolean', help: 'reads need the token too' },
   { key: 'adminRateLimit', flag: 'admin-rate-limit', env: 'SLUICE_ADMIN_RATE_LIMIT', kind: 'count', help: 'changes per second accepted from one client' },
   { key: 'statePath', flag: 'state', env: 'SLUICE_STATE', kind: 'string', help: 'SQLite state file' },
+  { key: 'store', flag: 'store', env: 'SLUICE_STORE', kind: 'string', help: 'postgres:// URL of a state store shared by replicas (instead of --state)' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
@@ -123,6 +126,8 @@ function checkNumber(setting: Setting, number: number, raw: string, source: stri
 
 function checkText(setting: Setting, raw: string, source: string): string {
   if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+  // The URL may hold a password: name the setting, never the value.
+  if (setting.key === 'store' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${source} must be a postgres:// URL`);
   // Never echo a token, not even a malformed one.
   if (setting.kind === 'token' && /\s/.test(raw)) throw new ConfigError(`${source} must not contain whitespace`);
   return raw;

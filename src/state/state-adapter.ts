@@ -37,5 +37,10 @@ export interface StateAdapter {
   audit(query: AuditQuery): Promise<AuditEntry[]>;
   /** The state committed as `revision`, or undefined when no such revision was committed. */
   stateAt(revision: number): Promise<DesiredState | undefined>;
+  /**
+   * Present when several sluice replicas share the store: calls `onCommit` whenever any replica
+   * may have committed (and after reconnecting), so the caller catches up with `load`.
+   */
+  watch?(onCommit: () => void, onError: (error: Error) => void): Promise<void>;
   close(): Promise<void>;
 }

@@ -70,9 +70,77 @@ export class Store {
 
   /** Applies one change after every earlier one; on any error nothing changes or is stored. */
   apply(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
-    const result = this.queue.then(() => this.applyNow(change, options));
+    return this.enqueue(() => this.applyShared(change, options));
+  }
+
+  /**
+   * With a store shared by replicas: follow the commits other replicas make (catching up on every
+   * doorbell and reconnect). `onStatus` hears whether the store is reachable; when it is not,
+   * sluice keeps its last state.
+   */
+  async followSharedState(onStatus: (reachable: boolean, error?: Error) => void): Promise<void> {
+    await this.adapter.watch?.(
+      () =>
+        void this.enqueue(() => this.catchUp()).then(
+          () => onStatus(true),
+          (error: Error) => onStatus(false, error),
+        ),
+      (error) => onStatus(false, error),
+    );
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Takes the newest committed state if another replica moved ahead, and tells subscribers. */
+  private async catchUp(): Promise<void> {
+    const loaded = await this.storage(() => this.adapter.load());
+    if (!loaded || loaded.state.revision <= this.state.revision) return;
+    const state = deepFreeze(structuredClone(loaded.state));
+    validateState(state);
+    this.publish(state);
+  }
+
+  /** Storage failures become a clear 503; sluice keeps serving what it has. */
+  private async storage<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      if (error instanceof Error && /^Cannot commit revision/.test(error.message)) throw error;
+      throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `The state store cannot be reached (${(error as Error).message}); nothing changed.`);
+    }
+  }
+
+  /**
+   * On a shared store another replica may commit first: catch up and apply the change again on
+   * the newer state (its If-Match is then checked against that state), a few times at most.
+   */
+  private async applyShared(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
+    const shared = this.adapter.watch !== undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (shared) await this.catchUp();
+      try {
+        return await this.applyNow(change, options);
+      } catch (error) {
+        const conflict = error instanceof Error && /^Cannot commit revision/.test(error.message);
+        if (!shared || !conflict || attempt >= 4) throw error;
+      }
+    }
+  }
+
+  private publish(state: DesiredState): void {
+    this.state = state;
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber(state);
+      } catch (error) {
+        this.onSubscriberError(error);
+      }
+    }
   }
 
   private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
@@ -87,22 +155,9 @@ export class Store {
       change.kind === 'restoreRevision'
         ? restoreRevision(before, change.revision, await this.stateAt(change.revision))
         : applyChange(before, change);
-    await this.adapter.commit({
-      revision: after.revision,
-      state: after,
-      actor: options.actor,
-      at: new Date().toISOString(),
-      change,
-      summary: summarize(change, after),
-    });
-    this.state = after;
-    for (const subscriber of this.subscribers) {
-      try {
-        subscriber(after);
-      } catch (error) {
-        this.onSubscriberError(error);
-      }
-    }
+    const entry = { revision: after.revision, state: after, actor: options.actor, at: new Date().toISOString(), change, summary: summarize(change, after) };
+    await this.storage(() => this.adapter.commit(entry));
+    this.publish(after);
     return { revision: after.revision, state: after, previous: before };
   }
 
