@@ -13,10 +13,18 @@ export class RevisionLedger {
 
   constructor(private readonly capacity = DEFAULT_CAPACITY) {}
 
-  /** `groups`: the per-type versions of each group's snapshot of this revision. */
+  /**
+   * `groups`: the per-type versions of each group's snapshot of this revision. Recording the
+   * latest revision again adds the groups built since (a group joins when a stream first asks).
+   */
   record(revision: number, ...groups: TypeVersions[]): void {
     const last = this.entries.at(-1);
-    if (last && revision <= last.revision) return;
+    if (last && revision < last.revision) return;
+    if (last && revision === last.revision) {
+      const known = new Set(last.groups.map((versions) => JSON.stringify(versions)));
+      last.groups.push(...groups.filter((versions) => !known.has(JSON.stringify(versions))));
+      return;
+    }
     this.entries.push({ revision, groups });
     if (this.entries.length > this.capacity) this.entries.shift();
   }

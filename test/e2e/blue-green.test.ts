@@ -180,7 +180,7 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
       await sluice.stop();
       await sleep(1500);
       sluice = await startSluice(config, pino({ level: 'warn' }));
-      const proxy = await waitApplied(revision, 30_000);
+      const proxy = await waitApplied(revision, 20_000);
       await sleep(300);
       running = false;
       const tallies = await background;
