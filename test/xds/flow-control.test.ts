@@ -60,9 +60,9 @@ describe('flow control', () => {
 });
 
 describe('stream lifecycle', () => {
-  it('leaves nothing behind after 2,000 streams connect and disconnect', async () => {
+  it('leaves nothing behind after 10,000 streams connect and disconnect', async () => {
     harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
-    const cycles = 2000;
+    const cycles = 10_000;
     const parallel = 20;
     for (let done = 0; done < cycles; done += parallel) {
       await Promise.all(
