@@ -45,6 +45,13 @@ module.exports = {
       to: { path: '^src/(state|translate|sync|admin)/' },
     },
     {
+      name: 'rollout-writes-through-the-store-it-is-given',
+      comment: 'rollouts decide from the model alone: they read the fleet and write the state only through interfaces passed in.',
+      severity: 'error',
+      from: { path: '^src/rollout/' },
+      to: { path: '^src/', pathNot: ['^src/rollout/', '^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

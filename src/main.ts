@@ -13,6 +13,9 @@ import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
 import { ConvergenceTracker } from './observability/convergence.js';
 import { fanOutCallbacks } from './observability/fan-out-callbacks.js';
 import { SluiceMetrics } from './observability/metrics.js';
+import { RolloutController } from './rollout/controller.js';
+import { httpMetricSources } from './rollout/http-metrics.js';
+import { registerRolloutPhases } from './rollout/phase-gauge.js';
 import { PostgresAdapter } from './state/postgres-adapter.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
@@ -22,8 +25,9 @@ import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
+import { RolloutInputs } from './sync/rollout-inputs.js';
 import { SnapshotCache } from './xds/cache.js';
-import { XdsServer } from './xds/server/ads-server.js';
+import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
 
 export interface RunningSluice {
   adminUrl: string;
@@ -83,6 +87,16 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
   reconciler.start();
 
+  const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
+  const rollouts = new RolloutController({
+    store,
+    proxies: rolloutInputs,
+    sources: { ...httpMetricSources, fleet: rolloutInputs.fleetTotals },
+    clock: Date.now,
+    onError: (error, service) => logger.error({ err: error, service }, 'a rollout step failed; retrying on the next tick'),
+  });
+  registerRolloutPhases(metrics.registry, () => store.current());
+
   const callbacks = fanOutCallbacks(fleet, metrics.xds);
   const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, loadReports: loadStats, logger: logger.child({ module: 'xds' }) });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
@@ -101,6 +115,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const address = admin.server.address();
   const adminPort = typeof address === 'object' && address ? address.port : config.adminPort;
+  rollouts.start();
   ready = true;
   logger.info({ xdsPort, adminPort, revision: store.current().revision, state: config.statePath }, 'sluice is serving');
 
@@ -113,6 +128,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     loadStats,
     async stop() {
       ready = false;
+      await rollouts.stop();
       await admin.close();
       await xds.close();
       reconciler.stop();

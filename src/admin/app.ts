@@ -21,6 +21,7 @@ import { metricsRoutes, type AdminMetrics } from './routes/metrics.js';
 import { nodeRoutes, type NodeResourcesView } from './routes/nodes.js';
 import { revisionHistoryRoutes } from './routes/revision-history.js';
 import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
+import { rolloutRoutes } from './routes/rollouts.js';
 import { serviceRoutes } from './routes/services.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -45,6 +46,8 @@ export interface AdminDeps {
   mutationRateLimit?: number;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** The clock rollout commands are stamped with (the rollout controller's); Date.now by default. */
+  rolloutClock?: () => number;
 }
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
@@ -69,6 +72,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   describeApi(app, deps.auth);
   void app.register(healthRoutes, { isReady: () => deps.isReady() });
   void app.register(serviceRoutes, { store: deps.store });
+  void app.register(rolloutRoutes, { store: deps.store, clock: deps.rolloutClock ?? Date.now });
   void app.register(listenerRoutes, { store: deps.store });
   void app.register(auditRoutes, { store: deps.store });
   void app.register(revisionHistoryRoutes, { store: deps.store });

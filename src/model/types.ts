@@ -111,11 +111,125 @@ export interface Listener {
   nodes?: NodeSelector;
 }
 
+/**
+ * Where a rollout stands: about to set its step's weights (`progressing`), waiting until every
+ * connected proxy has applied them, holding (analysis every interval), at an approval gate, or
+ * paused; the last three are final.
+ */
+export type RolloutPhase =
+  | 'progressing'
+  | 'waiting-for-proxies'
+  | 'holding'
+  | 'awaiting-approval'
+  | 'paused'
+  | 'succeeded'
+  | 'rolled-back'
+  | 'aborted';
+
+/** Candidate at `weight` percent (stable at the rest) for at least `hold`; or a gate for a person. */
+export type RolloutStep = { weight: number; hold: string } | { approve: true };
+
+/** What analysis measures; `max`/`min` bound the passing values (at least one is set). */
+export type RolloutMetric =
+  | { name: string; source: 'fleet'; maxErrorRate: number }
+  | { name: string; source: 'prometheus'; url: string; query: string; max?: number; min?: number }
+  | { name: string; source: 'webhook'; url: string; max?: number; min?: number };
+
+export interface RolloutAnalysis {
+  interval: string;
+  /** Fewer candidate requests than this in a window: the fleet metric is inconclusive. */
+  minRequests: number;
+  /** Failed analyses tolerated over the whole rollout; one more rolls it back. */
+  failureLimit: number;
+  /** Consecutive inconclusive analyses tolerated; one more pauses the rollout. */
+  inconclusiveLimit: number;
+  metrics: RolloutMetric[];
+}
+
+export type AnalysisOutcome = 'pass' | 'fail' | 'inconclusive';
+
+/** One metric's value in one analysis, with the sample behind it. */
+export interface Measurement {
+  metric: string;
+  outcome: AnalysisOutcome;
+  value?: number;
+  requests?: number;
+  errors?: number;
+  reason?: string;
+}
+
+export type RolloutEvent =
+  | 'started'
+  | 'weights-set'
+  | 'hold-started'
+  | 'analysis'
+  | 'hold-passed'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'paused'
+  | 'resumed'
+  | 'promoted'
+  | 'rolled-back'
+  | 'aborted';
+
+/** One decision of a rollout, by the controller (actor `rollout`) or a person. */
+export interface RolloutDecision {
+  at: string;
+  event: RolloutEvent;
+  step: number;
+  actor: string;
+  /** The revision that carried new weights. */
+  revision?: number;
+  weights?: Weights;
+  outcome?: AnalysisOutcome;
+  /** The traffic an analysis judged (ISO 8601 times). */
+  window?: { from: string; to: string };
+  measurements?: Measurement[];
+  /** Failed and consecutive inconclusive analyses after this one. */
+  failures?: number;
+  inconclusive?: number;
+  reason?: string;
+}
+
+/** The latest rollout of one service; its times are ISO 8601, kept so a restart resumes it. */
+export interface Rollout {
+  service: string;
+  candidate: string;
+  /** The stable version when the rollout started: rollback returns traffic to it. */
+  stable: string;
+  steps: RolloutStep[];
+  analysis: RolloutAnalysis;
+  phase: RolloutPhase;
+  /** Index of the current step; `steps.length` once past the last one. */
+  step: number;
+  /** The weights the rollout last set, and the revision that carried them. */
+  stepWeights?: Weights;
+  stepRevision?: number;
+  holdStartedAt?: string;
+  holdUntil?: string;
+  /** Start of the traffic the next analysis judges (it stays put while results are inconclusive). */
+  windowStart?: string;
+  nextAnalysisAt?: string;
+  failures: number;
+  inconclusive: number;
+  /** While paused: the phase to resume, and what was left of the hold. */
+  pausedFrom?: RolloutPhase;
+  holdRemainingMs?: number;
+  /** Why it paused, rolled back or was aborted. */
+  reason?: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** The latest decisions, oldest first (capped; the audit log keeps every one). */
+  timeline: RolloutDecision[];
+}
+
 /** The whole desired state at one revision. Frozen once committed. */
 export interface DesiredState {
   revision: number;
   listeners: Record<string, Listener>;
   services: Record<string, Service>;
+  /** The latest rollout per service name (translation ignores it). */
+  rollouts?: Record<string, Rollout>;
 }
 
 export const DEFAULT_LISTENER_NAME = 'default';

@@ -7,6 +7,7 @@ import { SluiceError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
 import { selectionsOverlap } from './node-selector.js';
+import { checkRollout } from './rollout.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
 import {
@@ -228,4 +229,5 @@ export function validateState(state: DesiredState): void {
     checkService(service);
     checkServicePlacement(service, state);
   }
+  for (const [key, rollout] of Object.entries(state.rollouts ?? {})) checkRollout(key, rollout);
 }

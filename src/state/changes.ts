@@ -1,10 +1,21 @@
 // Pure change functions: each takes a frozen DesiredState and returns the next revision's state
 // (revision + 1, deep-frozen) or throws a SluiceError and changes nothing. The only place the
-// desired state is transformed; it knows nothing of persistence, HTTP or Envoy.
+// desired state is transformed (a rollout's moves are computed by src/rollout's pure transitions);
+// it knows nothing of persistence, HTTP or Envoy.
 
 import { SluiceError } from '../errors.js';
 import type { ListenerBody, ServiceBody } from '../model/schema.js';
-import type { DesiredState, Listener, Service, Weights } from '../model/types.js';
+import {
+  checkRollout,
+  describeDecision,
+  isFinal,
+  newRollout,
+  TIMELINE_CAP,
+  type RolloutBody,
+  type RolloutCommand,
+  type RolloutUpdate,
+} from '../model/rollout.js';
+import type { DesiredState, Listener, Rollout, Service, Weights } from '../model/types.js';
 import {
   checkListenerPlacement,
   checkServicePlacement,
@@ -13,6 +24,7 @@ import {
   normalizeService,
   validateState,
 } from '../model/validate.js';
+import { steer } from '../rollout/transitions.js';
 
 export type Change =
   | { kind: 'putService'; name: string; body: ServiceBody }
@@ -21,7 +33,10 @@ export type Change =
   | { kind: 'promote'; name: string; version: string }
   | { kind: 'rollback'; name: string }
   | { kind: 'putListener'; name: string; body: ListenerBody }
-  | { kind: 'deleteListener'; name: string };
+  | { kind: 'deleteListener'; name: string }
+  | { kind: 'startRollout'; name: string; body: RolloutBody; at: string; actor: string }
+  | { kind: 'steerRollout'; name: string; command: RolloutCommand; at: string; actor: string; reason?: string }
+  | ({ kind: 'rolloutUpdate' } & RolloutUpdate);
 
 /**
  * Back to an earlier revision's listeners and services, as a new revision. Not a `Change`: it
@@ -45,12 +60,14 @@ export function deepFreeze<T>(value: T): T {
 
 function next(
   state: DesiredState,
-  parts: { services?: Record<string, Service>; listeners?: Record<string, Listener> },
+  parts: { services?: Record<string, Service>; listeners?: Record<string, Listener>; rollouts?: Record<string, Rollout> },
 ): DesiredState {
+  const rollouts = parts.rollouts ?? state.rollouts;
   return deepFreeze({
     revision: state.revision + 1,
     listeners: parts.listeners ?? state.listeners,
     services: parts.services ?? state.services,
+    ...(rollouts === undefined ? {} : { rollouts }),
   });
 }
 
@@ -136,6 +153,70 @@ export function restoreRevision(state: DesiredState, revision: number, restored:
   return after;
 }
 
+export function getRollout(state: DesiredState, name: string): Rollout {
+  const rollout = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  if (rollout === undefined) {
+    getService(state, name);
+    throw new SluiceError('SLUICE_ROLLOUT_NOT_FOUND', `Service "${name}" has no rollout.`);
+  }
+  return rollout;
+}
+
+function withRollout(state: DesiredState, rollout: Rollout, services?: Record<string, Service>): DesiredState {
+  return next(state, { ...(services ? { services } : {}), rollouts: { ...state.rollouts, [rollout.service]: rollout } });
+}
+
+/** A new rollout of the service, replacing its last one unless that one is still active. */
+export function startRollout(state: DesiredState, name: string, body: RolloutBody, at: string, actor: string): DesiredState {
+  const service = getService(state, name);
+  const last = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  if (last !== undefined && !isFinal(last.phase)) {
+    throw new SluiceError(
+      'SLUICE_ROLLOUT_ACTIVE',
+      `Service "${name}" already has an active rollout of "${last.candidate}" (${last.phase}); abort it or wait until it ends.`,
+    );
+  }
+  return withRollout(state, newRollout(service, body, at, actor));
+}
+
+/**
+ * Applies one rollout decision: the rollout's new fields, its timeline with the new decisions
+ * (capped), and the service's new weights and stable version when traffic moves.
+ */
+export function updateRollout(state: DesiredState, update: RolloutUpdate): DesiredState {
+  const current = getRollout(state, update.name);
+  if (isFinal(current.phase)) {
+    throw new SluiceError('SLUICE_ROLLOUT_STATE', `The rollout of "${update.name}" has already ended (${current.phase}).`);
+  }
+  const rollout: Rollout = { ...update.rollout, timeline: [...current.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+  checkRollout(update.name, rollout);
+  if (update.weights === undefined && update.stable === undefined) return withRollout(state, rollout);
+  const service = getService(state, update.name);
+  const stable = update.stable ?? service.stable;
+  if (!service.versions.some((v) => v.name === stable)) {
+    throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${stable}" is not a version of service "${update.name}".`, '/stable');
+  }
+  const weights = completeWeights(service.versions, update.weights ?? service.weights, '/weights');
+  return withRollout(state, rollout, { ...state.services, [service.name]: { ...service, stable, weights } });
+}
+
+/** A person's pause, resume, approve or abort (abort sends all traffic to stable at once). */
+export function steerRollout(
+  state: DesiredState,
+  change: { name: string; command: RolloutCommand; at: string; actor: string; reason?: string },
+): DesiredState {
+  const rollout = getRollout(state, change.name);
+  const service = Object.hasOwn(state.services, change.name) ? state.services[change.name] : undefined;
+  const context = {
+    now: Date.parse(change.at),
+    actor: change.actor,
+    revision: state.revision + 1,
+    ...(change.reason === undefined ? {} : { reason: change.reason }),
+    ...(service === undefined ? {} : { service }),
+  };
+  return updateRollout(state, steer(rollout, change.command, context));
+}
+
 export function applyChange(state: DesiredState, change: Change): DesiredState {
   switch (change.kind) {
     case 'putService':
@@ -152,6 +233,12 @@ export function applyChange(state: DesiredState, change: Change): DesiredState {
       return putListener(state, change.name, change.body);
     case 'deleteListener':
       return deleteListener(state, change.name);
+    case 'startRollout':
+      return startRollout(state, change.name, change.body, change.at, change.actor);
+    case 'steerRollout':
+      return steerRollout(state, change);
+    case 'rolloutUpdate':
+      return updateRollout(state, change);
   }
 }
 
@@ -175,5 +262,11 @@ export function summarize(change: StoreChange, after: DesiredState): string {
     case 'putListener':
     case 'deleteListener':
       return `${change.kind === 'putListener' ? 'put' : 'delete'} listener ${change.name}`;
+    case 'startRollout':
+      return `start rollout of ${change.name}: ${change.body.candidate} in ${change.body.steps.length} step(s)`;
+    case 'steerRollout':
+      return `${change.command} rollout of ${change.name}${change.reason === undefined ? '' : `: ${change.reason}`}`;
+    case 'rolloutUpdate':
+      return `rollout of ${change.name}: ${change.decisions.map(describeDecision).join('; ')}`;
   }
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { RevisionLedger, type TypeVersions } from './revision-ledger.js';
 
 function versions(tag: string): TypeVersions {
   return { [CLUSTER_TYPE]: `${tag}c`, [ENDPOINT_TYPE]: `${tag}e`, [LISTENER_TYPE]: `${tag}l`, [ROUTE_TYPE]: `${tag}r` };
 }
 
-const ALL = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
+const ALL: ResourceTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
 
 describe('RevisionLedger', () => {
   it('finds the newest revision whose versions a proxy ACKed, in any group', () => {

@@ -1,0 +1,176 @@
+// Routes for rollouts: start one, read the service's latest one, and steer it (pause, resume,
+// approve, abort). Each command is one store change with the caller's If-Match and actor, stamped
+// by the rollout clock; the answer is the rollout at the new revision. Writes only through the store.
+
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import {
+  ROLLOUT_PHASES,
+  rolloutBodySchema,
+  rolloutReasonBodySchema,
+  type RolloutBody,
+  type RolloutCommand,
+  type RolloutReasonBody,
+} from '../../model/rollout.js';
+import { nameParamsSchema, weightsBodySchema } from '../../model/schema.js';
+import type { DesiredState } from '../../model/types.js';
+import { getRollout, type Change } from '../../state/changes.js';
+import type { Store } from '../../state/store.js';
+import { responses, revisioned } from '../api-schemas.js';
+import { refuseBody } from '../json-body.js';
+import { applyOptions, withRevision } from '../revision-headers.js';
+
+interface NameParams {
+  name: string;
+}
+
+const time = { type: 'string', description: 'ISO 8601 time.' } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const outcome = { type: 'string', enum: ['pass', 'fail', 'inconclusive'] } as const;
+
+const decisionSchema = {
+  type: 'object',
+  required: ['at', 'event', 'step', 'actor'],
+  properties: {
+    at: time,
+    event: { type: 'string' },
+    step: count,
+    actor: { type: 'string', description: '"rollout" for the controller, else who steered it.' },
+    revision: { type: 'integer', description: 'The revision that carried new weights.' },
+    weights: weightsBodySchema,
+    outcome,
+    window: { type: 'object', required: ['from', 'to'], properties: { from: time, to: time } },
+    measurements: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['metric', 'outcome'],
+        properties: {
+          metric: { type: 'string' },
+          outcome,
+          value: { type: 'number' },
+          requests: count,
+          errors: count,
+          reason: { type: 'string' },
+        },
+      },
+    },
+    failures: count,
+    inconclusive: count,
+    reason: { type: 'string' },
+  },
+} as const;
+
+const rolloutSchema = revisioned({
+  type: 'object',
+  required: ['service', 'candidate', 'stable', 'steps', 'analysis', 'phase', 'step', 'failures', 'inconclusive', 'startedAt', 'timeline'],
+  properties: {
+    service: { type: 'string' },
+    candidate: { type: 'string' },
+    stable: { type: 'string', description: 'The stable version when the rollout started.' },
+    steps: rolloutBodySchema.properties.steps,
+    analysis: rolloutBodySchema.properties.analysis,
+    phase: { type: 'string', enum: ROLLOUT_PHASES },
+    step: { ...count, description: 'Index of the current step (the number of steps once past the last).' },
+    weights: { ...weightsBodySchema, description: "The service's weights now." },
+    stepWeights: weightsBodySchema,
+    stepRevision: { type: 'integer' },
+    holdStartedAt: time,
+    holdUntil: time,
+    windowStart: time,
+    nextAnalysisAt: time,
+    failures: count,
+    inconclusive: { ...count, description: 'Consecutive inconclusive analyses.' },
+    pausedFrom: { type: 'string', enum: ROLLOUT_PHASES },
+    holdRemainingMs: count,
+    reason: { type: 'string' },
+    startedAt: time,
+    finishedAt: time,
+    timeline: { type: 'array', items: decisionSchema, description: 'The latest decisions, oldest first (the audit log keeps all).' },
+  },
+} as const);
+
+const tags = ['rollouts'];
+const params = nameParamsSchema;
+
+/** The service's latest rollout with its current weights. */
+function rolloutOf(state: DesiredState, name: string) {
+  const rollout = getRollout(state, name);
+  const service = Object.hasOwn(state.services, name) ? state.services[name] : undefined;
+  return service === undefined ? rollout : { ...rollout, weights: service.weights };
+}
+
+export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => number }> = async (app, { store, clock }) => {
+  async function change(request: FastifyRequest, rolloutChange: Change) {
+    const { revision, state } = await store.apply(rolloutChange, applyOptions(request));
+    return { revision, rollout: rolloutOf(state, rolloutChange.name) };
+  }
+
+  app.post<{ Params: NameParams; Body: RolloutBody }>(
+    '/v1/services/:name/rollouts',
+    {
+      schema: {
+        tags,
+        summary: 'Start a rollout of a candidate version through weighted steps, holds, analysis and approval gates',
+        params,
+        body: rolloutBodySchema,
+        response: responses({ 201: rolloutSchema }),
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const { actor } = applyOptions(request);
+      const at = new Date(clock()).toISOString();
+      const { revision, rollout } = await change(request, { kind: 'startRollout', name, body: request.body, at, actor });
+      return withRevision(reply.status(201), revision, rollout);
+    },
+  );
+
+  app.get<{ Params: NameParams }>(
+    '/v1/services/:name/rollout',
+    { schema: { tags, summary: "The service's latest rollout: phase, step, weights and every decision", params, response: responses({ 200: rolloutSchema }) } },
+    async (request, reply) => {
+      const state = store.current();
+      return withRevision(reply, state.revision, rolloutOf(state, request.params.name));
+    },
+  );
+
+  const commands: { command: RolloutCommand; summary: string; reason: boolean }[] = [
+    { command: 'pause', summary: 'Pause the rollout where it is (a hold keeps what is left of it)', reason: true },
+    { command: 'resume', summary: 'Resume a paused rollout', reason: false },
+    { command: 'approve', summary: 'Pass the approval step the rollout waits at', reason: false },
+    { command: 'abort', summary: 'End the rollout and send all traffic to stable in one push', reason: true },
+  ];
+  for (const { command, summary, reason } of commands) {
+    app.post<{ Params: NameParams; Body: RolloutReasonBody | undefined }>(
+      `/v1/services/:name/rollout/${command}`,
+      {
+        schema: {
+          tags,
+          summary,
+          ...(reason ? { description: 'Takes no body, or {"reason": "…"}, recorded in the timeline.' } : { description: 'Takes no body (or an empty JSON object).' }),
+          params,
+          ...(reason ? { body: rolloutReasonBodySchema } : {}),
+          response: responses({ 200: rolloutSchema }),
+        },
+        // No body is the same as an empty one (the schema validates whatever arrives).
+        ...(reason
+          ? {
+              preValidation: async (request: FastifyRequest) => {
+                request.body ??= {};
+              },
+            }
+          : {}),
+      },
+      async (request, reply) => {
+        if (!reason) refuseBody(request.body, `${command[0]!.toUpperCase()}${command.slice(1)}`);
+        const { name } = request.params;
+        const { actor } = applyOptions(request);
+        const at = new Date(clock()).toISOString();
+        const why = request.body?.reason;
+        const steerChange: Change = { kind: 'steerRollout', name, command, at, actor, ...(why === undefined ? {} : { reason: why }) };
+        const { revision, rollout } = await change(request, steerChange);
+        return withRevision(reply, revision, rollout);
+      },
+    );
+  }
+};

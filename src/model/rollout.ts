@@ -1,0 +1,292 @@
+// Rollouts in the desired state: the request body's JSON Schema (shape), turning a body into a
+// new rollout with its defaults and meaning-level checks (JSON-pointer paths), the checks every
+// stored rollout must pass, and small pure helpers (step weights, audit wording). No I/O, no clock;
+// how a rollout moves is src/rollout's business.
+
+import { SluiceError } from '../errors.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { NAME_PATTERN } from './schema.js';
+import type {
+  Rollout,
+  RolloutAnalysis,
+  RolloutDecision,
+  RolloutMetric,
+  RolloutPhase,
+  RolloutStep,
+  Service,
+  Weights,
+} from './types.js';
+
+/** Decisions a rollout keeps in its timeline; older ones are only in the audit log. */
+export const TIMELINE_CAP = 200;
+const DEFAULT_MIN_REQUESTS = 50;
+const DEFAULT_FAILURE_LIMIT = 0;
+const DEFAULT_INCONCLUSIVE_LIMIT = 3;
+const MAX_STEPS = 32;
+const MAX_METRICS = 8;
+const MAX_COUNT = 1_000_000_000;
+const URL_PATTERN = '^https?://\\S+$';
+const METRIC_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export const ROLLOUT_PHASES: readonly RolloutPhase[] = [
+  'progressing',
+  'waiting-for-proxies',
+  'holding',
+  'awaiting-approval',
+  'paused',
+  'succeeded',
+  'rolled-back',
+  'aborted',
+];
+const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set(['succeeded', 'rolled-back', 'aborted']);
+
+export type RolloutCommand = 'pause' | 'resume' | 'approve' | 'abort';
+
+/** What a client sends to POST /v1/services/{name}/rollouts. */
+export interface RolloutBody {
+  candidate: string;
+  steps: { weight?: number; hold?: string; approve?: true }[];
+  analysis: {
+    interval: string;
+    minRequests?: number;
+    failureLimit?: number;
+    inconclusiveLimit?: number;
+    metrics: { name: string; source: RolloutMetric['source']; maxErrorRate?: number; url?: string; query?: string; max?: number; min?: number }[];
+  };
+}
+
+/** The body of `pause` and `abort`. */
+export interface RolloutReasonBody {
+  reason?: string;
+}
+
+/**
+ * One controller or person decision as a store change: the rollout after it (the store appends
+ * `decisions` to the timeline) and, when traffic moves, the service's new weights (and stable).
+ */
+export interface RolloutUpdate {
+  name: string;
+  rollout: Omit<Rollout, 'timeline'>;
+  decisions: RolloutDecision[];
+  weights?: Weights;
+  stable?: string;
+}
+
+const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
+const count = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: MAX_COUNT, default: fallback }) as const;
+
+export const rolloutBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['candidate', 'steps', 'analysis'],
+  properties: {
+    candidate: { type: 'string', pattern: NAME_PATTERN },
+    steps: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_STEPS,
+      description: 'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          weight: { type: 'number', minimum: 0, maximum: 100 },
+          hold: duration,
+          approve: { const: true },
+        },
+      },
+    },
+    analysis: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['interval', 'metrics'],
+      properties: {
+        interval: duration,
+        minRequests: count(DEFAULT_MIN_REQUESTS),
+        failureLimit: count(DEFAULT_FAILURE_LIMIT),
+        inconclusiveLimit: count(DEFAULT_INCONCLUSIVE_LIMIT),
+        metrics: {
+          type: 'array',
+          maxItems: MAX_METRICS,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'source'],
+            description:
+              'fleet: {maxErrorRate}; prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.',
+            properties: {
+              name: { type: 'string', pattern: METRIC_NAME_PATTERN },
+              source: { type: 'string', enum: ['fleet', 'prometheus', 'webhook'] },
+              maxErrorRate: { type: 'number', minimum: 0, maximum: 1 },
+              url: { type: 'string', maxLength: 2048, pattern: URL_PATTERN },
+              query: { type: 'string', minLength: 1, maxLength: 4096 },
+              max: { type: 'number' },
+              min: { type: 'number' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const rolloutReasonBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 512 } },
+} as const;
+
+export function isFinal(phase: RolloutPhase): boolean {
+  return FINAL_PHASES.has(phase);
+}
+
+function invalid(message: string, path: string): SluiceError {
+  return new SluiceError('SLUICE_INVALID_BODY', message, path);
+}
+
+function checkPercent(weight: number, path: string): void {
+  const hundredths = weight * 100;
+  if (!(weight >= 0 && weight <= 100) || Math.abs(hundredths - Math.round(hundredths)) > 1e-6) {
+    throw invalid(`Weight ${weight} must be a percentage from 0 to 100 with at most two decimals.`, path);
+  }
+}
+
+function normalizeSteps(steps: RolloutBody['steps'], base: string): RolloutStep[] {
+  return steps.map((step, i): RolloutStep => {
+    const path = `${base}/${i}`;
+    if (step.approve === true) {
+      if (step.weight !== undefined || step.hold !== undefined) {
+        throw invalid('An approval step takes no weight or hold; make them a step of their own.', `${path}/approve`);
+      }
+      return { approve: true };
+    }
+    if (step.weight === undefined) throw invalid('A step needs either "weight" and "hold", or "approve": true.', path);
+    if (step.hold === undefined) throw invalid(`Missing required field "${path}/hold".`, `${path}/hold`);
+    checkPercent(step.weight, `${path}/weight`);
+    parseDuration(step.hold, `${path}/hold`);
+    return { weight: step.weight, hold: step.hold };
+  });
+}
+
+type MetricBody = RolloutBody['analysis']['metrics'][number];
+
+function bounds(metric: MetricBody, path: string): { max?: number; min?: number } {
+  if (metric.max === undefined && metric.min === undefined) {
+    throw invalid(`Metric "${metric.name}" needs "max", "min" or both.`, path);
+  }
+  if (metric.max !== undefined && metric.min !== undefined && metric.min > metric.max) {
+    throw invalid(`Metric "${metric.name}" has min ${metric.min} above max ${metric.max}.`, `${path}/min`);
+  }
+  return { ...(metric.max === undefined ? {} : { max: metric.max }), ...(metric.min === undefined ? {} : { min: metric.min }) };
+}
+
+function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
+  const allowed: Record<RolloutMetric['source'], readonly string[]> = {
+    fleet: ['name', 'source', 'maxErrorRate'],
+    prometheus: ['name', 'source', 'url', 'query', 'max', 'min'],
+    webhook: ['name', 'source', 'url', 'max', 'min'],
+  };
+  const extra = Object.keys(metric).find((key) => !allowed[metric.source].includes(key));
+  if (extra !== undefined) throw invalid(`A ${metric.source} metric takes no "${extra}".`, `${path}/${extra}`);
+  const need = (field: 'maxErrorRate' | 'url' | 'query'): void => {
+    if (metric[field] === undefined) throw invalid(`Missing required field "${path}/${field}".`, `${path}/${field}`);
+  };
+  switch (metric.source) {
+    case 'fleet':
+      need('maxErrorRate');
+      return { name: metric.name, source: 'fleet', maxErrorRate: metric.maxErrorRate! };
+    case 'prometheus':
+      need('url');
+      need('query');
+      return { name: metric.name, source: 'prometheus', url: metric.url!, query: metric.query!, ...bounds(metric, path) };
+    case 'webhook':
+      need('url');
+      return { name: metric.name, source: 'webhook', url: metric.url!, ...bounds(metric, path) };
+  }
+}
+
+function normalizeAnalysis(analysis: RolloutBody['analysis'], base: string): RolloutAnalysis {
+  if (parseDuration(analysis.interval, `${base}/interval`) === 0) {
+    throw invalid('The analysis interval must be longer than 0s.', `${base}/interval`);
+  }
+  const seen = new Set<string>();
+  const metrics = analysis.metrics.map((metric, i) => {
+    const path = `${base}/metrics/${i}`;
+    if (seen.has(metric.name)) throw invalid(`Metric name "${metric.name}" is used twice.`, `${path}/name`);
+    seen.add(metric.name);
+    return normalizeMetric(metric, path);
+  });
+  return {
+    interval: analysis.interval,
+    minRequests: analysis.minRequests ?? DEFAULT_MIN_REQUESTS,
+    failureLimit: analysis.failureLimit ?? DEFAULT_FAILURE_LIMIT,
+    inconclusiveLimit: analysis.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
+    metrics,
+  };
+}
+
+/** A rollout of `service` as the body asks, not yet moving (phase `progressing`, step 0). */
+export function newRollout(service: Service, body: RolloutBody, at: string, actor: string): Rollout {
+  if (!service.versions.some((v) => v.name === body.candidate)) {
+    throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${body.candidate}" is not a version of service "${service.name}".`, '/candidate');
+  }
+  if (body.candidate === service.stable) {
+    throw new SluiceError(
+      'SLUICE_CANDIDATE_IS_STABLE',
+      `"${body.candidate}" is already the stable version of service "${service.name}"; roll out another version.`,
+      '/candidate',
+    );
+  }
+  return {
+    service: service.name,
+    candidate: body.candidate,
+    stable: service.stable,
+    steps: normalizeSteps(body.steps, '/steps'),
+    analysis: normalizeAnalysis(body.analysis, '/analysis'),
+    phase: 'progressing',
+    step: 0,
+    failures: 0,
+    inconclusive: 0,
+    startedAt: at,
+    timeline: [{ at, event: 'started', step: 0, actor }],
+  };
+}
+
+/** Everything a stored rollout must satisfy, whatever became of its service since it started. */
+export function checkRollout(key: string, rollout: Rollout): void {
+  const base = `/rollouts/${key}`;
+  if (rollout.service !== key) throw invalid(`Rollout stored as "${key}" is of service "${rollout.service}".`, `${base}/service`);
+  if (rollout.candidate === rollout.stable) throw invalid(`Rollout of "${key}" has the same candidate and stable version.`, `${base}/candidate`);
+  if (!ROLLOUT_PHASES.includes(rollout.phase)) throw invalid(`Rollout of "${key}" has an unknown phase.`, `${base}/phase`);
+  const steps = normalizeSteps(rollout.steps, `${base}/steps`);
+  normalizeAnalysis(rollout.analysis, `${base}/analysis`);
+  if (steps.length === 0 || !Number.isInteger(rollout.step) || rollout.step < 0 || rollout.step > steps.length) {
+    throw invalid(`Rollout of "${key}" is at step ${rollout.step} of ${steps.length}.`, `${base}/step`);
+  }
+  if (rollout.timeline.length > TIMELINE_CAP) throw invalid(`Rollout of "${key}" keeps more than ${TIMELINE_CAP} decisions.`, `${base}/timeline`);
+}
+
+/** Stable at 100 − `weight`, the candidate at `weight` (other versions get 0 when applied). */
+export function stepWeights(rollout: Pick<Rollout, 'stable' | 'candidate'>, weight: number): Weights {
+  return { [rollout.stable]: Math.round((100 - weight) * 100) / 100, [rollout.candidate]: weight };
+}
+
+function describeWeights(weights: Weights): string {
+  return Object.entries(weights).map(([version, weight]) => `${version} ${weight}`).join(', ');
+}
+
+/** One decision in the audit log's words, e.g. `step 1 analysis pass (errors 0.01, 120 requests)`. */
+export function describeDecision(decision: RolloutDecision): string {
+  const parts = [`step ${decision.step} ${decision.event}`];
+  if (decision.outcome !== undefined) parts.push(decision.outcome);
+  if (decision.measurements !== undefined && decision.measurements.length > 0) {
+    const values = decision.measurements.map((m) => {
+      const sample = m.requests === undefined ? '' : `, ${m.requests} requests`;
+      return `${m.metric} ${m.value ?? m.outcome}${sample}`;
+    });
+    parts.push(`(${values.join('; ')})`);
+  }
+  if (decision.weights !== undefined) parts.push(describeWeights(decision.weights));
+  if (decision.reason !== undefined) parts.push(`— ${decision.reason}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,75 @@
+// One analysis of a rollout's candidate: every metric measured over one window through injected
+// sources, each judged pass / fail / inconclusive (too few requests, no value, a source that did
+// not answer) and combined (any fail fails; else any inconclusive is inconclusive). Writes
+// nothing; the sources are the only I/O.
+
+import type { AnalysisOutcome, Measurement, Rollout, RolloutMetric } from '../model/types.js';
+import type { AnalysisResult } from './plan.js';
+
+/** How long one Prometheus query or webhook call may take before it counts as inconclusive. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+export interface LoadTotals {
+  requests: number;
+  errors: number;
+}
+
+export interface MetricSources {
+  /** Completed requests and errors the fleet reported for one version of a service since `since` (epoch ms). */
+  fleet(service: string, version: string, since: number): LoadTotals;
+  /** The first sample's value of a Prometheus instant query. */
+  prometheus(url: string, query: string, signal: AbortSignal): Promise<number>;
+  /** The number a webhook answers. */
+  webhook(url: string, signal: AbortSignal): Promise<number>;
+}
+
+function bounded(metric: { name: string; max?: number; min?: number }, value: number): Measurement {
+  if (!Number.isFinite(value)) return { metric: metric.name, outcome: 'inconclusive', reason: `the value ${value} is not a number` };
+  if (metric.max !== undefined && value > metric.max) {
+    return { metric: metric.name, outcome: 'fail', value, reason: `${value} is above max ${metric.max}` };
+  }
+  if (metric.min !== undefined && value < metric.min) {
+    return { metric: metric.name, outcome: 'fail', value, reason: `${value} is below min ${metric.min}` };
+  }
+  return { metric: metric.name, outcome: 'pass', value };
+}
+
+function fleetMeasurement(rollout: Rollout, metric: { name: string; maxErrorRate: number }, totals: LoadTotals): Measurement {
+  const { requests, errors } = totals;
+  const minRequests = Math.max(1, rollout.analysis.minRequests);
+  if (requests < minRequests) {
+    const reason = `${requests} request(s) to ${rollout.candidate}, fewer than minRequests ${minRequests}`;
+    return { metric: metric.name, outcome: 'inconclusive', requests, errors, reason };
+  }
+  const value = errors / requests;
+  if (value > metric.maxErrorRate) {
+    const reason = `error rate ${value} (${errors} of ${requests}) is above maxErrorRate ${metric.maxErrorRate}`;
+    return { metric: metric.name, outcome: 'fail', value, requests, errors, reason };
+  }
+  return { metric: metric.name, outcome: 'pass', value, requests, errors };
+}
+
+async function measure(rollout: Rollout, metric: RolloutMetric, from: number, sources: MetricSources): Promise<Measurement> {
+  if (metric.source === 'fleet') return fleetMeasurement(rollout, metric, sources.fleet(rollout.service, rollout.candidate, from));
+  try {
+    const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS);
+    const value =
+      metric.source === 'prometheus' ? await sources.prometheus(metric.url, metric.query, signal) : await sources.webhook(metric.url, signal);
+    return bounded(metric, value);
+  } catch (error) {
+    const reason = `${metric.source} gave no value: ${error instanceof Error ? error.message : String(error)}`;
+    return { metric: metric.name, outcome: 'inconclusive', reason };
+  }
+}
+
+function combine(measurements: readonly Measurement[]): AnalysisOutcome {
+  if (measurements.some((m) => m.outcome === 'fail')) return 'fail';
+  if (measurements.some((m) => m.outcome === 'inconclusive')) return 'inconclusive';
+  return 'pass';
+}
+
+/** Measures every metric of the rollout over the traffic since `from`, as of `to`. */
+export async function runAnalysis(rollout: Rollout, window: { from: number; to: number }, sources: MetricSources): Promise<AnalysisResult> {
+  const measurements = await Promise.all(rollout.analysis.metrics.map((metric) => measure(rollout, metric, window.from, sources)));
+  return { outcome: combine(measurements), measurements, from: window.from, to: window.to };
+}

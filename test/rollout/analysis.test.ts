@@ -1,0 +1,137 @@
+// Analysis: each metric judged over one window through fake sources (fleet totals, Prometheus,
+// webhook), the tri-state combination, and the real HTTP sources against a local server that
+// answers like Prometheus and like a feedback webhook.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RolloutMetric } from '../../src/model/types.js';
+import { runAnalysis, type MetricSources } from '../../src/rollout/analysis.js';
+import { queryPrometheus, readWebhook } from '../../src/rollout/http-metrics.js';
+import { holding, rolloutBody, T0 } from './fixtures.js';
+
+function rolloutWith(metrics: RolloutMetric[], minRequests = 10) {
+  return holding(T0, {}, rolloutBody({ analysis: { interval: '20s', minRequests, failureLimit: 0, inconclusiveLimit: 2, metrics } }));
+}
+
+function sources(overrides: Partial<MetricSources> = {}): MetricSources & { fleetCalls: unknown[][] } {
+  const fleetCalls: unknown[][] = [];
+  return {
+    fleetCalls,
+    fleet: (...args) => {
+      fleetCalls.push(args);
+      return { requests: 100, errors: 1 };
+    },
+    prometheus: async () => 0.2,
+    webhook: async () => 0.9,
+    ...overrides,
+  };
+}
+
+const fleet: RolloutMetric = { name: 'errors', source: 'fleet', maxErrorRate: 0.05 };
+const window = { from: T0, to: T0 + 20_000 };
+
+describe('runAnalysis', () => {
+  it('judges the fleet error rate of the candidate since the window start, with its sample size', async () => {
+    const s = sources();
+    const result = await runAnalysis(rolloutWith([fleet]), window, s);
+    expect(s.fleetCalls).toEqual([['predict', 'green', T0]]);
+    expect(result).toEqual({
+      outcome: 'pass',
+      measurements: [{ metric: 'errors', outcome: 'pass', value: 0.01, requests: 100, errors: 1 }],
+      ...window,
+    });
+  });
+
+  it('fails an error rate above maxErrorRate', async () => {
+    const result = await runAnalysis(rolloutWith([fleet]), window, sources({ fleet: () => ({ requests: 20, errors: 2 }) }));
+    expect(result.outcome).toBe('fail');
+    expect(result.measurements[0]).toEqual({
+      metric: 'errors',
+      outcome: 'fail',
+      value: 0.1,
+      requests: 20,
+      errors: 2,
+      reason: 'error rate 0.1 (2 of 20) is above maxErrorRate 0.05',
+    });
+  });
+
+  it('is inconclusive below minRequests — and with no request at all even when minRequests is 0', async () => {
+    const few = await runAnalysis(rolloutWith([fleet]), window, sources({ fleet: () => ({ requests: 9, errors: 9 }) }));
+    expect(few.outcome).toBe('inconclusive');
+    expect(few.measurements[0]?.reason).toBe('9 request(s) to green, fewer than minRequests 10');
+    const none = await runAnalysis(rolloutWith([fleet], 0), window, sources({ fleet: () => ({ requests: 0, errors: 0 }) }));
+    expect(none.outcome).toBe('inconclusive');
+  });
+
+  it('checks Prometheus and webhook values against max and min', async () => {
+    const metrics: RolloutMetric[] = [
+      { name: 'p99', source: 'prometheus', url: 'http://prom', query: 'q', max: 0.5 },
+      { name: 'quality', source: 'webhook', url: 'http://hook', min: 0.8, max: 1 },
+    ];
+    expect((await runAnalysis(rolloutWith(metrics), window, sources())).outcome).toBe('pass');
+    const low = await runAnalysis(rolloutWith(metrics), window, sources({ webhook: async () => 0.7 }));
+    expect(low.outcome).toBe('fail');
+    expect(low.measurements[1]).toEqual({ metric: 'quality', outcome: 'fail', value: 0.7, reason: '0.7 is below min 0.8' });
+  });
+
+  it('counts a source that gives no value as inconclusive, and any failure as the outcome', async () => {
+    const metrics: RolloutMetric[] = [fleet, { name: 'p99', source: 'prometheus', url: 'http://prom', query: 'q', max: 0.5 }];
+    const down = sources({ prometheus: async () => Promise.reject(new Error('connection refused')) });
+    const result = await runAnalysis(rolloutWith(metrics), window, down);
+    expect(result.outcome).toBe('inconclusive');
+    expect(result.measurements[1]).toEqual({ metric: 'p99', outcome: 'inconclusive', reason: 'prometheus gave no value: connection refused' });
+    const failing = await runAnalysis(rolloutWith(metrics), window, { ...down, fleet: () => ({ requests: 50, errors: 50 }) });
+    expect(failing.outcome).toBe('fail');
+  });
+});
+
+describe('HTTP metric sources', () => {
+  let server: Server;
+  let base: string;
+  const seen: string[] = [];
+  const answers: Record<string, [number, string]> = {
+    '/prom/api/v1/query?query=rate(x%5B1m%5D)': [200, '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1.5,"0.25"]},{"metric":{},"value":[1.5,"9"]}]}}'],
+    '/prom/api/v1/query?query=scalar(1)': [200, '{"status":"success","data":{"resultType":"scalar","result":[1.5,"1"]}}'],
+    '/prom/api/v1/query?query=empty': [200, '{"status":"success","data":{"resultType":"vector","result":[]}}'],
+    '/prom/api/v1/query?query=nan': [200, '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1.5,"NaN"]}]}}'],
+    '/prom/api/v1/query?query=bad': [400, '{"status":"error","error":"parse error"}'],
+    '/hook/number': [200, '0.93'],
+    '/hook/object': [200, '{"value": 0.91, "labels": 1200}'],
+    '/hook/text': [200, '"good"'],
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const [status, body] = answers[req.url ?? ''] ?? [404, '{}'];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const signal = () => AbortSignal.timeout(2_000);
+
+  it('reads the first sample of an instant query (or a scalar), with the query URL-encoded', async () => {
+    expect(await queryPrometheus(`${base}/prom/`, 'rate(x[1m])', signal())).toBe(0.25);
+    expect(seen).toContain('/prom/api/v1/query?query=rate(x%5B1m%5D)');
+    expect(await queryPrometheus(`${base}/prom`, 'scalar(1)', signal())).toBe(1);
+  });
+
+  it('refuses an empty result, a NaN and a failed query', async () => {
+    await expect(queryPrometheus(`${base}/prom`, 'empty', signal())).rejects.toThrow('no sample');
+    await expect(queryPrometheus(`${base}/prom`, 'nan', signal())).rejects.toThrow('not a number');
+    await expect(queryPrometheus(`${base}/prom`, 'bad', signal())).rejects.toThrow('HTTP 400');
+  });
+
+  it('reads a webhook number or {"value": number}, and refuses anything else', async () => {
+    expect(await readWebhook(`${base}/hook/number`, signal())).toBe(0.93);
+    expect(await readWebhook(`${base}/hook/object`, signal())).toBe(0.91);
+    await expect(readWebhook(`${base}/hook/text`, signal())).rejects.toThrow('neither a number');
+    await expect(readWebhook(`${base}/hook/missing`, signal())).rejects.toThrow('HTTP 404');
+  });
+});

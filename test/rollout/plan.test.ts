@@ -1,0 +1,194 @@
+// plan() as a table: a rollout in some phase, what was observed at a fake time, and the one
+// action that must follow. Rollouts are built with the model's own functions (fixtures.ts).
+
+import { describe, expect, it } from 'vitest';
+import type { AnalysisOutcome, Rollout } from '../../src/model/types.js';
+import { plan, type Action, type AnalysisResult, type Observed } from '../../src/rollout/plan.js';
+import { holding, iso, rollout, rolloutBody, T0 } from './fixtures.js';
+
+function result(outcome: AnalysisOutcome, from = T0, to = T0 + 20_000): AnalysisResult {
+  const measurement =
+    outcome === 'pass'
+      ? { metric: 'errors', outcome, value: 0, requests: 40, errors: 0 }
+      : outcome === 'fail'
+        ? { metric: 'errors', outcome, value: 0.5, requests: 40, errors: 20, reason: 'error rate 0.5 (20 of 40) is above maxErrorRate 0.05' }
+        : { metric: 'errors', outcome, requests: 3, errors: 0, reason: '3 request(s) to green, fewer than minRequests 10' };
+  return { outcome, measurements: [measurement], from, to };
+}
+
+const noMetrics = rolloutBody({ analysis: { interval: '20s', metrics: [] } });
+
+interface Case {
+  name: string;
+  rollout: Rollout;
+  observed: Partial<Observed> & { now: number };
+  action: Action;
+}
+
+const cases: Case[] = [
+  {
+    name: 'a new rollout sets the first step weights',
+    rollout: rollout(),
+    observed: { now: T0 },
+    action: { kind: 'set-weights', step: 0, weights: { blue: 80, green: 20 } },
+  },
+  {
+    name: 'an approval step waits for a person',
+    rollout: rollout({ step: 1 }),
+    observed: { now: T0 },
+    action: { kind: 'await-approval', step: 1 },
+  },
+  {
+    name: 'past the last step the candidate is promoted',
+    rollout: rollout({ step: 3 }),
+    observed: { now: T0 },
+    action: { kind: 'promote' },
+  },
+  {
+    name: 'weights not yet applied everywhere: wait',
+    rollout: rollout({ phase: 'waiting-for-proxies', stepRevision: 3 }),
+    observed: { now: T0 + 5_000, stepRevisionApplied: false },
+    action: { kind: 'nothing' },
+  },
+  {
+    name: 'weights applied everywhere: the hold starts now, for the step hold',
+    rollout: rollout({ phase: 'waiting-for-proxies', stepRevision: 3 }),
+    observed: { now: T0 + 5_000, stepRevisionApplied: true },
+    action: { kind: 'start-hold', step: 0, until: T0 + 65_000 },
+  },
+  {
+    name: 'holding before the next analysis: nothing until then',
+    rollout: holding(),
+    observed: { now: T0 + 19_999 },
+    action: { kind: 'nothing', until: T0 + 20_000 },
+  },
+  {
+    name: 'holding at the next analysis: analyze the window so far',
+    rollout: holding(),
+    observed: { now: T0 + 20_000 },
+    action: { kind: 'analyze', from: T0, to: T0 + 20_000 },
+  },
+  {
+    name: 'a window kept open by inconclusive results is analyzed whole',
+    rollout: holding(T0, { windowStart: iso(T0 + 5_000), nextAnalysisAt: iso(T0 + 40_000) }),
+    observed: { now: T0 + 41_000 },
+    action: { kind: 'analyze', from: T0 + 5_000, to: T0 + 41_000 },
+  },
+  {
+    name: 'a pass during the hold is recorded',
+    rollout: holding(),
+    observed: { now: T0 + 20_000, analysis: result('pass') },
+    action: { kind: 'record-analysis', analysis: result('pass') },
+  },
+  {
+    name: 'a pass once the hold time is up advances',
+    rollout: holding(),
+    observed: { now: T0 + 60_000, analysis: result('pass') },
+    action: { kind: 'advance', analysis: result('pass') },
+  },
+  {
+    name: 'a failure beyond failureLimit 0 rolls back',
+    rollout: holding(),
+    observed: { now: T0 + 20_000, analysis: result('fail') },
+    action: {
+      kind: 'roll-back',
+      reason: 'analysis failed 1 time(s), more than failureLimit 0: errors: error rate 0.5 (20 of 40) is above maxErrorRate 0.05',
+      analysis: result('fail'),
+    },
+  },
+  {
+    name: 'a failure within failureLimit is recorded',
+    rollout: holding(T0, {}, rolloutBody({ analysis: { ...rolloutBody().analysis, failureLimit: 1 } })),
+    observed: { now: T0 + 20_000, analysis: result('fail') },
+    action: { kind: 'record-analysis', analysis: result('fail') },
+  },
+  {
+    name: 'the failure after failureLimit ones rolls back',
+    rollout: holding(T0, { failures: 1 }, rolloutBody({ analysis: { ...rolloutBody().analysis, failureLimit: 1 } })),
+    observed: { now: T0 + 40_000, analysis: result('fail') },
+    action: {
+      kind: 'roll-back',
+      reason: 'analysis failed 2 time(s), more than failureLimit 1: errors: error rate 0.5 (20 of 40) is above maxErrorRate 0.05',
+      analysis: result('fail'),
+    },
+  },
+  {
+    name: 'an inconclusive result within inconclusiveLimit is recorded',
+    rollout: holding(T0, { inconclusive: 1 }),
+    observed: { now: T0 + 40_000, analysis: result('inconclusive') },
+    action: { kind: 'record-analysis', analysis: result('inconclusive') },
+  },
+  {
+    name: 'too many inconclusive results in a row pause for a person',
+    rollout: holding(T0, { inconclusive: 2 }),
+    observed: { now: T0 + 60_000, analysis: result('inconclusive') },
+    action: {
+      kind: 'pause',
+      reason: '3 inconclusive analyses in a row, more than inconclusiveLimit 2: errors: 3 request(s) to green, fewer than minRequests 10',
+      analysis: result('inconclusive'),
+    },
+  },
+  {
+    name: 'an inconclusive result when the hold time is up keeps holding',
+    rollout: holding(),
+    observed: { now: T0 + 60_000, analysis: result('inconclusive') },
+    action: { kind: 'record-analysis', analysis: result('inconclusive') },
+  },
+  {
+    name: 'without metrics a hold passes when its time is up',
+    rollout: holding(T0, {}, noMetrics),
+    observed: { now: T0 + 60_000 },
+    action: { kind: 'advance' },
+  },
+  {
+    name: 'without metrics nothing happens before',
+    rollout: holding(T0, {}, noMetrics),
+    observed: { now: T0 + 59_999 },
+    action: { kind: 'nothing', until: T0 + 60_000 },
+  },
+  {
+    name: 'a paused rollout waits for a person',
+    rollout: holding(T0, { phase: 'paused', pausedFrom: 'holding', holdRemainingMs: 30_000 }),
+    observed: { now: T0 + 600_000, stepRevisionApplied: true },
+    action: { kind: 'nothing' },
+  },
+  {
+    name: 'a rollout at an approval step waits for a person',
+    rollout: rollout({ step: 1, phase: 'awaiting-approval' }),
+    observed: { now: T0 + 600_000 },
+    action: { kind: 'nothing' },
+  },
+  {
+    name: 'someone else changing the service aborts an active rollout',
+    rollout: holding(),
+    observed: { now: T0 + 20_000, interference: 'the weights were changed outside the rollout (to blue 100, green 0)' },
+    action: { kind: 'abort', reason: 'the weights were changed outside the rollout (to blue 100, green 0)' },
+  },
+  {
+    name: 'also a paused one',
+    rollout: holding(T0, { phase: 'paused', pausedFrom: 'holding' }),
+    observed: { now: T0, interference: 'service "predict" was deleted' },
+    action: { kind: 'abort', reason: 'service "predict" was deleted' },
+  },
+  ...(['succeeded', 'rolled-back', 'aborted'] as const).map(
+    (phase): Case => ({
+      name: `a ${phase} rollout does nothing more`,
+      rollout: rollout({ phase }),
+      observed: { now: T0, stepRevisionApplied: true, interference: 'service "predict" was deleted' },
+      action: { kind: 'nothing' },
+    }),
+  ),
+];
+
+describe('plan', () => {
+  it.each(cases)('$name', ({ rollout: r, observed, action }) => {
+    expect(plan(r, { stepRevisionApplied: false, ...observed })).toEqual(action);
+  });
+
+  it('is pure: the rollout is left as it was', () => {
+    const r = Object.freeze(holding());
+    const copy = structuredClone(r);
+    plan(r, { now: T0 + 60_000, stepRevisionApplied: true, analysis: result('fail') });
+    expect(r).toEqual(copy);
+  });
+});

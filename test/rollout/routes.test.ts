@@ -1,0 +1,239 @@
+// The rollout routes through inject(): starting a rollout, reading it, steering it, and every
+// refusal with its status, code and JSON path — over the admin test harness (a real SQLite store).
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openHarness, predictBody, send, type Harness } from '../admin/harness.js';
+import { iso, rolloutBody, T0 } from './fixtures.js';
+
+let h: Harness;
+const clock = { now: T0 };
+
+beforeEach(async () => {
+  clock.now = T0;
+  h = await openHarness({ deps: { rolloutClock: () => clock.now } });
+  expect((await send(h.app, 'PUT', '/v1/services/predict', predictBody())).statusCode).toBe(200);
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+function startRollout(body: unknown = rolloutBody(), headers: Record<string, string> = {}) {
+  return send(h.app, 'POST', '/v1/services/predict/rollouts', body, headers);
+}
+
+function expectError(res: { statusCode: number; json(): any }, status: number, code: string, path?: string) {
+  expect(res.statusCode, JSON.stringify(res.json())).toBe(status);
+  expect(res.json().error.code).toBe(code);
+  if (path !== undefined) expect(res.json().error.path).toBe(path);
+}
+
+describe('POST /v1/services/{name}/rollouts', () => {
+  it('starts a rollout: 201 with the revision, the rollout and the service weights now', async () => {
+    const res = await startRollout(rolloutBody(), { 'x-sluice-actor': 'alice' });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['etag']).toBe('"2"');
+    expect(res.json()).toEqual({
+      revision: 2,
+      service: 'predict',
+      candidate: 'green',
+      stable: 'blue',
+      steps: rolloutBody().steps,
+      analysis: rolloutBody().analysis,
+      phase: 'progressing',
+      step: 0,
+      failures: 0,
+      inconclusive: 0,
+      startedAt: iso(T0),
+      weights: { blue: 100, green: 0 },
+      timeline: [{ at: iso(T0), event: 'started', step: 0, actor: 'alice' }],
+    });
+    const [entry] = (await send(h.app, 'GET', '/v1/audit?limit=1')).json().entries;
+    expect(entry).toMatchObject({ revision: 2, actor: 'alice', summary: 'start rollout of predict: green in 3 step(s)' });
+  });
+
+  it('fills the analysis defaults', async () => {
+    const res = await startRollout({ candidate: 'green', steps: [{ weight: 100, hold: '0s' }], analysis: { interval: '30s', metrics: [] } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().analysis).toEqual({ interval: '30s', minRequests: 50, failureLimit: 0, inconclusiveLimit: 3, metrics: [] });
+  });
+
+  it('allows one active rollout per service (409), and a new one once it ended', async () => {
+    expect((await startRollout()).statusCode).toBe(201);
+    expectError(await startRollout(), 409, 'SLUICE_ROLLOUT_ACTIVE');
+    expect((await send(h.app, 'POST', '/v1/services/predict/rollout/abort')).statusCode).toBe(200);
+    const again = await startRollout();
+    expect(again.statusCode).toBe(201);
+    expect(again.json().timeline).toHaveLength(1);
+  });
+
+  it.each([
+    ['an unknown service', '/v1/services/nope/rollouts', rolloutBody(), 404, 'SLUICE_SERVICE_NOT_FOUND', undefined],
+    ['a malformed service name', '/v1/services/Bad_Name/rollouts', rolloutBody(), 400, 'SLUICE_INVALID_PARAM', '/name'],
+  ])('refuses %s', async (_what, url, body, status, code, path) => {
+    expectError(await send(h.app, 'POST', url, body), status, code, path);
+  });
+
+  const analysis = rolloutBody().analysis;
+  it.each([
+    ['a candidate that is no version', { candidate: 'red' }, 422, 'SLUICE_UNKNOWN_VERSION', '/candidate'],
+    ['the stable version as candidate', { candidate: 'blue' }, 422, 'SLUICE_CANDIDATE_IS_STABLE', '/candidate'],
+    ['no steps', { steps: [] }, 400, 'SLUICE_INVALID_BODY', '/steps'],
+    ['a weight step without hold', { steps: [{ weight: 10 }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/hold'],
+    ['an empty step', { steps: [{ weight: 10, hold: '1m' }, {}] }, 400, 'SLUICE_INVALID_BODY', '/steps/1'],
+    ['an approval step with a weight', { steps: [{ approve: true, weight: 5 }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/approve'],
+    ['approve: false', { steps: [{ approve: false }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/approve'],
+    ['a weight over 100', { steps: [{ weight: 101, hold: '1m' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/weight'],
+    ['a weight with three decimals', { steps: [{ weight: 10.125, hold: '1m' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/weight'],
+    ['a malformed hold', { steps: [{ weight: 10, hold: '2 minutes' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/hold'],
+    ['a zero interval', { analysis: { ...analysis, interval: '0s' } }, 400, 'SLUICE_INVALID_BODY', '/analysis/interval'],
+    ['a negative failureLimit', { analysis: { ...analysis, failureLimit: -1 } }, 400, 'SLUICE_INVALID_BODY', '/analysis/failureLimit'],
+    ['no metrics list', { analysis: { interval: '30s' } }, 400, 'SLUICE_INVALID_BODY', '/analysis/metrics'],
+    [
+      'a fleet metric without maxErrorRate',
+      { analysis: { ...analysis, metrics: [{ name: 'errors', source: 'fleet' }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/maxErrorRate',
+    ],
+    [
+      'a fleet metric with a url',
+      { analysis: { ...analysis, metrics: [{ name: 'errors', source: 'fleet', maxErrorRate: 0.1, url: 'http://x' }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/url',
+    ],
+    [
+      'a Prometheus metric without query',
+      { analysis: { ...analysis, metrics: [{ name: 'p99', source: 'prometheus', url: 'http://prom:9090', max: 1 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/query',
+    ],
+    [
+      'a webhook metric without bounds',
+      { analysis: { ...analysis, metrics: [{ name: 'quality', source: 'webhook', url: 'http://q' }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0',
+    ],
+    [
+      'a webhook metric with min above max',
+      { analysis: { ...analysis, metrics: [{ name: 'quality', source: 'webhook', url: 'http://q', min: 2, max: 1 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/min',
+    ],
+    [
+      'a URL that is not http',
+      { analysis: { ...analysis, metrics: [{ name: 'quality', source: 'webhook', url: 'file:///etc/passwd', min: 0 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/url',
+    ],
+    [
+      'two metrics with one name',
+      { analysis: { ...analysis, metrics: [analysis.metrics[0], analysis.metrics[0]] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/1/name',
+    ],
+    ['an unknown field', { canary: true }, 400, 'SLUICE_INVALID_BODY', '/canary'],
+  ])('refuses %s', async (_what, change, status, code, path) => {
+    const before = h.store.current().revision;
+    expectError(await startRollout({ ...rolloutBody(), ...change }), status, code, path);
+    expect(h.store.current().revision).toBe(before);
+  });
+
+  it('refuses a body that is not JSON and a missing body', async () => {
+    expectError(await startRollout('{"candidate":'), 400, 'SLUICE_MALFORMED_JSON');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollouts'), 400, 'SLUICE_INVALID_BODY');
+  });
+});
+
+describe('GET /v1/services/{name}/rollout', () => {
+  it('answers the latest rollout at the current revision', async () => {
+    await startRollout();
+    const res = await send(h.app, 'GET', '/v1/services/predict/rollout');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['etag']).toBe('"2"');
+    expect(res.json()).toMatchObject({ revision: 2, phase: 'progressing', step: 0, weights: { blue: 100, green: 0 } });
+  });
+
+  it('is a 404 for a service without rollout and for an unknown service', async () => {
+    expectError(await send(h.app, 'GET', '/v1/services/predict/rollout'), 404, 'SLUICE_ROLLOUT_NOT_FOUND');
+    expectError(await send(h.app, 'GET', '/v1/services/nope/rollout'), 404, 'SLUICE_SERVICE_NOT_FOUND');
+  });
+});
+
+describe('steering a rollout', () => {
+  it('pauses (with or without a reason) and resumes, recording who did it', async () => {
+    await startRollout();
+    clock.now = T0 + 5_000;
+    const paused = await send(h.app, 'POST', '/v1/services/predict/rollout/pause', undefined, { 'x-sluice-actor': 'bob' });
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ revision: 3, phase: 'paused', pausedFrom: 'progressing', reason: 'paused by bob' });
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/pause', { reason: 'again' }), 409, 'SLUICE_ROLLOUT_STATE');
+    const resumed = await send(h.app, 'POST', '/v1/services/predict/rollout/resume', {});
+    expect(resumed.json()).toMatchObject({ revision: 4, phase: 'progressing' });
+    const withReason = await send(h.app, 'POST', '/v1/services/predict/rollout/pause', { reason: 'change freeze' });
+    expect(withReason.json().timeline.at(-1)).toEqual({ at: iso(T0 + 5_000), event: 'paused', step: 0, actor: 'admin', reason: 'change freeze' });
+  });
+
+  it('abort rolls back at once in one revision, with the reason', async () => {
+    await startRollout();
+    await send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 80, green: 20 });
+    const res = await send(h.app, 'POST', '/v1/services/predict/rollout/abort', { reason: 'alarm from X' }, { 'x-sluice-actor': 'pager' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ revision: 4, phase: 'aborted', reason: 'alarm from X', weights: { blue: 100, green: 0 } });
+    expect(h.store.current().services['predict']?.weights).toEqual({ blue: 100, green: 0 });
+    const [entry] = (await send(h.app, 'GET', '/v1/audit?limit=1')).json().entries;
+    expect(entry).toMatchObject({ revision: 4, actor: 'pager', summary: 'abort rollout of predict: alarm from X' });
+  });
+
+  it('refuses commands the phase does not allow, bodies where none is taken, and stale If-Match', async () => {
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/approve'), 404, 'SLUICE_ROLLOUT_NOT_FOUND');
+    await startRollout();
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/approve'), 409, 'SLUICE_ROLLOUT_STATE');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/resume'), 409, 'SLUICE_ROLLOUT_STATE');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/approve', { now: true }), 400, 'SLUICE_INVALID_BODY', '');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/abort', { why: 'x' }), 400, 'SLUICE_INVALID_BODY', '/why');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/abort', { reason: '' }), 400, 'SLUICE_INVALID_BODY', '/reason');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/abort', undefined, { 'if-match': '1' }), 412, 'SLUICE_REVISION_MISMATCH');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/restart'), 404, 'SLUICE_NOT_FOUND');
+    await send(h.app, 'POST', '/v1/services/predict/rollout/abort');
+    expectError(await send(h.app, 'POST', '/v1/services/predict/rollout/abort'), 409, 'SLUICE_ROLLOUT_STATE');
+  });
+});
+
+describe('answers', () => {
+  it('match the response schema their route documents, successes and refusals alike', async () => {
+    await h.cleanup();
+    const problems: string[] = [];
+    h = await openHarness({
+      deps: { rolloutClock: () => clock.now },
+      beforeReady: (app) => {
+        app.addHook('onSend', async (request, reply, payload) => {
+          const schemas = request.routeOptions.schema?.response as Record<string, object> | undefined;
+          const schema = schemas?.[String(reply.statusCode)] ?? schemas?.[`${String(reply.statusCode)[0]}xx`];
+          const route = `${request.method} ${request.url} ${reply.statusCode}`;
+          if (schema === undefined) problems.push(`${route}: no response schema`);
+          else {
+            const validate = request.compileValidationSchema(schema);
+            if (!validate(JSON.parse(String(payload)))) problems.push(`${route}: ${JSON.stringify(validate.errors)}`);
+          }
+          return payload;
+        });
+      },
+    });
+    await send(h.app, 'PUT', '/v1/services/predict', predictBody());
+    await startRollout();
+    await startRollout();
+    await send(h.app, 'POST', '/v1/services/predict/rollout/pause', { reason: 'look' });
+    await send(h.app, 'GET', '/v1/services/predict/rollout');
+    await send(h.app, 'POST', '/v1/services/predict/rollout/resume');
+    await send(h.app, 'POST', '/v1/services/predict/rollout/approve');
+    await send(h.app, 'POST', '/v1/services/predict/rollout/abort');
+    await send(h.app, 'GET', '/v1/services/nope/rollout');
+    expect(problems).toEqual([]);
+  });
+});
