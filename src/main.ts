@@ -2,7 +2,9 @@
 // servers in order (state loaded → first snapshot → xDS → admin) and stops them in reverse.
 // No logic of its own.
 
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
@@ -16,6 +18,7 @@ import { SluiceMetrics } from './observability/metrics.js';
 import { RolloutController } from './rollout/controller.js';
 import { httpMetricSources } from './rollout/http-metrics.js';
 import { registerRolloutPhases } from './rollout/phase-gauge.js';
+import { LeaderLease } from './state/leader-lease.js';
 import { PostgresAdapter } from './state/postgres-adapter.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
@@ -88,8 +91,19 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   reconciler.start();
 
   const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
+  const lease = new LeaderLease(
+    adapter instanceof PostgresAdapter ? adapter : {},
+    `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    config.leaderLeaseMs,
+    Date.now,
+    (leading) => {
+      logger.info({ leading }, leading ? 'leading: this replica runs rollouts' : 'no longer leading rollouts');
+      if (leading) rollouts.wake();
+    },
+  );
   const rollouts = new RolloutController({
     store,
+    isLeader: () => lease.isLeader(),
     proxies: rolloutInputs,
     sources: { ...httpMetricSources, fleet: rolloutInputs.fleetTotals },
     clock: Date.now,
@@ -115,6 +129,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const address = admin.server.address();
   const adminPort = typeof address === 'object' && address ? address.port : config.adminPort;
+  await lease.start();
   rollouts.start();
   ready = true;
   logger.info({ xdsPort, adminPort, revision: store.current().revision, state: config.statePath }, 'sluice is serving');
@@ -129,6 +144,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     async stop() {
       ready = false;
       await rollouts.stop();
+      await lease.stop();
       await admin.close();
       await xds.close();
       reconciler.stop();

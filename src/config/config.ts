@@ -26,6 +26,8 @@ export interface SluiceConfig {
   adminAuthReads: boolean;
   /** Changes accepted per second from one client address. */
   adminRateLimit: number;
+  /** With a shared store: how long the rollout leader's lease lasts, in milliseconds (takeover time). */
+  leaderLeaseMs: number;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   logLevel: 'info',
   adminAuthReads: false,
   adminRateLimit: 60,
+  leaderLeaseMs: 10_000,
 };
 
 type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token';
@@ -62,6 +65,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminTokenFile', flag: 'admin-token-file', env: 'SLUICE_ADMIN_TOKEN_FILE', kind: 'path', help: 'file holding the admin token (trimmed)' },
   { key: 'adminAuthReads', flag: 'admin-auth-reads', env: 'SLUICE_ADMIN_AUTH_READS', kind: 'boolean', help: 'reads need the token too' },
   { key: 'adminRateLimit', flag: 'admin-rate-limit', env: 'SLUICE_ADMIN_RATE_LIMIT', kind: 'count', help: 'changes per second accepted from one client' },
+  { key: 'leaderLeaseMs', flag: 'leader-lease-ms', env: 'SLUICE_LEADER_LEASE_MS', kind: 'count', help: 'with --store: the rollout leader lease in milliseconds' },
   { key: 'statePath', flag: 'state', env: 'SLUICE_STATE', kind: 'string', help: 'SQLite state file' },
   { key: 'store', flag: 'store', env: 'SLUICE_STORE', kind: 'string', help: 'postgres:// URL of a state store shared by replicas (instead of --state)' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },

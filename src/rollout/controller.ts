@@ -38,6 +38,8 @@ export interface RolloutControllerOptions {
   clock: () => number;
   /** Period of the timer (default 250 ms); commits and proxy changes wake the controller too. */
   tickMs?: number;
+  /** With several replicas only the leader drives rollouts; absent, this one always does. */
+  isLeader?: () => boolean;
   /** Hears about a failed step of one rollout; the next tick tries again. */
   onError?: (error: unknown, service: string) => void;
 }
@@ -90,6 +92,7 @@ export class RolloutController {
 
   /** Takes every active rollout as far as it can go now. */
   async tick(): Promise<void> {
+    if (this.options.isLeader && !this.options.isLeader()) return;
     const rollouts = Object.values(this.options.store.current().rollouts ?? {}).filter((r) => !isFinal(r.phase));
     await Promise.all(
       rollouts.map(async ({ service }) => {

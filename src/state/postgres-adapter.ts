@@ -1,7 +1,8 @@
 // StateAdapter on PostgreSQL, for several sluice replicas sharing one desired state: the same
 // one-row-per-revision schema as SQLite, migrations serialised by an advisory lock (replicas may
-// start at once), a trigger that rings NOTIFY on every commit. NOTIFY is only a doorbell: the
-// reader catches up by reading everything above the last revision it saw. Storage only.
+// start at once), a trigger that rings NOTIFY on every commit, and leases (one leader at a time).
+// NOTIFY is only a doorbell: the reader catches up by reading everything above the last revision
+// it saw. Storage only.
 
 import pg from 'pg';
 import type { DesiredState } from '../model/types.js';
@@ -30,6 +31,11 @@ const MIGRATIONS: readonly string[] = [
    $$ LANGUAGE plpgsql;
    CREATE TRIGGER revisions_notify AFTER INSERT ON revisions
      FOR EACH ROW EXECUTE FUNCTION sluice_notify_revision();`,
+  `CREATE TABLE leases (
+     name       TEXT PRIMARY KEY,
+     holder     TEXT NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL
+   );`,
 ];
 
 interface RevisionRow {
@@ -118,6 +124,26 @@ export class PostgresAdapter implements StateAdapter {
   async stateAt(revision: number): Promise<DesiredState | undefined> {
     const { rows } = await this.pool.query<{ state: DesiredState }>('SELECT state FROM revisions WHERE revision = $1', [revision]);
     return rows[0]?.state;
+  }
+
+  /**
+   * Takes or renews the lease `name` for `holder` for `ttlMs` (the database's clock decides);
+   * true when `holder` holds it now. A lease held by another is taken only once it expired.
+   */
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const { rows } = await this.pool.query<{ holder: string }>(
+      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now()
+       RETURNING holder`,
+      [name, holder, ttlMs],
+    );
+    return rows[0]?.holder === holder;
+  }
+
+  /** Gives the lease up at once (a replica stopping cleanly), so another takes over without waiting. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
   }
 
   /**
