@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('rollouts across replicas', () => {
   it('continue on another replica when the leader dies, without repeating or skipping a step', async () => {
-    const [first, second] = replicas as RunningSluice[];
+    const first = replicas[0]!;
+    const second = replicas[1]!;
     const service = {
       match: { prefix: '/predict' },
       versions: [
