@@ -28,6 +28,7 @@ import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
+import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
@@ -73,7 +74,19 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const loadStats = new LoadStats();
   const ledger = new RevisionLedger();
   const currentRevision = (): number => store.current().revision;
-  const revisions = new RevisionStatus(fleet, ledger, currentRevision);
+  const replicaId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const shared =
+    adapter instanceof PostgresAdapter
+      ? new SharedProxies({
+          share: adapter,
+          replica: replicaId,
+          fleet,
+          ledger,
+          logger: logger.child({ module: 'replicas' }),
+          onRemoteChange: () => revisions.remoteChanged(),
+        })
+      : undefined;
+  const revisions = new RevisionStatus(fleet, ledger, currentRevision, shared);
   const metrics = new SluiceMetrics({ fleet, currentRevision });
   const convergence = new ConvergenceTracker(revisions, metrics.convergence);
   convergence.start();
@@ -86,14 +99,16 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     onBuilt: () => {
       metrics.snapshotBuilt();
       revisions.ledgerChanged();
+      shared?.ledgerChanged();
     },
   });
   reconciler.start();
+  await shared?.start();
 
   const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
   const lease = new LeaderLease(
     adapter instanceof PostgresAdapter ? adapter : {},
-    `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    replicaId,
     config.leaderLeaseMs,
     Date.now,
     (leading) => {
@@ -145,6 +160,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       ready = false;
       await rollouts.stop();
       await lease.stop();
+      await shared?.stop();
       await admin.close();
       await xds.close();
       reconciler.stop();

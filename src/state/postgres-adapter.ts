@@ -1,6 +1,7 @@
 // StateAdapter on PostgreSQL, for several sluice replicas sharing one desired state: the same
 // one-row-per-revision schema as SQLite, migrations serialised by an advisory lock (replicas may
-// start at once), a trigger that rings NOTIFY on every commit, and leases (one leader at a time).
+// start at once), a trigger that rings NOTIFY on every commit, leases (one leader at a time) and
+// each replica's report of the proxies connected to it (so any replica can answer for the fleet).
 // NOTIFY is only a doorbell: the reader catches up by reading everything above the last revision
 // it saw. Storage only.
 
@@ -10,6 +11,7 @@ import type { StoreChange } from './changes.js';
 import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
 
 export const REVISION_CHANNEL = 'sluice_revisions';
+export const PROXIES_CHANNEL = 'sluice_proxies';
 /** Arbitrary but fixed: the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 0x51c3;
 
@@ -36,6 +38,19 @@ const MIGRATIONS: readonly string[] = [
      holder     TEXT NOT NULL,
      expires_at TIMESTAMPTZ NOT NULL
    );`,
+  `CREATE TABLE proxy_reports (
+     replica    TEXT PRIMARY KEY,
+     proxies    JSONB NOT NULL,
+     updated_at TIMESTAMPTZ NOT NULL
+   );
+   CREATE FUNCTION sluice_notify_proxies() RETURNS trigger AS $$
+   BEGIN
+     PERFORM pg_notify('${PROXIES_CHANNEL}', '');
+     RETURN NULL;
+   END;
+   $$ LANGUAGE plpgsql;
+   CREATE TRIGGER proxy_reports_notify AFTER INSERT OR UPDATE OR DELETE ON proxy_reports
+     FOR EACH STATEMENT EXECUTE FUNCTION sluice_notify_proxies();`,
 ];
 
 interface RevisionRow {
@@ -74,6 +89,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
 export class PostgresAdapter implements StateAdapter {
   private listener: pg.Client | undefined;
   private closed = false;
+  private readonly proxyListeners = new Set<() => void>();
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -146,6 +162,34 @@ export class PostgresAdapter implements StateAdapter {
     await this.pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
   }
 
+  /** Replaces what this replica reports about the proxies connected to it. */
+  async publishProxies(replica: string, proxies: unknown[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO proxy_reports (replica, proxies, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (replica) DO UPDATE SET proxies = EXCLUDED.proxies, updated_at = EXCLUDED.updated_at`,
+      [replica, JSON.stringify(proxies)],
+    );
+  }
+
+  /** The proxies other replicas reported within `maxAgeMs` (older reports: a replica that died). */
+  async proxiesOfOthers(replica: string, maxAgeMs: number): Promise<{ replica: string; proxies: unknown[] }[]> {
+    const { rows } = await this.pool.query<{ replica: string; proxies: unknown[] }>(
+      `SELECT replica, proxies FROM proxy_reports WHERE replica <> $1 AND updated_at > now() - $2 * interval '1 millisecond' ORDER BY replica`,
+      [replica, maxAgeMs],
+    );
+    return rows;
+  }
+
+  async removeProxies(replica: string): Promise<void> {
+    await this.pool.query('DELETE FROM proxy_reports WHERE replica = $1', [replica]);
+  }
+
+  /** Calls `listener` whenever any replica reports its proxies (needs `watch`). */
+  onProxies(listener: () => void): () => void {
+    this.proxyListeners.add(listener);
+    return () => this.proxyListeners.delete(listener);
+  }
+
   /**
    * Calls `onCommit` after another connection commits (and after every reconnect of the listening
    * connection, since notifications sent meanwhile are lost): the caller then catches up with `load`.
@@ -154,7 +198,10 @@ export class PostgresAdapter implements StateAdapter {
     const connect = async (): Promise<void> => {
       if (this.closed) return;
       const client = new pg.Client({ connectionString: (this.pool.options as { connectionString: string }).connectionString });
-      client.on('notification', () => onCommit());
+      client.on('notification', (message) => {
+        if (message.channel === PROXIES_CHANNEL) for (const listener of this.proxyListeners) listener();
+        else onCommit();
+      });
       client.on('error', (error) => {
         onError(error);
         this.listener = undefined;
@@ -162,6 +209,7 @@ export class PostgresAdapter implements StateAdapter {
       });
       await client.connect();
       await client.query(`LISTEN ${REVISION_CHANNEL}`);
+      await client.query(`LISTEN ${PROXIES_CHANNEL}`);
       this.listener = client;
       onCommit();
     };

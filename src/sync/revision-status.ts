@@ -1,6 +1,7 @@
 // Which connected proxies have applied a desired-state revision, and waiting until all have: the
-// logic behind `GET /v1/revisions/{n}`. Reads the fleet status and the revision ledger and never
-// writes either; a proxy has applied n when the newest revision it fully ACKed is n or later.
+// logic behind `GET /v1/revisions/{n}`. Reads the fleet status, the revision ledger and (with
+// replicas) the other replicas' reports, and writes none; a proxy has applied n when the newest
+// revision it fully ACKed is n or later.
 
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
@@ -10,6 +11,8 @@ import type { RevisionLedger } from './revision-ledger.js';
 
 export interface RevisionProxy {
   node: { id: string; cluster: string };
+  /** Set for a proxy connected to another replica (a shared store), naming that replica. */
+  replica?: string;
   streams: { id: number; kind: StreamKind; aggregated: boolean }[];
   /** Newest revision this proxy has fully ACKed; null while it has ACKed none the ledger knows. */
   appliedRevision: number | null;
@@ -35,6 +38,10 @@ export class RevisionStatus {
     private readonly fleet: FleetStatus,
     private readonly ledger: RevisionLedger,
     private readonly currentRevision: () => number,
+    /** Proxies connected to other replicas, as they report them (a shared store). */
+    private readonly remote: { list(): { replica: string; node: { id: string; cluster: string }; streams: RevisionProxy['streams']; appliedRevision: number | null }[] } = {
+      list: () => [],
+    },
   ) {}
 
   /** Where every connected proxy stands on `revision`; SLUICE_REVISION_NOT_FOUND past the current one. */
@@ -43,7 +50,7 @@ export class RevisionStatus {
     if (revision > current) {
       throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
     }
-    const proxies = this.fleet.list().map((proxy): RevisionProxy => {
+    const local = this.fleet.list().map((proxy): RevisionProxy => {
       const appliedRevision = appliedRevisionOf(proxy, this.ledger);
       return {
         node: proxy.node,
@@ -52,6 +59,10 @@ export class RevisionStatus {
         applied: appliedRevision !== null && appliedRevision >= revision,
       };
     });
+    const remote = this.remote.list().map(
+      (proxy): RevisionProxy => ({ ...proxy, applied: proxy.appliedRevision !== null && proxy.appliedRevision >= revision }),
+    );
+    const proxies = [...local, ...remote];
     const report = { revision, current, complete: proxies.every((proxy) => proxy.applied), proxies };
     return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
   }
@@ -85,9 +96,11 @@ export class RevisionStatus {
    */
   fleetRevision(): { connected: number; applied: number } {
     const proxies = this.fleet.list();
+    const remote = this.remote.list();
     let applied = this.currentRevision();
     for (const proxy of proxies) applied = Math.min(applied, appliedRevisionOf(proxy, this.ledger) ?? 0);
-    return { connected: proxies.length, applied };
+    for (const proxy of remote) applied = Math.min(applied, proxy.appliedRevision ?? 0);
+    return { connected: proxies.length + remote.length, applied };
   }
 
   /** Calls `listener` after every fleet change and every `ledgerChanged()`; returns the unsubscribe. */
@@ -98,6 +111,11 @@ export class RevisionStatus {
       stopFleet();
       this.listeners.delete(listener);
     };
+  }
+
+  /** To be called when other replicas' proxies changed. */
+  remoteChanged(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /**

@@ -91,6 +91,13 @@ describe('replicas sharing PostgreSQL', () => {
 
     const shift = await call(replicas[0]!, 'PUT', '/v1/services/predict/weights', { blue: 0, green: 100 });
     expect(shift.status).toBe(200);
+    // Replica 1 has no Envoy of its own, yet it answers for the whole fleet.
+    const status = await call(replicas[0]!, 'GET', `/v1/revisions/${shift.json.revision}?wait=15s`);
+    expect(status.json.complete).toBe(true);
+    expect(status.json.proxies.map((p: any) => [p.node.id, p.applied, typeof p.replica]).sort()).toEqual([
+      ['envoy-a', true, 'string'],
+      ['envoy-b', true, 'string'],
+    ]);
     await waitApplied(replicas[1]!, 'envoy-a', shift.json.revision);
     const tally = await sendRequests(`http://127.0.0.1:${listenerPort}/predict`, 40, 4);
     expect(tally.failures).toEqual([]);

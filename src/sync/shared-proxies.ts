@@ -1,0 +1,112 @@
+// With replicas sharing a store: publishes which revision each proxy connected here has applied
+// (on every fleet change, debounced, and on a heartbeat), and keeps the reports of the other
+// replicas, so `/v1/revisions/{n}` and rollouts see the whole fleet from any replica. A replica's
+// report older than `maxAgeMs` (it died) is ignored. Never touches the local fleet status.
+
+import type { Logger } from 'pino';
+import type { FleetStatus } from '../fleet/status.js';
+import type { StreamKind } from '../xds/server/callbacks.js';
+import { appliedRevisionOf } from './proxy-report.js';
+import type { RevisionLedger } from './revision-ledger.js';
+
+export interface ProxyShare {
+  publishProxies(replica: string, proxies: unknown[]): Promise<void>;
+  proxiesOfOthers(replica: string, maxAgeMs: number): Promise<{ replica: string; proxies: unknown[] }[]>;
+  removeProxies(replica: string): Promise<void>;
+  onProxies(listener: () => void): () => void;
+}
+
+/** A proxy connected to another replica, as that replica reported it. */
+export interface RemoteProxy {
+  replica: string;
+  node: { id: string; cluster: string };
+  streams: { id: number; kind: StreamKind; aggregated: boolean }[];
+  appliedRevision: number | null;
+}
+
+export interface SharedProxiesOptions {
+  share: ProxyShare;
+  replica: string;
+  fleet: FleetStatus;
+  ledger: RevisionLedger;
+  logger: Logger;
+  /** Called when what other replicas report changed (e.g. to wake revision waiters). */
+  onRemoteChange: () => void;
+  heartbeatMs?: number;
+  maxAgeMs?: number;
+}
+
+const PUBLISH_DELAY_MS = 50;
+
+export class SharedProxies {
+  private remote: RemoteProxy[] = [];
+  private publishTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly stops: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: SharedProxiesOptions) {}
+
+  async start(): Promise<void> {
+    const { fleet, share } = this.options;
+    this.stops.push(fleet.onChange(() => this.schedulePublish()));
+    this.stops.push(share.onProxies(() => void this.refresh()));
+    this.heartbeat = setInterval(() => {
+      void this.publish();
+      void this.refresh();
+    }, this.options.heartbeatMs ?? 5000);
+    this.heartbeat.unref();
+    await this.publish();
+    await this.refresh();
+  }
+
+  /** Publishes once more after the ledger moved (applied revisions are computed against it). */
+  ledgerChanged(): void {
+    this.schedulePublish();
+  }
+
+  list(): RemoteProxy[] {
+    return this.remote;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const stop of this.stops.splice(0)) stop();
+    clearInterval(this.heartbeat);
+    clearTimeout(this.publishTimer);
+    await this.options.share.removeProxies(this.options.replica).catch(() => undefined);
+  }
+
+  private schedulePublish(): void {
+    if (this.publishTimer || this.stopped) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      void this.publish();
+    }, PUBLISH_DELAY_MS);
+  }
+
+  private async publish(): Promise<void> {
+    if (this.stopped) return;
+    const { fleet, ledger, share, replica } = this.options;
+    const proxies = fleet.list().map((proxy) => ({
+      node: proxy.node,
+      streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
+      appliedRevision: appliedRevisionOf(proxy, ledger),
+    }));
+    await share.publishProxies(replica, proxies).catch((error: Error) => this.options.logger.warn({ err: error.message }, 'could not publish proxy status'));
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.stopped) return;
+    const { share, replica } = this.options;
+    try {
+      const reports = await share.proxiesOfOthers(replica, this.options.maxAgeMs ?? 20_000);
+      const next = reports.flatMap((report) => (report.proxies as Omit<RemoteProxy, 'replica'>[]).map((proxy) => ({ ...proxy, replica: report.replica })));
+      if (JSON.stringify(next) === JSON.stringify(this.remote)) return;
+      this.remote = next;
+      this.options.onRemoteChange();
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'could not read other replicas’ proxy status');
+    }
+  }
+}
