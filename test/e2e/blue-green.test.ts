@@ -4,19 +4,13 @@
 // 0/100 and back by rollback; the split Envoy applies is checked with real requests; then sluice
 // is stopped while traffic flows and restarted on the same state.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type SluiceConfig } from '../../src/config/config.js';
-import { startSluice, type RunningSluice } from '../../src/main.js';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { REPO_ROOT } from '../support/envoy-binary.js';
-import { startEnvoy, type EnvoyProcess } from '../support/envoy-process.js';
-import { freePort } from '../support/ports.js';
+import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { predictOnce, sendRequests, withinBinomialTolerance } from './traffic.js';
 
 const REQUESTS_PER_STEP = 400;
@@ -30,40 +24,15 @@ interface Mode {
 }
 
 function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
-  const bootstrapFile = join(REPO_ROOT, 'envoy', bootstrap);
   let blue: ModelServer;
   let green: ModelServer;
-  let sluice: RunningSluice;
-  let envoy: EnvoyProcess;
-  let config: SluiceConfig;
-  let stateDir: string;
+  let stack: SluiceStack;
   let predictUrl: string;
-
-  async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const response = await fetch(`${sluice.adminUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, json: await response.json() };
-  }
-
-  /** Waits until the Envoy connected to sluice reports having applied `revision`. */
-  async function waitApplied(revision: number, timeoutMs = 15_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      const { json } = await admin('GET', '/v1/proxies');
-      last = json;
-      const proxy = json.proxies.find((p: any) => p.node.id === 'e2e-envoy');
-      if (proxy && proxy.appliedRevision !== null && proxy.appliedRevision >= revision) return proxy;
-      await sleep(20);
-    }
-    throw new Error(`Envoy did not apply revision ${revision} within ${timeoutMs} ms: ${JSON.stringify(last)}`);
-  }
+  const admin = (method: string, path: string, body?: unknown) => stack.admin(method, path, body);
+  const waitApplied = (revision: number, timeoutMs?: number) => stack.waitApplied(revision, timeoutMs);
 
   async function routeWeights(): Promise<Record<string, number>> {
-    const dump = await envoy.configDump('dynamic_route_configs');
+    const dump = await stack.envoy.configDump('dynamic_route_configs');
     const config = dump.configs[0].route_config;
     const split = config.virtual_hosts[0].routes.find((r: any) => r.name === 'predict_split');
     return Object.fromEntries(split.route.weighted_clusters.clusters.map((c: any) => [c.name, c.weight]));
@@ -72,29 +41,14 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
   beforeAll(async () => {
     blue = await startModelServer({ version: 'blue', port: 0, model: DEMO_MODELS['blue']!.model });
     green = await startModelServer({ version: 'green', port: 0, model: DEMO_MODELS['green']!.model });
-    stateDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
-    const listenerPort = await freePort();
-    config = {
-      ...DEFAULT_CONFIG,
-      xdsHost: '127.0.0.1',
-      xdsPort: await freePort(),
-      adminPort: 0,
-      statePath: join(stateDir, 'sluice.db'),
-      listenerPort,
-      logLevel: 'warn',
-    };
-    sluice = await startSluice(config, pino({ level: 'warn' }));
-    predictUrl = `http://127.0.0.1:${listenerPort}/predict`;
-    envoy = await startEnvoy({ bootstrapFile, xdsPort: sluice.xdsPort, nodeId: 'e2e-envoy', nodeCluster: 'e2e' });
-    await envoy.waitLive(20_000);
+    stack = await startStack({ nodeId: 'e2e-envoy', nodeCluster: 'e2e', bootstrapFile: join(REPO_ROOT, 'envoy', bootstrap) });
+    predictUrl = `${stack.listenerUrl}/predict`;
   });
 
   afterAll(async () => {
-    await envoy?.stop();
-    await sluice?.stop();
+    await stack?.stop();
     await blue?.close();
     await green?.close();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
   describe(`blue-green through a real Envoy (${name})`, () => {
@@ -167,8 +121,8 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
       const weights = await admin('PUT', '/v1/services/predict/weights', { blue: 50, green: 50 });
       const revision: number = weights.json.revision;
       await waitApplied(revision);
-      const before = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
-      const dumpBefore = await envoy.configDump('dynamic_active_clusters');
+      const before = await stack.envoy.stats('listener_manager|cluster_manager|rds|control_plane');
+      const dumpBefore = await stack.envoy.configDump('dynamic_active_clusters');
 
       let running = true;
       const background = (async () => {
@@ -177,9 +131,7 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
         return results;
       })();
       await sleep(300);
-      await sluice.stop();
-      await sleep(1500);
-      sluice = await startSluice(config, pino({ level: 'warn' }));
+      await stack.restart(1500);
       const proxy = await waitApplied(revision, 20_000);
       await sleep(300);
       running = false;
@@ -190,9 +142,9 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
       expect(failures).toEqual([]);
       expect(total).toBeGreaterThan(100);
       expect(proxy.appliedRevision).toBe(revision);
-      expect(sluice.store.current().revision).toBe(revision);
+      expect(stack.sluice.store.current().revision).toBe(revision);
 
-      const after = await envoy.stats('listener_manager|cluster_manager|rds|control_plane');
+      const after = await stack.envoy.stats('listener_manager|cluster_manager|rds|control_plane');
       // Envoy keeps this gauge for its ADS connection only.
       if (aggregated) expect(after['control_plane.connected_state']).toBe(1);
       for (const stat of [
@@ -205,7 +157,7 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
         expect(before[stat], stat).toBeTypeOf('number');
         expect(after[stat], stat).toBe(before[stat]);
       }
-      const dumpAfter = await envoy.configDump('dynamic_active_clusters');
+      const dumpAfter = await stack.envoy.configDump('dynamic_active_clusters');
       expect(dumpAfter).toEqual(dumpBefore);
       expect(await routeWeights()).toEqual({ predict_blue: 5000, predict_green: 5000 });
     });

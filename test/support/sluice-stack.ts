@@ -13,18 +13,21 @@ import { startEnvoy, type EnvoyProcess } from './envoy-process.js';
 import { freePort } from './ports.js';
 
 export interface SluiceStack {
-  sluice: RunningSluice;
+  /** The running sluice (a new one after `restart`). */
+  readonly sluice: RunningSluice;
   envoy: EnvoyProcess;
   config: SluiceConfig;
   /** http://127.0.0.1:<listener port> */
   listenerUrl: string;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /** Stops sluice, waits `downMs`, starts it again on the same state file and ports. */
+  restart(downMs: number): Promise<void>;
   /** Resolves with the proxy once the Envoy reports having applied `revision`. */
   waitApplied(revision: number, timeoutMs?: number): Promise<any>;
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { nodeId: string; bootstrapFile?: string }): Promise<SluiceStack> {
+export async function startStack(options: { nodeId: string; nodeCluster?: string; bootstrapFile?: string }): Promise<SluiceStack> {
   const stateDir = await mkdtemp(join(tmpdir(), 'sluice-stack-'));
   const listenerPort = await freePort();
   const config: SluiceConfig = {
@@ -36,8 +39,13 @@ export async function startStack(options: { nodeId: string; bootstrapFile?: stri
     listenerPort,
     logLevel: 'warn',
   };
-  const sluice = await startSluice(config, pino({ level: 'warn' }));
-  const envoy = await startEnvoy({ xdsPort: sluice.xdsPort, nodeId: options.nodeId, ...(options.bootstrapFile ? { bootstrapFile: options.bootstrapFile } : {}) });
+  let sluice = await startSluice(config, pino({ level: 'warn' }));
+  const envoy = await startEnvoy({
+    xdsPort: sluice.xdsPort,
+    nodeId: options.nodeId,
+    ...(options.nodeCluster ? { nodeCluster: options.nodeCluster } : {}),
+    ...(options.bootstrapFile ? { bootstrapFile: options.bootstrapFile } : {}),
+  });
   await envoy.waitLive(20_000);
 
   const admin = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
@@ -50,11 +58,18 @@ export async function startStack(options: { nodeId: string; bootstrapFile?: stri
   };
 
   return {
-    sluice,
+    get sluice() {
+      return sluice;
+    },
     envoy,
     config,
     listenerUrl: `http://127.0.0.1:${listenerPort}`,
     admin,
+    async restart(downMs) {
+      await sluice.stop();
+      await sleep(downMs);
+      sluice = await startSluice(config, pino({ level: 'warn' }));
+    },
     async waitApplied(revision, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;
