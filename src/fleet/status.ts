@@ -51,6 +51,7 @@ export interface FleetCounters {
 export class FleetStatus implements StreamCallbacks {
   private readonly streams = new Map<number, StreamEntry>();
   private readonly listeners = new Set<() => void>();
+  private notifyScheduled = false;
   readonly counters: FleetCounters = { nacks: 0, responses: 0 };
 
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -120,7 +121,7 @@ export class FleetStatus implements StreamCallbacks {
     return this.streams.size;
   }
 
-  /** Called after every ACK, NACK, connect and disconnect (e.g. to wake revision waiters). */
+  /** Called soon after ACKs, NACKs, connects and disconnects (once per event-loop turn; e.g. to wake revision waiters). */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -132,7 +133,17 @@ export class FleetStatus implements StreamCallbacks {
     return (entry.types[typeUrl] ??= {});
   }
 
+  /**
+   * Listeners run once per event-loop turn, however many ACKs arrived in it: a push to N proxies
+   * brings N ACKs, and each listener (revision waiters, convergence timing) looks at the whole
+   * fleet, so running them per ACK would cost N² work per change.
+   */
   private changed(): void {
-    for (const listener of this.listeners) listener();
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const listener of this.listeners) listener();
+    });
   }
 }

@@ -140,12 +140,17 @@ describe('/metrics', () => {
     await putPredict();
     ledger.record(1, versions('r1'));
     revisions.ledgerChanged();
+    // ACKs arrive in separate event-loop turns; fleet listeners run once per turn.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     now += 5;
     ackAll(fleet, 1, versions('r1'));
+    await nextTurn();
     now += 25; // the second proxy applies revision 1 30 ms after the commit
     ackAll(fleet, 2, versions('r1'));
+    await nextTurn();
     now += 100;
     ackAll(fleet, 2, versions('r1')); // a repeated ACK observes nothing more
+    await nextTurn();
 
     const text = await scrape();
     expect(value(text, 'sluice_convergence_seconds_count')).toBe(1);

@@ -131,8 +131,10 @@ describe('wait', () => {
   });
 
   it('ends on abort and removes its listener and timer', async () => {
-    vi.useFakeTimers();
     connect(fleet, 1, 'a');
+    // Fleet listeners run on the next event-loop turn: let that pass before the clock is faked.
+    await new Promise((resolve) => setImmediate(resolve));
+    vi.useFakeTimers();
     const controller = new AbortController();
     const waiting = status.wait(3, 60_000, controller.signal);
     expect(listeners.active()).toBe(1);
