@@ -8,10 +8,9 @@ import type { DesiredState } from '../model/types.js';
 import type { StreamTransport } from '../xds/server/callbacks.js';
 import { Snapshot } from '../xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
+import type { DiscoveryKind, NodeQuery } from '../admin/routes/nodes.js';
 import { nodeGroup, parseGroup } from './node-groups.js';
 import { snapshotInput } from './reconciler.js';
-
-export type DiscoveryKind = 'ads' | 'ads-delta' | 'per-type' | 'per-type-delta';
 
 const TRANSPORTS: Record<DiscoveryKind, StreamTransport> = {
   ads: { kind: 'sotw', aggregated: true },
@@ -23,13 +22,6 @@ const TRANSPORTS: Record<DiscoveryKind, StreamTransport> = {
 /** What is assumed of a node sluice has never seen and the query does not describe. */
 const UNKNOWN_NODE = { cluster: '', kind: 'ads', userAgent: 'envoy', envoyVersion: '' } as const;
 
-export interface NodeQuery {
-  id: string;
-  cluster?: string;
-  kind?: DiscoveryKind;
-  envoyVersion?: string;
-  userAgent?: string;
-}
 
 export interface NodeResourcesSources {
   state: { current(): DesiredState };
