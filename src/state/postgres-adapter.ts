@@ -65,10 +65,24 @@ function toAuditEntry(row: RevisionRow): AuditEntry {
   return { revision: Number(row.revision), actor: row.actor, at: row.created_at, change: row.change, summary: row.summary };
 }
 
-async function migrate(pool: pg.Pool): Promise<void> {
+/** Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
     const { rows } = await client.query<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations');
@@ -77,13 +91,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await client.query(sql);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [applied + i + 1, new Date().toISOString()]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export class PostgresAdapter implements StateAdapter {
@@ -108,9 +116,7 @@ export class PostgresAdapter implements StateAdapter {
 
   /** One transaction: fails if the revision is taken (another replica committed first) or not next. */
   async commit(entry: CommitEntry): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ revision: string | null }>('SELECT MAX(revision) AS revision FROM revisions');
       const latest = Number(rows[0]?.revision ?? 0);
       if (entry.revision !== latest + 1) {
@@ -120,13 +126,7 @@ export class PostgresAdapter implements StateAdapter {
         'INSERT INTO revisions (revision, state, actor, change, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
         [entry.revision, JSON.stringify(entry.state), entry.actor, JSON.stringify(entry.change), entry.summary, entry.at],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
