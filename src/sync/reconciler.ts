@@ -46,7 +46,6 @@ function sameVersions(a: Snapshot, b: Snapshot): boolean {
 }
 
 export class Reconciler {
-  private readonly snapshots = new Map<string, Snapshot>();
   private timer: NodeJS.Timeout | undefined;
   private lastBuildAt = 0;
   private unsubscribe: (() => void) | undefined;
@@ -76,7 +75,7 @@ export class Reconciler {
 
   /** The group's current snapshot (Envoy's by default). */
   current(group: string = DEFAULT_GROUP): Snapshot | undefined {
-    return this.snapshots.get(group);
+    return this.options.cache.get(group);
   }
 
   private schedule(): void {
@@ -104,7 +103,6 @@ export class Reconciler {
       for (const group of this.groups) {
         if (group !== DEFAULT_GROUP && group !== GRPC_CLIENT_GROUP && !this.options.cache.hasWatchers(group)) {
           this.groups.delete(group);
-          this.snapshots.delete(group);
           this.options.cache.drop(group);
         }
       }
@@ -122,7 +120,7 @@ export class Reconciler {
           resources = parsed.translate(state);
           translations.set(key, resources);
         }
-        const previous = this.snapshots.get(group);
+        const previous = this.options.cache.get(group);
         const result = Snapshot.build(snapshotInput(resources), previous, shared);
         encoded += result.encoded;
         // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes.
@@ -132,7 +130,6 @@ export class Reconciler {
       this.lastBuildAt = Date.now();
       this.options.ledger.record(state.revision, ...built.map(({ snapshot }) => snapshot.versions()));
       for (const { group, snapshot } of built) {
-        this.snapshots.set(group, snapshot);
         this.options.cache.set(group, snapshot);
       }
       this.options.onBuilt?.(state.revision);
