@@ -12,6 +12,7 @@ import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { REPO_ROOT } from '../support/envoy-binary.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { predictOnce, sendRequests, withinBinomialTolerance } from './traffic.js';
+import { blueGreenService } from '../support/services.js';
 
 const REQUESTS_PER_STEP = 400;
 
@@ -53,15 +54,7 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
 
   describe(`blue-green through a real Envoy (${name})`, () => {
     it('routes all traffic to blue once the service is defined', async () => {
-      const put = await admin('PUT', '/v1/services/predict', {
-        match: { prefix: '/predict' },
-        versions: [
-          { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
-          { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
-        ],
-        weights: { blue: 100, green: 0 },
-        stable: 'blue',
-      });
+      const put = await admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
       expect(put.status).toBe(200);
       const proxy = await waitApplied(put.json.revision);
       expect(proxy.envoyVersion).toMatch(/^1\.40\./);

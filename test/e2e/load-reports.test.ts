@@ -6,6 +6,7 @@ import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { sendRequests } from './traffic.js';
+import { blueGreenService } from '../support/services.js';
 
 let stack: SluiceStack;
 let blue: ModelServer;
@@ -15,14 +16,7 @@ beforeAll(async () => {
   blue = await startModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model });
   green = await startModelServer({ version: 'green', model: DEMO_MODELS['green']!.model, failureRate: 1 });
   stack = await startStack({ nodeId: 'lrs-envoy' });
-  const put = await stack.admin('PUT', '/v1/services/predict', {
-    match: { prefix: '/predict' },
-    versions: [
-      { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
-      { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
-    ],
-    weights: { blue: 100, green: 0 },
-  });
+  const put = await stack.admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
   await stack.waitApplied(put.json.revision);
 });
 

@@ -13,6 +13,7 @@ import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { predictOnce, sendRequests, type Tally } from './traffic.js';
+import { blueGreenService } from '../support/services.js';
 
 const FINAL = ['succeeded', 'rolled-back', 'aborted'];
 
@@ -45,15 +46,7 @@ async function waitApplied(revision: number): Promise<void> {
 
 /** Blue stable with all traffic, green at 0. */
 async function resetService(): Promise<void> {
-  const put = await admin('PUT', '/v1/services/predict', {
-    match: { prefix: '/predict' },
-    versions: [
-      { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
-      { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
-    ],
-    weights: { blue: 100, green: 0 },
-    stable: 'blue',
-  });
+  const put = await admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
   expect(put.status).toBe(200);
   await waitApplied(put.json.revision);
 }

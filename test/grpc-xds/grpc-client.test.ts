@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
 import { withinBinomialTolerance } from '../e2e/traffic.js';
 import { callMany, predictOnce, startBackend, type Backend } from './predictor.js';
+import { blueGreenService } from '../support/services.js';
 
 const NODE_ID = 'grpc-xds-test';
 const REQUESTS_PER_STEP = 200;
@@ -79,15 +80,7 @@ afterAll(async () => {
 
 describe('a proxyless gRPC client split by sluice', () => {
   it('sends every call to blue once the service is defined', async () => {
-    const put = await admin('PUT', '/v1/services/predict', {
-      match: { prefix: '/predict' },
-      versions: [
-        { name: 'blue', endpoints: [{ address: '127.0.0.1', port: blue.port }] },
-        { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
-      ],
-      weights: { blue: 100, green: 0 },
-      stable: 'blue',
-    });
+    const put = await admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
     expect(put.status).toBe(200);
     // The channel resolves (and connects to sluice) on its first call.
     await expect.poll(async () => (await predictOnce(client).catch(() => undefined))?.version, { timeout: 15_000 }).toBe('blue');
