@@ -26,15 +26,6 @@ afterEach(async () => {
   await sluice.stop();
 });
 
-/** ACKs every response that arrives until the client has been quiet for a while. */
-async function ackUntilQuiet(): Promise<void> {
-  for (;;) {
-    const response = await envoy.next(300).catch(() => undefined);
-    if (response === undefined) return;
-    envoy.ack(response);
-  }
-}
-
 function value(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
@@ -43,7 +34,7 @@ function value(text: string, series: string): number | undefined {
 it('reports a revision applied once the proxy ACKs it, and measures it', async () => {
   envoy.subscribe(CLUSTER_TYPE, [], NODE);
   envoy.subscribe(LISTENER_TYPE);
-  await ackUntilQuiet();
+  await envoy.ackUntilQuiet();
   const metrics = async () => (await fetch(`${sluice.adminUrl}/metrics`)).text();
   // The first build, and any a new node group's first subscription causes.
   const buildsBefore = value(await metrics(), 'sluice_snapshot_builds_total') ?? 0;
@@ -51,7 +42,7 @@ it('reports a revision applied once the proxy ACKs it, and measures it', async (
   const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, { method: 'PUT', body: JSON.stringify(predictBody()) });
   expect(put.status).toBe(200);
   const answer = fetch(`${sluice.adminUrl}/v1/revisions/1?wait=10s`).then((res) => res.json());
-  await ackUntilQuiet();
+  await envoy.ackUntilQuiet();
   expect(await answer).toMatchObject({
     revision: 1,
     current: 1,

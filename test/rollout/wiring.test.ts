@@ -27,14 +27,6 @@ afterEach(async () => {
   await sluice.stop();
 });
 
-async function ackUntilQuiet(): Promise<void> {
-  for (;;) {
-    const response = await envoy.next(300).catch(() => undefined);
-    if (response === undefined) return;
-    envoy.ack(response, response.type_url === ROUTE_TYPE ? ['default'] : []);
-  }
-}
-
 async function call(method: string, path: string, body?: unknown): Promise<any> {
   const response = await fetch(`${sluice.adminUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return response.json();
@@ -51,7 +43,7 @@ it('starts a hold only once the connected proxy has ACKed the step, and counts r
   envoy.subscribe(LISTENER_TYPE);
   envoy.subscribe(ROUTE_TYPE, ['default']);
   await call('PUT', '/v1/services/predict', predictBody());
-  await ackUntilQuiet();
+  await envoy.ackUntilQuiet(['default']);
   expect(await phaseCount('holding')).toBe(0);
 
   await call('POST', '/v1/services/predict/rollouts', {
@@ -65,7 +57,7 @@ it('starts a hold only once the connected proxy has ACKed the step, and counts r
   expect(waiting).toMatchObject({ phase: 'waiting-for-proxies', weights: { blue: 80, green: 20 } });
   expect(await phaseCount('waiting-for-proxies')).toBe(1);
 
-  await ackUntilQuiet();
+  await envoy.ackUntilQuiet(['default']);
   await vi.waitFor(async () => expect((await call('GET', '/v1/services/predict/rollout')).phase).toBe('holding'));
   expect(await phaseCount('holding')).toBe(1);
   expect(await phaseCount('waiting-for-proxies')).toBe(0);

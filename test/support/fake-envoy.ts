@@ -3,6 +3,7 @@
 // can await the next one or assert that none arrives. Never used instead of a real Envoy.
 
 import * as grpc from '@grpc/grpc-js';
+import { ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import {
   decodeDeltaResponse,
   decodeDiscoveryResponse,
@@ -105,6 +106,15 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
 
   ack(response: DiscoveryResponse, names: string[] = []): void {
     this.send({ type_url: response.type_url, version_info: response.version_info, response_nonce: response.nonce, resource_names: names });
+  }
+
+  /** ACKs every response until none came for 300 ms; route responses are ACKed naming `routeNames`. */
+  async ackUntilQuiet(routeNames: string[] = []): Promise<void> {
+    for (;;) {
+      const response = await this.next(300).catch(() => undefined);
+      if (response === undefined) return;
+      this.ack(response, response.type_url === ROUTE_TYPE ? routeNames : []);
+    }
   }
 
   nack(response: DiscoveryResponse, lastGoodVersion: string, message: string, names: string[] = []): void {
