@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
-import type { SluiceConfig } from './config/config.js';
+import { stateLocation, type SluiceConfig } from './config/config.js';
 import { LoadStats } from './fleet/load-stats.js';
 import { FleetStatus } from './fleet/status.js';
 import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
@@ -147,7 +147,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   await lease.start();
   rollouts.start();
   ready = true;
-  logger.info({ xdsPort, adminPort, revision: store.current().revision, state: config.statePath }, 'sluice is serving');
+  logger.info({ xdsPort, adminPort, revision: store.current().revision, state: stateLocation(config) }, 'sluice is serving');
 
   return {
     adminUrl: `http://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`,

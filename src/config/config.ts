@@ -227,6 +227,18 @@ function isLoopback(host: string): boolean {
   return host === '::1';
 }
 
+/** Where the state lives, for logs and messages: the SQLite path, or the store's URL without its password. */
+export function stateLocation(config: Pick<SluiceConfig, 'store' | 'statePath'>): string {
+  if (config.store === undefined) return config.statePath;
+  try {
+    const url = new URL(config.store);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
 /** Builds the configuration: flags (e.g. `--xds-port 18000`) over environment over config file over defaults. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig {
   const flags = flagLayer(argv);
@@ -234,7 +246,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig
   const configFile = flags.get('config') ?? environment.get('config');
   const layers = [flags, environment, configFile === undefined ? new Map() : fileLayer(String(configFile.value))];
   const config: Record<string, Value | undefined> = { ...DEFAULT_CONFIG };
-  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof SluiceConfig)[]) {
+  // Every setting, not only those with a default: a setting without one (the store) is as real.
+  for (const { key } of SETTINGS) {
+    if (key === 'config' || key === 'adminTokenFile' || key === 'adminToken') continue;
     const given = layers.find((layer) => layer.has(key))?.get(key);
     if (given !== undefined) config[key] = given.value;
   }

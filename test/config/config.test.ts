@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, SETTINGS, fileKey, loadConfig } from '../../src/config/config.js';
+import { ConfigError, DEFAULT_CONFIG, SETTINGS, fileKey, loadConfig, stateLocation } from '../../src/config/config.js';
 
 const TOKEN = 'tok-3f9a1c77e2';
 let dir: string;
@@ -51,6 +51,19 @@ describe('sources', () => {
       logLevel: 'debug',
       statePath: DEFAULT_CONFIG.statePath,
     });
+  });
+
+  it('keeps a setting that has no default, the shared store, from every source', () => {
+    const url = 'postgres://sluice:secret@db.internal:5432/sluice';
+    expect(loadConfig(['--store', url], {}).store).toBe(url);
+    expect(loadConfig([], { SLUICE_STORE: url }).store).toBe(url);
+    expect(loadConfig([], { SLUICE_CONFIG: file('sluice.yaml', `store: ${url}\n`) }).store).toBe(url);
+    expect(loadConfig([], {}).store).toBeUndefined();
+  });
+
+  it('names where the state lives without the store password', () => {
+    expect(stateLocation({ statePath: 'x/sluice.db' })).toBe('x/sluice.db');
+    expect(stateLocation({ statePath: 'x/sluice.db', store: 'postgres://sluice:secret@db:5432/s' })).toBe('postgres://sluice:***@db:5432/s');
   });
 
   it('reads YAML (any other extension) with the flags in camelCase as keys, including booleans and numbers', () => {
