@@ -30,6 +30,7 @@ import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
 import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
+import { checkPortsFree } from './startup.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
 
@@ -60,6 +61,7 @@ function initialState(config: SluiceConfig): DesiredState {
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
   let storeReachable = true;
+  await checkPortsFree(config);
   const adapter = config.store ? await PostgresAdapter.open(config.store) : openSqlite(config.statePath);
   const store = await Store.open(adapter, {
     initialState: initialState(config),

@@ -3,6 +3,7 @@
 // talks to a running sluice. Parses the verb and hands over; the work lives elsewhere.
 
 import { ConfigError, loadConfig } from '../config/config.js';
+import { StartupError } from '../startup.js';
 import { runCli } from './run-cli.js';
 import { USAGE } from './usage.js';
 
@@ -23,7 +24,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     // Loaded here, not above: the operator commands need none of the server's modules.
     const { startSluice } = await import('../main.js');
-    const sluice = await startSluice(config);
+    let sluice;
+    try {
+      sluice = await startSluice(config);
+    } catch (error) {
+      if (!(error instanceof StartupError)) throw error;
+      process.stderr.write(`sluice: ${error.message}\n`);
+      return 2;
+    }
     const shutdown = (): void => void sluice.stop().then(() => process.exit(0));
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -1,13 +1,14 @@
 // StateAdapter on an embedded SQLite file (better-sqlite3, WAL): one row per revision holding the
 // full state and its audit entry, written in one transaction per commit; versioned migrations.
-// Storage only: the rows' meaning is the store's business.
+// One process per file (state-file-lock.ts). Storage only: the rows' meaning is the store's business.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DesiredState } from '../model/types.js';
+import { holdStateFile } from './state-file-lock.js';
 import type { StoreChange } from './changes.js';
-import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
+import type { AuditEntry, AuditQuery, CommitEntry, CommitResult, LoadedState, StateAdapter } from './state-adapter.js';
 
 /** Applied in order, each once; append new steps, never edit old ones. */
 const MIGRATIONS: readonly string[] = [
@@ -61,9 +62,12 @@ export class SqliteAdapter implements StateAdapter {
   private readonly latestRevision: Database.Statement<[], { revision: number | null }>;
   private readonly insert: Database.Statement<[Record<string, string | number>]>;
   private readonly auditPage: Database.Statement<[number, number], RevisionRow>;
-  private readonly commitTx: (entry: CommitEntry) => void;
+  private readonly commitTx: (entry: CommitEntry) => CommitResult;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly releaseFile: () => void,
+  ) {
     this.latestState = db.prepare('SELECT state FROM revisions ORDER BY revision DESC LIMIT 1');
     this.stateOf = db.prepare('SELECT state FROM revisions WHERE revision = ?');
     this.latestRevision = db.prepare('SELECT MAX(revision) AS revision FROM revisions');
@@ -75,8 +79,9 @@ export class SqliteAdapter implements StateAdapter {
       `SELECT revision, actor, change, summary, created_at FROM revisions
        WHERE revision < ? ORDER BY revision DESC LIMIT ?`,
     );
-    this.commitTx = db.transaction((entry: CommitEntry) => {
+    this.commitTx = db.transaction((entry: CommitEntry): CommitResult => {
       const latest = this.latestRevision.get()?.revision ?? 0;
+      if (entry.revision <= latest) return 'conflict';
       if (entry.revision !== latest + 1) {
         throw new Error(`Cannot commit revision ${entry.revision}: the database is at revision ${latest}.`);
       }
@@ -88,18 +93,27 @@ export class SqliteAdapter implements StateAdapter {
         summary: entry.summary,
         at: entry.at,
       });
+      return 'committed';
     });
   }
 
   /** Opens (creating if needed) the database file; `:memory:` gives a throwaway database. */
   static open(file: string): SqliteAdapter {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new SqliteAdapter(db);
+    const inMemory = file === ':memory:';
+    if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file, { timeout: 0 });
+    let release = (): void => undefined;
+    try {
+      // Before anything else touches the file: one sluice process per state file.
+      if (!inMemory) release = holdStateFile(db, file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteAdapter(db, release);
   }
 
   async load(): Promise<LoadedState | undefined> {
@@ -107,9 +121,9 @@ export class SqliteAdapter implements StateAdapter {
     return row === undefined ? undefined : { state: JSON.parse(row.state) as DesiredState };
   }
 
-  /** One transaction: the revision must directly follow the latest stored one. */
-  async commit(entry: CommitEntry): Promise<void> {
-    this.commitTx(entry);
+  /** One transaction: the revision must directly follow the latest stored one (taken: `conflict`). */
+  async commit(entry: CommitEntry): Promise<CommitResult> {
+    return this.commitTx(entry);
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
@@ -122,6 +136,8 @@ export class SqliteAdapter implements StateAdapter {
   }
 
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.releaseFile();
     this.db.close();
   }
 }

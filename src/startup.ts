@@ -1,0 +1,53 @@
+// Reasons sluice cannot start that the person starting it can fix (a port taken, a state file held
+// by another process), as StartupError: `sluice serve` prints the message alone and exits 2. Also
+// checks, before anything is opened, that the ports sluice will listen on can be bound, and names
+// the setting to change when one cannot. Opens nothing it does not close at once.
+
+import { createServer } from 'node:net';
+import { SETTINGS, fileKey, type SluiceConfig } from './config/config.js';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+type PortSetting = 'xdsPort' | 'adminPort';
+
+const WHAT: Record<PortSetting, { label: string; host: 'xdsHost' | 'adminHost' }> = {
+  xdsPort: { label: 'xDS', host: 'xdsHost' },
+  adminPort: { label: 'admin API', host: 'adminHost' },
+};
+
+/** How a person sets `key`: flag, variable and config key. */
+function howToSet(key: keyof SluiceConfig): string {
+  const setting = SETTINGS.find((s) => s.key === key);
+  return setting === undefined ? key : `--${setting.flag} (${setting.env}, or ${fileKey(setting)} in the config file)`;
+}
+
+function tryBind(host: string, port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(undefined)));
+  });
+}
+
+/** Throws a StartupError naming the setting when a configured address cannot be bound (port 0: any port). */
+export async function checkPortsFree(config: SluiceConfig): Promise<void> {
+  for (const key of Object.keys(WHAT) as PortSetting[]) {
+    const port = config[key];
+    const { label, host: hostKey } = WHAT[key];
+    const host = config[hostKey];
+    const error = await tryBind(host, port);
+    if (error === undefined) continue;
+    if (error.code === 'EADDRINUSE') {
+      throw new StartupError(
+        `the ${label} port ${port} on ${host} is already in use by another process: stop that process, ` +
+          `or give sluice another port with ${howToSet(key)}.`,
+      );
+    }
+    throw new StartupError(
+      `sluice cannot listen for the ${label} on ${host}:${port} (${error.message}): ` +
+        `check ${howToSet(hostKey)} and ${howToSet(key)}.`,
+    );
+  }
+}
