@@ -149,10 +149,11 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   await lease.start();
   rollouts.start();
   ready = true;
-  logger.info({ xdsPort, adminPort, revision: store.current().revision, state: stateLocation(config) }, 'sluice is serving');
+  const adminUrl = `http://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`;
+  logger.info({ xdsPort, adminPort, adminUrl, revision: store.current().revision, state: stateLocation(config) }, 'sluice is serving');
 
   return {
-    adminUrl: `http://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`,
+    adminUrl,
     adminPort,
     xdsPort,
     store,

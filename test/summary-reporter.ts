@@ -1,5 +1,6 @@
 // A vitest reporter that ends the run with one plain line, "tests: N passed, N failed[, N skipped]",
-// so any reader of the log (people, CI) sees the count without parsing vitest's own layout.
+// so any reader of the log (people, CI) sees the count without parsing vitest's own layout; a run
+// in which any test was skipped fails.
 
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -19,5 +20,10 @@ export default class SummaryLineReporter implements Reporter {
     }
     const line = `tests: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
     process.stdout.write(`\n${line}\n`);
+    if (skipped > 0) {
+      // Nothing is skipped silently: a skipped or todo test fails the run.
+      process.stdout.write(`tests: ${skipped} test(s) did not run (skipped or todo); the suite must run every test\n`);
+      process.exitCode = 1;
+    }
   }
 }
