@@ -32,10 +32,14 @@ describe('PostgresAdapter', () => {
         [2, 'r2'],
         [1, 'r1'],
       ]);
-      // Two replicas racing for the same revision: exactly one wins.
-      const results = await Promise.allSettled([a.commit(entry(3)), b.commit(entry(3))]);
-      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      await expect(c.commit(entry(5))).rejects.toThrow(/at revision 3/);
+      // Replicas racing for the same revision: exactly one wins, the others hear `conflict`
+      // (whether they saw the winner's row first or ran into its primary key).
+      for (let revision = 3; revision < 13; revision++) {
+        const results = await Promise.all([a.commit(entry(revision)), b.commit(entry(revision)), c.commit(entry(revision))]);
+        expect(results.sort()).toEqual(['committed', 'conflict', 'conflict']);
+      }
+      expect(await c.commit(entry(2))).toBe('conflict');
+      await expect(c.commit(entry(14))).rejects.toThrow(/at revision 12/);
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }

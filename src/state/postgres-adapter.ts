@@ -8,12 +8,15 @@
 import pg from 'pg';
 import type { DesiredState } from '../model/types.js';
 import type { StoreChange } from './changes.js';
-import type { AuditEntry, AuditQuery, CommitEntry, LoadedState, StateAdapter } from './state-adapter.js';
+import type { AuditEntry, AuditQuery, CommitEntry, CommitResult, LoadedState, StateAdapter } from './state-adapter.js';
 
 export const REVISION_CHANNEL = 'sluice_revisions';
 export const PROXIES_CHANNEL = 'sluice_proxies';
 /** Arbitrary but fixed: the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 0x51c3;
+/** SQLSTATE unique_violation; on this constraint: another replica committed the same revision. */
+const UNIQUE_VIOLATION = '23505';
+const REVISIONS_KEY = 'revisions_pkey';
 
 /** Applied in order, each once; append new steps, never edit old ones. */
 const MIGRATIONS: readonly string[] = [
@@ -114,19 +117,29 @@ export class PostgresAdapter implements StateAdapter {
     return rows[0] === undefined ? undefined : { state: rows[0].state };
   }
 
-  /** One transaction: fails if the revision is taken (another replica committed first) or not next. */
-  async commit(entry: CommitEntry): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ revision: string | null }>('SELECT MAX(revision) AS revision FROM revisions');
-      const latest = Number(rows[0]?.revision ?? 0);
-      if (entry.revision !== latest + 1) {
-        throw new Error(`Cannot commit revision ${entry.revision}: the database is at revision ${latest}.`);
-      }
-      await client.query(
-        'INSERT INTO revisions (revision, state, actor, change, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [entry.revision, JSON.stringify(entry.state), entry.actor, JSON.stringify(entry.change), entry.summary, entry.at],
-      );
-    });
+  /**
+   * One transaction: `conflict` when the revision is taken, whether seen before inserting or
+   * raced for (the primary key refuses the second insert once the first commits).
+   */
+  async commit(entry: CommitEntry): Promise<CommitResult> {
+    try {
+      return await inTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<{ revision: string | null }>('SELECT MAX(revision) AS revision FROM revisions');
+        const latest = Number(rows[0]?.revision ?? 0);
+        if (entry.revision <= latest) return 'conflict';
+        if (entry.revision !== latest + 1) {
+          throw new Error(`Cannot commit revision ${entry.revision}: the database is at revision ${latest}.`);
+        }
+        await client.query(
+          'INSERT INTO revisions (revision, state, actor, change, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [entry.revision, JSON.stringify(entry.state), entry.actor, JSON.stringify(entry.change), entry.summary, entry.at],
+        );
+        return 'committed';
+      });
+    } catch (error) {
+      if (error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION && error.constraint === REVISIONS_KEY) return 'conflict';
+      throw error;
+    }
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {

@@ -55,10 +55,10 @@ describe('SqliteAdapter', () => {
     await adapter.close();
   });
 
-  it('refuses a revision that does not directly follow the latest one, storing nothing', async () => {
+  it('answers conflict for a revision already taken and refuses one beyond the next, storing nothing', async () => {
     const adapter = SqliteAdapter.open(file);
-    await adapter.commit(entry(1));
-    await expect(adapter.commit(entry(1))).rejects.toThrow(/database is at revision 1/);
+    expect(await adapter.commit(entry(1))).toBe('committed');
+    expect(await adapter.commit(entry(1))).toBe('conflict');
     await expect(adapter.commit(entry(3))).rejects.toThrow(/database is at revision 1/);
     expect((await adapter.audit({ limit: 10 })).map((e) => e.revision)).toEqual([1]);
     await adapter.close();

@@ -1,6 +1,7 @@
 // The persistence interface of the store: load the latest revision, commit one revision (its full
-// state plus its audit entry) atomically, read the audit log and any past revision's state.
-// Implementations own storage only; they never validate or transform the state.
+// state plus its audit entry) atomically or report that another writer took that revision, read
+// the audit log and any past revision's state. Implementations own storage only; they never
+// validate or transform the state.
 
 import type { DesiredState } from '../model/types.js';
 import type { StoreChange } from './changes.js';
@@ -28,11 +29,21 @@ export interface LoadedState {
   state: DesiredState;
 }
 
+/**
+ * What became of a commit. `conflict`: the revision was already taken (another replica committed
+ * first); nothing was stored, and the caller catches up with `load` and tries again on the newer
+ * state. A store that cannot be reached, or any other failure, is a rejection instead.
+ */
+export type CommitResult = 'committed' | 'conflict';
+
 export interface StateAdapter {
   /** The latest committed state, or undefined when nothing was ever committed. */
   load(): Promise<LoadedState | undefined>;
-  /** Stores the revision's state and audit entry in one atomic step, or nothing. */
-  commit(entry: CommitEntry): Promise<void>;
+  /**
+   * Stores the revision's state and audit entry in one atomic step, or nothing: `conflict` when
+   * the revision is taken. A revision beyond the next one is a failure (the storage lost revisions).
+   */
+  commit(entry: CommitEntry): Promise<CommitResult>;
   /** Audit entries, newest first. */
   audit(query: AuditQuery): Promise<AuditEntry[]>;
   /** The state committed as `revision`, or undefined when no such revision was committed. */

@@ -213,6 +213,50 @@ describe('Store', () => {
     expect(store.current().revision).toBe(1);
   });
 
+  it('when another writer took the revision: catches up, applies again, and checks If-Match on the newer state', async () => {
+    const shared = SqliteAdapter.open(':memory:');
+    const first = await openStore(shared);
+    const second = await Store.open(shared, { initialState });
+    await second.apply(putPredict, { actor: 'bob' });
+    const seen = vi.fn();
+    first.subscribe(seen);
+
+    // `first` still believes it is at revision 0: its commit of 1 conflicts, it catches up and writes 2.
+    const other: Change = { kind: 'putService', name: 'other', body: { ...predict, match: { prefix: '/other' } } };
+    const result = await first.apply(other, { actor: 'alice' });
+    expect(result.revision).toBe(2);
+    expect(result.previous.revision).toBe(1);
+    expect(seen.mock.calls.map(([state]) => (state as DesiredState).revision)).toEqual([1, 2]);
+    expect(Object.keys(first.current().services).sort()).toEqual(['other', 'predict']);
+
+    // An If-Match that held before catching up is checked again on the newer state: 412.
+    await second.apply({ kind: 'rollback', name: 'predict' }, { actor: 'bob' });
+    await expect(first.apply({ kind: 'rollback', name: 'predict' }, { actor: 'alice', ifRevision: 2 })).rejects.toMatchObject({
+      code: 'SLUICE_REVISION_MISMATCH',
+    });
+    expect((await shared.audit({ limit: 10 })).map((e) => [e.revision, e.actor])).toEqual([
+      [3, 'bob'],
+      [2, 'alice'],
+      [1, 'bob'],
+    ]);
+  });
+
+  it('turns a conflict that catching up cannot explain into a clear 503, storing nothing', async () => {
+    const inner = SqliteAdapter.open(':memory:');
+    const store = await openStore({
+      load: () => inner.load(),
+      commit: async () => 'conflict',
+      audit: (q) => inner.audit(q),
+      stateAt: (r) => inner.stateAt(r),
+      close: () => inner.close(),
+    });
+    await expect(store.apply(putPredict, actor)).rejects.toMatchObject({
+      code: 'SLUICE_STORE_UNAVAILABLE',
+      message: expect.stringMatching(/refused revision 1 yet holds nothing newer/),
+    });
+    expect(store.current().revision).toBe(0);
+  });
+
   it('reopens from the same file with the same state, revision and audit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
     try {

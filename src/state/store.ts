@@ -1,7 +1,7 @@
 // The store: the one way the desired state changes. It serializes changes, checks If-Match
 // revisions, applies the pure change functions (reading a past revision's state to restore it),
-// persists each revision with its audit entry through a StateAdapter, then tells subscribers.
-// It knows nothing of HTTP or Envoy.
+// persists each revision with its audit entry through a StateAdapter (catching up and applying
+// again when another replica took the revision), then tells subscribers. It knows nothing of HTTP or Envoy.
 
 import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
@@ -33,6 +33,9 @@ export interface ApplyResult {
 }
 
 export type Subscriber = (state: DesiredState) => void;
+
+/** Attempts per change when other replicas keep committing first (see `applyRetrying`). */
+const MAX_COMMIT_ATTEMPTS = 64;
 
 function rethrowLater(error: unknown): void {
   setImmediate(() => {
@@ -70,7 +73,7 @@ export class Store {
 
   /** Applies one change after every earlier one; on any error nothing changes or is stored. */
   apply(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
-    return this.enqueue(() => this.applyShared(change, options));
+    return this.enqueue(() => this.applyRetrying(change, options));
   }
 
   /**
@@ -110,24 +113,29 @@ export class Store {
       return await operation();
     } catch (error) {
       if (error instanceof SluiceError) throw error;
-      if (error instanceof Error && /^Cannot commit revision/.test(error.message)) throw error;
       throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `The state store cannot be reached (${(error as Error).message}); nothing changed.`);
     }
   }
 
   /**
-   * On a shared store another replica may commit first: catch up and apply the change again on
-   * the newer state (its If-Match is then checked against that state), a few times at most.
+   * Another replica may commit first (the adapter answers `conflict`): catch up and apply the
+   * change again on the newer state, its If-Match checked against that state. Each conflict means
+   * another replica's commit landed, so k replicas writing at once all succeed within k attempts;
+   * the bound only stops a replica that keeps losing under endless contention.
    */
-  private async applyShared(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
-    const shared = this.adapter.watch !== undefined;
-    for (let attempt = 0; ; attempt++) {
-      if (shared) await this.catchUp();
-      try {
-        return await this.applyNow(change, options);
-      } catch (error) {
-        const conflict = error instanceof Error && /^Cannot commit revision/.test(error.message);
-        if (!shared || !conflict || attempt >= 4) throw error;
+  private async applyRetrying(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
+    // With replicas, start from the newest state: If-Match refers to what any replica answered.
+    if (this.adapter.watch !== undefined) await this.catchUp();
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.applyNow(change, options);
+      if (result !== 'conflict') return result;
+      const before = this.state.revision;
+      await this.catchUp();
+      if (this.state.revision === before) {
+        throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `The state store refused revision ${before + 1} yet holds nothing newer; nothing changed.`);
+      }
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `Other replicas committed first ${attempt} times in a row; nothing changed. Retry.`);
       }
     }
   }
@@ -143,7 +151,8 @@ export class Store {
     }
   }
 
-  private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
+  /** Applies the change to the current state and commits it; `conflict` when another replica took the revision. */
+  private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult | 'conflict'> {
     const before = this.state;
     if (options.ifRevision !== undefined && options.ifRevision !== before.revision) {
       throw new SluiceError(
@@ -156,14 +165,14 @@ export class Store {
         ? restoreRevision(before, change.revision, await this.stateAt(change.revision))
         : applyChange(before, change);
     const entry = { revision: after.revision, state: after, actor: options.actor, at: new Date().toISOString(), change, summary: summarize(change, after) };
-    await this.storage(() => this.adapter.commit(entry));
+    if ((await this.storage(() => this.adapter.commit(entry))) === 'conflict') return 'conflict';
     this.publish(after);
     return { revision: after.revision, state: after, previous: before };
   }
 
   /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */
   private async stateAt(revision: number): Promise<DesiredState> {
-    const state = revision >= 1 && revision <= this.state.revision ? await this.adapter.stateAt(revision) : undefined;
+    const state = revision >= 1 && revision <= this.state.revision ? await this.storage(() => this.adapter.stateAt(revision)) : undefined;
     if (state === undefined) {
       throw new SluiceError(
         'SLUICE_REVISION_NOT_FOUND',
@@ -183,7 +192,7 @@ export class Store {
 
   /** Audit entries, newest first. */
   audit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.adapter.audit(query);
+    return this.storage(() => this.adapter.audit(query));
   }
 
   /** Waits for queued changes, then closes the adapter. */
