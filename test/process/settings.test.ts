@@ -1,0 +1,201 @@
+// Every setting of the README's table given the three ways users give it — a flag, an environment
+// variable, a key of the config file — to a real `sluice serve` process, each observed from
+// outside: the addresses it answers on, what its admin API asks and refuses, where its state goes,
+// what its log says, what a second replica on the same store sees.
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SETTINGS, fileKey } from '../../src/config/config.js';
+import { LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+import { freePort } from '../support/ports.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
+import { blueGreenService } from '../support/services.js';
+
+const TOKEN = 'proc-token-7c1e94';
+type Source = 'flag' | 'env' | 'file';
+type Settings = Partial<Record<(typeof SETTINGS)[number]['key'], string | number | boolean>>;
+
+let dir: string;
+const running: SluiceProcess[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-settings-'));
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop()));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts sluice with `settings` given all through one source (the config file by --config or SLUICE_CONFIG). */
+async function start(source: Source, settings: Settings, name: string, configBy: 'flag' | 'env' = 'flag'): Promise<SluiceProcess> {
+  const args: string[] = [];
+  const env: Record<string, string> = {};
+  if (source === 'file') {
+    const file = join(dir, `${name}.yaml`);
+    const entries = Object.entries(settings).map(([key, value]) => {
+      const setting = SETTINGS.find((s) => s.key === key)!;
+      return `${fileKey(setting)}: ${JSON.stringify(value)}`;
+    });
+    writeFileSync(file, `${entries.join('\n')}\n`);
+    if (configBy === 'flag') args.push('--config', file);
+    else env['SLUICE_CONFIG'] = file;
+  }
+  for (const [key, value] of Object.entries(settings)) {
+    const setting = SETTINGS.find((s) => s.key === key)!;
+    if (source === 'flag') {
+      if (typeof value === 'boolean') {
+        if (value) args.push(`--${setting.flag}`);
+      } else args.push(`--${setting.flag}`, String(value));
+    }
+    if (source === 'env') env[setting.env] = String(value);
+  }
+  const sluice = await startSluiceProcess({ args, env, cwd: dir });
+  running.push(sluice);
+  return sluice;
+}
+
+async function http(url: string, method = 'GET', body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, json: await response.json().catch(() => undefined) };
+}
+
+function tcpAccepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const SERVICE = blueGreenService({ port: 5001 }, { port: 5002 }, { listener: 'default' });
+
+/** The settings covered below, per source; checked against the README's table at the end. */
+const covered: Record<Source, Set<string>> = { flag: new Set(), env: new Set(), file: new Set() };
+
+describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) => {
+  it('binds the xDS and admin addresses, guards the API with the token, limits changes, and puts state, listener and log where told', async () => {
+    const xdsPort = await freePort('127.0.0.2');
+    const adminPort = await freePort('127.0.0.3');
+    const statePath = join(dir, `${source}-a`, 'custom.db');
+    const settings: Settings = {
+      xdsHost: '127.0.0.2',
+      xdsPort,
+      adminHost: '127.0.0.3',
+      adminPort,
+      adminToken: TOKEN,
+      adminAuthReads: true,
+      adminRateLimit: 3,
+      statePath,
+      listenerPort: 8181,
+      logLevel: 'debug',
+    };
+    const sluice = await start(source, settings, `${source}-a`);
+    const admin = `http://127.0.0.3:${adminPort}`;
+    expect(sluice.adminUrl).toBe(admin);
+
+    // xDS: served on 127.0.0.2 at the port, not on 127.0.0.1.
+    expect(await tcpAccepts('127.0.0.1', xdsPort)).toBe(false);
+    const envoy = new FakeEnvoy(`127.0.0.2:${xdsPort}`);
+    try {
+      envoy.subscribe(LISTENER_TYPE, [], NODE);
+      const listeners = await envoy.next(5000);
+      expect(listeners.type_url).toBe(LISTENER_TYPE);
+      expect(listeners.resources).toHaveLength(1);
+    } finally {
+      envoy.close();
+    }
+
+    // Admin: on 127.0.0.3 only; reads and changes need the token.
+    expect(await tcpAccepts('127.0.0.1', adminPort)).toBe(false);
+    expect((await http(`${admin}/healthz`)).status).toBe(200);
+    expect((await http(`${admin}/v1/services`)).status).toBe(401);
+    expect((await http(`${admin}/v1/services`, 'GET', undefined, TOKEN)).status).toBe(200);
+    expect((await http(`${admin}/v1/services/predict`, 'PUT', SERVICE)).status).toBe(401);
+    expect((await http(`${admin}/v1/services/predict`, 'PUT', SERVICE, TOKEN)).status).toBe(200);
+
+    // The default listener got the listener port on first start.
+    expect((await http(`${admin}/v1/listeners/default`, 'GET', undefined, TOKEN)).json).toMatchObject({ port: 8181 });
+    // The state went to the file named (held by this process).
+    expect(existsSync(statePath)).toBe(true);
+    expect(existsSync(`${statePath}.owner`)).toBe(true);
+    // Debug lines are logged (pino level 20): the xDS responses sent above.
+    expect(sluice.logs().some((line) => line.level === 20)).toBe(true);
+
+    // Three changes a second from one client: a burst of six gets some 429s.
+    const burst = await Promise.all(
+      [50, 60, 70, 80, 90, 100].map((blue) => http(`${admin}/v1/services/predict/weights`, 'PUT', { blue, green: 100 - blue }, TOKEN)),
+    );
+    const limited = burst.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.json.error.code).toBe('SLUICE_RATE_LIMITED');
+
+    for (const key of Object.keys(settings)) covered[source].add(key);
+  });
+
+  it('reads the token from a file, shares the state through the store, and holds the leader lease as long as told', async () => {
+    const tokenFile = join(dir, `${source}-token`);
+    writeFileSync(tokenFile, `  ${TOKEN}\n`);
+    const leaseMs = 45_000;
+    const settings: Settings = { store: postgres.url, leaderLeaseMs: leaseMs, adminTokenFile: tokenFile, xdsPort: 0, adminPort: 0 };
+    // The file source names its file through SLUICE_CONFIG here (through --config above).
+    const sluice = await start(source, settings, `${source}-b`, 'env');
+    // Each source's service has a path of its own: the three runs share one store.
+    const body = { ...SERVICE, match: { prefix: `/${source}` } };
+    const put = await http(`${sluice.adminUrl}/v1/services/${source}-svc`, 'PUT', body, TOKEN);
+    expect(put.status).toBe(200);
+    expect((await http(`${sluice.adminUrl}/v1/services/${source}-svc`, 'DELETE')).status).toBe(401);
+
+    // A second replica on the same store, started with plain flags, sees the change.
+    const other = await startSluiceProcess({ args: ['--store', postgres.url, '--xds-port', '0', '--admin-port', '0'], cwd: dir });
+    running.push(other);
+    expect((await http(`${other.adminUrl}/v1/services/${source}-svc`)).json).toMatchObject({ stable: 'blue' });
+    expect(existsSync(join(dir, '.sluice', 'sluice.db'))).toBe(false);
+
+    // The lease this replica holds runs for about leaderLeaseMs (the default would be 10 s).
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ left_ms: number }>(
+        "SELECT EXTRACT(EPOCH FROM (expires_at - now())) * 1000 AS left_ms FROM leases WHERE name = 'rollouts'",
+      );
+      expect(Number(rows[0]!.left_ms)).toBeGreaterThan(leaseMs / 2);
+      expect(Number(rows[0]!.left_ms)).toBeLessThanOrEqual(leaseMs);
+    } finally {
+      await client.end();
+    }
+    for (const key of Object.keys(settings)) covered[source].add(key);
+    covered[source].add('config');
+  });
+});
+
+let postgres: PostgresServer;
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+describe('the README table', () => {
+  it('has every setting covered by a process test given as a flag, a variable and a config key', () => {
+    const all = SETTINGS.map((s) => s.key as string).sort();
+    expect([...covered.flag].sort()).toEqual(all);
+    expect([...covered.env].sort()).toEqual(all);
+    // The config file cannot name another config file; it is given by --config and SLUICE_CONFIG.
+    expect([...covered.file].sort()).toEqual(all);
+  });
+});
