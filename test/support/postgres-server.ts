@@ -24,8 +24,11 @@ export interface PostgresServer {
   port: number;
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
-  /** Stops the server (fast shutdown); `start()` brings it back on the same port and data. */
-  pause(): Promise<void>;
+  /**
+   * Stops the server, keeping its data: `fast` (the default) ends sessions with an error message,
+   * `immediate` drops them mid-query as a crash would. `start()` brings it back on the same port.
+   */
+  pause(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,8 +56,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    pause: async () => {
-      await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    pause: async (mode = 'fast') => {
+      await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
     },
     start,
     stop: async () => {
