@@ -34,7 +34,7 @@ function value(text: string, series: string): number | undefined {
 it('reports a revision applied once the proxy ACKs it, and measures it', async () => {
   envoy.subscribe(CLUSTER_TYPE, [], NODE);
   envoy.subscribe(LISTENER_TYPE);
-  await envoy.ackUntilQuiet();
+  await envoy.ackUntil(() => envoy.ackedVersion(CLUSTER_TYPE) !== undefined && envoy.ackedVersion(LISTENER_TYPE) !== undefined);
   const metrics = async () => (await fetch(`${sluice.adminUrl}/metrics`)).text();
   // The first build, and any a new node group's first subscription causes.
   const buildsBefore = value(await metrics(), 'sluice_snapshot_builds_total') ?? 0;
@@ -42,7 +42,7 @@ it('reports a revision applied once the proxy ACKs it, and measures it', async (
   const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, { method: 'PUT', body: JSON.stringify(predictBody()) });
   expect(put.status).toBe(200);
   const answer = fetch(`${sluice.adminUrl}/v1/revisions/1?wait=10s`).then((res) => res.json());
-  await envoy.ackUntilQuiet();
+  await envoy.ackUntil(() => envoy.heldNames(CLUSTER_TYPE).join() === 'predict_blue,predict_green');
   expect(await answer).toMatchObject({
     revision: 1,
     current: 1,

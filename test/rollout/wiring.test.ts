@@ -32,6 +32,15 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
   return response.json();
 }
 
+/** The weights of the predict split in the route the client holds (undefined before it has one). */
+function splitWeights(): number[] | undefined {
+  const route = envoy.heldResource(ROUTE_TYPE, 'default');
+  const split = route?.['virtual_hosts']?.[0]?.['routes']?.find((r: any) => r.name === 'predict_split');
+  return split?.route.weighted_clusters.clusters.map((c: any) => c.weight.value);
+}
+
+const ROUTE_NAMES = { names: { [ROUTE_TYPE]: ['default'] } };
+
 async function phaseCount(phase: string): Promise<number | undefined> {
   const text = await (await fetch(`${sluice.adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`sluice_rollouts{phase="${phase}"} `));
@@ -43,7 +52,7 @@ it('starts a hold only once the connected proxy has ACKed the step, and counts r
   envoy.subscribe(LISTENER_TYPE);
   envoy.subscribe(ROUTE_TYPE, ['default']);
   await call('PUT', '/v1/services/predict', predictBody());
-  await envoy.ackUntilQuiet(['default']);
+  await envoy.ackUntil(() => splitWeights()?.join() === '10000,0', ROUTE_NAMES);
   expect(await phaseCount('holding')).toBe(0);
 
   await call('POST', '/v1/services/predict/rollouts', {
@@ -57,7 +66,7 @@ it('starts a hold only once the connected proxy has ACKed the step, and counts r
   expect(waiting).toMatchObject({ phase: 'waiting-for-proxies', weights: { blue: 80, green: 20 } });
   expect(await phaseCount('waiting-for-proxies')).toBe(1);
 
-  await envoy.ackUntilQuiet(['default']);
+  await envoy.ackUntil(() => splitWeights()?.join() === '8000,2000', ROUTE_NAMES);
   await vi.waitFor(async () => expect((await call('GET', '/v1/services/predict/rollout')).phase).toBe('holding'));
   expect(await phaseCount('holding')).toBe(1);
   expect(await phaseCount('waiting-for-proxies')).toBe(0);

@@ -1,5 +1,6 @@
 // An in-process xDS server for protocol tests: the real gRPC server, cache and fleet status, fed
-// snapshots translated from small desired states, without the store or the admin API.
+// snapshots translated from small desired states, without the store or the admin API. Tests wait
+// on the fleet status (what sluice has heard ACKed), never on time.
 
 import pino from 'pino';
 import { FleetStatus } from '../../src/fleet/status.js';
@@ -9,6 +10,7 @@ import { translate } from '../../src/translate/translate.js';
 import { SnapshotCache } from '../../src/xds/cache.js';
 import { DEFAULT_GROUP, XdsServer } from '../../src/xds/server/ads-server.js';
 import { Snapshot, type SnapshotInput } from '../../src/xds/snapshot.js';
+import type { ResourceTypeUrl } from '../../src/xds/type-urls.js';
 
 export function service(name: string, weights: Record<string, number>, versions = ['blue', 'green']): Service {
   return {
@@ -54,6 +56,32 @@ export class XdsHarness {
     this.previous = built.snapshot;
     this.cache.set(DEFAULT_GROUP, built.snapshot);
     return built;
+  }
+
+  /** Resolves once `check()` holds, re-checked on every fleet change; fails loudly after `timeoutMs`. */
+  async waitForFleet(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+    if (check()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`${what} not seen within ${timeoutMs} ms; fleet: ${JSON.stringify(this.fleet.list())}`));
+      }, timeoutMs);
+      const stop = this.fleet.onChange(() => {
+        if (!check()) return;
+        clearTimeout(timer);
+        stop();
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves once sluice has heard node `nodeId` ACK these versions. */
+  async waitAcked(nodeId: string, versions: Partial<Record<ResourceTypeUrl, string>>, timeoutMs?: number): Promise<void> {
+    const check = (): boolean => {
+      const proxy = this.fleet.list().find((p) => p.node.id === nodeId);
+      return Object.entries(versions).every(([typeUrl, version]) => proxy?.types[typeUrl as ResourceTypeUrl]?.ackedVersion === version);
+    };
+    await this.waitForFleet(check, `node ${nodeId} ACKing ${JSON.stringify(versions)}`, timeoutMs);
   }
 
   async stop(): Promise<void> {

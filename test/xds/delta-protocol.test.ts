@@ -60,7 +60,7 @@ describe('delta ADS', () => {
     expect(update.type_url).toBe(ROUTE_TYPE);
     expect(names(update)).toEqual(['default']);
     expect(update.resources[0]!.version).not.toBe(routes.resources[0]!.version);
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
   });
 
   it('removes a deleted cluster with removed_resources, after its route stopped using it', async () => {
@@ -91,7 +91,7 @@ describe('delta ADS', () => {
     // A missing name that appears later is sent then.
     client.ack(again);
     harness.publish(state(2, service('predict', { blue: 100, green: 0 }), service('nope', { x: 100 }, ['x'])));
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
     client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['nope_x'] });
     expect(names(await client.next())).toEqual(['nope_x']);
   });
@@ -102,7 +102,7 @@ describe('delta ADS', () => {
     client.send({ node: NODE, type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue', 'predict_green'] });
     client.ack(await client.next());
     client.send({ type_url: ENDPOINT_TYPE, resource_names_unsubscribe: ['predict_green'] });
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
 
     const wildcard = connect();
     wildcard.send({ node: NODE, type_url: CLUSTER_TYPE, resource_names_subscribe: ['*', 'predict_blue'] });
@@ -136,7 +136,7 @@ describe('delta ADS', () => {
       type_url: CLUSTER_TYPE,
       initial_resource_versions: Object.fromEntries([...clusters.values()].map((c) => [c.name, c.version])),
     });
-    expect(await current.quiet(200)).toEqual([]);
+    expect(await current.noResponseWithin(200)).toEqual([]);
     const proxy = harness.fleet.list().find((p) => p.types[CLUSTER_TYPE]?.ackedVersion);
     expect(proxy?.types[CLUSTER_TYPE]?.ackedVersion).toBe(snapshot.type(CLUSTER_TYPE).version);
   });
@@ -160,7 +160,7 @@ describe('delta ADS', () => {
     harness.publish(state(2, service('predict', { blue: 50, green: 50 })));
     const rejected = await client.next();
     client.nack(rejected, 'weights rejected for a test');
-    expect(await client.quiet(300)).toEqual([]);
+    expect(await client.noResponseWithin(300)).toEqual([]);
     const proxy = harness.fleet.list()[0]!;
     expect(proxy.streams.map((s) => s.kind)).toEqual(['delta']);
     expect(proxy.types[ROUTE_TYPE]?.lastNack?.message).toBe('weights rejected for a test');
@@ -187,7 +187,7 @@ describe('delta ADS', () => {
     const clusters = await client.next();
     expect(clusters.type_url).toBe(CLUSTER_TYPE);
     expect(names(clusters)).toEqual(['embed_blue', 'embed_green']);
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
     client.ack(clusters);
     expect((await client.next()).type_url).toBe(ROUTE_TYPE);
   });

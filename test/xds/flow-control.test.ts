@@ -26,19 +26,19 @@ function bigState(revision: number, greenShare: number) {
 
 describe('flow control', () => {
   it('coalesces to the latest snapshot while a client is not reading', async () => {
-    harness.publish(bigState(1, 0));
+    const first = harness.publish(bigState(1, 0)).snapshot.versions();
     const client = new FakeEnvoy(harness.address);
     try {
       client.subscribe(CLUSTER_TYPE, [], NODE);
-      client.ack(await client.next());
       client.subscribe(ROUTE_TYPE, ['default']);
-      client.ack(await client.next(), ['default']);
-      await client.quiet(100);
+      await client.ackUntilVersions({ [CLUSTER_TYPE]: first[CLUSTER_TYPE], [ROUTE_TYPE]: first[ROUTE_TYPE] }, { names: { [ROUTE_TYPE]: ['default'] } });
+      await harness.waitAcked(NODE.id, { [CLUSTER_TYPE]: first[CLUSTER_TYPE], [ROUTE_TYPE]: first[ROUTE_TYPE] });
       const before = harness.fleet.counters.responses;
       client.pause();
       let last = harness.publish(bigState(2, 1));
       for (let revision = 3; revision <= 60; revision++) last = harness.publish(bigState(revision, revision % 100));
-      await client.quiet(300);
+      // Negative check: while the client reads nothing, sluice must not queue a response per snapshot.
+      await client.noResponseWithin(300);
       const sentWhilePaused = harness.fleet.counters.responses - before;
       expect(sentWhilePaused).toBeGreaterThan(0);
       expect(sentWhilePaused).toBeLessThan(20);

@@ -35,9 +35,9 @@ function connect(): FakeEnvoy {
 }
 
 /** Opens a stream and goes through Envoy's start-up: CDS, EDS, LDS, RDS, each ACKed. */
-async function startedClient(): Promise<{ client: FakeEnvoy; responses: Record<string, DiscoveryResponse> }> {
+async function startedClient(node = NODE): Promise<{ client: FakeEnvoy; responses: Record<string, DiscoveryResponse> }> {
   const client = connect();
-  client.subscribe(CLUSTER_TYPE, [], NODE);
+  client.subscribe(CLUSTER_TYPE, [], node);
   const cds = await client.next();
   client.subscribe(ENDPOINT_TYPE, ['predict_blue', 'predict_green']);
   const eds = await client.next();
@@ -49,7 +49,8 @@ async function startedClient(): Promise<{ client: FakeEnvoy; responses: Record<s
   const rds = await client.next();
   client.ack(lds);
   client.ack(rds, ['default']);
-  await client.quiet(50);
+  const acked = { [CLUSTER_TYPE]: cds.version_info, [ENDPOINT_TYPE]: eds.version_info, [LISTENER_TYPE]: lds.version_info, [ROUTE_TYPE]: rds.version_info };
+  await harness.waitAcked(node.id, acked);
   return { client, responses: { cds, eds, lds, rds } };
 }
 
@@ -68,7 +69,7 @@ describe('SotW ADS', () => {
     const client = connect();
     client.subscribe(CLUSTER_TYPE, [], NODE);
     client.subscribe(LISTENER_TYPE);
-    expect(await client.quiet(300)).toEqual([]);
+    expect(await client.noResponseWithin(300)).toEqual([]);
     publish(state(1, service('predict', { blue: 100, green: 0 })));
     const first = await client.next();
     expect(first.type_url).toBe(CLUSTER_TYPE);
@@ -95,7 +96,7 @@ describe('SotW ADS', () => {
     const cds = await client.next();
     expect(cds.type_url).toBe(CLUSTER_TYPE);
     expect(cds.resources).toHaveLength(4);
-    const beforeAck = await client.quiet(150);
+    const beforeAck = await client.noResponseWithin(150);
     expect(beforeAck.map((r) => r.type_url).filter((t) => t === ROUTE_TYPE || t === LISTENER_TYPE)).toEqual([]);
 
     // Envoy asks for the new clusters' endpoints before it ACKs the clusters (they are warming).
@@ -105,7 +106,7 @@ describe('SotW ADS', () => {
     expect(eds.type_url).toBe(ENDPOINT_TYPE);
     expect(eds.resources).toHaveLength(4);
     client.ack(eds, edsNames);
-    expect(await client.quiet(100)).toEqual([]);
+    expect(await client.noResponseWithin(100)).toEqual([]);
 
     client.ack(cds);
     const rds = await client.next();
@@ -125,12 +126,12 @@ describe('SotW ADS', () => {
     rdsStream.ack(await rdsStream.next(), ['default']);
     // A per-type stream serves its own type only.
     rdsStream.subscribe(CLUSTER_TYPE);
-    expect(await rdsStream.quiet(100)).toEqual([]);
+    expect(await rdsStream.noResponseWithin(100)).toEqual([]);
 
     publish(state(2, service('predict', { blue: 100, green: 0 }), service('embed', { blue: 100, green: 0 })));
     const clusters = await cdsStream.next();
     expect(clusters.resources).toHaveLength(4);
-    expect(await rdsStream.quiet(150)).toEqual([]);
+    expect(await rdsStream.noResponseWithin(150)).toEqual([]);
     cdsStream.ack(clusters);
     const routes = await rdsStream.next();
     expect(routes.type_url).toBe(ROUTE_TYPE);
@@ -145,7 +146,7 @@ describe('SotW ADS', () => {
     expect(encoded).toBe(1);
     const update = await client.next();
     expect(update.type_url).toBe(ROUTE_TYPE);
-    expect(await client.quiet(100)).toEqual([]);
+    expect(await client.noResponseWithin(100)).toEqual([]);
   });
 
   it('ignores a request with a stale nonce and answers a current one', async () => {
@@ -155,10 +156,10 @@ describe('SotW ADS', () => {
     const newer = await client.next();
     // A request still naming the previous response's nonce is stale: no answer, even with new names.
     client.send({ type_url: ROUTE_TYPE, response_nonce: responses['rds']!.nonce, version_info: responses['rds']!.version_info, resource_names: ['default', 'other'] });
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
     expect(newer.nonce).not.toBe(responses['rds']!.nonce);
     client.ack(newer, ['default']);
-    expect(await client.quiet(100)).toEqual([]);
+    expect(await client.noResponseWithin(100)).toEqual([]);
   });
 
   it('records a NACK with its message, does not re-send the rejected version, and sends the next one', async () => {
@@ -167,7 +168,7 @@ describe('SotW ADS', () => {
     publish(state(2, service('predict', { blue: 90, green: 10 })));
     const rejected = await client.next();
     client.nack(rejected, responses['rds']!.version_info, 'route: something Envoy did not like', ['default']);
-    expect(await client.quiet(300)).toEqual([]);
+    expect(await client.noResponseWithin(300)).toEqual([]);
 
     const proxy = fleet.list()[0]!;
     expect(proxy.types[ROUTE_TYPE]?.lastNack).toMatchObject({ version: rejected.version_info, message: 'route: something Envoy did not like' });
@@ -198,7 +199,7 @@ describe('SotW ADS', () => {
     const client = connect();
     client.send({ type_url: CLUSTER_TYPE, version_info: versions[CLUSTER_TYPE], resource_names: [], node: NODE });
     client.send({ type_url: LISTENER_TYPE, version_info: versions[LISTENER_TYPE], resource_names: [] });
-    expect(await client.quiet(200)).toEqual([]);
+    expect(await client.noResponseWithin(200)).toEqual([]);
     const proxy = fleet.list()[0]!;
     expect(proxy.types[CLUSTER_TYPE]?.ackedVersion).toBe(versions[CLUSTER_TYPE]);
     // A stale version on reconnect gets the current resources.
@@ -231,7 +232,7 @@ describe('SotW ADS', () => {
     publish(state(2, service('predict', { blue: 60, green: 40 })));
     const update = await client.next();
     expect(update.type_url).toBe(ROUTE_TYPE);
-    expect(await client.quiet(150)).toEqual([]);
+    expect(await client.noResponseWithin(150)).toEqual([]);
   });
 
   it('serves 100 streams from one encoding of each resource', async () => {
