@@ -1,39 +1,59 @@
-// One leader at a time runs rollouts across replicas sharing PostgreSQL: when the leader stops,
-// another replica takes over within the lease time and continues the rollout from its stored
-// step — no step applied twice, none skipped.
+// One leader at a time runs rollouts across replica processes sharing PostgreSQL: when the leader
+// process is killed outright (no clean stop, its lease left to expire), the other replica takes
+// over after the lease time and continues the rollout from its stored step — no step applied
+// twice, none skipped.
 
-import pino from 'pino';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../src/config/config.js';
-import { startSluice, type RunningSluice } from '../../src/main.js';
-import { freePort } from '../support/ports.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
 
 let postgres: PostgresServer;
-const replicas: (RunningSluice | undefined)[] = [];
+let dir: string;
+const replicas: SluiceProcess[] = [];
 
-async function call(replica: RunningSluice, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function call(replica: SluiceProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${replica.adminUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: response.status, json: await response.json() };
 }
 
+/** The pid in the rollout lease's holder (`<host>-<pid>-<id>`), read from the database. */
+async function leaderPid(): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ holder: string }>("SELECT holder FROM leases WHERE name = 'rollouts' AND expires_at > now()");
+    const match = rows[0] === undefined ? null : /-(\d+)-[0-9a-f]+$/.exec(rows[0].holder);
+    return match ? Number(match[1]) : undefined;
+  } finally {
+    await client.end();
+  }
+}
+
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-leader-'));
   postgres = await startPostgres();
   for (let i = 0; i < 2; i++) {
-    const config = { ...DEFAULT_CONFIG, xdsHost: '127.0.0.1', xdsPort: await freePort(), adminPort: 0, store: postgres.url, listenerPort: await freePort(), logLevel: 'warn', leaderLeaseMs: 1500 };
-    replicas.push(await startSluice(config, pino({ level: 'silent' })));
+    replicas.push(
+      await startSluiceProcess({
+        args: ['--store', postgres.url, '--xds-port', '0', '--admin-port', '0', '--leader-lease-ms', '1500'],
+        cwd: dir,
+      }),
+    );
   }
 }, 60_000);
 
 afterAll(async () => {
-  for (const replica of replicas) await replica?.stop();
+  await Promise.all(replicas.map((replica) => replica.stop()));
   await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('rollouts across replicas', () => {
-  it('continue on another replica when the leader dies, without repeating or skipping a step', async () => {
-    const first = replicas[0]!;
-    const second = replicas[1]!;
+  it('continue on another replica when the leader process dies, without repeating or skipping a step', async () => {
     const service = {
       match: { prefix: '/predict' },
       versions: [
@@ -41,8 +61,14 @@ describe('rollouts across replicas', () => {
         { name: 'green', endpoints: [{ address: '127.0.0.1', port: 5002 }] },
       ],
     };
-    expect((await call(first, 'PUT', '/v1/services/predict', service)).status).toBe(200);
-    const started = await call(second, 'POST', '/v1/services/predict/rollouts', {
+    expect((await call(replicas[0]!, 'PUT', '/v1/services/predict', service)).status).toBe(200);
+    await expect.poll(leaderPid, { timeout: 10_000 }).not.toBeUndefined();
+    const pid = await leaderPid();
+    const dying = replicas.find((replica) => replica.child.pid === pid)!;
+    const survivor = replicas.find((replica) => replica !== dying)!;
+    expect(dying).toBeDefined();
+
+    const started = await call(survivor, 'POST', '/v1/services/predict/rollouts', {
       candidate: 'green',
       steps: [
         { weight: 20, hold: '2s' },
@@ -53,17 +79,16 @@ describe('rollouts across replicas', () => {
     });
     expect(started.status, JSON.stringify(started.json)).toBe(201);
 
-    // Both replicas see the rollout move; stop the first once the first step is on.
-    await expect.poll(async () => (await call(second, 'GET', '/v1/services/predict/rollout')).json.weights?.green, { timeout: 10_000 }).toBe(20);
-    await first.stop();
-    replicas[0] = undefined;
+    // The leader puts the first step on; then it dies without a word.
+    await expect.poll(async () => (await call(survivor, 'GET', '/v1/services/predict/rollout')).json.weights?.green, { timeout: 10_000 }).toBe(20);
+    await dying.stop('SIGKILL');
 
-    await expect.poll(async () => (await call(second, 'GET', '/v1/services/predict/rollout')).json.phase, { timeout: 20_000, interval: 200 }).toBe('succeeded');
-    const service_ = await call(second, 'GET', '/v1/services/predict');
-    expect(service_.json.stable).toBe('green');
+    await expect.poll(async () => (await call(survivor, 'GET', '/v1/services/predict/rollout')).json.phase, { timeout: 30_000, interval: 200 }).toBe('succeeded');
+    expect(await leaderPid()).toBe(survivor.child.pid);
+    expect((await call(survivor, 'GET', '/v1/services/predict')).json.stable).toBe('green');
 
     // The audit log: each step's weights exactly once, in order, then the promotion.
-    const audit = await call(second, 'GET', '/v1/audit?limit=100');
+    const audit = await call(survivor, 'GET', '/v1/audit?limit=100');
     const greenWeights = (audit.json.entries as { revision: number; actor: string; summary: string }[])
       .filter((e) => e.actor === 'rollout')
       .sort((a, b) => a.revision - b.revision)

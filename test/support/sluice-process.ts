@@ -14,7 +14,7 @@ export interface ProcessOptions {
   /** The child's SLUICE_* (and other) variables; PATH and HOME are passed through. */
   env?: Record<string, string>;
   cwd?: string;
-  /** How long to wait for the "sluice is serving" line. */
+  /** How long to wait for the "sluice is serving" line (logged at info: keep --log-level at info or below). */
   readyTimeoutMs?: number;
 }
 
