@@ -1,0 +1,126 @@
+// The README's first command and the operator CLI as a newcomer uses them, all as real processes:
+// `sluice demo` (blue :5001, green :5002, sluice :18000/:9000, a real Envoy :8080), then
+// `sluice status`, `set-weights`, `rollback`, `promote` and `diff`, each observed through the
+// traffic Envoy serves; Ctrl-C leaves none of the demo's ports open.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictOnce } from '../e2e/traffic.js';
+import { SLUICE_BIN, runSluice } from '../support/sluice-process.js';
+
+const DEMO_PORTS = [5001, 5002, 8080, 9000, 9901, 18000];
+const PREDICT = 'http://127.0.0.1:8080/predict';
+let dir: string;
+let demo: ChildProcess;
+let demoOutput = '';
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `sluice <argv>` as a separate process, against the demo's admin API (the CLI's default). */
+function sluice(...argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runSluice(argv, { cwd: dir });
+}
+
+/** Sends requests until `version` serves `count` in a row (bounded): Envoy has applied the change. */
+async function servedBy(version: string, count = 20, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  while (streak < count) {
+    if (Date.now() > deadline) throw new Error(`${version} did not serve ${count} requests in a row within ${timeoutMs} ms`);
+    const answer = await predictOnce(PREDICT);
+    streak = answer.status === 200 && answer.version === version ? streak + 1 : 0;
+  }
+}
+
+beforeAll(async () => {
+  for (const port of DEMO_PORTS) {
+    if (await accepts(port)) throw new Error(`port ${port} is taken: stop whatever runs the demo before this test`);
+  }
+  dir = mkdtempSync(join(tmpdir(), 'sluice-demo-'));
+  demo = spawn(process.execPath, [SLUICE_BIN, 'demo'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } });
+  demo.stdout!.setEncoding('utf8').on('data', (chunk: string) => (demoOutput += chunk));
+  demo.stderr!.setEncoding('utf8').on('data', (chunk: string) => (demoOutput += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the demo did not come up within 60 s:\n${demoOutput}`)), 60_000);
+    const check = (): void => {
+      if (!demoOutput.includes('sluice demo is running')) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    demo.stdout!.on('data', check);
+    demo.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${demoOutput}`)));
+  });
+}, 90_000);
+
+afterAll(() => {
+  if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the demo, driven by the CLI', () => {
+  it('serves blue first, moves traffic with set-weights, rolls back and promotes', async () => {
+    await servedBy('blue');
+    const pinned = await predictOnce(PREDICT, { 'x-sluice-version': 'green' });
+    expect(pinned).toMatchObject({ status: 200, version: 'green' });
+
+    const status = await sluice('status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/predict/);
+    expect(status.stdout).toMatch(/1 of 1 proxies in sync/);
+
+    const shift = await sluice('set-weights', 'predict', 'blue=0', 'green=100');
+    expect(shift.code, shift.stderr).toBe(0);
+    await servedBy('green');
+
+    expect((await sluice('rollback', 'predict')).code).toBe(0);
+    await servedBy('blue');
+
+    // diff against a file that sends everything to green: differences (exit 1), nothing changed.
+    const file = join(dir, 'green.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: predict',
+        'listener: default',
+        'match: { prefix: /predict }',
+        'versions:',
+        '  - { name: blue, endpoints: [{ address: 127.0.0.1, port: 5001 }] }',
+        '  - { name: green, endpoints: [{ address: 127.0.0.1, port: 5002 }] }',
+        'weights: { blue: 0, green: 100 }',
+        'stable: blue',
+        '',
+      ].join('\n'),
+    );
+    const diff = await sluice('diff', '-f', file);
+    expect(diff.code, diff.stderr).toBe(1);
+    expect(diff.stdout).toMatch(/predict_green/);
+    await servedBy('blue', 5);
+
+    expect((await sluice('promote', 'predict', 'green')).code).toBe(0);
+    await servedBy('green');
+    const after = await sluice('status', 'predict', '--json');
+    expect(JSON.parse(after.stdout).service).toMatchObject({ stable: 'green', weights: { green: 100 } });
+  }, 60_000);
+
+  it('stops everything on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    demo.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const open: number[] = [];
+    for (const port of DEMO_PORTS) if (await accepts(port)) open.push(port);
+    expect(open).toEqual([]);
+  }, 30_000);
+});
