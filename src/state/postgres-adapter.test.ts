@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../../test/support/postgres-server.js';
 import type { DesiredState } from '../model/types.js';
@@ -13,6 +14,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
+
+/** Sessions on the server whose last statement was a LISTEN: the adapters' listening connections. */
+async function listeningSessions(): Promise<number> {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`);
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
 
 function entry(revision: number): CommitEntry {
   const state: DesiredState = { revision, listeners: { default: { name: 'default', address: '0.0.0.0', port: 8000 + revision } }, services: {} };
@@ -60,4 +73,33 @@ describe('PostgresAdapter', () => {
       await Promise.all([writer.close(), reader.close()]);
     }
   });
+
+  it('keeps reconnecting while the database is down, reporting each failure, until closed', async () => {
+    const reader = await PostgresAdapter.open(server.url);
+    const errors: Error[] = [];
+    let rings = 0;
+    await reader.watch(() => rings++, (error) => errors.push(error));
+    expect(await listeningSessions()).toBe(1);
+    await server.pause();
+    try {
+      // The lost connection, reported once (its client errs twice), then failed attempts one
+      // after another (100, 200, 400 ms apart, ...), each reported.
+      const refused = (): number => errors.filter((error) => (error as NodeJS.ErrnoException).code === 'ECONNREFUSED').length;
+      await expect.poll(refused, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+      expect(errors.length - refused()).toBe(1);
+      await reader.close();
+    } finally {
+      await server.start();
+    }
+    const heard = { errors: errors.length, rings };
+    // Another adapter comes and goes while the database is up; the closed one stays silent.
+    const other = await PostgresAdapter.open(server.url);
+    let otherRings = 0;
+    await other.watch(() => otherRings++, () => undefined);
+    await other.commit(entry(((await other.load())?.state.revision ?? 0) + 1));
+    await expect.poll(() => otherRings, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(await listeningSessions()).toBe(1);
+    await other.close();
+    expect({ errors: errors.length, rings }).toEqual(heard);
+  }, 30_000);
 });

@@ -3,7 +3,8 @@
 // start at once), a trigger that rings NOTIFY on every commit, leases (one leader at a time) and
 // each replica's report of the proxies connected to it (so any replica can answer for the fleet).
 // NOTIFY is only a doorbell: the reader catches up by reading everything above the last revision
-// it saw. Storage only.
+// it saw; the listening connection reconnects until closed. A lost database is a rejection or an
+// `onError`, never a crash. Storage only.
 
 import pg from 'pg';
 import type { DesiredState } from '../model/types.js';
@@ -17,6 +18,11 @@ const MIGRATION_LOCK = 0x51c3;
 /** SQLSTATE unique_violation; on this constraint: another replica committed the same revision. */
 const UNIQUE_VIOLATION = '23505';
 const REVISIONS_KEY = 'revisions_pkey';
+/** A connection attempt that hangs (an unreachable host) fails after this long. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** Delays between attempts to reconnect the listening connection: doubling, reset on success. */
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 5000;
 
 /** Applied in order, each once; append new steps, never edit old ones. */
 const MIGRATIONS: readonly string[] = [
@@ -68,19 +74,30 @@ function toAuditEntry(row: RevisionRow): AuditEntry {
   return { revision: Number(row.revision), actor: row.actor, at: row.created_at, change: row.change, summary: row.summary };
 }
 
-/** Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+/**
+ * Runs `work` in one transaction on one connection: committed if it returns, rolled back if it
+ * throws. A checked-out client has no 'error' listener of pg-pool's: when the server ends the
+ * connection it would emit an unheard 'error' and crash the process, so it is heard here (the
+ * query in flight rejects anyway) and the lost connection is dropped rather than pooled again.
+ */
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error): void => {
+    lost ??= error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (lost === undefined) await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(lost);
   }
 }
 
@@ -98,18 +115,34 @@ async function migrate(pool: pg.Pool): Promise<void> {
 }
 
 export class PostgresAdapter implements StateAdapter {
+  /** The listening connection while it is up. */
   private listener: pg.Client | undefined;
+  /** Set by `watch`: who hears commits and a lost listening connection. */
+  private watcher: { onCommit: () => void; onError: (error: Error) => void } | undefined;
+  /** An attempt to open the listening connection, while it runs. */
+  private connecting: Promise<pg.Client | undefined> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelay = RECONNECT_FIRST_MS;
   private closed = false;
   private readonly proxyListeners = new Set<() => void>();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+  ) {}
 
   /** Connects, and migrates the schema (safe when several replicas start at once). */
   static async open(connectionString: string): Promise<PostgresAdapter> {
-    const pool = new pg.Pool({ connectionString, max: 4 });
+    const pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    // An idle client whose connection died: the pool drops it and connects anew when asked.
     pool.on('error', () => undefined);
-    await migrate(pool);
-    return new PostgresAdapter(pool);
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new PostgresAdapter(pool, connectionString);
   }
 
   async load(): Promise<LoadedState | undefined> {
@@ -204,40 +237,91 @@ export class PostgresAdapter implements StateAdapter {
   }
 
   /**
-   * Calls `onCommit` after another connection commits (and after every reconnect of the listening
-   * connection, since notifications sent meanwhile are lost): the caller then catches up with `load`.
+   * Calls `onCommit` after another connection commits, and after every (re)connect of the
+   * listening connection, since notifications sent meanwhile are lost: the caller then catches up
+   * with `load` (proxy listeners are called then too). The first connection must succeed; a lost
+   * one is reported to `onError` and reconnected with backoff until `close`, each failed attempt
+   * reported too.
    */
   async watch(onCommit: () => void, onError: (error: Error) => void): Promise<void> {
-    const connect = async (): Promise<void> => {
-      if (this.closed) return;
-      const client = new pg.Client({ connectionString: (this.pool.options as { connectionString: string }).connectionString });
-      client.on('notification', (message) => {
-        if (message.channel === PROXIES_CHANNEL) for (const listener of this.proxyListeners) listener();
-        else onCommit();
-      });
-      client.on('error', (error) => {
-        onError(error);
-        this.listener = undefined;
-        if (!this.closed) setTimeout(() => void connect().catch(onError), 1000);
-      });
+    if (this.watcher) throw new Error('This PostgreSQL adapter is watched already.');
+    this.watcher = { onCommit, onError };
+    await this.listen();
+  }
+
+  /** Opens the listening connection and catches up; a failed attempt leaves no client behind. */
+  private async listen(): Promise<void> {
+    const attempt = this.openListener();
+    this.connecting = attempt;
+    let client: pg.Client | undefined;
+    try {
+      client = await attempt;
+    } finally {
+      this.connecting = undefined;
+    }
+    if (client === undefined) return;
+    this.listener = client;
+    this.reconnectDelay = RECONNECT_FIRST_MS;
+    this.watcher?.onCommit();
+    for (const listener of this.proxyListeners) listener();
+  }
+
+  /** A connected client listening on both channels, or undefined if the adapter closed meanwhile. */
+  private async openListener(): Promise<pg.Client | undefined> {
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    // Heard from before connecting to the end of the client's life: no error of it goes unheard.
+    client.on('error', (error) => this.listenerLost(client, error));
+    client.on('notification', (message) => {
+      if (message.channel === PROXIES_CHANNEL) for (const listener of this.proxyListeners) listener();
+      else this.watcher?.onCommit();
+    });
+    try {
       await client.connect();
       await client.query(`LISTEN ${REVISION_CHANNEL}`);
       await client.query(`LISTEN ${PROXIES_CHANNEL}`);
-      this.listener = client;
-      onCommit();
-    };
-    await connect();
+    } catch (error) {
+      // Not awaited: ending a connection that never opened must not hold up the next attempt.
+      void client.end().catch(() => undefined);
+      throw error;
+    }
+    if (!this.closed) return client;
+    await client.end().catch(() => undefined);
+    return undefined;
   }
 
+  /** The listening connection died: report it once, drop it and reconnect. */
+  private listenerLost(client: pg.Client, error: Error): void {
+    // Errors of an attempt still connecting reject that attempt; a dead client may emit twice.
+    if (client !== this.listener) return;
+    this.listener = undefined;
+    void client.end().catch(() => undefined);
+    this.watcher?.onError(error);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== undefined) return;
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(delay * 2, RECONNECT_MAX_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.listen().catch((error: Error) => {
+        if (this.closed) return;
+        this.watcher?.onError(error);
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  /** Stops reconnecting, ends the listening connection (or the attempt under way) and the pool. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    await this.connecting?.catch(() => undefined);
     const listener = this.listener;
     this.listener = undefined;
-    if (listener) {
-      listener.removeAllListeners('error');
-      listener.on('error', () => undefined);
-      await listener.end().catch(() => undefined);
-    }
+    await listener?.end().catch(() => undefined);
     await this.pool.end();
   }
 }
