@@ -66,6 +66,20 @@ async function scrape(): Promise<string> {
   return res.body;
 }
 
+/**
+ * Resolves once the fleet's change listeners have run for the changes made so far. FleetStatus
+ * notifies once per event-loop turn, in subscription order, so a tracker subscribed earlier has
+ * seen those changes by then.
+ */
+function fleetListenersRan(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = fleet.onChange(() => {
+      stop();
+      resolve();
+    });
+  });
+}
+
 /** The value of one series, e.g. value(text, 'sluice_xds_acks_total{type="clusters"}'); undefined when absent. */
 function value(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -141,16 +155,15 @@ describe('/metrics', () => {
     ledger.record(1, versions('r1'));
     revisions.ledgerChanged();
     // ACKs arrive in separate event-loop turns; fleet listeners run once per turn.
-    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     now += 5;
     ackAll(fleet, 1, versions('r1'));
-    await nextTurn();
+    await fleetListenersRan();
     now += 25; // the second proxy applies revision 1 30 ms after the commit
     ackAll(fleet, 2, versions('r1'));
-    await nextTurn();
+    await fleetListenersRan();
     now += 100;
     ackAll(fleet, 2, versions('r1')); // a repeated ACK observes nothing more
-    await nextTurn();
+    await fleetListenersRan();
 
     const text = await scrape();
     expect(value(text, 'sluice_convergence_seconds_count')).toBe(1);
@@ -167,11 +180,24 @@ describe('/metrics', () => {
     const convergence = new ConvergenceTracker(revisions, metrics.convergence);
     convergence.start();
     const stop = store.subscribe((state) => convergence.committed(state.revision));
-    await putPredict();
+    await putPredict(); // revision 1, with no proxy connected
     open(1, 'edge-a', 'sotw');
     ledger.record(1, versions('r1'));
+    revisions.ledgerChanged();
     ackAll(fleet, 1, versions('r1'));
+    // The tracker hears of the connect and the ACKs from the fleet's listeners, a turn later:
+    // scraping before they ran would pass whatever the tracker does with revision 1.
+    await fleetListenersRan();
     expect(value(await scrape(), 'sluice_convergence_seconds_count')).toBe(0);
+
+    // A revision committed while the proxy is connected is observed, through the same listeners.
+    const res = await app.inject({ method: 'PUT', url: '/v1/services/predict', payload: { ...predictBody(), weights: { blue: 90, green: 10 } } });
+    expect(res.statusCode).toBe(200);
+    ledger.record(2, versions('r2'));
+    revisions.ledgerChanged();
+    ackAll(fleet, 1, versions('r2'));
+    await fleetListenersRan();
+    expect(value(await scrape(), 'sluice_convergence_seconds_count')).toBe(1);
     stop();
     convergence.stop();
   });
