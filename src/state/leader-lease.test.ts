@@ -60,6 +60,33 @@ describe('LeaderLease', () => {
     await b.stop();
   });
 
+  it('stops cleanly while a renewal is in flight: it lands first, then the lease is given up', async () => {
+    const now = 0;
+    const leases = fakeLeases(() => now);
+    let open = (): void => undefined;
+    let gate: Promise<void> | undefined;
+    // A slow database: the renewal reaches it only once the gate opens.
+    const slow: LeaseStore = {
+      tryLease: async (name, holder, ttlMs) => {
+        await gate;
+        return leases.tryLease!(name, holder, ttlMs);
+      },
+      releaseLease: (name, holder) => leases.releaseLease!(name, holder),
+    };
+    const changes: boolean[] = [];
+    const a = new LeaderLease(slow, 'a', 1000, () => now, (leading) => changes.push(leading));
+    await a.start();
+    gate = new Promise((resolve) => (open = resolve));
+    const renewing = (a as unknown as { renew(): Promise<void> }).renew();
+    const stopping = a.stop();
+    open();
+    await Promise.all([renewing, stopping]);
+    expect(a.isLeader()).toBe(false);
+    // Released after the renewal landed, so another replica can take over at once.
+    expect(leases.expires).toBe(0);
+    expect(changes).toEqual([true]);
+  });
+
   it('always leads without a lease store (one process)', async () => {
     const alone = new LeaderLease({}, 'x', 1000);
     await alone.start();

@@ -13,6 +13,9 @@ export const ROLLOUT_LEASE = 'rollouts';
 export class LeaderLease {
   private leadingUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The renewal under way, if any: one at a time, however slow the store answers. */
+  private renewal: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly store: LeaseStore,
@@ -28,29 +31,41 @@ export class LeaderLease {
 
   async start(): Promise<void> {
     if (this.store.tryLease === undefined) return;
+    this.stopped = false;
     await this.renew();
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
   }
 
+  /** Stops renewing and gives the lease up, after any renewal in flight (which could take it again) landed. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    const leading = this.isLeader();
+    await this.renewal;
     this.leadingUntil = 0;
-    if (leading) await this.store.releaseLease?.(ROLLOUT_LEASE, this.holder).catch(() => undefined);
+    await this.store.releaseLease?.(ROLLOUT_LEASE, this.holder).catch(() => undefined);
   }
 
-  private async renew(): Promise<void> {
+  /** Renews now, or joins the renewal under way (a tick while the store is slow adds no second one). */
+  private renew(): Promise<void> {
+    this.renewal ??= this.renewOnce().finally(() => {
+      this.renewal = undefined;
+    });
+    return this.renewal;
+  }
+
+  private async renewOnce(): Promise<void> {
     const before = this.isLeader();
     // Counted from before the call: the lease cannot outlive what the database granted.
     const askedAt = this.now();
     try {
       const held = await this.store.tryLease!(ROLLOUT_LEASE, this.holder, this.ttlMs);
+      if (this.stopped) return;
       this.leadingUntil = held ? askedAt + this.ttlMs : 0;
     } catch {
       // Unreachable store: keep leading only until the lease we had runs out.
     }
-    if (this.isLeader() !== before) this.onChange(this.isLeader());
+    if (!this.stopped && this.isLeader() !== before) this.onChange(this.isLeader());
   }
 }
