@@ -1,5 +1,5 @@
 // Output invariants the translator enforces on every call: unique names per kind, every cluster
-// a route references exists, and every weighted split sums to the fixed total. A violation is a
+// a route sends or mirrors to exists, and every weighted split sums to the fixed total. A violation is a
 // bug in sluice, never the user's fault, so it throws.
 
 import type { ResourceJson, TranslatedResources } from './resources.js';
@@ -13,14 +13,16 @@ function assertUniqueNames(kind: string, names: string[]): void {
   }
 }
 
+/** Every cluster a route sends to or mirrors to, and its split's weight sum if it splits. */
 function routeClusters(route: ResourceJson): { clusters: string[]; weightSum?: number } {
   const action = route['route'] as ResourceJson | undefined;
   if (!action) return { clusters: [] };
-  if (typeof action['cluster'] === 'string') return { clusters: [action['cluster']] };
+  const mirrors = ((action['request_mirror_policies'] as { cluster: string }[] | undefined) ?? []).map((m) => m.cluster);
+  if (typeof action['cluster'] === 'string') return { clusters: [action['cluster'], ...mirrors] };
   const weighted = action['weighted_clusters'] as { clusters: { name: string; weight: number }[] } | undefined;
-  if (!weighted) return { clusters: [] };
+  if (!weighted) return { clusters: mirrors };
   return {
-    clusters: weighted.clusters.map((c) => c.name),
+    clusters: [...weighted.clusters.map((c) => c.name), ...mirrors],
     weightSum: weighted.clusters.reduce((sum, c) => sum + c.weight, 0),
   };
 }
