@@ -1,7 +1,8 @@
 // An immutable snapshot of every resource one group of nodes should have. Each resource is
 // encoded exactly once when the snapshot is built (and reused from the previous snapshot when
 // unchanged); its version is a hash of its bytes and each type's version a hash of its
-// resources' names and versions, so the same desired state gives the same versions anywhere.
+// resources' names and versions, so the same desired state gives the same versions anywhere; a
+// response that still carries resources the snapshot dropped gets a version no snapshot can have.
 
 import { createHash } from 'node:crypto';
 import { encodeResource } from './codec.js';
@@ -33,10 +34,19 @@ function digest(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex').slice(0, 16);
 }
 
-function typeVersion(resources: Iterable<EncodedResource>): string {
+function typeVersion(resources: Iterable<{ name: string; version: string }>): string {
   const lines: string[] = [];
   for (const resource of resources) lines.push(`${resource.name}\t${resource.version}`);
   return digest(lines.join('\n'));
+}
+
+/**
+ * The version of a response that still carries resources the snapshot dropped (clusters waiting
+ * for the routes that named them to be replaced): never a snapshot's version, so no revision
+ * counts it as applied and the snapshot's own response is still due afterwards.
+ */
+export function retainingVersion(snapshotVersion: string, retained: Iterable<{ name: string; version: string }>): string {
+  return `${snapshotVersion}+retained-${typeVersion(retained)}`;
 }
 
 export class Snapshot {

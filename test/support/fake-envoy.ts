@@ -220,8 +220,9 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
 }
 
 export class FakeDeltaEnvoy extends ScriptedStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
-  constructor(address: string) {
-    super(address, `/${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse);
+  /** `method` defaults to ADS; e.g. `envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes` for a per-type stream. */
+  constructor(address: string, method = `${ADS}/DeltaAggregatedResources`) {
+    super(address, method.startsWith('/') ? method : `/${method}`, encodeDeltaRequest, decodeDeltaResponse);
   }
 
   /** ACKs and applies the response: its resources are held, its removed_resources dropped. */

@@ -5,13 +5,24 @@
 // Rules (XDS-NOTES §1.4): subscription changes are honoured whatever the nonce (the nonce only
 // correlates ACK/NACK); every subscribed name is answered, with the resource or in
 // `removed_resources` when it does not exist, and a fresh client's first request of a type even
-// when there is nothing to send (Envoy's start-up waits for it); a pure unsubscribe needs no answer, except a name
-// still covered by the wildcard, which is sent again; on reconnect only resources whose version
-// differs are sent and names the server no longer has are removed; a NACKed version of a resource
-// is not sent again until the resource changes.
+// when there is nothing to send (Envoy's start-up waits for it); a pure unsubscribe needs no
+// answer, except a name still covered by the wildcard, which is sent again; on reconnect only
+// resources whose version differs are sent and names the server no longer has are removed; a
+// NACKed version of a resource is not sent again until the resource changes; clusters and
+// endpoints the snapshot dropped are removed only once the node's listeners and routes are ACKed
+// at that snapshot.
 
-import type { EncodedResource, Snapshot } from '../snapshot.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, PUSH_ORDER, SHORT_TYPE_NAMES, WILDCARD_TYPES, type ResourceTypeUrl } from '../type-urls.js';
+import { retainingVersion, type EncodedResource, type Snapshot } from '../snapshot.js';
+import {
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  LISTENER_TYPE,
+  PUSH_ORDER,
+  ROUTE_TYPE,
+  SHORT_TYPE_NAMES,
+  WILDCARD_TYPES,
+  type ResourceTypeUrl,
+} from '../type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
 import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
 
@@ -65,6 +76,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, nonce, request);
     this.updateSubscription(typeUrl, state, request);
     this.flush();
+    if (nonce !== '' && (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE)) this.routesAnswered();
   }
 
   private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, nonce: string, request: DeltaDiscoveryRequest): void {
@@ -135,14 +147,28 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     return new Set([...snapshot.type(typeUrl).resources.keys(), ...state.names]);
   }
 
-  /** True when the client holds the snapshot's version of everything it wants. */
-  private isCurrent(typeUrl: ResourceTypeUrl, state: TypeState): boolean {
-    const snapshot = this.snapshot;
+  /**
+   * True when the client holds the snapshot's version of everything it wants and nothing else
+   * (e.g. no cluster kept for make-before-break).
+   */
+  private isCurrent(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot | undefined = this.snapshot): boolean {
     if (!snapshot) return false;
     const resources = snapshot.type(typeUrl).resources;
-    for (const name of this.wanted(state, snapshot, typeUrl)) {
+    const wanted = this.wanted(state, snapshot, typeUrl);
+    for (const name of wanted) {
       const resource = resources.get(name);
       if (resource ? state.held.get(name) !== resource.version : state.held.has(name)) return false;
+    }
+    for (const name of state.held.keys()) if (!wanted.has(name)) return false;
+    return true;
+  }
+
+  protected ownRoutesSettledAt(snapshot: Snapshot): boolean {
+    for (const typeUrl of [LISTENER_TYPE, ROUTE_TYPE] as const) {
+      const state = this.types.get(typeUrl);
+      if (!state) continue;
+      // Awaiting an answer, NACKed (the client reverted) or something still to send.
+      if (state.sent.size > 0 || !this.isCurrent(typeUrl, state, snapshot)) return false;
     }
     return true;
   }
@@ -154,14 +180,24 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
   }
 
   protected flushTypes(snapshot: Snapshot): void {
+    // Computed at most once per flush, and only when a cluster or endpoint removal asks.
+    let settled: boolean | undefined;
+    const routesSettled = (): boolean => (settled ??= this.routesSettled(snapshot));
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
       if (!state || this.heldBack(typeUrl)) continue;
       const typeSnapshot = snapshot.type(typeUrl);
       const resources = typeSnapshot.resources;
       const wanted = this.wanted(state, snapshot, typeUrl);
+      const mayRetain = typeUrl === CLUSTER_TYPE || typeUrl === ENDPOINT_TYPE;
       const toSend: EncodedResource[] = [];
       const toRemove: string[] = [];
+      const retained: { name: string; version: string }[] = [];
+      // A held cluster (or its endpoints) the snapshot dropped stays until routes stop naming it.
+      const remove = (name: string, held: string | undefined): void => {
+        if (held !== undefined && mayRetain && !resources.has(name) && !routesSettled()) retained.push({ name, version: held });
+        else toRemove.push(name);
+      };
       for (const name of [...wanted].sort()) {
         const resource = resources.get(name);
         const held = state.held.get(name);
@@ -169,19 +205,21 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
           const changed = held !== resource.version && state.rejected.get(name) !== resource.version;
           if (changed || state.mustAnswer.has(name)) toSend.push(resource);
         } else if (held !== undefined || state.mustAnswer.has(name)) {
-          toRemove.push(name);
+          remove(name, held);
         }
       }
       // Names the client holds that it no longer wants or that are gone (e.g. after a reconnect).
-      for (const name of state.held.keys()) {
-        if (!wanted.has(name) && !toRemove.includes(name)) toRemove.push(name);
+      for (const [name, held] of state.held) {
+        if (!wanted.has(name)) remove(name, held);
       }
       state.mustAnswer.clear();
+      if (retained.length > 0) this.setRetaining(true);
       if (toSend.length === 0 && toRemove.length === 0 && !state.unanswered) {
         if (state.sent.size === 0 && this.isCurrent(typeUrl, state)) this.reportCurrent(typeUrl, state, typeSnapshot.version);
         continue;
       }
-      if (!this.send(typeUrl, state, typeSnapshot.version, toSend, toRemove)) return;
+      const version = retained.length > 0 ? retainingVersion(typeSnapshot.version, retained) : typeSnapshot.version;
+      if (!this.send(typeUrl, state, version, toSend, toRemove)) return;
     }
   }
 

@@ -1,10 +1,18 @@
 // The streams each node has open at once. An Envoy on the per-type services fetches clusters,
 // endpoints, listeners and routes over separate streams; make-before-break must hold across
-// them: no stream of a node sends listeners or routes while another has clusters in flight.
+// them: no stream of a node sends listeners or routes while another has clusters in flight, and
+// no stream removes a cluster (or its endpoints) while the node's routes are not settled. Holds
+// no protocol state of its own; it only asks and wakes the streams.
+
+import type { Snapshot } from '../snapshot.js';
 
 export interface PeerStream {
   hasClustersInFlight(): boolean;
-  /** Re-evaluates what is due now that a peer's clusters were answered. */
+  /** Whether this stream's listeners and routes are ACKed at `snapshot` (true when it reads another group). */
+  routesSettledAt(group: string, snapshot: Snapshot): boolean;
+  /** Whether this stream keeps clusters or endpoints its snapshot dropped, waiting for routes. */
+  isRetaining(): boolean;
+  /** Re-evaluates what is due now that a peer's clusters or routes were answered. */
   flush(): void;
 }
 
@@ -32,9 +40,20 @@ export class NodePeers {
     return false;
   }
 
-  /** A node's clusters were ACKed or NACKed: its other streams may send what they held back. */
+  /** Whether all of a node's streams (the asking one included) have their routes settled at `snapshot`. */
+  routesSettled(nodeId: string, group: string, snapshot: Snapshot): boolean {
+    for (const peer of this.byNode.get(nodeId) ?? []) if (!peer.routesSettledAt(group, snapshot)) return false;
+    return true;
+  }
+
+  /** A node's clusters were ACKed or NACKed (or a stream left): its other streams may send what they held back. */
   clustersSettled(nodeId: string, settledBy: PeerStream): void {
     for (const peer of this.byNode.get(nodeId) ?? []) if (peer !== settledBy) peer.flush();
+  }
+
+  /** A node's listeners or routes were ACKed or NACKed: streams keeping dropped clusters re-check. */
+  routesAnswered(nodeId: string, answeredBy: PeerStream): void {
+    for (const peer of this.byNode.get(nodeId) ?? []) if (peer !== answeredBy && peer.isRetaining()) peer.flush();
   }
 
   nodeCount(): number {

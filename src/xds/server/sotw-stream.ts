@@ -1,15 +1,25 @@
 // One state-of-the-world stream (ADS or a per-type service): subscriptions, nonces, ACK/NACK and
-// what to send when the group's snapshot changes. It never encodes a resource (the snapshot did)
-// and knows nothing of gRPC.
+// what to send when the group's snapshot changes. It never encodes a resource (the snapshot did;
+// clusters kept for make-before-break are the bytes sent before) and knows nothing of gRPC.
 //
 // Rules (XDS-NOTES §1.3): a request whose nonce is not the last one sent for its type is stale
 // and ignored; a NACK is an `error_detail`, and the rejected version is not sent again until the
 // snapshot changes; newly requested names are always answered; listener and cluster responses
 // carry the full set; a reconnecting client that already has the current version of a wildcard
-// type is sent nothing for it.
+// type is sent nothing for it; clusters the snapshot dropped stay in the cluster responses (under
+// a version no snapshot has) until the node's listeners and routes are ACKed at that snapshot.
 
-import type { EncodedResource, Snapshot } from '../snapshot.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, PUSH_ORDER, SHORT_TYPE_NAMES, WILDCARD_TYPES, type ResourceTypeUrl } from '../type-urls.js';
+import { retainingVersion, type EncodedResource, type Snapshot } from '../snapshot.js';
+import {
+  CLUSTER_TYPE,
+  ENDPOINT_TYPE,
+  LISTENER_TYPE,
+  PUSH_ORDER,
+  ROUTE_TYPE,
+  SHORT_TYPE_NAMES,
+  WILDCARD_TYPES,
+  type ResourceTypeUrl,
+} from '../type-urls.js';
 import type { DiscoveryRequest, DiscoveryResponse } from './messages.js';
 import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
 
@@ -22,9 +32,27 @@ interface TypeState {
   clientVersion: string;
   nonce?: string;
   sentVersion?: string;
-  sentNames: Set<string>;
+  /** The resources of the last response (or those a reconnecting client already had), by name. */
+  sent: Map<string, EncodedResource>;
   /** Resend even if the version is unchanged (endpoints of a changed cluster). */
   forceSend: boolean;
+  /** The last response is not ACKed or NACKed yet. */
+  awaiting: boolean;
+  /** The last response was NACKed: the client kept what it had before. */
+  nacked: boolean;
+}
+
+/** What a type needs at a snapshot: nothing, to record what a reconnecting client has, or a response. */
+type Plan =
+  | { action: 'none'; retaining: boolean }
+  | { action: 'known' | 'send'; version: string; resources: EncodedResource[]; retaining: boolean };
+
+function byName(a: EncodedResource, b: EncodedResource): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function sameResources(resources: EncodedResource[], sent: ReadonlyMap<string, EncodedResource>): boolean {
+  return resources.length === sent.size && resources.every((r) => sent.get(r.name)?.version === r.version);
 }
 
 export class SotwStream extends StreamBase<DiscoveryResponse> {
@@ -50,18 +78,23 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
         everNamed: false,
         names: new Set(),
         clientVersion: nonce === '' ? (request.version_info ?? '') : '',
-        sentNames: new Set(),
+        sent: new Map(),
         forceSend: false,
+        awaiting: false,
+        nacked: false,
       };
       this.types.set(typeUrl, state);
     }
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, request);
     this.updateSubscription(typeUrl, state, request.resource_names ?? []);
     this.flush();
+    if (nonce !== '' && (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE)) this.routesAnswered();
   }
 
   private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, request: DiscoveryRequest): void {
     if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(request.response_nonce);
+    state.awaiting = false;
+    state.nacked = request.error_detail !== undefined && request.error_detail !== null;
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
@@ -93,27 +126,67 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
     return out;
   }
 
+  /** What `typeUrl` needs at `snapshot`, ignoring make-before-break's hold on listeners and routes. */
+  private plan(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot): Plan {
+    let version = snapshot.type(typeUrl).version;
+    let resources = this.responseSet(typeUrl, state, snapshot);
+    let retaining = false;
+
+    if (state.sentVersion === undefined && state.wildcard && state.clientVersion === version) {
+      // A reconnecting client already has exactly this: nothing to send (XDS-NOTES §1.7).
+      return { action: 'known', version, resources, retaining };
+    }
+    if (typeUrl === CLUSTER_TYPE) {
+      // Clusters the client has that the snapshot dropped: an older route may still name them.
+      const dropped = [...state.sent.values()].filter(
+        (r) => !snapshot.resource(CLUSTER_TYPE, r.name) && (state.wildcard || state.names.has(r.name)),
+      );
+      if (dropped.length > 0 && !this.routesSettled(snapshot)) {
+        retaining = true;
+        resources = [...resources, ...dropped].sort(byName);
+        version = retainingVersion(version, dropped);
+        // The client holds exactly this already (only removals are waiting): nothing to send yet.
+        if (sameResources(resources, state.sent)) return { action: 'none', retaining };
+      }
+    }
+    const hasNewNames = resources.some((r) => !state.sent.has(r.name));
+    const due = state.sentVersion !== version || hasNewNames || state.forceSend;
+    if (!due) return { action: 'none', retaining };
+    if (!state.wildcard && resources.length === 0) return { action: 'none', retaining };
+    return { action: 'send', version, resources, retaining };
+  }
+
+  protected ownRoutesSettledAt(snapshot: Snapshot): boolean {
+    for (const typeUrl of [LISTENER_TYPE, ROUTE_TYPE] as const) {
+      const state = this.types.get(typeUrl);
+      if (!state) continue;
+      if (state.awaiting || state.nacked) return false;
+      if (this.plan(typeUrl, state, snapshot).action === 'send') return false;
+    }
+    return true;
+  }
+
   protected flushTypes(snapshot: Snapshot): void {
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
       if (!state || this.heldBack(typeUrl)) continue;
-      const version = snapshot.type(typeUrl).version;
-      const resources = this.responseSet(typeUrl, state, snapshot);
-
-      if (state.sentVersion === undefined && state.wildcard && state.clientVersion === version) {
-        // A reconnecting client already has exactly this: nothing to send (XDS-NOTES §1.7).
-        state.sentVersion = version;
-        state.sentNames = new Set(resources.map((r) => r.name));
-        if (typeUrl === CLUSTER_TYPE) this.clustersKnown(resources);
-        this.deps.callbacks.acked(this.deps.streamId, typeUrl, version);
-        continue;
-      }
-      const hasNewNames = resources.some((r) => !state.sentNames.has(r.name));
-      const due = state.sentVersion !== version || hasNewNames || state.forceSend;
-      if (!due) continue;
-      if (!state.wildcard && resources.length === 0) continue;
-      if (!this.send(typeUrl, state, version, resources)) return;
+      const plan = this.plan(typeUrl, state, snapshot);
+      if (plan.retaining) this.setRetaining(true);
+      if (!this.apply(typeUrl, state, plan)) return;
     }
+  }
+
+  /** Carries out a plan; returns false when the transport is full. */
+  private apply(typeUrl: ResourceTypeUrl, state: TypeState, plan: Plan): boolean {
+    if (plan.action === 'none') return true;
+    if (plan.action === 'known') {
+      state.sentVersion = plan.version;
+      state.sent = new Map(plan.resources.map((r) => [r.name, r]));
+      if (typeUrl === CLUSTER_TYPE) this.clustersKnown(plan.resources);
+      this.deps.callbacks.acked(this.deps.streamId, typeUrl, plan.version);
+      return true;
+    }
+    return this.send(typeUrl, state, plan.version, plan.resources);
   }
 
   /** Returns false when the transport is full. */
@@ -121,8 +194,10 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
     const nonce = this.nextNonce();
     state.nonce = nonce;
     state.sentVersion = version;
-    state.sentNames = new Set(resources.map((r) => r.name));
+    state.sent = new Map(resources.map((r) => [r.name, r]));
     state.forceSend = false;
+    state.awaiting = true;
+    state.nacked = false;
     if (typeUrl === CLUSTER_TYPE) {
       const endpoints = this.types.get(ENDPOINT_TYPE);
       for (const name of this.clustersSent(nonce, resources, true)) {

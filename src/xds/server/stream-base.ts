@@ -1,7 +1,8 @@
 // What state-of-the-world and delta streams share: the node from the first request, the watch
-// on the node group's snapshot, write backpressure, make-before-break (listeners and routes wait
-// while a cluster response is unacknowledged) and noticing which clusters changed so their
-// endpoints are re-sent. The protocol-specific bookkeeping lives in the subclasses.
+// on the node group's snapshot, write backpressure, make-before-break in both directions
+// (listeners and routes wait while a cluster response is unacknowledged; clusters the snapshot
+// dropped wait until the node's listeners and routes are settled at that snapshot) and noticing
+// which clusters changed so their endpoints are re-sent. Protocol bookkeeping lives in the subclasses.
 
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
@@ -33,6 +34,10 @@ export abstract class StreamBase<Response> implements PeerStream {
   protected node: NodeInfo | undefined;
   protected snapshot: Snapshot | undefined;
   protected closed = false;
+  /** The snapshot group this stream reads (set with the node). */
+  private group: string | undefined;
+  /** The last flush kept clusters or endpoints the snapshot dropped (it waits for routes to settle). */
+  private retaining = false;
   private unwatch: (() => void) | undefined;
   private leavePeers: (() => void) | undefined;
   private blocked = false;
@@ -74,7 +79,9 @@ export abstract class StreamBase<Response> implements PeerStream {
     const transport = { kind: this.kind, aggregated: this.deps.fixedType === undefined };
     this.deps.callbacks.streamOpened(this.deps.streamId, this.node, transport);
     this.leavePeers = this.deps.peers.join(this.node.id, this);
-    this.unwatch = this.deps.cache.watch(this.deps.groupOf(this.node, transport), (snapshot) => {
+    const group = this.deps.groupOf(this.node, transport);
+    this.group = group;
+    this.unwatch = this.deps.cache.watch(group, (snapshot) => {
       this.snapshot = snapshot;
       this.flush();
     });
@@ -101,6 +108,38 @@ export abstract class StreamBase<Response> implements PeerStream {
   protected heldBack(typeUrl: ResourceTypeUrl): boolean {
     if (typeUrl !== LISTENER_TYPE && typeUrl !== ROUTE_TYPE) return false;
     return this.clustersInFlight !== undefined || (this.node !== undefined && this.deps.peers.clustersInFlight(this.node.id));
+  }
+
+  /**
+   * Whether every listener and route the node (this stream and its peers reading the same group)
+   * holds is ACKed at `snapshot`: nothing due, nothing awaiting an answer, the last answer not a
+   * NACK. Until then clusters (and their endpoints) that `snapshot` dropped stay with the client,
+   * as an older route may still name them.
+   */
+  protected routesSettled(snapshot: Snapshot): boolean {
+    if (!this.node || this.group === undefined) return true;
+    return this.deps.peers.routesSettled(this.node.id, this.group, snapshot);
+  }
+
+  routesSettledAt(group: string, snapshot: Snapshot): boolean {
+    return group !== this.group || this.ownRoutesSettledAt(snapshot);
+  }
+
+  /** This stream's part of `routesSettled`: its own listener and route subscriptions. */
+  protected abstract ownRoutesSettledAt(snapshot: Snapshot): boolean;
+
+  isRetaining(): boolean {
+    return this.retaining;
+  }
+
+  /** Records whether this flush kept dropped clusters or endpoints (a settled route wakes it). */
+  protected setRetaining(retaining: boolean): void {
+    this.retaining = retaining;
+  }
+
+  /** A listener or route response was ACKed or NACKed: peers keeping dropped clusters re-check. */
+  protected routesAnswered(): void {
+    if (this.node) this.deps.peers.routesAnswered(this.node.id, this);
   }
 
   protected clustersAnswered(nonce: string | undefined): void {
@@ -141,6 +180,7 @@ export abstract class StreamBase<Response> implements PeerStream {
 
   flush(): void {
     if (!this.snapshot || this.blocked || this.closed) return;
+    this.retaining = false;
     this.flushTypes(this.snapshot);
   }
 
