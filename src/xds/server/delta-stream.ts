@@ -3,14 +3,15 @@
 // when the group's snapshot changes. Never encodes a resource and knows nothing of gRPC.
 //
 // Rules (XDS-NOTES §1.4): subscription changes are honoured whatever the nonce (the nonce only
-// correlates ACK/NACK); every subscribed name is answered, with the resource or in
-// `removed_resources` when it does not exist, and a fresh client's first request of a type even
-// when there is nothing to send (Envoy's start-up waits for it); a pure unsubscribe needs no
-// answer, except a name still covered by the wildcard, which is sent again; on reconnect only
-// resources whose version differs are sent and names the server no longer has are removed; a
-// NACKed version of a resource is not sent again until the resource changes; clusters and
-// endpoints the snapshot dropped are removed only once the node's listeners and routes are ACKed
-// at that snapshot.
+// correlates ACK/NACK); every name subscribed after the first request of a type is answered, with
+// the resource or in `removed_resources` when it does not exist, and a fresh client's first
+// request of a type even when there is nothing to send (Envoy's start-up waits for it); on a
+// reconnect's first request, names the client declared holding at the current version need no
+// answer: only resources whose version differs are sent and names the server no longer has are
+// removed; a pure unsubscribe needs no answer, except a name still covered by the wildcard, which
+// is sent again; a NACKed version of a resource is not sent again until the resource changes;
+// clusters and endpoints the snapshot dropped are removed only once the node's listeners and
+// routes are ACKed at that snapshot.
 
 import { retainingVersion, type EncodedResource, type Snapshot } from '../snapshot.js';
 import {
@@ -108,10 +109,13 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
   private updateSubscription(typeUrl: ResourceTypeUrl, state: TypeState, request: DeltaDiscoveryRequest): void {
     const subscribe = request.resource_names_subscribe ?? [];
     const unsubscribe = request.resource_names_unsubscribe ?? [];
+    // On the first request, a name the client declared holding is answered only if it differs.
+    let declared: ReadonlySet<string> = new Set();
     if (!state.started) {
       state.started = true;
       const initial = Object.entries(request.initial_resource_versions ?? {});
       for (const [name, version] of initial) state.held.set(name, version);
+      declared = new Set(state.held.keys());
       // A reconnecting client is past its start-up: it needs an answer only if something differs.
       state.unanswered = initial.length === 0;
       // Legacy wildcard: a first request that names nothing subscribes to everything.
@@ -123,7 +127,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
         continue;
       }
       state.names.add(name);
-      state.mustAnswer.add(name);
+      if (!declared.has(name)) state.mustAnswer.add(name);
     }
     for (const name of unsubscribe) {
       if (name === '*') {
