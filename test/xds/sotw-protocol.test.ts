@@ -3,19 +3,26 @@
 // NACKs without a re-send loop, newly requested names, reconnects that need nothing, and shared
 // encoding across many streams.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FleetStatus } from '../../src/fleet/status.js';
 import type { DesiredState } from '../../src/model/types.js';
 import { snapshotInput } from '../../src/sync/reconciler.js';
 import { translate } from '../../src/translate/translate.js';
 import type { SnapshotCache } from '../../src/xds/cache.js';
-import { decodeMessage } from '../../src/xds/codec.js';
+import { decodeMessage, encodeResource } from '../../src/xds/codec.js';
 import type { XdsServer } from '../../src/xds/server/ads-server.js';
 import type { DiscoveryResponse } from '../../src/xds/server/messages.js';
+import { StreamBase } from '../../src/xds/server/stream-base.js';
 import type { Snapshot } from '../../src/xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { XdsHarness, service, state } from '../support/xds-harness.js';
+
+// Every resource encoding goes through this counted wrapper, so a test can prove how often it ran.
+vi.mock('../../src/xds/codec.js', async (importOriginal) => {
+  const codec = await importOriginal<typeof import('../../src/xds/codec.js')>();
+  return { ...codec, encodeResource: vi.fn(codec.encodeResource) };
+});
 
 let harness: XdsHarness;
 let cache: SnapshotCache;
@@ -151,15 +158,27 @@ describe('SotW ADS', () => {
 
   it('ignores a request with a stale nonce and answers a current one', async () => {
     publish(state(1, service('predict', { blue: 100, green: 0 })));
-    const { client, responses } = await startedClient();
-    publish(state(2, service('predict', { blue: 90, green: 10 })));
+    const client = connect();
+    client.subscribe(ENDPOINT_TYPE, ['predict_blue'], NODE);
+    const first = await client.next();
+    client.ack(first, ['predict_blue']);
+    await harness.waitAcked(NODE.id, { [ENDPOINT_TYPE]: first.version_info });
+    // Blue's endpoints move: a newer endpoint response makes the first one's nonce stale.
+    const moved = service('predict', { blue: 100, green: 0 });
+    moved.versions[0]!.endpoints = [{ address: '127.0.0.1', port: 6001 }];
+    publish(state(2, moved));
     const newer = await client.next();
-    // A request still naming the previous response's nonce is stale: no answer, even with new names.
-    client.send({ type_url: ROUTE_TYPE, response_nonce: responses['rds']!.nonce, version_info: responses['rds']!.version_info, resource_names: ['default', 'other'] });
-    expect(await client.noResponseWithin(150)).toEqual([]);
-    expect(newer.nonce).not.toBe(responses['rds']!.nonce);
-    client.ack(newer, ['default']);
-    expect(await client.noResponseWithin(100)).toEqual([]);
+    expect(newer.nonce).not.toBe(first.nonce);
+
+    // Naming a resource not sent yet would be answered at once, were the request not stale.
+    const both = ['predict_blue', 'predict_green'];
+    client.send({ type_url: ENDPOINT_TYPE, response_nonce: first.nonce, version_info: first.version_info, resource_names: both });
+    // Negative check: the stale request gets no answer.
+    expect(await client.noResponseWithin(200)).toEqual([]);
+    // The same request with the current nonce is answered, with the newly named resource.
+    client.send({ type_url: ENDPOINT_TYPE, response_nonce: newer.nonce, version_info: newer.version_info, resource_names: both });
+    const answer = await client.next();
+    expect(answer.resources.map((r) => decodeMessage('envoy.config.endpoint.v3.ClusterLoadAssignment', r.value)['cluster_name'])).toEqual(both);
   });
 
   it('records a NACK with its message, does not re-send the rejected version, and sends the next one', async () => {
@@ -237,13 +256,26 @@ describe('SotW ADS', () => {
 
   it('serves 100 streams from one encoding of each resource', async () => {
     publish(state(1, service('predict', { blue: 100, green: 0 })));
-    const streams = await Promise.all(Array.from({ length: 100 }, () => startedClient()));
-    const { encoded } = publish(state(2, service('predict', { blue: 50, green: 50 })));
-    expect(encoded).toBe(1);
-    const updates = await Promise.all(streams.map(({ client }) => client.next()));
-    const bytes = new Set(updates.map((u) => Buffer.from(u.resources[0]!.value).toString('base64')));
-    expect(bytes.size).toBe(1);
-    expect(updates.every((u) => u.type_url === ROUTE_TYPE)).toBe(true);
+    const streams = await Promise.all(Array.from({ length: 100 }, (_, i) => startedClient({ ...NODE, id: `fleet-${i}` })));
+    const encodes = vi.mocked(encodeResource);
+    encodes.mockClear();
+    const writes = vi.spyOn(StreamBase.prototype as unknown as { writeResponse(response: DiscoveryResponse): boolean }, 'writeResponse');
+    try {
+      const { snapshot } = publish(state(2, service('predict', { blue: 50, green: 50 })));
+      // The snapshot encoded the one changed resource, once.
+      expect(encodes.mock.calls.map(([typeUrl]) => typeUrl)).toEqual([ROUTE_TYPE]);
+      const updates = await Promise.all(streams.map(({ client }) => client.next()));
+      expect(updates.every((u) => u.type_url === ROUTE_TYPE)).toBe(true);
+      // The streams encoded nothing: every one of them wrote the snapshot's own bytes object.
+      expect(encodes).toHaveBeenCalledTimes(1);
+      const written = writes.mock.calls.map(([response]) => response).filter((r) => r.type_url === ROUTE_TYPE);
+      expect(written).toHaveLength(100);
+      const route = snapshot.resource(ROUTE_TYPE, 'default')!.bytes;
+      expect(new Set(written.map((r) => r.resources[0]!.value))).toEqual(new Set([route]));
+      expect(written.every((r) => r.resources[0]!.value === route)).toBe(true);
+    } finally {
+      writes.mockRestore();
+    }
   });
 
   it('leaves nothing behind when streams go away', async () => {
