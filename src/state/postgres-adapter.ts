@@ -1,10 +1,7 @@
-// StateAdapter on PostgreSQL, for several sluice replicas sharing one desired state: the same
-// one-row-per-revision schema as SQLite, migrations serialised by an advisory lock (replicas may
-// start at once), a trigger that rings NOTIFY on every commit, leases (one leader at a time) and
-// each replica's report of the proxies connected to it (so any replica can answer for the fleet).
-// NOTIFY is only a doorbell: the reader catches up by reading everything above the last revision
-// it saw; the listening connection reconnects until closed. A lost database is a rejection or an
-// `onError`, never a crash. Storage only.
+// StateAdapter on PostgreSQL for replicas sharing one desired state: one row per revision, migrations
+// under an advisory lock, NOTIFY on each commit as a doorbell (readers catch up with `load`; the
+// listening connection reconnects until closed), leases and each replica's report of its proxies.
+// A lost database is a rejection or an `onError`, never a crash. Storage only.
 
 import pg from 'pg';
 import type { DesiredState } from '../model/types.js';

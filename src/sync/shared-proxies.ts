@@ -1,7 +1,7 @@
 // With replicas sharing a store: publishes which revision each proxy connected here has applied
-// (on every fleet change, debounced, and on a heartbeat), and keeps the reports of the other
-// replicas, so `/v1/revisions/{n}` and rollouts see the whole fleet from any replica. A replica's
-// report older than `maxAgeMs` (it died) is ignored. Never touches the local fleet status.
+// (on fleet changes, debounced, and on a heartbeat; one write at a time) and reads the other
+// replicas' reports (one older than `maxAgeMs`: a dead replica, ignored), so any replica sees the
+// whole fleet. An unreachable store is logged and retried on the next beat. Never writes the fleet status.
 
 import type { Logger } from 'pino';
 import type { FleetStatus } from '../fleet/status.js';
@@ -38,26 +38,59 @@ export interface SharedProxiesOptions {
 
 const PUBLISH_DELAY_MS = 50;
 
+/**
+ * Runs a task one call at a time: calls made while it runs coalesce into one more run after it.
+ * Answers when a run that started after the call has finished. The task must not throw.
+ */
+class Serial {
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly task: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    this.again = true;
+    this.running ??= this.drain();
+    return this.running;
+  }
+
+  /** Settles once no run is under way. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.again) {
+      this.again = false;
+      await this.task();
+    }
+    this.running = undefined;
+  }
+}
+
 export class SharedProxies {
   private remote: RemoteProxy[] = [];
   private publishTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly stops: (() => void)[] = [];
   private stopped = false;
+  /** Writes land in the order they were computed; reads replace the list in the order they were asked. */
+  private readonly publishing = new Serial(() => this.publish());
+  private readonly refreshing = new Serial(() => this.refresh());
 
   constructor(private readonly options: SharedProxiesOptions) {}
 
   async start(): Promise<void> {
     const { fleet, share } = this.options;
     this.stops.push(fleet.onChange(() => this.schedulePublish()));
-    this.stops.push(share.onProxies(() => void this.refresh()));
+    this.stops.push(share.onProxies(() => void this.refreshing.run()));
     this.heartbeat = setInterval(() => {
-      void this.publish();
-      void this.refresh();
+      void this.publishing.run();
+      void this.refreshing.run();
     }, this.options.heartbeatMs ?? 5000);
     this.heartbeat.unref();
-    await this.publish();
-    await this.refresh();
+    await this.publishing.run();
+    await this.refreshing.run();
   }
 
   /** Publishes once more after the ledger moved (applied revisions are computed against it). */
@@ -74,6 +107,8 @@ export class SharedProxies {
     for (const stop of this.stops.splice(0)) stop();
     clearInterval(this.heartbeat);
     clearTimeout(this.publishTimer);
+    // A publish still in flight would land after the removal and outlive this replica.
+    await Promise.all([this.publishing.idle(), this.refreshing.idle()]);
     await this.options.share.removeProxies(this.options.replica).catch(() => undefined);
   }
 
@@ -81,7 +116,7 @@ export class SharedProxies {
     if (this.publishTimer || this.stopped) return;
     this.publishTimer = setTimeout(() => {
       this.publishTimer = undefined;
-      void this.publish();
+      void this.publishing.run();
     }, PUBLISH_DELAY_MS);
   }
 
@@ -102,7 +137,7 @@ export class SharedProxies {
     try {
       const reports = await share.proxiesOfOthers(replica, this.options.maxAgeMs ?? 20_000);
       const next = reports.flatMap((report) => (report.proxies as Omit<RemoteProxy, 'replica'>[]).map((proxy) => ({ ...proxy, replica: report.replica })));
-      if (JSON.stringify(next) === JSON.stringify(this.remote)) return;
+      if (this.stopped || JSON.stringify(next) === JSON.stringify(this.remote)) return;
       this.remote = next;
       this.options.onRemoteChange();
     } catch (error) {
