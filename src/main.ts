@@ -69,6 +69,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
   await store.followSharedState((reachable, error) => {
     if (storeReachable && !reachable) logger.warn({ err: error?.message }, 'lost the shared state store; serving the last state');
+    if (!storeReachable && reachable) logger.info({ revision: store.current().revision }, 'the shared state store is back; caught up');
     storeReachable = reachable;
   });
   const cache = new SnapshotCache();

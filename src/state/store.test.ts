@@ -257,6 +257,47 @@ describe('Store', () => {
     expect(store.current().revision).toBe(0);
   });
 
+  it('retries a failed catch-up on its own, without waiting for another doorbell', async () => {
+    const inner = SqliteAdapter.open(':memory:');
+    const writer = await Store.open(inner, { initialState });
+    await writer.apply(putPredict, { actor: 'other-replica' });
+    let failuresLeft = 3;
+    let ring: (() => void) | undefined;
+    const follower = await openStore({
+      load: async () => (ring === undefined || failuresLeft-- <= 0 ? inner.load() : Promise.reject(new Error('connection refused'))),
+      commit: (entry) => inner.commit(entry),
+      audit: (q) => inner.audit(q),
+      stateAt: (r) => inner.stateAt(r),
+      close: async () => undefined,
+      watch: async (onCommit) => {
+        ring = onCommit;
+      },
+    });
+    const statuses: boolean[] = [];
+    await follower.followSharedState((reachable) => statuses.push(reachable));
+    expect(follower.current().revision).toBe(1);
+    await writer.apply({ kind: 'rollback', name: 'predict' }, { actor: 'other-replica' });
+    ring!(); // One doorbell, then three failed reads: the store must keep trying by itself.
+    await vi.waitFor(() => expect(follower.current().revision).toBe(2), { timeout: 5000, interval: 20 });
+    expect(statuses).toEqual([false, false, false, true]);
+  });
+
+  it('says a commit to a shared store that failed mid-way may have landed', async () => {
+    const inner = SqliteAdapter.open(':memory:');
+    const store = await openStore({
+      load: () => inner.load(),
+      commit: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+      audit: (q) => inner.audit(q),
+      stateAt: (r) => inner.stateAt(r),
+      close: () => inner.close(),
+      watch: async () => undefined,
+    });
+    await expect(store.apply(putPredict, actor)).rejects.toMatchObject({
+      code: 'SLUICE_STORE_UNAVAILABLE',
+      message: expect.stringMatching(/Connection terminated unexpectedly.*may or may not have been stored/),
+    });
+  });
+
   it('reopens from the same file with the same state, revision and audit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
     try {

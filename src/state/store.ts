@@ -36,6 +36,8 @@ export type Subscriber = (state: DesiredState) => void;
 
 /** Attempts per change when other replicas keep committing first (see `applyRetrying`). */
 const MAX_COMMIT_ATTEMPTS = 64;
+const CATCH_UP_RETRY_FIRST_MS = 100;
+const CATCH_UP_RETRY_MAX_MS = 5000;
 
 function rethrowLater(error: unknown): void {
   setImmediate(() => {
@@ -48,6 +50,9 @@ export class Store {
   private readonly subscribers = new Set<Subscriber>();
   /** Settles when every apply queued so far has finished; applies run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** A catch-up that failed is retried on a timer (shared store only). */
+  private catchUpRetry: ReturnType<typeof setTimeout> | undefined;
+  private closing = false;
 
   private constructor(
     private readonly adapter: StateAdapter,
@@ -82,14 +87,25 @@ export class Store {
    * sluice keeps its last state.
    */
   async followSharedState(onStatus: (reachable: boolean, error?: Error) => void): Promise<void> {
-    await this.adapter.watch?.(
-      () =>
-        void this.enqueue(() => this.catchUp()).then(
-          () => onStatus(true),
-          (error: Error) => onStatus(false, error),
-        ),
-      (error) => onStatus(false, error),
-    );
+    let delayMs = CATCH_UP_RETRY_FIRST_MS;
+    const catchUpNow = (): void => {
+      clearTimeout(this.catchUpRetry);
+      this.catchUpRetry = undefined;
+      void this.enqueue(() => this.catchUp()).then(
+        () => {
+          delayMs = CATCH_UP_RETRY_FIRST_MS;
+          onStatus(true);
+        },
+        (error: Error) => {
+          onStatus(false, error);
+          // The doorbell may not ring again for a while: try again on our own, backing off.
+          if (this.closing) return;
+          this.catchUpRetry = setTimeout(catchUpNow, delayMs);
+          delayMs = Math.min(delayMs * 2, CATCH_UP_RETRY_MAX_MS);
+        },
+      );
+    };
+    await this.adapter.watch?.(catchUpNow, (error) => onStatus(false, error));
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -107,13 +123,22 @@ export class Store {
     this.publish(state);
   }
 
-  /** Storage failures become a clear 503; sluice keeps serving what it has. */
-  private async storage<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Storage failures become a clear 503; sluice keeps serving what it has. A commit to a shared
+   * store that failed mid-way may still have landed (the connection can drop after the database
+   * committed), so that message says the outcome is unknown instead of "nothing changed".
+   */
+  private async storage<T>(operation: () => Promise<T>, what: 'read' | 'commit' = 'read'): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       if (error instanceof SluiceError) throw error;
-      throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `The state store cannot be reached (${(error as Error).message}); nothing changed.`);
+      const reason = (error as Error).message;
+      const outcome =
+        what === 'commit' && this.adapter.watch !== undefined
+          ? 'the change was not confirmed and may or may not have been stored: read the state before retrying'
+          : 'nothing changed';
+      throw new SluiceError('SLUICE_STORE_UNAVAILABLE', `The state store cannot be reached (${reason}); ${outcome}.`);
     }
   }
 
@@ -165,7 +190,7 @@ export class Store {
         ? restoreRevision(before, change.revision, await this.stateAt(change.revision))
         : applyChange(before, change);
     const entry = { revision: after.revision, state: after, actor: options.actor, at: new Date().toISOString(), change, summary: summarize(change, after) };
-    if ((await this.storage(() => this.adapter.commit(entry))) === 'conflict') return 'conflict';
+    if ((await this.storage(() => this.adapter.commit(entry), 'commit')) === 'conflict') return 'conflict';
     this.publish(after);
     return { revision: after.revision, state: after, previous: before };
   }
@@ -197,6 +222,8 @@ export class Store {
 
   /** Waits for queued changes, then closes the adapter. */
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.catchUpRetry);
     await this.queue;
     await this.adapter.close();
   }
