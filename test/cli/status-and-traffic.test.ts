@@ -1,7 +1,7 @@
 // `status`, `set-weights`, `promote` and `rollback` against sluice running in this process: human
 // tables, --json answers that parse, --if-match, and a scripted ADS client shown in sync.
 
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { predictService, startCliHarness, type CliHarness } from './cli-harness.js';
@@ -47,11 +47,12 @@ it('status shows a connected proxy in sync once it has ACKed the current revisio
   try {
     envoy.subscribe(CLUSTER_TYPE, [], NODE);
     envoy.subscribe(LISTENER_TYPE);
-    for (;;) {
-      const response = await envoy.next(300).catch(() => undefined);
-      if (response === undefined) break;
-      envoy.ack(response);
-    }
+    await envoy.ackUntil(() => envoy.heldNames(CLUSTER_TYPE).join() === 'predict_blue,predict_green' && envoy.ackedVersion(LISTENER_TYPE) !== undefined);
+    // sluice has heard the last ACK before the command asks it.
+    await vi.waitFor(() => {
+      const types = h.sluice.fleet.list()[0]?.types;
+      for (const typeUrl of [CLUSTER_TYPE, LISTENER_TYPE] as const) expect(types?.[typeUrl]?.ackedVersion).toBe(envoy.ackedVersion(typeUrl));
+    });
     const { code, stdout } = await h.run('status');
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`PROXY +CLIENT +APPLIED +IN SYNC +LAST NACK\\n${NODE.id} .* 1 +yes +-\\n1 of 1 proxies in sync`));
