@@ -5,10 +5,10 @@
 // model (comments show how), read from `translate`'s output, never copied from it.
 
 import { describe, expect, it } from 'vitest';
-import type { Affinity, DesiredState, Service } from '../model/types.js';
-import { validateState } from '../model/validate.js';
+import type { Affinity, Service } from '../model/types.js';
 import { effectiveVersionAffinity, routeHashPolicy, usesHashSplit, type ProxyCapabilities } from './affinity.js';
 import type { ResourceJson } from './resources.js';
+import { predictService, stateOf } from './fixtures.test-support.js';
 import { translate } from './translate.js';
 
 const CURRENT: ProxyCapabilities = { hashSplit: true };
@@ -16,29 +16,9 @@ const PRE_1_36: ProxyCapabilities = { hashSplit: false };
 
 /** blue 90 %, green 10 %, canary 0 % (a version without traffic gets no cohort route). */
 function service(affinity: Affinity | undefined): Service {
-  return {
-    name: 'predict',
-    listener: 'default',
-    match: { prefix: '/predict' },
-    hosts: ['*'],
-    versions: ['blue', 'green', 'canary'].map((name, i) => ({ name, endpoints: [{ address: `10.0.${i}.1`, port: 5001 }] })),
-    weights: { blue: 90, green: 10, canary: 0 },
-    stable: 'blue',
-    pinHeader: 'x-sluice-version',
-    timeout: '30s',
-    ...(affinity ? { affinity } : {}),
-  };
+  return predictService(affinity ? { affinity } : {});
 }
 
-function stateOf(svc: Service): DesiredState {
-  const state: DesiredState = {
-    revision: 1,
-    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
-    services: { [svc.name]: svc },
-  };
-  validateState(state);
-  return state;
-}
 
 interface Facts {
   /** The hash_policy every route of the service carries (undefined: none). */

@@ -5,35 +5,16 @@
 // service is not offered. Expected values are reasoned from those rules, not copied from output.
 
 import { describe, expect, it } from 'vitest';
-import type { DesiredState, Endpoint, Service } from '../model/types.js';
-import { validateState } from '../model/validate.js';
+import type { Endpoint, Service } from '../model/types.js';
 import { XDS_CLUSTER_NAME } from './config-source.js';
 import type { ResourceJson } from './resources.js';
+import { predictService, stateOf } from './fixtures.test-support.js';
 import { translate, translateForGrpcClients } from './translate.js';
 
 function service(endpoints: Endpoint[]): Service {
-  return {
-    name: 'predict',
-    listener: 'default',
-    match: { prefix: '/predict' },
-    hosts: ['*'],
-    versions: [{ name: 'v1', endpoints }],
-    weights: { v1: 100 },
-    stable: 'v1',
-    pinHeader: 'x-sluice-version',
-    timeout: '30s',
-  };
+  return predictService({ versions: [{ name: 'v1', endpoints }], weights: { v1: 100 }, stable: 'v1' });
 }
 
-function stateOf(svc: Service): DesiredState {
-  const state: DesiredState = {
-    revision: 1,
-    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
-    services: { [svc.name]: svc },
-  };
-  validateState(state);
-  return state;
-}
 
 const socket = ({ address, port }: Endpoint) => ({ endpoint: { address: { socket_address: { address, port_value: port } } } });
 

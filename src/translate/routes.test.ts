@@ -4,41 +4,23 @@
 // ten-thousandths, and the order of a service's routes. For Envoy and for gRPC clients.
 
 import { describe, expect, it } from 'vitest';
-import type { DesiredState, Service } from '../model/types.js';
-import { validateState } from '../model/validate.js';
+import type { Service } from '../model/types.js';
 import type { ResourceJson } from './resources.js';
+import { predictService, stateOf } from './fixtures.test-support.js';
 import { translate, translateForGrpcClients } from './translate.js';
 
 /** blue 90 %, green 10 %, canary 0 %; every route kind: pins, two rules, cohort cookies, split. */
 function service(overrides: Partial<Service> = {}): Service {
-  return {
-    name: 'predict',
-    listener: 'default',
-    match: { prefix: '/predict' },
-    hosts: ['*'],
-    versions: ['blue', 'green', 'canary'].map((name, i) => ({ name, endpoints: [{ address: `10.0.${i}.1`, port: 5001 }] })),
-    weights: { blue: 90, green: 10, canary: 0 },
-    stable: 'blue',
-    pinHeader: 'x-sluice-version',
-    timeout: '30s',
+  return predictService({
     affinity: { version: { by: 'cohortCookie', name: 'track', ttl: '1h' }, hash: [], lb: 'ringHash' },
     rules: [
       { match: { headers: { 'x-tenant': 'acme' } }, to: 'canary' },
       { match: { cookies: { beta: 'yes' } }, to: 'green' },
     ],
     ...overrides,
-  };
+  });
 }
 
-function stateOf(svc: Service): DesiredState {
-  const state: DesiredState = {
-    revision: 1,
-    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
-    services: { [svc.name]: svc },
-  };
-  validateState(state);
-  return state;
-}
 
 function envoyRoutes(svc: Service): ResourceJson[] {
   return (translate(stateOf(svc)).routes[0]!.resource['virtual_hosts'] as { routes: ResourceJson[] }[])[0]!.routes;

@@ -7,35 +7,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DesiredState, Service, Weights } from '../model/types.js';
-import { validateState } from '../model/validate.js';
 import type { ResourceJson } from './resources.js';
+import { predictService, stateOf } from './fixtures.test-support.js';
 import { translate, translateForGrpcClients } from './translate.js';
 import { WEIGHT_TOTAL, integerWeights, versionOrder } from './weights.js';
 
 /** A valid service with one IP endpoint per version, declared in the order given. */
 function service(versions: string[], weights: Weights, stable: string): Service {
-  return {
-    name: 'predict',
-    listener: 'default',
-    match: { prefix: '/predict' },
-    hosts: ['*'],
+  return predictService({
     versions: versions.map((name, i) => ({ name, endpoints: [{ address: '10.0.0.1', port: 5001 + i }] })),
     weights,
     stable,
-    pinHeader: 'x-sluice-version',
-    timeout: '30s',
-  };
+  });
 }
 
-function stateOf(svc: Service): DesiredState {
-  const state: DesiredState = {
-    revision: 1,
-    listeners: { default: { name: 'default', address: '0.0.0.0', port: 8080 } },
-    services: { [svc.name]: svc },
-  };
-  validateState(state); // the inputs are states sluice would accept
-  return state;
-}
 
 describe('WEIGHT_TOTAL', () => {
   it('is 100 % in hundredths of a percent', () => expect(WEIGHT_TOTAL).toBe(10_000));
