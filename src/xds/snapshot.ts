@@ -1,8 +1,7 @@
-// An immutable snapshot of every resource one group of nodes should have. Each resource is
-// encoded exactly once when the snapshot is built (and reused from the previous snapshot when
-// unchanged); its version is a hash of its bytes and each type's version a hash of its
-// resources' names and versions, so the same desired state gives the same versions anywhere; a
-// response that still carries resources the snapshot dropped gets a version no snapshot can have.
+// An immutable snapshot of every resource a node group should have, each encoded once at build
+// (reused when unchanged); a resource's version hashes its bytes, a type's its names and versions,
+// so the same state gives the same versions anywhere, and a response keeping dropped resources gets
+// a version no snapshot can have. Sends nothing and knows no stream.
 
 import { createHash } from 'node:crypto';
 import { encodeResource } from './codec.js';

@@ -1,8 +1,7 @@
-// Removing a version that still carries weight, through a real Envoy, over ADS state-of-the-world,
-// ADS delta and the per-type services: one change takes 80/10/10 blue/green/canary to 100/0 and
-// drops the canary. Requests flow while the change is applied; not one may fail (a route naming a
-// cluster Envoy no longer has is a 503 with flag NC), and Envoy must end without the canary
-// cluster. The change is repeated, since the window it guards is a few milliseconds wide.
+// Dropping a version that still carries weight (80/10/10 → 100/0 without the canary) through a
+// real Envoy over ADS SotW, ADS delta and the per-type services, repeated while requests flow: no
+// request may fail (a route naming a cluster Envoy dropped is a 503 NC) and Envoy ends without the
+// canary cluster. Starts its own model servers and Envoy; changes state only through the admin API.
 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,8 +1,7 @@
-// Make-before-break when a change removes what a route names (XDS-NOTES §1.6 step 8), against
-// sluice's real gRPC server with scripted clients, SotW and delta, on ADS and on the per-type
-// services: the route that stops naming a cluster goes first; the cluster and its endpoints are
-// removed only once that route is ACKed; a NACKed route keeps them; what the client held is
-// re-sent as the same bytes; only the final cluster set counts towards a revision.
+// Make-before-break on removal (XDS-NOTES §1.6 step 8) against the real gRPC server with scripted
+// SotW and delta clients, ADS and per-type: the route that stops naming a cluster goes first; the
+// cluster and its endpoints go once that route is ACKed; a NACKed route keeps them; kept clusters
+// are the bytes sent before; only the final cluster set counts towards a revision.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';

@@ -1,8 +1,7 @@
-// The streams each node has open at once. An Envoy on the per-type services fetches clusters,
-// endpoints, listeners and routes over separate streams; make-before-break must hold across
-// them: no stream of a node sends listeners or routes while another has clusters in flight, and
-// no stream removes a cluster (or its endpoints) while the node's routes are not settled. Holds
-// no protocol state of its own; it only asks and wakes the streams.
+// The streams each node has open at once (an Envoy on the per-type services has one per type), so
+// make-before-break holds across them: no stream sends listeners or routes while another has
+// clusters in flight, and none removes a cluster or its endpoints while the node's routes are not
+// settled. Holds no protocol state of its own; it only asks and wakes the streams.
 
 import type { Snapshot } from '../snapshot.js';
 

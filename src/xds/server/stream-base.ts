@@ -1,8 +1,7 @@
-// What state-of-the-world and delta streams share: the node from the first request, the watch
-// on the node group's snapshot, write backpressure, make-before-break in both directions
-// (listeners and routes wait while a cluster response is unacknowledged; clusters the snapshot
-// dropped wait until the node's listeners and routes are settled at that snapshot) and noticing
-// which clusters changed so their endpoints are re-sent. Protocol bookkeeping lives in the subclasses.
+// What SotW and delta streams share: the node, the watch on its group's snapshot, backpressure,
+// make-before-break both ways (routes wait for unacknowledged clusters; dropped clusters wait for
+// the node's routes to settle at the snapshot) and which clusters changed so their endpoints are
+// re-sent. Protocol bookkeeping lives in the subclasses; nothing here encodes or knows gRPC.
 
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
