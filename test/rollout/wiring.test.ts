@@ -61,6 +61,7 @@ it('starts a hold only once the connected proxy has ACKed the step, and counts r
     analysis: { interval: '10s', metrics: [] },
   });
   await vi.waitFor(async () => expect((await call('GET', '/v1/services/predict/rollout')).phase).toBe('waiting-for-proxies'));
+  // Negative check, bounded: while the proxy has not ACKed the step, the hold must not start.
   await sleep(500);
   const waiting = await call('GET', '/v1/services/predict/rollout');
   expect(waiting).toMatchObject({ phase: 'waiting-for-proxies', weights: { blue: 80, green: 20 } });
