@@ -179,9 +179,12 @@ describe('SotW: removing a version that still has weight', () => {
   it('holds the removal on the cluster stream until the route stream of the same node has ACKed (per-type services)', async () => {
     const first = harness.publish(withCanary(1)).snapshot;
     const cds = connectSotw('envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters');
+    const eds = connectSotw('envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints');
     const rds = connectSotw('envoy.service.route.v3.RouteDiscoveryService/StreamRoutes');
     cds.subscribe(CLUSTER_TYPE, [], NODE);
     await cds.ackUntilVersions({ [CLUSTER_TYPE]: first.type(CLUSTER_TYPE).version });
+    eds.subscribe(ENDPOINT_TYPE, THREE_EDS, NODE);
+    await eds.ackUntilVersions({ [ENDPOINT_TYPE]: first.type(ENDPOINT_TYPE).version }, ROUTE_NAMES);
     rds.subscribe(ROUTE_TYPE, ['default'], NODE);
     await rds.ackUntilVersions({ [ROUTE_TYPE]: first.type(ROUTE_TYPE).version }, ROUTE_NAMES);
     await harness.waitAcked(NODE.id, { [CLUSTER_TYPE]: first.type(CLUSTER_TYPE).version, [ROUTE_TYPE]: first.type(ROUTE_TYPE).version });

@@ -125,10 +125,14 @@ describe('SotW ADS', () => {
   it('holds back routes on a per-type stream while the same node has clusters in flight on another', async () => {
     publish(state(1, service('predict', { blue: 100, green: 0 })));
     const cdsStream = new FakeEnvoy(address, 'envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters');
+    const edsStream = new FakeEnvoy(address, 'envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints');
     const rdsStream = new FakeEnvoy(address, 'envoy.service.route.v3.RouteDiscoveryService/StreamRoutes');
-    clients.push(cdsStream, rdsStream);
+    clients.push(cdsStream, edsStream, rdsStream);
     cdsStream.subscribe(CLUSTER_TYPE, [], NODE);
     cdsStream.ack(await cdsStream.next());
+    const predictEds = ['predict_blue', 'predict_green'];
+    edsStream.subscribe(ENDPOINT_TYPE, predictEds, NODE);
+    edsStream.ack(await edsStream.next(), predictEds);
     rdsStream.subscribe(ROUTE_TYPE, ['default'], NODE);
     rdsStream.ack(await rdsStream.next(), ['default']);
     // A per-type stream serves its own type only.
@@ -140,10 +144,14 @@ describe('SotW ADS', () => {
     expect(clusters.resources).toHaveLength(4);
     expect(await rdsStream.noResponseWithin(150)).toEqual([]);
     cdsStream.ack(clusters);
+    // As Envoy does once it has the new clusters, the endpoint stream asks for theirs; routes follow its ACK.
+    const allEds = ['embed_blue', 'embed_green', ...predictEds];
+    edsStream.subscribe(ENDPOINT_TYPE, allEds);
+    await edsStream.ackUntil(() => edsStream.heldNames(ENDPOINT_TYPE).length === 4, { names: { [ENDPOINT_TYPE]: allEds } });
     const routes = await rdsStream.next();
     expect(routes.type_url).toBe(ROUTE_TYPE);
     expect(fleet.list()).toHaveLength(1);
-    expect(fleet.list()[0]!.streams.map((s) => s.aggregated)).toEqual([false, false]);
+    expect(fleet.list()[0]!.streams.map((s) => s.aggregated)).toEqual([false, false, false]);
   });
 
   it('sends a weight change as a route update only', async () => {

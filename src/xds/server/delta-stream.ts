@@ -31,6 +31,8 @@ import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js'
 const MAX_OUTSTANDING = 64;
 
 interface SentResponse {
+  /** The response's number (clusters and endpoints: make-before-break across streams). */
+  sequence: number;
   /** The type's snapshot version once the client applies this response. */
   typeVersion: string;
   /** Versions the client had before, per name sent or removed (undefined = it had none). */
@@ -81,9 +83,11 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
   }
 
   private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, nonce: string, request: DeltaDiscoveryRequest): void {
-    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(nonce);
     const sent = state.sent.get(nonce);
     state.sent.delete(nonce);
+    // A NACK of a response no longer remembered counts as a NACK of everything sent so far.
+    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(nonce, request.error_detail ? (sent?.sequence ?? Number.MAX_SAFE_INTEGER) : undefined);
+    if (typeUrl === ENDPOINT_TYPE && sent) this.endpointsAnswered((name) => sent.carried.get(name), sent.sequence);
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
@@ -167,6 +171,10 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     return true;
   }
 
+  carriesRoutes(): boolean {
+    return this.types.has(LISTENER_TYPE) || this.types.has(ROUTE_TYPE);
+  }
+
   protected ownRoutesSettledAt(snapshot: Snapshot): boolean {
     for (const typeUrl of [LISTENER_TYPE, ROUTE_TYPE] as const) {
       const state = this.types.get(typeUrl);
@@ -189,7 +197,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     const routesSettled = (): boolean => (settled ??= this.routesSettled(snapshot));
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
-      if (!state || this.heldBack(typeUrl)) continue;
+      if (!state || this.heldBack(typeUrl, snapshot)) continue;
       const typeSnapshot = snapshot.type(typeUrl);
       const resources = typeSnapshot.resources;
       const wanted = this.wanted(state, snapshot, typeUrl);
@@ -229,6 +237,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
 
   private send(typeUrl: ResourceTypeUrl, state: TypeState, typeVersion: string, resources: EncodedResource[], removed: string[]): boolean {
     const nonce = this.nextNonce();
+    const sequence = this.nextSequence();
     state.unanswered = false;
     const previous = new Map<string, string | undefined>();
     const carried = new Map<string, string | undefined>();
@@ -242,11 +251,11 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
       carried.set(name, undefined);
       state.held.delete(name);
     }
-    state.sent.set(nonce, { typeVersion, previous, carried });
+    state.sent.set(nonce, { sequence, typeVersion, previous, carried });
     if (state.sent.size > MAX_OUTSTANDING) state.sent.delete(state.sent.keys().next().value as string);
     if (typeUrl === CLUSTER_TYPE) {
       const endpoints = this.types.get(ENDPOINT_TYPE);
-      for (const name of this.clustersSent(nonce, resources, false, removed)) {
+      for (const name of this.clustersSent(nonce, sequence, resources, false, removed)) {
         if (endpoints && (endpoints.wildcard || endpoints.names.has(name))) endpoints.mustAnswer.add(name);
       }
     }

@@ -1,12 +1,25 @@
-// The streams each node has open at once (an Envoy on the per-type services has one per type), so
-// make-before-break holds across them: no stream sends listeners or routes while another has
-// clusters in flight, and none removes a cluster or its endpoints while the node's routes are not
-// settled. Holds no protocol state of its own; it only asks and wakes the streams.
+// The streams each node has open at once (per-type Envoys: one per type and per EDS cluster), so
+// make-before-break holds across them: none sends listeners or routes while another holds them
+// (clusters in flight, or added clusters whose endpoints are unanswered) and none removes a cluster
+// or its endpoints while the node's routes are unsettled. No protocol state: it numbers and relays.
 
 import type { Snapshot } from '../snapshot.js';
 
 export interface PeerStream {
-  hasClustersInFlight(): boolean;
+  /**
+   * Whether the node's listeners and routes from `snapshot` must wait for this stream: a cluster
+   * response it sent is unanswered, or (per-type) a cluster it added or changed that `snapshot`
+   * has endpoints for still waits for them.
+   */
+  holdsRoutes(snapshot: Snapshot): boolean;
+  /**
+   * A peer's endpoint response numbered `sequence` was ACKed or NACKed; `versionOf` gives the
+   * version it carried per name (undefined when it carried none). True when a cluster this stream
+   * waited for is warm now.
+   */
+  takeEndpointAnswer(versionOf: (name: string) => string | undefined, sequence: number): boolean;
+  /** Whether this stream carries listeners or routes (make-before-break may be holding them back). */
+  carriesRoutes(): boolean;
   /** Whether this stream's listeners and routes are ACKed at `snapshot` (true when it reads another group). */
   routesSettledAt(group: string, snapshot: Snapshot): boolean;
   /** Whether this stream keeps clusters or endpoints its snapshot dropped, waiting for routes. */
@@ -17,6 +30,7 @@ export interface PeerStream {
 
 export class NodePeers {
   private readonly byNode = new Map<string, Set<PeerStream>>();
+  private sequence = 0;
 
   /** Registers a stream under its node id; returns the function that removes it. */
   join(nodeId: string, stream: PeerStream): () => void {
@@ -34,8 +48,14 @@ export class NodePeers {
     };
   }
 
-  clustersInFlight(nodeId: string): boolean {
-    for (const peer of this.byNode.get(nodeId) ?? []) if (peer.hasClustersInFlight()) return true;
+  /** Numbers a cluster or endpoint response, in sending order across every stream. */
+  nextSequence(): number {
+    return ++this.sequence;
+  }
+
+  /** Whether any of a node's streams holds back its listeners and routes from `snapshot`. */
+  routesHeld(nodeId: string, snapshot: Snapshot): boolean {
+    for (const peer of this.byNode.get(nodeId) ?? []) if (peer.holdsRoutes(snapshot)) return true;
     return false;
   }
 
@@ -45,9 +65,21 @@ export class NodePeers {
     return true;
   }
 
-  /** A node's clusters were ACKed or NACKed (or a stream left): its other streams may send what they held back. */
+  /** A node's clusters were ACKed or NACKed (or a stream left, or stopped holding): its other streams may send what they held back. */
   clustersSettled(nodeId: string, settledBy: PeerStream): void {
     for (const peer of this.byNode.get(nodeId) ?? []) if (peer !== settledBy) peer.flush();
+  }
+
+  /**
+   * A node's endpoint response was ACKed or NACKed: cluster streams waiting for those endpoints
+   * take note, and if a cluster warmed, the node's listener and route streams send what they held
+   * back (only those: a per-type Envoy has an endpoint stream per cluster).
+   */
+  endpointsAnswered(nodeId: string, answeredBy: PeerStream, versionOf: (name: string) => string | undefined, sequence: number): void {
+    const peers = this.byNode.get(nodeId) ?? [];
+    let warmed = false;
+    for (const peer of peers) if (peer.takeEndpointAnswer(versionOf, sequence)) warmed = true;
+    if (warmed) for (const peer of peers) if (peer !== answeredBy && peer.carriesRoutes()) peer.flush();
   }
 
   /** A node's listeners or routes were ACKed or NACKed: streams keeping dropped clusters re-check. */

@@ -31,6 +31,8 @@ interface TypeState {
   /** Version the client said it had on its first request of this stream. */
   clientVersion: string;
   nonce?: string;
+  /** The number of the last response (clusters and endpoints: make-before-break across streams). */
+  sequence?: number;
   sentVersion?: string;
   /** The resources of the last response (or those a reconnecting client already had), by name. */
   sent: Map<string, EncodedResource>;
@@ -92,9 +94,14 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
   }
 
   private recordAckOrNack(typeUrl: ResourceTypeUrl, state: TypeState, request: DiscoveryRequest): void {
-    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(request.response_nonce);
+    const nacked = request.error_detail !== undefined && request.error_detail !== null;
+    if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(request.response_nonce, nacked ? state.sequence : undefined);
+    if (typeUrl === ENDPOINT_TYPE && state.sequence !== undefined) {
+      const sent = state.sent;
+      this.endpointsAnswered((name) => sent.get(name)?.version, state.sequence);
+    }
     state.awaiting = false;
-    state.nacked = request.error_detail !== undefined && request.error_detail !== null;
+    state.nacked = nacked;
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
@@ -156,6 +163,10 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
     return { action: 'send', version, resources, retaining };
   }
 
+  carriesRoutes(): boolean {
+    return this.types.has(LISTENER_TYPE) || this.types.has(ROUTE_TYPE);
+  }
+
   protected ownRoutesSettledAt(snapshot: Snapshot): boolean {
     for (const typeUrl of [LISTENER_TYPE, ROUTE_TYPE] as const) {
       const state = this.types.get(typeUrl);
@@ -169,7 +180,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
   protected flushTypes(snapshot: Snapshot): void {
     for (const typeUrl of PUSH_ORDER) {
       const state = this.types.get(typeUrl);
-      if (!state || this.heldBack(typeUrl)) continue;
+      if (!state || this.heldBack(typeUrl, snapshot)) continue;
       const plan = this.plan(typeUrl, state, snapshot);
       if (plan.retaining) this.setRetaining(true);
       if (!this.apply(typeUrl, state, plan)) return;
@@ -191,8 +202,12 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
 
   /** Returns false when the transport is full. */
   private send(typeUrl: ResourceTypeUrl, state: TypeState, version: string, resources: EncodedResource[]): boolean {
+    // A reconnecting client's first response: sluice cannot tell which clusters it already had.
+    const baselineKnown = state.sentVersion !== undefined || state.clientVersion === '';
     const nonce = this.nextNonce();
+    const sequence = this.nextSequence();
     state.nonce = nonce;
+    state.sequence = sequence;
     state.sentVersion = version;
     state.sent = new Map(resources.map((r) => [r.name, r]));
     state.forceSend = false;
@@ -200,7 +215,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
     state.nacked = false;
     if (typeUrl === CLUSTER_TYPE) {
       const endpoints = this.types.get(ENDPOINT_TYPE);
-      for (const name of this.clustersSent(nonce, resources, true)) {
+      for (const name of this.clustersSent(nonce, sequence, resources, true, [], baselineKnown)) {
         if (endpoints?.names.has(name)) endpoints.forceSend = true;
       }
     }

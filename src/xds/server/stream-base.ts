@@ -1,12 +1,12 @@
 // What SotW and delta streams share: the node, the watch on its group's snapshot, backpressure,
-// make-before-break both ways (routes wait for unacknowledged clusters; dropped clusters wait for
-// the node's routes to settle at the snapshot) and which clusters changed so their endpoints are
-// re-sent. Protocol bookkeeping lives in the subclasses; nothing here encodes or knows gRPC.
+// make-before-break both ways (routes wait for unanswered clusters and, per-type, for the endpoints
+// of clusters just added; dropped clusters wait for the node's routes to settle) and which clusters
+// changed so their endpoints are re-sent. Protocol bookkeeping lives in the subclasses; no encoding.
 
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
 import type { EncodedResource, Snapshot } from '../snapshot.js';
-import { LISTENER_TYPE, ROUTE_TYPE, isResourceTypeUrl, type ResourceTypeUrl } from '../type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, isResourceTypeUrl, type ResourceTypeUrl } from '../type-urls.js';
 import type { StreamCallbacks, StreamKind, StreamTransport } from './callbacks.js';
 import { nodeInfo, type NodeInfo, type RawNode } from './messages.js';
 import type { NodePeers, PeerStream } from './node-peers.js';
@@ -44,6 +44,13 @@ export abstract class StreamBase<Response> implements PeerStream {
   /** Nonce of a cluster response not yet ACKed or NACKed; listeners and routes wait for it. */
   private clustersInFlight: string | undefined;
   private sentClusterVersions = new Map<string, string>();
+  /**
+   * Per-type cluster streams only: EDS clusters the cluster responses added or changed whose
+   * endpoints the node has not answered yet, by name → the number of the response that carried
+   * them. Envoy ACKs such a response at once and asks for the endpoints afterwards (over ADS it
+   * withholds the ACK until they arrive), so listeners and routes naming them wait for that too.
+   */
+  private readonly warming = new Map<string, number>();
 
   constructor(
     protected readonly deps: StreamDeps<Response>,
@@ -99,14 +106,37 @@ export abstract class StreamBase<Response> implements PeerStream {
     return String(++this.nonceCounter);
   }
 
-  hasClustersInFlight(): boolean {
-    return this.clustersInFlight !== undefined;
+  protected nextSequence(): number {
+    return this.deps.peers.nextSequence();
+  }
+
+  /**
+   * A cluster response is unanswered, or a cluster this stream added or changed still waits for
+   * its endpoints and `snapshot` (the one the routes would come from) has endpoints for it — it
+   * would not for a STRICT_DNS cluster or one the snapshot dropped again.
+   */
+  holdsRoutes(snapshot: Snapshot): boolean {
+    if (this.clustersInFlight !== undefined) return true;
+    for (const name of this.warming.keys()) if (snapshot.resource(ENDPOINT_TYPE, name)) return true;
+    return false;
+  }
+
+  takeEndpointAnswer(versionOf: (name: string) => string | undefined, sequence: number): boolean {
+    let warmed = false;
+    for (const [name, sentAt] of this.warming) {
+      // An answer to endpoints sent before the cluster does not warm it (a changed cluster re-warms).
+      if (sequence > sentAt && versionOf(name) !== undefined) {
+        this.warming.delete(name);
+        warmed = true;
+      }
+    }
+    return warmed;
   }
 
   /** Listeners and routes may reference clusters that are still on their way (on any of the node's streams). */
-  protected heldBack(typeUrl: ResourceTypeUrl): boolean {
+  protected heldBack(typeUrl: ResourceTypeUrl, snapshot: Snapshot): boolean {
     if (typeUrl !== LISTENER_TYPE && typeUrl !== ROUTE_TYPE) return false;
-    return this.clustersInFlight !== undefined || (this.node !== undefined && this.deps.peers.clustersInFlight(this.node.id));
+    return this.holdsRoutes(snapshot) || (this.node !== undefined && this.deps.peers.routesHeld(this.node.id, snapshot));
   }
 
   /**
@@ -123,6 +153,8 @@ export abstract class StreamBase<Response> implements PeerStream {
   routesSettledAt(group: string, snapshot: Snapshot): boolean {
     return group !== this.group || this.ownRoutesSettledAt(snapshot);
   }
+
+  abstract carriesRoutes(): boolean;
 
   /** This stream's part of `routesSettled`: its own listener and route subscriptions. */
   protected abstract ownRoutesSettledAt(snapshot: Snapshot): boolean;
@@ -141,27 +173,64 @@ export abstract class StreamBase<Response> implements PeerStream {
     if (this.node) this.deps.peers.routesAnswered(this.node.id, this);
   }
 
-  protected clustersAnswered(nonce: string | undefined): void {
-    if (nonce === undefined || nonce !== this.clustersInFlight) return;
-    this.clustersInFlight = undefined;
-    if (this.node) this.deps.peers.clustersSettled(this.node.id, this);
+  /**
+   * A cluster response was ACKed, or NACKed (`nackedSequence`: that response's number). Envoy
+   * applies the clusters it accepts and names the others only in a message meant for people, so a
+   * NACK ends the wait for the endpoints of every cluster sent up to that response: none of them
+   * holds routes forever, at the price of not holding those Envoy did accept.
+   */
+  protected clustersAnswered(nonce: string | undefined, nackedSequence?: number): void {
+    let settled = false;
+    if (nackedSequence !== undefined) {
+      for (const [name, sentAt] of this.warming) {
+        if (sentAt > nackedSequence) continue;
+        this.warming.delete(name);
+        settled = true;
+      }
+    }
+    if (nonce !== undefined && nonce === this.clustersInFlight) {
+      this.clustersInFlight = undefined;
+      settled = true;
+    }
+    if (settled && this.node) this.deps.peers.clustersSettled(this.node.id, this);
+  }
+
+  /** An endpoint response numbered `sequence` was ACKed or NACKed: the node's cluster streams may stop holding routes. */
+  protected endpointsAnswered(versionOf: (name: string) => string | undefined, sequence: number): void {
+    // Over ADS, clusters and endpoints share this stream and Envoy's cluster ACK already waits.
+    if (this.node && this.deps.fixedType !== undefined) this.deps.peers.endpointsAnswered(this.node.id, this, versionOf, sequence);
   }
 
   /**
-   * Records a cluster response in flight and returns the clusters that changed since the last
-   * one: they re-warm and need a fresh endpoint response even if their endpoints did not change.
+   * Records cluster response `sequence` in flight and returns the clusters that changed since the
+   * last one: they re-warm and need a fresh endpoint response even if their endpoints did not
+   * change. On a per-type cluster stream, the EDS clusters it adds or changes hold listeners and
+   * routes until their endpoints are answered — unless `baselineKnown` is false (a reconnecting
+   * client whose clusters sluice cannot tell apart from new ones: nothing holds then).
    */
-  protected clustersSent(nonce: string, clusters: Iterable<EncodedResource>, complete: boolean, removed: string[] = []): string[] {
+  protected clustersSent(
+    nonce: string,
+    sequence: number,
+    clusters: Iterable<EncodedResource>,
+    complete: boolean,
+    removed: string[] = [],
+    baselineKnown = true,
+  ): string[] {
     this.clustersInFlight = nonce;
+    const warms = this.deps.fixedType === CLUSTER_TYPE && baselineKnown;
     const changed: string[] = [];
     const next = complete ? new Map<string, string>() : this.sentClusterVersions;
     for (const name of removed) next.delete(name);
     for (const cluster of clusters) {
       const before = this.sentClusterVersions.get(cluster.name);
       if (before !== undefined && before !== cluster.version) changed.push(cluster.name);
+      if (warms && before !== cluster.version && this.snapshot?.resource(ENDPOINT_TYPE, cluster.name)) {
+        this.warming.set(cluster.name, sequence);
+      }
       next.set(cluster.name, cluster.version);
     }
     this.sentClusterVersions = next;
+    for (const name of this.warming.keys()) if (!next.has(name)) this.warming.delete(name);
     return changed;
   }
 
