@@ -1,8 +1,7 @@
-// The seed scenario end to end with a real Envoy, over ADS state-of-the-world, ADS delta and the
-// per-type discovery services: blue and green model servers, sluice in this
-// process, Envoy bootstrapped only with sluice's address. Weights move 100/0 → 90/10 → 50/50 →
-// 0/100 and back by rollback; the split Envoy applies is checked with real requests; then sluice
-// is stopped while traffic flows and restarted on the same state.
+// The seed scenario through a real Envoy over ADS SotW, ADS delta and the per-type services: blue
+// and green model servers and sluice in this process; weights 100/0 → 90/10 → 50/50 → 0/100 and a
+// rollback, checked with real requests; then sluice restarts while requests flow, and Envoy gets
+// nothing new (over delta: no response at all). Starts its own model servers and Envoy.
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,10 +10,11 @@ import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { REPO_ROOT } from '../support/envoy-binary.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
-import { predictOnce, sendRequests, withinBinomialTolerance } from './traffic.js';
+import { predictOnce, sendRequests, withinBinomialTolerance, type Tally } from './traffic.js';
 import { blueGreenService } from '../support/services.js';
 
 const REQUESTS_PER_STEP = 400;
+const NODE_ID = 'e2e-envoy';
 
 interface Mode {
   name: string;
@@ -42,7 +42,7 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
   beforeAll(async () => {
     blue = await startModelServer({ version: 'blue', port: 0, model: DEMO_MODELS['blue']!.model });
     green = await startModelServer({ version: 'green', port: 0, model: DEMO_MODELS['green']!.model });
-    stack = await startStack({ nodeId: 'e2e-envoy', nodeCluster: 'e2e', bootstrapFile: join(REPO_ROOT, 'envoy', bootstrap) });
+    stack = await startStack({ nodeId: NODE_ID, nodeCluster: 'e2e', bootstrapFile: join(REPO_ROOT, 'envoy', bootstrap) });
     predictUrl = `${stack.listenerUrl}/predict`;
   });
 
@@ -118,17 +118,19 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
       const dumpBefore = await stack.envoy.configDump('dynamic_active_clusters');
 
       let running = true;
+      const tallies: Tally[] = [];
       const background = (async () => {
-        const results = [];
-        while (running) results.push(await sendRequests(predictUrl, 20, 4));
-        return results;
+        while (running) tallies.push(await sendRequests(predictUrl, 20, 4));
       })();
-      await sleep(300);
+      // Requests are flowing before sluice goes away.
+      await expect.poll(() => tallies.length, { timeout: 10_000 }).toBeGreaterThan(0);
       await stack.restart(1500);
       const proxy = await waitApplied(revision, 20_000);
+      // Negative check: a bounded window after the reconnect in which requests keep flowing and
+      // nothing new may reach Envoy (the stats and responses below).
       await sleep(300);
       running = false;
-      const tallies = await background;
+      await background;
 
       const failures = tallies.flatMap((t) => t.failures);
       const total = tallies.reduce((sum, t) => sum + t.total, 0);
@@ -153,6 +155,16 @@ function scenario({ name, bootstrap, kind, aggregated }: Mode): void {
       const dumpAfter = await stack.envoy.configDump('dynamic_active_clusters');
       expect(dumpAfter).toEqual(dumpBefore);
       expect(await routeWeights()).toEqual({ predict_blue: 5000, predict_green: 5000 });
+      if (kind === 'delta') {
+        // Delta: Envoy declares what it holds on reconnect, all of it current, so the restarted
+        // sluice sends it no response at all (it only records what Envoy has).
+        const fleet = stack.sluice.fleet;
+        const node = fleet.list().find((p) => p.node.id === NODE_ID)!;
+        const sent = Object.entries(node.types).filter(([, status]) => status.sentVersion !== undefined);
+        expect(sent.map(([typeUrl]) => typeUrl)).toEqual([]);
+        expect(Object.keys(node.types)).toHaveLength(4);
+        expect(fleet.counters.responses).toBe(0);
+      }
     });
   });
 }
