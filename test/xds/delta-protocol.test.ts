@@ -178,6 +178,27 @@ describe('delta ADS', () => {
     ]);
   });
 
+  it('on reconnect re-sends the endpoints of a cluster that changed while away, though the client holds them', async () => {
+    // The cluster changes (a health check) while its endpoints stay the same: Envoy re-warms the
+    // cluster and needs a fresh endpoint response, or it waits for its initial fetch timeout.
+    const { snapshot } = harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    const endpointVersions = Object.fromEntries([...snapshot.type(ENDPOINT_TYPE).resources.values()].map((r) => [r.name, r.version]));
+    const clusterVersions = Object.fromEntries([...snapshot.type(CLUSTER_TYPE).resources.values()].map((r) => [r.name, r.version]));
+    const healthChecked = { ...service('predict', { blue: 100, green: 0 }), healthCheck: { path: '/healthz', interval: '5s', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 } };
+    const changed = harness.publish(state(2, healthChecked));
+    expect(changed.snapshot.type(ENDPOINT_TYPE).version).toBe(snapshot.type(ENDPOINT_TYPE).version);
+
+    const client = connect();
+    client.send({ node: NODE, type_url: CLUSTER_TYPE, initial_resource_versions: clusterVersions });
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue', 'predict_green'], initial_resource_versions: endpointVersions });
+    const clusters = await client.next();
+    expect(clusters.type_url).toBe(CLUSTER_TYPE);
+    expect(names(clusters)).toEqual(['predict_blue', 'predict_green']);
+    const endpoints = await client.next();
+    expect(endpoints.type_url).toBe(ENDPOINT_TYPE);
+    expect(names(endpoints)).toEqual(['predict_blue', 'predict_green']);
+  });
+
   it('honours subscription changes even with a stale nonce', async () => {
     harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
     const client = connect();

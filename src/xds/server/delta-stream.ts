@@ -61,6 +61,12 @@ interface TypeState {
 
 export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
+  /**
+   * Clusters sent changed before this stream's endpoint subscription began (a reconnect: the
+   * cluster request comes first). They re-warm, so their endpoints are answered once subscribed
+   * even where the client declares holding the current version.
+   */
+  private readonly endpointsOwed = new Set<string>();
 
   constructor(deps: StreamDeps<DeltaDiscoveryResponse>) {
     super(deps, 'delta');
@@ -120,6 +126,12 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
       const initial = Object.entries(request.initial_resource_versions ?? {});
       for (const [name, version] of initial) state.held.set(name, version);
       declared = new Set(state.held.keys());
+      // What the client holds is the baseline for telling a changed cluster (which re-warms) from a new one.
+      if (typeUrl === CLUSTER_TYPE) this.clustersKnown(initial.map(([name, version]) => ({ name, version })));
+      if (typeUrl === ENDPOINT_TYPE) {
+        declared = new Set([...declared].filter((name) => !this.endpointsOwed.has(name)));
+        this.endpointsOwed.clear();
+      }
       // A reconnecting client is past its start-up: it needs an answer only if something differs.
       state.unanswered = initial.length === 0;
       // Legacy wildcard: a first request that names nothing subscribes to everything.
@@ -256,7 +268,10 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     if (typeUrl === CLUSTER_TYPE) {
       const endpoints = this.types.get(ENDPOINT_TYPE);
       for (const name of this.clustersSent(nonce, sequence, resources, false, removed)) {
-        if (endpoints && (endpoints.wildcard || endpoints.names.has(name))) endpoints.mustAnswer.add(name);
+        if (!endpoints) {
+          if (this.deps.fixedType === undefined) this.endpointsOwed.add(name);
+        }
+        else if (endpoints.wildcard || endpoints.names.has(name)) endpoints.mustAnswer.add(name);
       }
     }
     const writable = this.writeResponse({
