@@ -65,6 +65,11 @@ export class FleetStatus implements StreamCallbacks {
     this.changed();
   }
 
+  /** A type the stream asked for counts as subscribed at once, with nothing ACKed yet. */
+  subscribed(streamId: number, typeUrl: ResourceTypeUrl): void {
+    if (this.typeStatus(streamId, typeUrl)) this.changed();
+  }
+
   responseSent(streamId: number, typeUrl: ResourceTypeUrl, version: string): void {
     const status = this.typeStatus(streamId, typeUrl);
     if (!status) return;

@@ -6,6 +6,7 @@ import type { StreamCallbacks } from '../xds/server/callbacks.js';
 export function fanOutCallbacks(...callbacks: StreamCallbacks[]): StreamCallbacks {
   return {
     streamOpened: (...args) => callbacks.forEach((c) => c.streamOpened(...args)),
+    subscribed: (...args) => callbacks.forEach((c) => c.subscribed(...args)),
     responseSent: (...args) => callbacks.forEach((c) => c.responseSent(...args)),
     acked: (...args) => callbacks.forEach((c) => c.acked(...args)),
     nacked: (...args) => callbacks.forEach((c) => c.nacked(...args)),

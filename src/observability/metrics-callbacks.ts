@@ -27,6 +27,8 @@ export class MetricsCallbacks implements StreamCallbacks {
   /** Connections are not counted here: the connected-proxies gauge reads the fleet at scrape time. */
   streamOpened(): void {}
 
+  subscribed(): void {}
+
   responseSent(_streamId: number, typeUrl: ResourceTypeUrl): void {
     this.responses.inc({ type: SHORT_TYPE_NAMES[typeUrl] });
   }

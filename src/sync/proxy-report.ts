@@ -3,7 +3,7 @@
 // (from the revision ledger). Read-only over both.
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
-import { SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { supportsHashSplit } from './node-groups.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
@@ -30,12 +30,24 @@ function subscribedTypes(proxy: ProxyStatus): ResourceTypeUrl[] {
   return Object.keys(proxy.types).filter(isResourceTypeUrl);
 }
 
-/** Newest revision whose versions this proxy has ACKed for every type it subscribed to; null when none. */
+/**
+ * The types a proxy will ask for but has not yet: routes once it has listeners, endpoints once it
+ * has clusters (a reconnecting proxy's requests arrive one by one; until the routes request comes,
+ * its current listeners alone must not make it look up to date).
+ */
+function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
+  const implied: ResourceTypeUrl[] = [];
+  if (subscribed.includes(LISTENER_TYPE) && !subscribed.includes(ROUTE_TYPE)) implied.push(ROUTE_TYPE);
+  if (subscribed.includes(CLUSTER_TYPE) && !subscribed.includes(ENDPOINT_TYPE)) implied.push(ENDPOINT_TYPE);
+  return implied;
+}
+
+/** Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will); null when none. */
 export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): number | null {
   const subscribed = subscribedTypes(proxy);
   const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
   for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
-  return ledger.appliedRevision(acked, subscribed) ?? null;
+  return ledger.appliedRevision(acked, subscribed, impliedTypes(subscribed)) ?? null;
 }
 
 export class ProxyReporter {

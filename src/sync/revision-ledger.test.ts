@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../xds/type-urls.js';
+import { EMPTY_TYPE_VERSION } from '../xds/snapshot.js';
 import { RevisionLedger, type TypeVersions } from './revision-ledger.js';
 
 function versions(tag: string): TypeVersions {
@@ -28,5 +29,16 @@ describe('RevisionLedger', () => {
     ledger.record(5, versions('old'));
     expect(ledger.appliedRevision(versions('old'), ALL)).toBeUndefined();
     expect(ledger.latest()).toBe(6);
+  });
+
+  it('counts a type the proxy will ask for (routes after listeners) only where the revision has none of it', () => {
+    const ledger = new RevisionLedger();
+    ledger.record(1, { ...versions('a1'), [ROUTE_TYPE]: EMPTY_TYPE_VERSION });
+    ledger.record(2, versions('a2'));
+    const listenersOnly: ResourceTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE];
+    // Revision 2 has routes the proxy has not asked for yet: not applied, though all it ACKed matches.
+    expect(ledger.appliedRevision(versions('a2'), listenersOnly, [ROUTE_TYPE])).toBeUndefined();
+    // Revision 1 had no routes: its listeners alone make it applied.
+    expect(ledger.appliedRevision(versions('a1'), listenersOnly, [ROUTE_TYPE])).toBe(1);
   });
 });

@@ -2,6 +2,7 @@
 // so "has revision N reached this proxy" is answerable: a proxy has applied N when the versions
 // it ACKed are those of one group's snapshot of N or of a later revision. Keeps a bounded history.
 
+import { EMPTY_TYPE_VERSION } from '../xds/snapshot.js';
 import type { ResourceTypeUrl } from '../xds/type-urls.js';
 
 export type TypeVersions = Record<ResourceTypeUrl, string>;
@@ -35,13 +36,21 @@ export class RevisionLedger {
 
   /**
    * The newest revision one of whose groups' versions match what the proxy ACKed, for every type
-   * it has subscribed to (types it never asked for do not count); undefined when none matches.
+   * it has subscribed to; undefined when none matches. A type it never asked for does not count,
+   * except an `implied` one (it will ask: routes follow listeners, endpoints follow clusters),
+   * which matches only a revision that has none of it.
    */
-  appliedRevision(acked: Partial<Record<ResourceTypeUrl, string | undefined>>, subscribed: ResourceTypeUrl[]): number | undefined {
+  appliedRevision(
+    acked: Partial<Record<ResourceTypeUrl, string | undefined>>,
+    subscribed: ResourceTypeUrl[],
+    implied: ResourceTypeUrl[] = [],
+  ): number | undefined {
     if (subscribed.length === 0) return undefined;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
-      const matches = (versions: TypeVersions): boolean => subscribed.every((typeUrl) => acked[typeUrl] === versions[typeUrl]);
+      const matches = (versions: TypeVersions): boolean =>
+        subscribed.every((typeUrl) => acked[typeUrl] === versions[typeUrl]) &&
+        implied.every((typeUrl) => versions[typeUrl] === EMPTY_TYPE_VERSION);
       if (entry.groups.some(matches)) return entry.revision;
     }
     return undefined;

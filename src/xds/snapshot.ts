@@ -48,6 +48,9 @@ export function retainingVersion(snapshotVersion: string, retained: Iterable<{ n
   return `${snapshotVersion}+retained-${typeVersion(retained)}`;
 }
 
+/** The version of a type that holds no resource (e.g. a group without routes). */
+export const EMPTY_TYPE_VERSION = typeVersion([]);
+
 export class Snapshot {
   private constructor(private readonly types: ReadonlyMap<ResourceTypeUrl, TypeSnapshot>) {}
 

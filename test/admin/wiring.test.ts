@@ -6,9 +6,12 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { predictBody } from './harness.js';
+
+const EDS_NAMES = ['predict_blue', 'predict_green'];
+const NAMES = { names: { [ENDPOINT_TYPE]: EDS_NAMES, [ROUTE_TYPE]: ['default'] } };
 
 let sluice: RunningSluice;
 let envoy: FakeEnvoy;
@@ -32,9 +35,12 @@ function value(text: string, series: string): number | undefined {
 }
 
 it('reports a revision applied once the proxy ACKs it, and measures it', async () => {
+  // As Envoy does: every type, endpoints and routes by name (the service's clusters, the listener's routes).
   envoy.subscribe(CLUSTER_TYPE, [], NODE);
+  envoy.subscribe(ENDPOINT_TYPE, EDS_NAMES);
   envoy.subscribe(LISTENER_TYPE);
-  await envoy.ackUntil(() => envoy.ackedVersion(CLUSTER_TYPE) !== undefined && envoy.ackedVersion(LISTENER_TYPE) !== undefined);
+  envoy.subscribe(ROUTE_TYPE, ['default']);
+  await envoy.ackUntil(() => envoy.ackedVersion(CLUSTER_TYPE) !== undefined && envoy.ackedVersion(LISTENER_TYPE) !== undefined, NAMES);
   const metrics = async () => (await fetch(`${sluice.adminUrl}/metrics`)).text();
   // The first build, and any a new node group's first subscription causes.
   const buildsBefore = value(await metrics(), 'sluice_snapshot_builds_total') ?? 0;
@@ -42,7 +48,13 @@ it('reports a revision applied once the proxy ACKs it, and measures it', async (
   const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, { method: 'PUT', body: JSON.stringify(predictBody()) });
   expect(put.status).toBe(200);
   const answer = fetch(`${sluice.adminUrl}/v1/revisions/1?wait=10s`).then((res) => res.json());
-  await envoy.ackUntil(() => envoy.heldNames(CLUSTER_TYPE).join() === 'predict_blue,predict_green');
+  await envoy.ackUntil(
+    () =>
+      envoy.heldNames(CLUSTER_TYPE).join() === EDS_NAMES.join() &&
+      envoy.heldNames(ENDPOINT_TYPE).join() === EDS_NAMES.join() &&
+      JSON.stringify(envoy.heldResource(ROUTE_TYPE, 'default') ?? {}).includes('predict_split'),
+    NAMES,
+  );
   expect(await answer).toMatchObject({
     revision: 1,
     current: 1,

@@ -2,7 +2,7 @@
 // tables, --json answers that parse, --if-match, and a scripted ADS client shown in sync.
 
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { predictService, startCliHarness, type CliHarness } from './cli-harness.js';
 
@@ -45,13 +45,20 @@ it('status SERVICE shows its versions, weights, endpoints and which is stable', 
 it('status shows a connected proxy in sync once it has ACKed the current revision', async () => {
   const envoy = new FakeEnvoy(`127.0.0.1:${h.sluice.xdsPort}`);
   try {
+    // As Envoy does: every type, endpoints and routes by name.
+    const edsNames = ['predict_blue', 'predict_green'];
     envoy.subscribe(CLUSTER_TYPE, [], NODE);
+    envoy.subscribe(ENDPOINT_TYPE, edsNames);
     envoy.subscribe(LISTENER_TYPE);
-    await envoy.ackUntil(() => envoy.heldNames(CLUSTER_TYPE).join() === 'predict_blue,predict_green' && envoy.ackedVersion(LISTENER_TYPE) !== undefined);
+    envoy.subscribe(ROUTE_TYPE, ['default']);
+    const all = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
+    await envoy.ackUntil(() => envoy.heldNames(ENDPOINT_TYPE).join() === edsNames.join() && all.every((t) => envoy.ackedVersion(t) !== undefined), {
+      names: { [ENDPOINT_TYPE]: edsNames, [ROUTE_TYPE]: ['default'] },
+    });
     // sluice has heard the last ACK before the command asks it.
     await vi.waitFor(() => {
       const types = h.sluice.fleet.list()[0]?.types;
-      for (const typeUrl of [CLUSTER_TYPE, LISTENER_TYPE] as const) expect(types?.[typeUrl]?.ackedVersion).toBe(envoy.ackedVersion(typeUrl));
+      for (const typeUrl of all) expect(types?.[typeUrl]?.ackedVersion).toBe(envoy.ackedVersion(typeUrl));
     });
     const { code, stdout } = await h.run('status');
     expect(code).toBe(0);

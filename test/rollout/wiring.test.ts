@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
-import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { predictBody } from '../admin/harness.js';
 
@@ -39,7 +39,8 @@ function splitWeights(): number[] | undefined {
   return split?.route.weighted_clusters.clusters.map((c: any) => c.weight.value);
 }
 
-const ROUTE_NAMES = { names: { [ROUTE_TYPE]: ['default'] } };
+const EDS_NAMES = ['predict_blue', 'predict_green'];
+const ROUTE_NAMES = { names: { [ROUTE_TYPE]: ['default'], [ENDPOINT_TYPE]: EDS_NAMES } };
 
 async function phaseCount(phase: string): Promise<number | undefined> {
   const text = await (await fetch(`${sluice.adminUrl}/metrics`)).text();
@@ -49,10 +50,11 @@ async function phaseCount(phase: string): Promise<number | undefined> {
 
 it('starts a hold only once the connected proxy has ACKed the step, and counts rollouts by phase', async () => {
   envoy.subscribe(CLUSTER_TYPE, [], NODE);
+  envoy.subscribe(ENDPOINT_TYPE, EDS_NAMES);
   envoy.subscribe(LISTENER_TYPE);
   envoy.subscribe(ROUTE_TYPE, ['default']);
   await call('PUT', '/v1/services/predict', predictBody());
-  await envoy.ackUntil(() => splitWeights()?.join() === '10000,0', ROUTE_NAMES);
+  await envoy.ackUntil(() => splitWeights()?.join() === '10000,0' && envoy.heldNames(ENDPOINT_TYPE).join() === EDS_NAMES.join(), ROUTE_NAMES);
   expect(await phaseCount('holding')).toBe(0);
 
   await call('POST', '/v1/services/predict/rollouts', {

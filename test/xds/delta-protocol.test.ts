@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/xds/codec.js';
 import type { DeltaDiscoveryResponse } from '../../src/xds/server/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { appliedRevisionOf } from '../../src/sync/proxy-report.js';
+import { RevisionLedger } from '../../src/sync/revision-ledger.js';
 import { FakeDeltaEnvoy, NODE } from '../support/fake-envoy.js';
 import { XdsHarness, service, state } from '../support/xds-harness.js';
 
@@ -197,6 +199,49 @@ describe('delta ADS', () => {
     const endpoints = await client.next();
     expect(endpoints.type_url).toBe(ENDPOINT_TYPE);
     expect(names(endpoints)).toEqual(['predict_blue', 'predict_green']);
+  });
+
+  it('does not count a reconnected proxy as applied while a type it asked for awaits its ACK', async () => {
+    // A proxy away during a weight change reconnects: its clusters, endpoints and listeners are
+    // current at once (nothing to send), its routes are not. Until it ACKs the new routes it has
+    // not applied the change, though every type that has an ACK matches.
+    const ledger = new RevisionLedger();
+    const first = harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
+    ledger.record(1, first.snapshot.versions());
+    const edsNames = ['predict_blue', 'predict_green'];
+    const types = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
+    const before = connect();
+    before.send({ node: NODE, type_url: CLUSTER_TYPE });
+    before.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: edsNames });
+    before.send({ type_url: LISTENER_TYPE });
+    before.send({ type_url: ROUTE_TYPE, resource_names_subscribe: ['default'] });
+    await before.ackUntil(() => types.map((t) => before.heldNames(t).length).join() === '2,2,1,1');
+    const held = Object.fromEntries(types.map((t) => [t, before.heldVersions(t)]));
+    before.close();
+    await harness.waitForFleet(() => harness.fleet.list().length === 0, 'the proxy gone');
+
+    const second = harness.publish(state(2, service('predict', { blue: 50, green: 50 })));
+    ledger.record(2, second.snapshot.versions());
+    const again = connect();
+    const applied = (): number | null => {
+      const proxy = harness.fleet.list().find((p) => p.node.id === NODE.id);
+      return proxy === undefined ? null : appliedRevisionOf(proxy, ledger);
+    };
+    // The requests arrive one by one; the routes request comes last.
+    again.send({ node: NODE, type_url: CLUSTER_TYPE, initial_resource_versions: held[CLUSTER_TYPE] });
+    again.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: edsNames, initial_resource_versions: held[ENDPOINT_TYPE] });
+    again.send({ type_url: LISTENER_TYPE, initial_resource_versions: held[LISTENER_TYPE] });
+    await harness.waitForFleet(
+      () => ([CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE] as const).every((t) => harness.fleet.list()[0]?.types[t]?.ackedVersion !== undefined),
+      'the current types reported',
+    );
+    expect(applied()).toBeNull();
+    again.send({ type_url: ROUTE_TYPE, resource_names_subscribe: ['default'], initial_resource_versions: held[ROUTE_TYPE] });
+    const routes = await again.next();
+    expect(routes.type_url).toBe(ROUTE_TYPE);
+    expect(applied()).toBeNull();
+    again.ack(routes);
+    await harness.waitForFleet(() => applied() === 2, 'revision 2 applied after the route ACK');
   });
 
   it('honours subscription changes even with a stale nonce', async () => {

@@ -80,6 +80,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     if (!state) {
       state = { wildcard: false, names: new Set(), held: new Map(), mustAnswer: new Set(), rejected: new Map(), sent: new Map(), started: false, unanswered: true };
       this.types.set(typeUrl, state);
+      this.deps.callbacks.subscribed(this.deps.streamId, typeUrl);
     }
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, nonce, request);

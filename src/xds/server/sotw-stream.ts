@@ -86,6 +86,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
         nacked: false,
       };
       this.types.set(typeUrl, state);
+      this.deps.callbacks.subscribed(this.deps.streamId, typeUrl);
     }
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, request);
     this.updateSubscription(typeUrl, state, request.resource_names ?? []);
