@@ -3,7 +3,7 @@
 // (from the revision ledger). Read-only over both.
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
+import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { supportsHashSplit } from './node-groups.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
@@ -31,15 +31,13 @@ function subscribedTypes(proxy: ProxyStatus): ResourceTypeUrl[] {
 }
 
 /**
- * The types a proxy will ask for but has not yet: routes once it has listeners, endpoints once it
- * has clusters (a reconnecting proxy's requests arrive one by one; until the routes request comes,
- * its current listeners alone must not make it look up to date).
+ * The types a proxy will ask for but has not yet. Every client sluice serves (Envoy, gRPC's
+ * proxyless clients) routes through all four, asking for them one by one (Envoy: clusters, their
+ * endpoints, listeners, their routes); until it has asked for a type that the revision has
+ * resources of, the types it already holds must not make it look up to date.
  */
 function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
-  const implied: ResourceTypeUrl[] = [];
-  if (subscribed.includes(LISTENER_TYPE) && !subscribed.includes(ROUTE_TYPE)) implied.push(ROUTE_TYPE);
-  if (subscribed.includes(CLUSTER_TYPE) && !subscribed.includes(ENDPOINT_TYPE)) implied.push(ENDPOINT_TYPE);
-  return implied;
+  return PUSH_ORDER.filter((typeUrl) => !subscribed.includes(typeUrl));
 }
 
 /** Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will); null when none. */

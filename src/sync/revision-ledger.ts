@@ -37,8 +37,8 @@ export class RevisionLedger {
   /**
    * The newest revision one of whose groups' versions match what the proxy ACKed, for every type
    * it has subscribed to; undefined when none matches. A type it never asked for does not count,
-   * except an `implied` one (it will ask: routes follow listeners, endpoints follow clusters),
-   * which matches only a revision that has none of it.
+   * except an `implied` one (it will ask for it soon: clients ask for the types one by one), which
+   * matches only a revision that has none of it.
    */
   appliedRevision(
     acked: Partial<Record<ResourceTypeUrl, string | undefined>>,

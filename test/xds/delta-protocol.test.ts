@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/xds/codec.js';
 import type { DeltaDiscoveryResponse } from '../../src/xds/server/messages.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../../src/xds/type-urls.js';
 import { appliedRevisionOf } from '../../src/sync/proxy-report.js';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';
 import { FakeDeltaEnvoy, NODE } from '../support/fake-envoy.js';
@@ -227,14 +227,14 @@ describe('delta ADS', () => {
       const proxy = harness.fleet.list().find((p) => p.node.id === NODE.id);
       return proxy === undefined ? null : appliedRevisionOf(proxy, ledger);
     };
-    // The requests arrive one by one; the routes request comes last.
+    // The requests arrive one by one, as Envoy sends them: clusters, endpoints, listeners, routes.
+    const reported = (...typeUrls: ResourceTypeUrl[]) => () => typeUrls.every((t) => harness.fleet.list()[0]?.types[t]?.ackedVersion !== undefined);
     again.send({ node: NODE, type_url: CLUSTER_TYPE, initial_resource_versions: held[CLUSTER_TYPE] });
     again.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: edsNames, initial_resource_versions: held[ENDPOINT_TYPE] });
+    await harness.waitForFleet(reported(CLUSTER_TYPE, ENDPOINT_TYPE), 'current clusters and endpoints reported');
+    expect(applied()).toBeNull();
     again.send({ type_url: LISTENER_TYPE, initial_resource_versions: held[LISTENER_TYPE] });
-    await harness.waitForFleet(
-      () => ([CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE] as const).every((t) => harness.fleet.list()[0]?.types[t]?.ackedVersion !== undefined),
-      'the current types reported',
-    );
+    await harness.waitForFleet(reported(CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE), 'current listeners reported');
     expect(applied()).toBeNull();
     again.send({ type_url: ROUTE_TYPE, resource_names_subscribe: ['default'], initial_resource_versions: held[ROUTE_TYPE] });
     const routes = await again.next();
