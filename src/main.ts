@@ -15,6 +15,7 @@ import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
 import { ConvergenceTracker } from './observability/convergence.js';
 import { fanOutCallbacks } from './observability/fan-out-callbacks.js';
 import { SluiceMetrics } from './observability/metrics.js';
+import { registerTrafficMetrics } from './observability/traffic-metrics.js';
 import { RolloutController } from './rollout/controller.js';
 import { httpMetricSources } from './rollout/http-metrics.js';
 import { registerRolloutPhases } from './rollout/phase-gauge.js';
@@ -128,6 +129,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     onError: (error, service) => logger.error({ err: error, service }, 'a rollout step failed; retrying on the next tick'),
   });
   registerRolloutPhases(metrics.registry, () => store.current());
+  registerTrafficMetrics(metrics.registry, { state: () => store.current(), loads: loadStats });
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds);
   const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, loadReports: loadStats, logger: logger.child({ module: 'xds' }) });

@@ -29,3 +29,17 @@ describe('LoadStats', () => {
     expect(stats.totals('busy', 0)).toEqual({ requests: 4, errors: 2 });
   });
 });
+
+describe('LoadStats totals since start', () => {
+  it('sum every report over every node and never forget, past the retention window too', () => {
+    let now = 0;
+    const stats = new LoadStats(() => now, 10_000);
+    stats.report([report('a', 5, 1), { ...report('a', 2, 2), nodeId: 'other' }, report('idle', 0, 0)]);
+    now = 60_000;
+    stats.report([report('a', 3, 0)]);
+    expect(stats.totals('a', 0)).toEqual({ requests: 3, errors: 0 });
+    expect(stats.totalsSinceStart('a')).toEqual({ requests: 13, errors: 3 });
+    expect(stats.totalsSinceStart('idle')).toEqual({ requests: 0, errors: 0 });
+    expect(stats.totalsSinceStart('never')).toEqual({ requests: 0, errors: 0 });
+  });
+});

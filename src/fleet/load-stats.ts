@@ -1,5 +1,6 @@
 // Requests and errors per cluster as the fleet's Envoys report them over LRS, kept for a bounded
-// window so analyses can ask "how many requests and errors did this cluster see since t?".
+// window so analyses can ask "how many requests and errors did this cluster see since t?", and as
+// totals since this process started (never forgotten: what the traffic counters expose).
 // Written only by the LRS stream; read by rollout analysis and metrics.
 
 import type { LoadReport, LoadReportSink } from '../xds/server/lrs.js';
@@ -20,6 +21,8 @@ const DEFAULT_RETENTION_MS = 60 * 60 * 1000;
 export class LoadStats implements LoadReportSink {
   private readonly samples = new Map<string, Sample[]>();
   private readonly reportedClusters = new Set<string>();
+  /** Requests and errors per cluster since start: one entry per cluster ever reported. */
+  private readonly sinceStart = new Map<string, LoadTotals>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -31,6 +34,10 @@ export class LoadStats implements LoadReportSink {
     for (const report of reports) {
       this.reportedClusters.add(report.cluster);
       if (report.successful === 0 && report.errors === 0) continue;
+      const total = this.sinceStart.get(report.cluster) ?? { requests: 0, errors: 0 };
+      total.requests += report.successful + report.errors;
+      total.errors += report.errors;
+      this.sinceStart.set(report.cluster, total);
       let list = this.samples.get(report.cluster);
       if (!list) {
         list = [];
@@ -56,5 +63,14 @@ export class LoadStats implements LoadReportSink {
       errors += sample.errors;
     }
     return { requests, errors };
+  }
+
+  /**
+   * Completed requests and errors reported for `cluster` since this process started, over every
+   * proxy reporting to it: they only grow (the retention window does not apply).
+   */
+  totalsSinceStart(cluster: string): LoadTotals {
+    const total = this.sinceStart.get(cluster);
+    return total ? { ...total } : { requests: 0, errors: 0 };
   }
 }

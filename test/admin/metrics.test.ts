@@ -1,16 +1,20 @@
 // GET /metrics through inject(): the xDS series after simulated responses, ACKs and NACKs fanned
 // out to the fleet status and the metrics, the revision and build series, convergence measured
-// from commit to the last ACK, and admin requests counted by route pattern, never by raw URL.
+// from commit to the last ACK, admin requests counted by route pattern, never by raw URL, and
+// traffic per service version: weights from the desired state, requests and errors from load
+// reports, each series following the versions the state has now.
 
 import type { FastifyInstance } from 'fastify';
 import { register as globalRegistry } from 'prom-client';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAdminApp } from '../../src/admin/app.js';
+import { LoadStats } from '../../src/fleet/load-stats.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { ConvergenceTracker } from '../../src/observability/convergence.js';
 import { fanOutCallbacks } from '../../src/observability/fan-out-callbacks.js';
 import { SluiceMetrics } from '../../src/observability/metrics.js';
+import { registerTrafficMetrics } from '../../src/observability/traffic-metrics.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
 import { Store } from '../../src/state/store.js';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';
@@ -26,6 +30,9 @@ let metrics: SluiceMetrics;
 let callbacks: StreamCallbacks;
 let store: Store;
 let app: FastifyInstance;
+let loadStats: LoadStats;
+/** LoadStats' clock (epoch ms); its samples are kept for 10 s. */
+let loadClock: number;
 
 beforeEach(async () => {
   fleet = new FleetStatus();
@@ -34,6 +41,9 @@ beforeEach(async () => {
   const currentRevision = (): number => store.current().revision;
   metrics = new SluiceMetrics({ fleet, currentRevision });
   callbacks = fanOutCallbacks(fleet, metrics.xds);
+  loadClock = 1_000;
+  loadStats = new LoadStats(() => loadClock, 10_000);
+  registerTrafficMetrics(metrics.registry, { state: () => store.current(), loads: loadStats });
   app = buildAdminApp({
     store,
     fleet: { list: () => [] },
@@ -229,4 +239,71 @@ describe('/metrics', () => {
     expect(value(await other.render(), 'sluice_xds_acks_total{type="endpoints"}')).toBe(1);
     expect(value(await scrape(), 'sluice_xds_acks_total{type="endpoints"}')).toBe(0);
   });
+
+  it('gauges the weight of every version of every service, following each change of the desired state', async () => {
+    expect(await scrape()).not.toContain('sluice_service_weight{');
+    await putPredict();
+    let text = await scrape();
+    expect(text).toContain('# TYPE sluice_service_weight gauge');
+    expect(value(text, 'sluice_service_weight{service="predict",version="blue"}')).toBe(100);
+    expect(value(text, 'sluice_service_weight{service="predict",version="green"}')).toBe(0);
+
+    const res = await app.inject({ method: 'PUT', url: '/v1/services/predict/weights', payload: { blue: 70, green: 30 } });
+    expect(res.statusCode).toBe(200);
+    text = await scrape();
+    expect(value(text, 'sluice_service_weight{service="predict",version="blue"}')).toBe(70);
+    expect(value(text, 'sluice_service_weight{service="predict",version="green"}')).toBe(30);
+  });
+
+  it('drops every series of a version removed from the state, and of a service deleted', async () => {
+    await putPredict();
+    loadStats.report([load('predict_green', 4, 1)]);
+    let text = await scrape();
+    expect(value(text, 'sluice_service_weight{service="predict",version="green"}')).toBe(0);
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="green"}')).toBe(5);
+
+    const blueOnly = { ...predictBody(), versions: [{ name: 'blue', endpoints: [{ address: '127.0.0.1', port: 5001 }] }], weights: { blue: 100 } };
+    const res = await app.inject({ method: 'PUT', url: '/v1/services/predict', payload: blueOnly });
+    expect(res.statusCode).toBe(200);
+    text = await scrape();
+    expect(value(text, 'sluice_service_weight{service="predict",version="blue"}')).toBe(100);
+    expect(text).not.toContain('version="green"');
+
+    expect((await app.inject({ method: 'DELETE', url: '/v1/services/predict' })).statusCode).toBe(200);
+    text = await scrape();
+    expect(text).not.toContain('service="predict"');
+  });
+
+  it('counts requests and errors per version from load reports, summed over proxies, only ever growing', async () => {
+    await putPredict();
+    let text = await scrape();
+    expect(text).toContain('# TYPE sluice_version_requests_total counter');
+    expect(text).toContain('# TYPE sluice_version_errors_total counter');
+    // Every version starts at 0, so that rate() and increase() see its first requests.
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="blue"}')).toBe(0);
+    expect(value(text, 'sluice_version_errors_total{service="predict",version="green"}')).toBe(0);
+
+    loadStats.report([load('predict_blue', 30, 2, 'edge-a'), load('predict_green', 5, 5, 'edge-a'), load('other_v1', 7, 7, 'edge-a')]);
+    loadStats.report([load('predict_blue', 10, 0, 'edge-b')]);
+    text = await scrape();
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="blue"}')).toBe(42);
+    expect(value(text, 'sluice_version_errors_total{service="predict",version="blue"}')).toBe(2);
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="green"}')).toBe(10);
+    expect(value(text, 'sluice_version_errors_total{service="predict",version="green"}')).toBe(5);
+    // A cluster of no service version in the state is not exported.
+    expect(text).not.toContain('other');
+
+    // Past LoadStats' window the counters keep what they counted.
+    loadClock += 60_000;
+    loadStats.report([load('predict_blue', 1, 1, 'edge-a')]);
+    text = await scrape();
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="blue"}')).toBe(44);
+    expect(value(text, 'sluice_version_errors_total{service="predict",version="blue"}')).toBe(3);
+    expect(value(text, 'sluice_version_requests_total{service="predict",version="green"}')).toBe(10);
+  });
 });
+
+/** One Envoy's load report on `cluster` for one interval. */
+function load(cluster: string, successful: number, errors: number, nodeId = 'edge-a') {
+  return { nodeId, cluster, successful, errors, issued: successful + errors, intervalMs: 2000 };
+}
