@@ -36,6 +36,11 @@ export function pinRouteName(service: string, version: string): string {
   return capped(`${service}_pin_${version}`);
 }
 
+/** The route that answers 400 to a pin header naming none of the service's versions ("-" keeps it apart from any `_pin_<version>`). */
+export function unknownPinRouteName(service: string): string {
+  return capped(`${service}_unknown-pin`);
+}
+
 /** The Listener a proxyless gRPC client asks for when its channel target is `xds:///<service>`. */
 export function apiListenerName(service: string): string {
   return capped(service);

@@ -1,7 +1,7 @@
 // RouteConfiguration resources: one per listener, virtual hosts grouping the services that share
-// domains. Per service, in order: a pin route per version (the operator's test path), the A/B
-// rules, the cohort-cookie routes, then the weighted split (with its mirror); every route stamps
-// the serving version on the response.
+// domains. Per service, in order: a pin route per version (the operator's test path), a 400 for a
+// pin header that names none of the versions, the A/B rules, the cohort-cookie routes, then the
+// weighted split (with its mirror); every route that reaches a version stamps it on the response.
 
 import { parseDuration } from '../model/duration.js';
 import { SERVED_VERSION_HEADER, type Service, type VersionAffinity } from '../model/types.js';
@@ -15,7 +15,16 @@ import {
   usesHashSplit,
   type ProxyCapabilities,
 } from './affinity.js';
-import { clusterName, cohortRouteName, pinRouteName, routeConfigName, ruleRouteName, splitRouteName, virtualHostName } from './names.js';
+import {
+  clusterName,
+  cohortRouteName,
+  pinRouteName,
+  routeConfigName,
+  ruleRouteName,
+  splitRouteName,
+  unknownPinRouteName,
+  virtualHostName,
+} from './names.js';
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
 import { integerWeights } from './weights.js';
 
@@ -60,6 +69,42 @@ function pinRoutes(context: RouteContext): ResourceJson[] {
       version.name,
     ),
   );
+}
+
+/** The status Envoy answers itself when the pin header names none of the service's versions. */
+const UNKNOWN_PIN_STATUS = 400;
+
+/**
+ * The body of that answer: the header and the versions it may name, never the value sent (it is
+ * a static string, so nothing a client sends is reflected back).
+ */
+function unknownPinBody(service: Service): string {
+  return `unknown version in ${service.pinHeader}; known versions: ${service.versions.map((v) => v.name).join(', ')}\n`;
+}
+
+/**
+ * After the pin routes, a request that still carries the pin header named no version (matching
+ * is exact and case-sensitive): Envoy answers 400 itself instead of letting the split serve a
+ * mistyped pin. Values an A/B rule matches on the pin header are left to that rule.
+ */
+function unknownPinRoute(context: RouteContext): ResourceJson {
+  const { service } = context;
+  const ruleValues = new Set<string>();
+  for (const rule of service.rules ?? []) {
+    const value = rule.match.headers?.[service.pinHeader];
+    if (value !== undefined) ruleValues.add(value);
+  }
+  return {
+    name: unknownPinRouteName(service.name),
+    match: {
+      prefix: service.match.prefix,
+      headers: [
+        { name: service.pinHeader, present_match: true },
+        ...[...ruleValues].sort().map((value) => ({ name: service.pinHeader, string_match: { exact: value }, invert_match: true })),
+      ],
+    },
+    direct_response: { status: UNKNOWN_PIN_STATUS, body: { inline_string: unknownPinBody(service) } },
+  };
 }
 
 function cookieMatcher(name: string, value: string): ResourceJson {
@@ -159,6 +204,7 @@ function serviceRoutes(service: Service, capabilities: ProxyCapabilities): Resou
   const affinity = effectiveVersionAffinity(service, capabilities);
   return [
     ...pinRoutes(context),
+    unknownPinRoute(context),
     ...ruleRoutes(context),
     ...(affinity.by === 'cohortCookie' ? cohortRoutes(context, affinity.name) : []),
     splitRoute(context, affinity),

@@ -89,7 +89,8 @@ const desiredState: fc.Arbitrary<DesiredState> = fc
 
 /** Every cluster a route sends or copies traffic to. */
 function namedClusters(route: ResourceJson): string[] {
-  const action = route['route'] as ResourceJson;
+  const action = route['route'] as ResourceJson | undefined;
+  if (!action) return []; // Envoy answers this one itself (an unknown pin's 400)
   const named: string[] = [];
   if (typeof action['cluster'] === 'string') named.push(action['cluster']);
   const weighted = action['weighted_clusters'] as { clusters: { name: string }[] } | undefined;
