@@ -1,6 +1,7 @@
 // The gRPC-client flavour of every golden case, encoded as sluice sends it, must pass the resource
 // validation of gRPC's own xDS client (the decoders @grpc/grpc-js-xds runs before it ACKs), which
-// covers what the end-to-end test does not reach (LOGICAL_DNS, several services, duplicates).
+// covers what the end-to-end test does not reach (LOGICAL_DNS, several services, duplicates); and
+// the reason that flavour has no unknown-pin route: the same decoder rejects a direct_response.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { DesiredState } from '../../src/model/types.js';
 import { snapshotInput } from '../../src/sync/reconciler.js';
-import { translateForGrpcClients } from '../../src/translate/translate.js';
+import { translate, translateForGrpcClients } from '../../src/translate/translate.js';
 import { encodeResource } from '../../src/xds/codec.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../../src/xds/type-urls.js';
 
@@ -45,4 +46,18 @@ describe('gRPC-client resources pass grpc-js-xds validation', () => {
       }
     });
   }
+});
+
+describe('why the gRPC flavour has no unknown-pin route', () => {
+  it("grpc-js-xds rejects a whole route configuration that holds Envoy's direct_response 400", () => {
+    const state = parse(readFileSync(join(inputs, 'blue-only.yaml'), 'utf8')) as DesiredState;
+    // Envoy's route configuration for the same service: pins, the unknown-pin 400, the split.
+    const { name, resource } = snapshotInput(translate(state))[ROUTE_TYPE][0]!;
+    const result = RouteConfigurationResourceType.get().decode(context, {
+      type_url: ROUTE_TYPE,
+      value: Buffer.from(encodeResource(ROUTE_TYPE, resource)),
+    });
+    expect(result.name).toBe(name);
+    expect(String(result.error)).toContain('unsupported action: direct_response');
+  });
 });
