@@ -52,7 +52,7 @@ sluice demo is running:
   sluice       xDS 127.0.0.1:18000, admin http://127.0.0.1:9000
   Envoy        http://127.0.0.1:8080/predict (admin http://127.0.0.1:9901)
 
-Try it (every response names its version in the x-sluice-version header):
+Try it (every response names the version that served it in x-sluice-version; a pin naming no version gets a 400):
   curl -si -X POST localhost:8080/predict -d '{"features":[1,2,3]}'
   curl -si -X POST localhost:8080/predict -H 'x-sluice-version: green' -d '{"features":[1,2,3]}'   # test green through Envoy
   curl -s  -X PUT  localhost:9000/v1/services/predict/weights -d '{"blue":90,"green":10}'
