@@ -1,6 +1,7 @@
 // JSON Schemas of what the admin API answers: the error shape, services and listeners (the
-// request schemas with their normalised fields required), audit and revision history, the fleet
-// reports and a node's resources. They describe the answers in the OpenAPI document; they never
+// request schemas with their normalised fields required, and what a change answers besides:
+// `unchanged`, `abortedRollout`), the guardrails' query parameters, audit and revision history,
+// the fleet reports and a node's resources. They describe the answers in the OpenAPI document; they never
 // filter or coerce an answer (see api-docs.ts).
 
 import { ERROR_CATALOG } from '../errors.js';
@@ -74,6 +75,58 @@ export const serviceSchema = {
 
 export const listenerSchema = { ...listenerBodySchema, required: ['name', 'address', 'port'] } as const;
 
+const unchanged = {
+  type: 'boolean',
+  enum: [true],
+  description: 'Present when the change changed nothing: no revision, audit entry or push was made; `revision` is the current one.',
+} as const;
+
+export const abortedRolloutSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['candidate', 'phase', 'step', 'reason'],
+  description: 'Present when this change ended the service\'s active rollout (it is now aborted; see GET …/rollout).',
+  properties: {
+    candidate: { type: 'string' },
+    phase: { type: 'string', description: 'The phase the rollout was in when this change ended it.' },
+    step: { type: 'integer', minimum: 0 },
+    reason: { type: 'string' },
+  },
+} as const;
+
+/** What a change to one service answers: the service, and whether anything changed or a rollout ended. */
+export const serviceChangeSchema = revisioned({
+  ...serviceSchema,
+  properties: { ...serviceSchema.properties, unchanged, abortedRollout: abortedRolloutSchema },
+} as const);
+
+/** What a change to one listener answers. */
+export const listenerChangeSchema = revisioned({ ...listenerSchema, properties: { ...listenerSchema.properties, unchanged } } as const);
+
+/** `?override=rollout` on weights, promote and put: abort the service's active rollout instead of refusing. */
+export const overrideQuerySchema = {
+  type: 'object',
+  properties: {
+    override: {
+      type: 'string',
+      enum: ['rollout'],
+      description: 'With an active rollout the change is refused (409 SLUICE_ROLLOUT_IN_PROGRESS); "rollout" makes it anyway and aborts the rollout.',
+    },
+  },
+} as const;
+
+/** `?force=true` on delete: confirm deleting a service with an active rollout. */
+export const forceQuerySchema = {
+  type: 'object',
+  properties: {
+    force: {
+      type: 'string',
+      enum: ['true', 'false'],
+      description: 'A service with an active rollout is deleted only with force=true (else 409 SLUICE_DELETE_UNCONFIRMED); the rollout is aborted.',
+    },
+  },
+} as const;
+
 export const servicesSchema = revisioned({
   type: 'object',
   additionalProperties: false,
@@ -138,6 +191,12 @@ export const restoredSchema = revisioned({
   required: ['restored', 'listeners', 'services'],
   properties: {
     restored: { type: 'integer', minimum: 1, description: 'The revision whose listeners and services the new revision has.' },
+    unchanged,
+    abortedRollouts: {
+      type: 'object',
+      description: 'The active rollouts the restore ended, by service (present when it ended any).',
+      additionalProperties: abortedRolloutSchema,
+    },
     listeners: { type: 'array', items: listenerSchema },
     services: { type: 'array', items: serviceSchema },
   },

@@ -1,5 +1,5 @@
 // Meaning-level checks of the desired state (what a schema cannot say): weights that sum to
-// 100, names that are unique and references that resolve, and the defaults a service body gets.
+// 100 (and a hint when they were given as fractions), names that are unique and references that resolve, and the defaults a service body gets.
 // Pure: every failure is a SluiceError carrying the JSON pointer of the offending field.
 
 import { isIP } from 'node:net';
@@ -68,18 +68,42 @@ function checkVersions(versions: readonly Version[]): void {
   });
 }
 
+/** How far from 1 fractions may sum and still read as fractions (0.33 + 0.33 + 0.33 does). */
+const FRACTION_SUM_TOLERANCE = 0.011;
+
+/**
+ * Weights given as fractions (`{blue: 0.9, green: 0.1}`, summing to 1 within rounding) are
+ * refused with the percentages they probably meant.
+ */
+function checkNotFractions(weights: Weights, base: string): void {
+  const values = Object.values(weights);
+  if (values.length === 0 || !values.every((w) => Number.isFinite(w) && w >= 0 && w <= 1)) return;
+  const sum = values.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > FRACTION_SUM_TOLERANCE) return;
+  const meant = Object.entries(weights).map(([name, w]) => `${name}: ${Math.round(w * 10_000) / 100}`).join(', ');
+  throw new SluiceError(
+    'SLUICE_WEIGHTS_SUM',
+    `Weights are percentages and must sum to 100; these sum to ${Math.round(sum * 1000) / 1000} — did you mean ${meant}?`,
+    base,
+  );
+}
+
 /**
  * Checks weights against a service's versions and returns one weight per version, in version
  * order (versions not listed get 0). `base` is the pointer of the weights object in the body.
  */
 export function completeWeights(versions: readonly Version[], weights: Weights, base: string): Weights {
   const names = new Set(versions.map((v) => v.name));
+  for (const name of Object.keys(weights)) {
+    if (!names.has(name)) {
+      const path = `${base}/${pointerToken(name)}`;
+      throw new SluiceError('SLUICE_UNKNOWN_VERSION', `Weight given for "${name}", which is not a version of this service.`, path);
+    }
+  }
+  checkNotFractions(weights, base);
   let hundredths = 0;
   for (const [name, weight] of Object.entries(weights)) {
     const path = `${base}/${pointerToken(name)}`;
-    if (!names.has(name)) {
-      throw new SluiceError('SLUICE_UNKNOWN_VERSION', `Weight given for "${name}", which is not a version of this service.`, path);
-    }
     const scaled = weight * 100;
     if (!Number.isFinite(weight) || weight < 0 || weight > 100 || Math.abs(scaled - Math.round(scaled)) > 1e-6) {
       throw new SluiceError(

@@ -31,7 +31,7 @@ const empty: DesiredState = deepFreeze({
 });
 
 function run(...changes: Change[]): DesiredState {
-  return changes.reduce(applyChange, empty);
+  return changes.reduce((state: DesiredState, change) => applyChange(state, change), empty);
 }
 
 const withPredict = run({ kind: 'putService', name: 'predict', body: predict });

@@ -1,7 +1,8 @@
 // Pure change functions: each takes a frozen DesiredState and returns the next revision's state
-// (revision + 1, deep-frozen) or throws a SluiceError and changes nothing. The only place the
-// desired state is transformed (a rollout's moves are computed by src/rollout's pure transitions);
-// it knows nothing of persistence, HTTP or Envoy.
+// (revision + 1, deep-frozen), the same state when the change changes nothing, or throws a
+// SluiceError and changes nothing. The only place the desired state is transformed, including the
+// guardrails that keep a person's change from silently ending a rollout (a rollout's own moves are
+// computed by src/rollout's pure transitions); it knows nothing of persistence, HTTP or Envoy.
 
 import { SluiceError } from '../errors.js';
 import type { ListenerBody, ServiceBody } from '../model/schema.js';
@@ -24,13 +25,16 @@ import {
   normalizeService,
   validateState,
 } from '../model/validate.js';
-import { steer } from '../rollout/transitions.js';
+import { decide, steer } from '../rollout/transitions.js';
+
+/** Given on a person's change, it may end the service's active rollout instead of being refused. */
+export type RolloutOverride = { override?: 'rollout' };
 
 export type Change =
-  | { kind: 'putService'; name: string; body: ServiceBody }
-  | { kind: 'deleteService'; name: string }
-  | { kind: 'setWeights'; name: string; weights: Weights }
-  | { kind: 'promote'; name: string; version: string }
+  | ({ kind: 'putService'; name: string; body: ServiceBody } & RolloutOverride)
+  | { kind: 'deleteService'; name: string; force?: boolean }
+  | ({ kind: 'setWeights'; name: string; weights: Weights } & RolloutOverride)
+  | ({ kind: 'promote'; name: string; version: string } & RolloutOverride)
   | { kind: 'rollback'; name: string }
   | { kind: 'putListener'; name: string; body: ListenerBody }
   | { kind: 'deleteListener'; name: string }
@@ -56,6 +60,105 @@ export function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+/** Structural equality of JSON-like values: key order and keys holding `undefined` do not count. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  const defined = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined);
+  const left = defined(a);
+  const right = new Map(defined(b));
+  return left.length === right.size && left.every(([k, v]) => right.has(k) && sameValue(v, right.get(k)));
+}
+
+/** Whether `after` holds the same listeners, services and rollouts as `before` (the revision aside). */
+export function sameState(before: DesiredState, after: DesiredState): boolean {
+  return (
+    before === after ||
+    (sameValue(before.listeners, after.listeners) &&
+      sameValue(before.services, after.services) &&
+      sameValue(before.rollouts ?? {}, after.rollouts ?? {}))
+  );
+}
+
+/**
+ * Who makes a change and when: the store stamps every change with them, so that a change that
+ * ends a rollout records the decision in the rollout's timeline.
+ */
+export interface ChangeContext {
+  at: string;
+  actor: string;
+}
+
+const UNSTAMPED: ChangeContext = { at: new Date(0).toISOString(), actor: 'admin' };
+
+/** The service's rollout when it is active (in any phase that is not final). */
+export function activeRollout(state: DesiredState, name: string): Rollout | undefined {
+  const rollout = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  return rollout !== undefined && !isFinal(rollout.phase) ? rollout : undefined;
+}
+
+/** What an answer says of a rollout that a person's change ended: its candidate, the phase it was in, why it ended. */
+export interface EndedRollout {
+  candidate: string;
+  phase: Rollout['phase'];
+  step: number;
+  reason: string;
+}
+
+/** The rollout of `name` that was active in `before` and has ended in `after`, if any. */
+export function endedRollout(before: DesiredState, after: DesiredState, name: string): EndedRollout | undefined {
+  const was = activeRollout(before, name);
+  if (was === undefined || before === after) return undefined;
+  const now = after.rollouts !== undefined && Object.hasOwn(after.rollouts, name) ? after.rollouts[name] : undefined;
+  if (now === undefined || !isFinal(now.phase)) return undefined;
+  return { candidate: was.candidate, phase: was.phase, step: was.step, reason: now.reason ?? now.phase };
+}
+
+function rolloutInProgress(rollout: Rollout, doing: string): SluiceError {
+  const name = rollout.service;
+  return new SluiceError(
+    'SLUICE_ROLLOUT_IN_PROGRESS',
+    `Service "${name}" has an active rollout of "${rollout.candidate}" (${rollout.phase}, step ${rollout.step + 1} of ${rollout.steps.length}); ` +
+      `${doing} would abort it. Abort the rollout first (POST /v1/services/${name}/rollout/abort), pause it to keep traffic where it is ` +
+      `(POST /v1/services/${name}/rollout/pause), or repeat the request with ?override=rollout to abort the rollout and make this change.`,
+  );
+}
+
+/**
+ * The state with `service` in place of the current one, guarding the service's active rollout:
+ * nothing changes when the service is the same; a change that would take the service out of the
+ * rollout's hands (`interferes`) is refused unless overridden, and then ends the rollout
+ * (phase aborted, no traffic moved by it) in the same revision.
+ */
+function guardedReplace(
+  state: DesiredState,
+  service: Service,
+  change: { override?: 'rollout'; doing: string; interferes: (rollout: Rollout) => boolean },
+  context: ChangeContext,
+): DesiredState {
+  const current = getService(state, service.name);
+  if (sameValue(current, service)) return state;
+  const rollout = activeRollout(state, service.name);
+  if (rollout === undefined || !change.interferes(rollout)) return replaceService(state, service);
+  if (change.override !== 'rollout') throw rolloutInProgress(rollout, change.doing);
+  return endRollout(state, { ...state.services, [service.name]: service }, rollout, `${change.doing} by ${context.actor} with override=rollout`, context);
+}
+
+/** The next state with `services` and `rollout` ended as aborted, its traffic left as `services` has it. */
+function endRollout(
+  state: DesiredState,
+  services: Record<string, Service>,
+  rollout: Rollout,
+  reason: string,
+  context: ChangeContext,
+): DesiredState {
+  const update = decide(rollout, { kind: 'abort', reason }, { now: Date.parse(context.at), actor: context.actor, revision: state.revision + 1 });
+  const ended: Rollout = { ...update.rollout, timeline: [...rollout.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+  return next(state, { services, rollouts: { ...state.rollouts, [rollout.service]: ended } });
 }
 
 function next(
@@ -91,35 +194,89 @@ function replaceService(state: DesiredState, service: Service): DesiredState {
   return next(state, { services: { ...state.services, [service.name]: service } });
 }
 
-export function putService(state: DesiredState, name: string, body: ServiceBody): DesiredState {
+/** Whether `service` takes the service out of the rollout's hands (see src/rollout/interference.ts). */
+function takesOver(rollout: Rollout, before: Service, after: Service): boolean {
+  if (!sameValue(before.weights, after.weights) || before.stable !== after.stable) return true;
+  return [rollout.candidate, rollout.stable].some((v) => !after.versions.some((version) => version.name === v));
+}
+
+/**
+ * Defines or replaces a service. During an active rollout, a replacement that changes the weights
+ * or the stable version, or removes the candidate or stable version, is refused unless overridden;
+ * any other replacement (endpoints, timeout, policies) leaves the rollout running.
+ */
+export function putService(
+  state: DesiredState,
+  name: string,
+  body: ServiceBody,
+  override?: 'rollout',
+  context: ChangeContext = UNSTAMPED,
+): DesiredState {
   const service = normalizeService(name, body);
   checkServicePlacement(service, state);
-  return replaceService(state, service);
+  const current = Object.hasOwn(state.services, name) ? state.services[name] : undefined;
+  if (current === undefined) return replaceService(state, service);
+  const interferes = (rollout: Rollout) => takesOver(rollout, current, service);
+  return guardedReplace(state, service, { ...(override ? { override } : {}), doing: `replacing service "${name}"`, interferes }, context);
 }
 
-export function deleteService(state: DesiredState, name: string): DesiredState {
+/**
+ * Removes a service. One with an active rollout needs `force`, and then the rollout ends
+ * (aborted) in the same revision.
+ */
+export function deleteService(state: DesiredState, name: string, force = false, context: ChangeContext = UNSTAMPED): DesiredState {
   getService(state, name);
-  return next(state, { services: withoutKey(state.services, name) });
+  const services = withoutKey(state.services, name);
+  const rollout = activeRollout(state, name);
+  if (rollout === undefined) return next(state, { services });
+  if (!force) {
+    throw new SluiceError(
+      'SLUICE_DELETE_UNCONFIRMED',
+      `Service "${name}" has an active rollout of "${rollout.candidate}" (${rollout.phase}); deleting the service would abort it. ` +
+        `Abort the rollout first (POST /v1/services/${name}/rollout/abort), or confirm with DELETE /v1/services/${name}?force=true.`,
+    );
+  }
+  return endRollout(state, services, rollout, `service deleted by ${context.actor} with force=true`, context);
 }
 
-/** Sets every version's weight at once; versions not listed get 0. */
-export function setWeights(state: DesiredState, name: string, weights: Weights): DesiredState {
+/** Sets every version's weight at once; versions not listed get 0. Refused during a rollout unless overridden. */
+export function setWeights(
+  state: DesiredState,
+  name: string,
+  weights: Weights,
+  override?: 'rollout',
+  context: ChangeContext = UNSTAMPED,
+): DesiredState {
   const service = getService(state, name);
-  return replaceService(state, { ...service, weights: completeWeights(service.versions, weights, '') });
+  const after = { ...service, weights: completeWeights(service.versions, weights, '') };
+  return guardedReplace(state, after, { ...(override ? { override } : {}), doing: 'setting weights', interferes: () => true }, context);
 }
 
-/** All traffic to `version`, which becomes the stable version. */
-export function promote(state: DesiredState, name: string, version: string): DesiredState {
+/** All traffic to `version`, which becomes the stable version. Refused during a rollout unless overridden. */
+export function promote(
+  state: DesiredState,
+  name: string,
+  version: string,
+  override?: 'rollout',
+  context: ChangeContext = UNSTAMPED,
+): DesiredState {
   const service = getService(state, name);
   if (!service.versions.some((v) => v.name === version)) {
     throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${version}" is not a version of service "${name}".`, '/version');
   }
-  return replaceService(state, { ...service, stable: version, weights: completeWeights(service.versions, { [version]: 100 }, '') });
+  const after = { ...service, stable: version, weights: completeWeights(service.versions, { [version]: 100 }, '') };
+  return guardedReplace(state, after, { ...(override ? { override } : {}), doing: `promoting "${version}"`, interferes: () => true }, context);
 }
 
-/** All traffic back to the stable version. */
-export function rollback(state: DesiredState, name: string): DesiredState {
+/**
+ * All traffic back to the stable version: the emergency brake, never refused. With an active
+ * rollout it is the rollout's abort (all traffic to stable, the rollout ended) in one revision.
+ */
+export function rollback(state: DesiredState, name: string, context: ChangeContext = UNSTAMPED): DesiredState {
   const service = getService(state, name);
+  if (activeRollout(state, name) !== undefined) {
+    return steerRollout(state, { name, command: 'abort', at: context.at, actor: context.actor, reason: `rolled back by ${context.actor}` });
+  }
   return replaceService(state, { ...service, weights: completeWeights(service.versions, { [service.stable]: 100 }, '') });
 }
 
@@ -139,9 +296,19 @@ export function deleteListener(state: DesiredState, name: string): DesiredState 
   return next(state, { listeners: withoutKey(state.listeners, name) });
 }
 
-/** The next revision with `restored`'s listeners and services; it must still be valid. */
-export function restoreRevision(state: DesiredState, revision: number, restored: DesiredState): DesiredState {
-  const after = next(state, { listeners: restored.listeners, services: restored.services });
+/**
+ * The next revision with `restored`'s listeners and services; it must still be valid. Like
+ * rollback it is never refused for a rollout: each active rollout whose service it takes out of
+ * the rollout's hands (deleted, other weights or stable version, candidate or stable removed)
+ * ends (aborted) in the same revision.
+ */
+export function restoreRevision(
+  state: DesiredState,
+  revision: number,
+  restored: DesiredState,
+  context: ChangeContext = UNSTAMPED,
+): DesiredState {
+  let after = next(state, { listeners: restored.listeners, services: restored.services });
   try {
     validateState(after);
   } catch (error) {
@@ -149,6 +316,18 @@ export function restoreRevision(state: DesiredState, revision: number, restored:
       throw new SluiceError(error.code, `Revision ${revision} cannot be restored: ${error.message}`, error.path);
     }
     throw error;
+  }
+  if (sameState(state, after)) return state;
+  for (const name of Object.keys(state.rollouts ?? {})) {
+    const rollout = activeRollout(state, name);
+    const before = state.services[name];
+    if (rollout === undefined || before === undefined) continue;
+    const restoredService = Object.hasOwn(after.services, name) ? after.services[name] : undefined;
+    if (restoredService !== undefined && !takesOver(rollout, before, restoredService)) continue;
+    const ctx = { now: Date.parse(context.at), actor: context.actor, revision: after.revision };
+    const update = decide(rollout, { kind: 'abort', reason: `revision ${revision} restored by ${context.actor}` }, ctx);
+    const ended: Rollout = { ...update.rollout, timeline: [...rollout.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+    after = deepFreeze({ ...after, rollouts: { ...after.rollouts, [name]: ended } });
   }
   return after;
 }
@@ -217,18 +396,19 @@ export function steerRollout(
   return updateRollout(state, steer(rollout, change.command, context));
 }
 
-export function applyChange(state: DesiredState, change: Change): DesiredState {
+/** The next state, or `state` itself when the change changes nothing that a person's check can tell. */
+export function applyChange(state: DesiredState, change: Change, context: ChangeContext = UNSTAMPED): DesiredState {
   switch (change.kind) {
     case 'putService':
-      return putService(state, change.name, change.body);
+      return putService(state, change.name, change.body, change.override, context);
     case 'deleteService':
-      return deleteService(state, change.name);
+      return deleteService(state, change.name, change.force === true, context);
     case 'setWeights':
-      return setWeights(state, change.name, change.weights);
+      return setWeights(state, change.name, change.weights, change.override, context);
     case 'promote':
-      return promote(state, change.name, change.version);
+      return promote(state, change.name, change.version, change.override, context);
     case 'rollback':
-      return rollback(state, change.name);
+      return rollback(state, change.name, context);
     case 'putListener':
       return putListener(state, change.name, change.body);
     case 'deleteListener':

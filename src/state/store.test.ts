@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceBody } from '../model/schema.js';
 import type { DesiredState } from '../model/types.js';
-import type { Change } from './changes.js';
+import type { Change, StoreChange } from './changes.js';
 import { SqliteAdapter } from './sqlite-adapter.js';
 import type { StateAdapter } from './state-adapter.js';
 import { Store } from './store.js';
@@ -26,6 +26,13 @@ const predict: ServiceBody = {
   ],
 };
 const putPredict: Change = { kind: 'putService', name: 'predict', body: predict };
+let shifts = 0;
+/** A change that always commits (one that changes nothing makes no revision): new weights each time. */
+function shift(): Change {
+  shifts += 1;
+  const green = (shifts % 97) + 0.5;
+  return { kind: 'setWeights', name: 'predict', weights: { blue: 100 - green, green } };
+}
 const actor = { actor: 'test' };
 
 const stores: Store[] = [];
@@ -66,7 +73,7 @@ describe('Store', () => {
   it('refuses a stale ifRevision with 412 and changes nothing', async () => {
     const store = await openStore();
     await store.apply(putPredict, { ...actor, ifRevision: 0 });
-    await expect(store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 0 })).rejects.toMatchObject({
+    await expect(store.apply(shift(), { ...actor, ifRevision: 0 })).rejects.toMatchObject({
       code: 'SLUICE_REVISION_MISMATCH',
       status: 412,
     });
@@ -105,6 +112,32 @@ describe('Store', () => {
     expect(seen).not.toHaveBeenCalled();
   });
 
+  it('makes no revision for a change that changes nothing: no audit entry, no push, the current revision, If-Match still checked', async () => {
+    const store = await openStore();
+    await store.apply(putPredict, actor);
+    const seen = vi.fn();
+    store.subscribe(seen);
+    const same: StoreChange[] = [
+      putPredict,
+      { kind: 'setWeights', name: 'predict', weights: { blue: 100 } },
+      { kind: 'promote', name: 'predict', version: 'blue' },
+      { kind: 'rollback', name: 'predict' },
+      { kind: 'restoreRevision', revision: 1 },
+    ];
+    for (let i = 0; i < 64; i += 1) {
+      const result = await store.apply(same[i % same.length]!, { ...actor, ifRevision: 1 });
+      expect(result).toMatchObject({ revision: 1, unchanged: true });
+      expect(result.state).toBe(store.current());
+    }
+    expect(store.current().revision).toBe(1);
+    expect(await store.audit({ limit: 10 })).toHaveLength(1);
+    expect(seen).not.toHaveBeenCalled();
+    await expect(store.apply(putPredict, { ...actor, ifRevision: 0 })).rejects.toMatchObject({ code: 'SLUICE_REVISION_MISMATCH' });
+    const changed = await store.apply(shift(), { ...actor, ifRevision: 1 });
+    expect(changed).toMatchObject({ revision: 2, unchanged: false });
+    expect(seen).toHaveBeenCalledOnce();
+  });
+
   it('notifies subscribers after each commit until they unsubscribe', async () => {
     const store = await openStore();
     const revisions: number[] = [];
@@ -113,9 +146,9 @@ describe('Store', () => {
       expect(store.current()).toBe(state);
     });
     await store.apply(putPredict, actor);
-    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    await store.apply(shift(), actor);
     unsubscribe();
-    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    await store.apply(shift(), actor);
     expect(revisions).toEqual([1, 2]);
   });
 
@@ -145,8 +178,8 @@ describe('Store', () => {
     expect(store.current().services['predict']?.weights).toEqual({ blue: 10, green: 90 });
 
     const racing = await Promise.allSettled([
-      store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 10 }),
-      store.apply({ kind: 'rollback', name: 'predict' }, { ...actor, ifRevision: 10 }),
+      store.apply(shift(), { ...actor, ifRevision: 10 }),
+      store.apply(shift(), { ...actor, ifRevision: 10 }),
     ]);
     expect(racing.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect(store.current().revision).toBe(11);
@@ -155,7 +188,7 @@ describe('Store', () => {
   it('pages the audit log newest first with limit and before', async () => {
     const store = await openStore();
     await store.apply(putPredict, actor);
-    for (let i = 0; i < 4; i += 1) await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    for (let i = 0; i < 4; i += 1) await store.apply(shift(), actor);
     expect((await store.audit({ limit: 2 })).map((e) => e.revision)).toEqual([5, 4]);
     expect((await store.audit({ limit: 10, before: 3 })).map((e) => e.revision)).toEqual([2, 1]);
   });
@@ -184,7 +217,7 @@ describe('Store', () => {
   it.each([0, 3])('refuses to restore revision %i (none before 1, none past the current 2) and changes nothing', async (revision) => {
     const store = await openStore();
     await store.apply(putPredict, actor);
-    await store.apply({ kind: 'rollback', name: 'predict' }, actor);
+    await store.apply(shift(), actor);
     await expect(store.apply({ kind: 'restoreRevision', revision }, actor)).rejects.toMatchObject({
       code: 'SLUICE_REVISION_NOT_FOUND',
       status: 404,
@@ -230,8 +263,8 @@ describe('Store', () => {
     expect(Object.keys(first.current().services).sort()).toEqual(['other', 'predict']);
 
     // An If-Match that held before catching up is checked again on the newer state: 412.
-    await second.apply({ kind: 'rollback', name: 'predict' }, { actor: 'bob' });
-    await expect(first.apply({ kind: 'rollback', name: 'predict' }, { actor: 'alice', ifRevision: 2 })).rejects.toMatchObject({
+    await second.apply(shift(), { actor: 'bob' });
+    await expect(first.apply(shift(), { actor: 'alice', ifRevision: 2 })).rejects.toMatchObject({
       code: 'SLUICE_REVISION_MISMATCH',
     });
     expect((await shared.audit({ limit: 10 })).map((e) => [e.revision, e.actor])).toEqual([
@@ -276,7 +309,7 @@ describe('Store', () => {
     const statuses: boolean[] = [];
     await follower.followSharedState((reachable) => statuses.push(reachable));
     expect(follower.current().revision).toBe(1);
-    await writer.apply({ kind: 'rollback', name: 'predict' }, { actor: 'other-replica' });
+    await writer.apply(shift(), { actor: 'other-replica' });
     ring!(); // One doorbell, then three failed reads: the store must keep trying by itself.
     await vi.waitFor(() => expect(follower.current().revision).toBe(2), { timeout: 5000, interval: 20 });
     expect(statuses).toEqual([false, false, false, true]);
@@ -317,7 +350,7 @@ describe('Store', () => {
         [2, 'bob'],
         [1, 'alice'],
       ]);
-      expect((await second.apply({ kind: 'rollback', name: 'predict' }, actor)).revision).toBe(3);
+      expect((await second.apply(shift(), actor)).revision).toBe(3);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,12 +1,13 @@
 // The store: the one way the desired state changes. It serializes changes, checks If-Match
 // revisions, applies the pure change functions (reading a past revision's state to restore it),
 // persists each revision with its audit entry through a StateAdapter (catching up and applying
-// again when another replica took the revision), then tells subscribers. It knows nothing of HTTP or Envoy.
+// again when another replica took the revision), then tells subscribers. A change that changes
+// nothing writes nothing and keeps the revision. It knows nothing of HTTP or Envoy.
 
 import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import { validateState } from '../model/validate.js';
-import { applyChange, deepFreeze, restoreRevision, summarize, type StoreChange } from './changes.js';
+import { applyChange, deepFreeze, restoreRevision, sameState, summarize, type StoreChange } from './changes.js';
 import type { AuditEntry, AuditQuery, StateAdapter } from './state-adapter.js';
 
 export interface StoreOptions {
@@ -30,6 +31,11 @@ export interface ApplyResult {
   state: DesiredState;
   /** The state the change was applied to (e.g. to answer with what a delete removed). */
   previous: DesiredState;
+  /**
+   * True when the change would leave listeners, services and rollouts as they are: nothing was
+   * stored, audited or pushed, and `revision` is the current one.
+   */
+  unchanged: boolean;
 }
 
 export type Subscriber = (state: DesiredState) => void;
@@ -185,14 +191,17 @@ export class Store {
         `The state is at revision ${before.revision}, not ${options.ifRevision}; re-read it and retry.`,
       );
     }
+    const at = new Date().toISOString();
+    const context = { at, actor: options.actor };
     const after =
       change.kind === 'restoreRevision'
-        ? restoreRevision(before, change.revision, await this.stateAt(change.revision))
-        : applyChange(before, change);
-    const entry = { revision: after.revision, state: after, actor: options.actor, at: new Date().toISOString(), change, summary: summarize(change, after) };
+        ? restoreRevision(before, change.revision, await this.stateAt(change.revision), context)
+        : applyChange(before, change, context);
+    if (sameState(before, after)) return { revision: before.revision, state: before, previous: before, unchanged: true };
+    const entry = { revision: after.revision, state: after, actor: options.actor, at, change, summary: summarize(change, after) };
     if ((await this.storage(() => this.adapter.commit(entry), 'commit')) === 'conflict') return 'conflict';
     this.publish(after);
-    return { revision: after.revision, state: after, previous: before };
+    return { revision: after.revision, state: after, previous: before, unchanged: false };
   }
 
   /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */

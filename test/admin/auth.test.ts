@@ -54,11 +54,11 @@ describe('with a token for changes', () => {
   it('takes a change with the token (any case of "Bearer") and records it as "token" unless X-Sluice-Actor names someone', async () => {
     h = await openHarness({ deps: { auth: { token: TOKEN, reads: false } } });
     expect((await send(h.app, 'PUT', '/v1/services/predict', predictBody(), bearer(TOKEN))).statusCode).toBe(200);
-    const rollback = await send(h.app, 'POST', '/v1/services/predict/rollback', undefined, {
+    const shift = await send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 90, green: 10 }, {
       authorization: `bearer  ${TOKEN} `,
       'x-sluice-actor': 'alice',
     });
-    expect(rollback.statusCode).toBe(200);
+    expect(shift.statusCode).toBe(200);
     expect((await h.store.audit({ limit: 10 })).map((e) => e.actor)).toEqual(['alice', 'token']);
   });
 

@@ -9,6 +9,7 @@ import { DOCS_PREFIX, OPENAPI_URL } from '../../src/admin/access-rules.js';
 import { CLUSTER_TYPE } from '../../src/xds/type-urls.js';
 import { ackAll, connect, versions } from './fleet-driver.js';
 import { buildFullApp, type FullApp } from './full-app.js';
+import { rolloutBody } from '../rollout/fixtures.js';
 import { predictBody, send } from './harness.js';
 
 interface RegisteredRoute {
@@ -154,8 +155,8 @@ describe('answers', () => {
     });
     expect(put.statusCode).toBe(200);
     await call('PUT', '/v1/services/predict/weights', { blue: 90, green: 10 });
-    await call('POST', '/v1/services/predict/promote', { version: 'green' });
     await call('POST', '/v1/services/predict/rollback');
+    await call('POST', '/v1/services/predict/promote', { version: 'green' });
     await call('PUT', '/v1/listeners/edge', { port: 8081 });
     await call('DELETE', '/v1/listeners/edge');
     ledger.record(6, versions('r6'));
@@ -180,6 +181,11 @@ describe('answers', () => {
     ]) {
       await call('GET', url);
     }
+    // The guardrails' answers: a change that changes nothing, and one that ends a rollout.
+    expect((await call('PUT', '/v1/services/predict/weights', { blue: 0, green: 100 })).json()).toMatchObject({ unchanged: true });
+    expect((await call('POST', '/v1/services/predict/rollouts', rolloutBody({ candidate: 'blue' }))).statusCode).toBe(201);
+    const overridden = await call('PUT', '/v1/services/predict/weights?override=rollout', { blue: 10, green: 90 });
+    expect(overridden.json()).toMatchObject({ abortedRollout: { candidate: 'blue' } });
     await call('POST', '/v1/revisions/2/restore');
     await call('DELETE', '/v1/services/predict');
     // Refusals: unknown, invalid, stale, unauthenticated, and a route that does not exist.

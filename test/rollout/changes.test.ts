@@ -1,6 +1,7 @@
 // The rollout change kinds as pure state changes: other changes carry the rollouts along, the
-// timeline is capped, a finished rollout takes no more decisions, and a stored rollout stays
-// valid whatever happens to its service (so the state always reopens).
+// timeline is capped, a finished rollout takes no more decisions, a stored rollout stays valid
+// whatever happens to its service (so the state always reopens), and a person's change never
+// ends an active rollout silently: refused without the override, ended in the same revision with it.
 
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
@@ -38,10 +39,13 @@ describe('rollout changes', () => {
     const state = withRollout();
     const after = apply(
       state,
-      { kind: 'setWeights', name: 'predict', weights: { blue: 90, green: 10 } },
       { kind: 'putListener', name: 'edge', body: { port: 8081 } },
-      { kind: 'rollback', name: 'predict' },
+      // A replacement that leaves weights, stable and the rollout's versions alone does not touch the rollout.
+      { kind: 'putService', name: 'predict', body: { ...serviceBody(), timeout: '5s' } },
+      { kind: 'putService', name: 'rank', body: { ...serviceBody(), match: { prefix: '/rank' } } },
+      { kind: 'setWeights', name: 'rank', weights: { blue: 90, green: 10 } },
     );
+    expect(after.revision).toBe(state.revision + 4);
     expect(after.rollouts).toBe(state.rollouts);
   });
 
@@ -78,11 +82,16 @@ describe('rollout changes', () => {
   it('a stored rollout stays valid when its service changes or goes away', () => {
     const state = apply(
       withRollout(),
-      { kind: 'putService', name: 'predict', body: { ...serviceBody(), versions: serviceBody().versions.slice(0, 1), weights: { blue: 100 } } },
+      {
+        kind: 'putService',
+        name: 'predict',
+        body: { ...serviceBody(), versions: serviceBody().versions.slice(0, 1), weights: { blue: 100 } },
+        override: 'rollout',
+      },
       { kind: 'deleteService', name: 'predict' },
     );
     expect(() => validateState(state)).not.toThrow();
-    expect(state.rollouts!['predict']!.phase).toBe('progressing');
+    expect(state.rollouts!['predict']!.phase).toBe('aborted');
   });
 
   it('validateState refuses a stored rollout that does not hold together', () => {
@@ -92,5 +101,91 @@ describe('rollout changes', () => {
     expect(codeOf(() => validateState(bad({ service: 'rank' })))).toBe('SLUICE_INVALID_BODY');
     expect(codeOf(() => validateState(bad({ phase: 'done' })))).toBe('SLUICE_INVALID_BODY');
     expect(codeOf(() => validateState(bad({ candidate: 'blue' })))).toBe('SLUICE_INVALID_BODY');
+  });
+});
+
+describe('a person\'s change during an active rollout', () => {
+  const bob = { at: iso(T0 + 1000), actor: 'bob' };
+  const weights: Change = { kind: 'setWeights', name: 'predict', weights: { blue: 90, green: 10 } };
+  const promote: Change = { kind: 'promote', name: 'predict', version: 'green' };
+  const replace: Change = { kind: 'putService', name: 'predict', body: { ...serviceBody(), weights: { blue: 50, green: 50 } } };
+  const removeCandidate: Change = {
+    kind: 'putService',
+    name: 'predict',
+    body: { ...serviceBody(), versions: serviceBody().versions.slice(0, 1), weights: { blue: 100 } },
+  };
+
+  it.each([
+    ['set weights', weights],
+    ['promote', promote],
+    ['replace the weights', replace],
+    ['remove the candidate', removeCandidate],
+  ])('is refused (%s) with SLUICE_ROLLOUT_IN_PROGRESS, saying how to proceed', (_what, change) => {
+    const state = withRollout();
+    let refusal: unknown;
+    try {
+      applyChange(state, change, bob);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ code: 'SLUICE_ROLLOUT_IN_PROGRESS', status: 409 });
+    expect((refusal as Error).message).toMatch(/active rollout of "green".*rollout\/abort.*rollout\/pause.*\?override=rollout/);
+  });
+
+  it('also while the rollout is paused', () => {
+    const paused = apply(withRollout(), { kind: 'steerRollout', name: 'predict', command: 'pause', at: iso(T0), actor: 'alice' });
+    expect(codeOf(() => applyChange(paused, weights, bob))).toBe('SLUICE_ROLLOUT_IN_PROGRESS');
+  });
+
+  it.each([
+    ['set weights', weights, { blue: 90, green: 10 }, 'blue'],
+    ['promote', promote, { blue: 0, green: 100 }, 'green'],
+  ])('with override=rollout (%s) makes the change and aborts the rollout in the same revision', (_what, change, expected, stable) => {
+    const state = withRollout();
+    const after = applyChange(state, { ...change, override: 'rollout' } as Change, bob);
+    expect(after.revision).toBe(state.revision + 1);
+    expect(after.services['predict']).toMatchObject({ weights: expected, stable });
+    const rollout = after.rollouts!['predict']!;
+    expect(rollout).toMatchObject({ phase: 'aborted', finishedAt: bob.at });
+    expect(rollout.reason).toMatch(/by bob with override=rollout$/);
+    expect(rollout.timeline.at(-1)).toMatchObject({ event: 'aborted', actor: 'bob', at: bob.at });
+    expect(() => validateState(after)).not.toThrow();
+  });
+
+  it('rollback is never refused: it aborts the rollout with all traffic on stable, in one revision', () => {
+    const state = withRollout();
+    const after = applyChange(state, { kind: 'rollback', name: 'predict' }, bob);
+    expect(after.revision).toBe(state.revision + 1);
+    expect(after.services['predict']!.weights).toEqual({ blue: 100, green: 0 });
+    expect(after.rollouts!['predict']).toMatchObject({ phase: 'aborted', reason: 'rolled back by bob' });
+  });
+
+  it('delete is refused without force (SLUICE_DELETE_UNCONFIRMED) and aborts the rollout with it', () => {
+    const state = withRollout();
+    let refusal: unknown;
+    try {
+      applyChange(state, { kind: 'deleteService', name: 'predict' }, bob);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ code: 'SLUICE_DELETE_UNCONFIRMED', status: 409 });
+    expect((refusal as Error).message).toMatch(/rollout of "green".*\?force=true/);
+    const after = applyChange(state, { kind: 'deleteService', name: 'predict', force: true }, bob);
+    expect(after.services['predict']).toBeUndefined();
+    expect(after.rollouts!['predict']).toMatchObject({ phase: 'aborted', reason: 'service deleted by bob with force=true' });
+  });
+
+  it('a change that changes nothing is not refused and leaves the rollout running', () => {
+    const state = withRollout();
+    const same = state.services['predict']!.weights;
+    expect(applyChange(state, { kind: 'setWeights', name: 'predict', weights: same }, bob)).toBe(state);
+    expect(applyChange(state, { kind: 'putService', name: 'predict', body: serviceBody(), override: 'rollout' }, bob)).toBe(state);
+  });
+
+  it('a finished rollout guards nothing', () => {
+    const ended = apply(withRollout(), { kind: 'steerRollout', name: 'predict', command: 'abort', at: iso(T0), actor: 'alice' });
+    const after = applyChange(ended, weights, bob);
+    expect(after.rollouts).toBe(ended.rollouts);
+    expect(applyChange(after, { kind: 'deleteService', name: 'predict' }, bob).services['predict']).toBeUndefined();
   });
 });

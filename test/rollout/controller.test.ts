@@ -230,12 +230,15 @@ describe('the rollout controller', () => {
     expect(world.store.current().revision).toBe(revision);
   });
 
-  it('stops (without moving traffic) when someone else changes the weights', async () => {
+  it('is not stopped silently by a weights change: refused during the rollout, and with the override the change itself ends it', async () => {
     await start();
     await at(0);
-    await world.store.apply({ kind: 'setWeights', name: 'predict', weights: { blue: 60, green: 40 } }, { actor: 'carol' });
+    const shift = { kind: 'setWeights', name: 'predict', weights: { blue: 60, green: 40 } } as const;
+    await expect(world.store.apply(shift, { actor: 'carol' })).rejects.toMatchObject({ code: 'SLUICE_ROLLOUT_IN_PROGRESS' });
+    expect((await at(500)).phase).not.toBe('aborted');
+    await world.store.apply({ ...shift, override: 'rollout' }, { actor: 'carol' });
     const r = await at(1_000);
-    expect(r).toMatchObject({ phase: 'aborted', reason: 'the weights were changed outside the rollout (to blue 60, green 40)' });
+    expect(r).toMatchObject({ phase: 'aborted', reason: 'setting weights by carol with override=rollout' });
     expect(service().weights).toEqual({ blue: 60, green: 40 });
   });
 

@@ -1,5 +1,7 @@
 // The rollout routes through inject(): starting a rollout, reading it, steering it, and every
-// refusal with its status, code and JSON path — over the admin test harness (a real SQLite store).
+// refusal with its status, code and JSON path; and the service routes' rollout guardrails (409
+// unless overridden, answers that say when a rollout was aborted) — over the admin test harness
+// (a real SQLite store).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHarness, predictBody, send, type Harness } from '../admin/harness.js';
@@ -180,8 +182,8 @@ describe('steering a rollout', () => {
   });
 
   it('abort rolls back at once in one revision, with the reason', async () => {
-    await startRollout();
     await send(h.app, 'PUT', '/v1/services/predict/weights', { blue: 80, green: 20 });
+    await startRollout();
     const res = await send(h.app, 'POST', '/v1/services/predict/rollout/abort', { reason: 'alarm from X' }, { 'x-sluice-actor': 'pager' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ revision: 4, phase: 'aborted', reason: 'alarm from X', weights: { blue: 100, green: 0 } });
@@ -235,5 +237,88 @@ describe('answers', () => {
     await send(h.app, 'POST', '/v1/services/predict/rollout/abort');
     await send(h.app, 'GET', '/v1/services/nope/rollout');
     expect(problems).toEqual([]);
+  });
+});
+
+describe('manual changes during an active rollout', () => {
+  const weights = { blue: 90, green: 10 };
+
+  it('refuses weights, promote and a weights-changing replace with 409 SLUICE_ROLLOUT_IN_PROGRESS, changing nothing', async () => {
+    await startRollout();
+    const before = h.store.current();
+    const refused = await send(h.app, 'PUT', '/v1/services/predict/weights', weights);
+    expectError(refused, 409, 'SLUICE_ROLLOUT_IN_PROGRESS');
+    expect(refused.json().error.message).toMatch(/active rollout of "green".*\?override=rollout/);
+    expectError(await send(h.app, 'POST', '/v1/services/predict/promote', { version: 'green' }), 409, 'SLUICE_ROLLOUT_IN_PROGRESS');
+    expectError(await send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), weights }), 409, 'SLUICE_ROLLOUT_IN_PROGRESS');
+    expectError(await send(h.app, 'PUT', '/v1/services/predict/weights?override=yes', weights), 400, 'SLUICE_INVALID_PARAM', '/override');
+    expect(h.store.current()).toBe(before);
+    // A replacement that leaves the traffic alone goes through; the rollout keeps running.
+    const timeout = await send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), timeout: '5s' });
+    expect(timeout.statusCode).toBe(200);
+    expect(timeout.json()).not.toHaveProperty('abortedRollout');
+    expect(h.store.current().rollouts!['predict']!.phase).toBe('progressing');
+  });
+
+  it('with ?override=rollout makes the change, aborts the rollout in the same revision and says so', async () => {
+    await startRollout();
+    const revision = h.store.current().revision;
+    const res = await send(h.app, 'PUT', '/v1/services/predict/weights?override=rollout', weights, { 'x-sluice-actor': 'carol' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      revision: revision + 1,
+      weights,
+      abortedRollout: { candidate: 'green', phase: 'progressing', step: 0, reason: 'setting weights by carol with override=rollout' },
+    });
+    const rollout = (await send(h.app, 'GET', '/v1/services/predict/rollout')).json();
+    expect(rollout).toMatchObject({ phase: 'aborted', weights });
+    expect(rollout.timeline.at(-1)).toMatchObject({ event: 'aborted', actor: 'carol' });
+    // The rollout has ended: the next change is an ordinary one.
+    const promote = await send(h.app, 'POST', '/v1/services/predict/promote', { version: 'green' });
+    expect(promote.statusCode).toBe(200);
+    expect(promote.json()).not.toHaveProperty('abortedRollout');
+  });
+
+  it('promote with ?override=rollout promotes and says which rollout it aborted', async () => {
+    await startRollout();
+    const res = await send(h.app, 'POST', '/v1/services/predict/promote?override=rollout', { version: 'green' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ stable: 'green', weights: { blue: 0, green: 100 }, abortedRollout: { candidate: 'green' } });
+  });
+
+  it('rollback always works and says when it ended the rollout', async () => {
+    await startRollout();
+    const res = await send(h.app, 'POST', '/v1/services/predict/rollback', undefined, { 'x-sluice-actor': 'pager' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      weights: { blue: 100, green: 0 },
+      abortedRollout: { candidate: 'green', phase: 'progressing', reason: 'rolled back by pager' },
+    });
+    expect(h.store.current().rollouts!['predict']!.phase).toBe('aborted');
+    const again = await send(h.app, 'POST', '/v1/services/predict/rollback');
+    expect(again.json()).toMatchObject({ unchanged: true });
+    expect(again.json()).not.toHaveProperty('abortedRollout');
+  });
+
+  it('delete needs ?force=true (409 SLUICE_DELETE_UNCONFIRMED) and then says it aborted the rollout', async () => {
+    await startRollout();
+    const refused = await send(h.app, 'DELETE', '/v1/services/predict');
+    expectError(refused, 409, 'SLUICE_DELETE_UNCONFIRMED');
+    expect(refused.json().error.message).toMatch(/rollout of "green".*DELETE \/v1\/services\/predict\?force=true/);
+    expectError(await send(h.app, 'DELETE', '/v1/services/predict?force=false'), 409, 'SLUICE_DELETE_UNCONFIRMED');
+    const res = await send(h.app, 'DELETE', '/v1/services/predict?force=true');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ name: 'predict', abortedRollout: { candidate: 'green', reason: expect.stringMatching(/force=true$/) } });
+    expect(h.store.current().services['predict']).toBeUndefined();
+  });
+
+  it('a restore that takes the service from the rollout aborts it in the same revision and names it', async () => {
+    const first = h.store.current().revision;
+    await send(h.app, 'PUT', '/v1/services/predict/weights', weights);
+    await startRollout();
+    const res = await send(h.app, 'POST', `/v1/revisions/${first}/restore`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().abortedRollouts).toMatchObject({ predict: { candidate: 'green', reason: expect.stringMatching(/^revision 1 restored by /) } });
+    expect(h.store.current().rollouts!['predict']!.phase).toBe('aborted');
   });
 });

@@ -1,12 +1,12 @@
 // Routes for listeners (where Envoys expose services): list, read, put, delete. Each mutation is
 // one store change with the caller's If-Match and actor; the answer is the listener at the new
-// revision. Writes only through the store.
+// revision (`unchanged` when the change changed nothing). Writes only through the store.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { listenerBodySchema, nameParamsSchema, type ListenerBody } from '../../model/schema.js';
 import { getListener } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
-import { listenerSchema, listenersSchema, responses, revisioned } from '../api-schemas.js';
+import { listenerChangeSchema, listenerSchema, listenersSchema, responses, revisioned } from '../api-schemas.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
 interface NameParams {
@@ -39,11 +39,11 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
 
   app.put<{ Params: NameParams; Body: ListenerBody }>(
     '/v1/listeners/:name',
-    { schema: { tags, summary: 'Define or replace a listener', params, body: listenerBodySchema, response } },
+    { schema: { tags, summary: 'Define or replace a listener', params, body: listenerBodySchema, response: responses({ 200: listenerChangeSchema }) } },
     async (request, reply) => {
       const { name } = request.params;
-      const { revision, state } = await store.apply({ kind: 'putListener', name, body: request.body }, applyOptions(request));
-      return withRevision(reply, revision, getListener(state, name));
+      const { revision, state, unchanged } = await store.apply({ kind: 'putListener', name, body: request.body }, applyOptions(request));
+      return withRevision(reply, revision, { ...getListener(state, name), ...(unchanged ? { unchanged: true as const } : {}) });
     },
   );
 

@@ -1,8 +1,10 @@
 // The revision history: past revisions newest first (who, when, what, paged like the audit log),
 // and restoring one — a new revision whose listeners and services equal revision n's, audited as
-// such and subject to If-Match. Reads and writes only through the store.
+// such and subject to If-Match (none when they already are; the rollouts it ends are named).
+// Reads and writes only through the store.
 
 import type { FastifyPluginAsync } from 'fastify';
+import { endedRollout } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
 import { responses, restoredSchema, revisionHistorySchema } from '../api-schemas.js';
 import { refuseBody } from '../json-body.js';
@@ -48,9 +50,15 @@ export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store }> = async
     async (request, reply) => {
       const restored = revisionParam(request.params.revision);
       refuseBody(request.body, 'Restore');
-      const { revision, state } = await store.apply({ kind: 'restoreRevision', revision: restored }, applyOptions(request));
+      const { revision, state, previous, unchanged } = await store.apply({ kind: 'restoreRevision', revision: restored }, applyOptions(request));
+      const aborted = Object.keys(previous.rollouts ?? {}).flatMap((name) => {
+        const ended = endedRollout(previous, state, name);
+        return ended === undefined ? [] : [[name, ended] as const];
+      });
       return withRevision(reply, revision, {
         restored,
+        ...(unchanged ? { unchanged: true as const } : {}),
+        ...(aborted.length === 0 ? {} : { abortedRollouts: Object.fromEntries(aborted) }),
         listeners: Object.values(state.listeners).sort(byName),
         services: Object.values(state.services).sort(byName),
       });

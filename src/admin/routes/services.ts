@@ -1,6 +1,7 @@
 // Routes for services: read, put, delete, and the traffic actions (weights, promote, rollback).
-// Each mutation is one store change with the caller's If-Match and actor; the answer is the
-// service at the new revision. Writes only through the store.
+// Each mutation is one store change with the caller's If-Match and actor, and the rollout
+// guardrails' query overrides (`?override=rollout`, `?force=true`); the answer is the service at
+// the new revision, saying when nothing changed or a rollout was ended. Writes only through the store.
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -11,10 +12,18 @@ import {
   type PromoteBody,
   type ServiceBody,
 } from '../../model/schema.js';
-import type { Weights } from '../../model/types.js';
-import { getService, type Change } from '../../state/changes.js';
-import type { Store } from '../../state/store.js';
-import { responses, revisioned, serviceSchema, servicesSchema } from '../api-schemas.js';
+import type { Service, Weights } from '../../model/types.js';
+import { endedRollout, getService, type Change } from '../../state/changes.js';
+import type { ApplyResult, Store } from '../../state/store.js';
+import {
+  forceQuerySchema,
+  overrideQuerySchema,
+  responses,
+  revisioned,
+  serviceChangeSchema,
+  serviceSchema,
+  servicesSchema,
+} from '../api-schemas.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
@@ -22,9 +31,33 @@ interface NameParams {
   name: string;
 }
 
+interface OverrideQuery {
+  override?: 'rollout';
+}
+
+interface ForceQuery {
+  force?: 'true' | 'false';
+}
+
 const tags = ['services'];
 const params = nameParamsSchema;
 const response = responses({ 200: revisioned(serviceSchema) });
+const changeResponse = responses({ 200: serviceChangeSchema });
+
+/** `{override: 'rollout'}` when the query asks for it, else nothing. */
+function overrideOf(query: OverrideQuery): { override?: 'rollout' } {
+  return query.override === 'rollout' ? { override: 'rollout' } : {};
+}
+
+/** The service as a change answers it: `unchanged` when nothing changed, `abortedRollout` when it ended one. */
+function changeAnswer(result: ApplyResult, name: string, service: Service) {
+  const aborted = endedRollout(result.previous, result.state, name);
+  return {
+    ...service,
+    ...(result.unchanged ? { unchanged: true as const } : {}),
+    ...(aborted === undefined ? {} : { abortedRollout: aborted }),
+  };
+}
 
 export const serviceRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
   app.get(
@@ -48,52 +81,86 @@ export const serviceRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
 
   /** Applies a change to one service and answers with that service at the new revision. */
   async function change(request: FastifyRequest, reply: FastifyReply, serviceChange: Change) {
-    const { revision, state } = await store.apply(serviceChange, applyOptions(request));
-    return withRevision(reply, revision, getService(state, serviceChange.name));
+    const result = await store.apply(serviceChange, applyOptions(request));
+    return withRevision(reply, result.revision, changeAnswer(result, serviceChange.name, getService(result.state, serviceChange.name)));
   }
 
-  app.put<{ Params: NameParams; Body: ServiceBody }>(
+  const guarded = 'During an active rollout a change that would abort it is refused (409 SLUICE_ROLLOUT_IN_PROGRESS) unless `?override=rollout`.';
+
+  app.put<{ Params: NameParams; Body: ServiceBody; Querystring: OverrideQuery }>(
     '/v1/services/:name',
-    { schema: { tags, summary: 'Define or replace a service', params, body: serviceBodySchema, response } },
+    {
+      schema: {
+        tags,
+        summary: 'Define or replace a service',
+        description: `${guarded} Only a replacement that changes the weights or stable version, or removes the rollout's candidate or stable version, would abort it; other replacements leave it running.`,
+        params,
+        querystring: overrideQuerySchema,
+        body: serviceBodySchema,
+        response: changeResponse,
+      },
+    },
     async (request, reply) => {
       const { name } = request.params;
-      return change(request, reply, { kind: 'putService', name, body: request.body });
+      return change(request, reply, { kind: 'putService', name, body: request.body, ...overrideOf(request.query) });
     },
   );
 
-  app.delete<{ Params: NameParams }>(
+  app.delete<{ Params: NameParams; Querystring: ForceQuery }>(
     '/v1/services/:name',
-    { schema: { tags, summary: 'Remove a service; answers with what was removed', params, response } },
+    {
+      schema: {
+        tags,
+        summary: 'Remove a service; answers with what was removed',
+        description: 'A service with an active rollout is removed only with `?force=true` (else 409 SLUICE_DELETE_UNCONFIRMED); the rollout is aborted.',
+        params,
+        querystring: forceQuerySchema,
+        response: changeResponse,
+      },
+    },
     async (request, reply) => {
       const { name } = request.params;
-      const { revision, previous } = await store.apply({ kind: 'deleteService', name }, applyOptions(request));
-      return withRevision(reply, revision, getService(previous, name));
+      const force = request.query.force === 'true';
+      const result = await store.apply({ kind: 'deleteService', name, ...(force ? { force } : {}) }, applyOptions(request));
+      return withRevision(reply, result.revision, changeAnswer(result, name, getService(result.previous, name)));
     },
   );
 
-  app.put<{ Params: NameParams; Body: Weights }>(
+  app.put<{ Params: NameParams; Body: Weights; Querystring: OverrideQuery }>(
     '/v1/services/:name/weights',
     {
       schema: {
         tags,
         summary: 'Shift traffic: percentages per version, summing to 100 (versions left out get 0)',
+        description: guarded,
         params,
+        querystring: overrideQuerySchema,
         body: weightsBodySchema,
-        response,
+        response: changeResponse,
       },
     },
     async (request, reply) => {
       const { name } = request.params;
-      return change(request, reply, { kind: 'setWeights', name, weights: request.body });
+      return change(request, reply, { kind: 'setWeights', name, weights: request.body, ...overrideOf(request.query) });
     },
   );
 
-  app.post<{ Params: NameParams; Body: PromoteBody }>(
+  app.post<{ Params: NameParams; Body: PromoteBody; Querystring: OverrideQuery }>(
     '/v1/services/:name/promote',
-    { schema: { tags, summary: 'All traffic to a version, which becomes stable', params, body: promoteBodySchema, response } },
+    {
+      schema: {
+        tags,
+        summary: 'All traffic to a version, which becomes stable',
+        description: guarded,
+        params,
+        querystring: overrideQuerySchema,
+        body: promoteBodySchema,
+        response: changeResponse,
+      },
+    },
     async (request, reply) => {
       const { name } = request.params;
-      return change(request, reply, { kind: 'promote', name, version: request.body.version });
+      return change(request, reply, { kind: 'promote', name, version: request.body.version, ...overrideOf(request.query) });
     },
   );
 
@@ -103,9 +170,9 @@ export const serviceRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
       schema: {
         tags,
         summary: 'All traffic back to the stable version in one push',
-        description: 'Takes no body (or an empty JSON object).',
+        description: 'Takes no body (or an empty JSON object). Never refused for a rollout: an active one is aborted, and the answer says so.',
         params,
-        response,
+        response: changeResponse,
       },
     },
     async (request, reply) => {
