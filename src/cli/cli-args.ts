@@ -13,7 +13,7 @@ export interface CommandLine {
   command?: Command;
   help: boolean;
   args: string[];
-  values: { server?: string; token?: string; json?: boolean; 'if-match'?: string; file?: string };
+  values: { server?: string; token?: string; json?: boolean; 'if-match'?: string; file?: string; force?: boolean };
 }
 
 /** The second step, once the command is known: the options it takes, checked. */
@@ -21,6 +21,8 @@ export interface CommandOptions {
   json: boolean;
   file?: string;
   ifMatch?: number;
+  /** `--force`: make the change even though it aborts the service's active rollout. */
+  force: boolean;
   /** The admin API's base URL, without a trailing slash. */
   server: string;
   token?: string;
@@ -31,6 +33,7 @@ const OPTIONS = {
   token: { type: 'string' },
   json: { type: 'boolean' },
   'if-match': { type: 'string' },
+  force: { type: 'boolean' },
   file: { type: 'string', short: 'f' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,10 +75,12 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
   const ifMatch = values['if-match'];
   if (ifMatch !== undefined && !command.options.includes('if-match')) throw usageError(`${command.name} takes no --if-match`);
   if (ifMatch !== undefined && !/^[1-9]\d{0,14}$/.test(ifMatch)) throw usageError(`--if-match must be a revision number, not "${ifMatch}"`);
+  if (values.force === true && !command.options.includes('force')) throw usageError(`${command.name} takes no --force`);
   // The server's own variable works too, so one exported token serves both.
   const token = values.token ?? env['SLUICE_TOKEN'] ?? env['SLUICE_ADMIN_TOKEN'];
   return {
     json: values.json === true,
+    force: values.force === true,
     ...(values.file !== undefined ? { file: values.file } : {}),
     ...(ifMatch !== undefined ? { ifMatch: Number(ifMatch) } : {}),
     server: serverUrl(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER),

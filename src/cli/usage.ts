@@ -20,6 +20,8 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
   --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN, else SLUICE_ADMIN_TOKEN)
   --json          print the server's JSON instead of tables
   --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback, apply)
+  --force         set-weights, promote: change even though it aborts the service's active rollout
+                  (without it such a change is refused); rollback never needs it
 
   exit codes: 0 done (diff: no difference); 1 the server refused or the command failed (diff:
   differences found); 2 usage error, unreadable file, or sluice cannot be reached (diff: any error)
@@ -35,7 +37,7 @@ ${SETTINGS.map((s) => `  ${`--${s.flag}`.padEnd(FLAG_WIDTH)}  ${s.env.padEnd(ENV
 /** One command's usage, or where to find every command's. */
 export function shortUsage(command?: Command): string {
   const synopsis = command
-    ? `sluice ${command.synopsis} [--server URL] [--token TOKEN] [--json]${command.options.includes('if-match') ? ' [--if-match REV]' : ''}`
+    ? `sluice ${command.synopsis} [--server URL] [--token TOKEN] [--json]${command.options.includes('if-match') ? ' [--if-match REV]' : ''}${command.options.includes('force') ? ' [--force]' : ''}`
     : 'sluice <command> [arguments] [options]';
   return `usage: ${synopsis}\nrun \`sluice help\` for every command and option\n`;
 }

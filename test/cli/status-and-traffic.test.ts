@@ -1,5 +1,6 @@
 // `status`, `set-weights`, `promote` and `rollback` against sluice running in this process: human
-// tables, --json answers that parse, --if-match, and a scripted ADS client shown in sync.
+// tables, --json answers that parse, --if-match, --force over an active rollout, changes that
+// change nothing, and a scripted ADS client shown in sync.
 
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
@@ -113,4 +114,49 @@ it('shows the server code, path and message of refused input, and changes nothin
   expect(JSON.parse(promote.stdout)).toMatchObject({ error: { code: 'SLUICE_UNKNOWN_VERSION', path: '/version' } });
   expect((await h.run('rollback', 'nope')).stderr).toBe('sluice: SLUICE_SERVICE_NOT_FOUND: No service is named "nope".\n');
   expect(h.sluice.store.current().revision).toBe(1);
+});
+
+async function startRollout(): Promise<void> {
+  const res = await fetch(`${h.sluice.adminUrl}/v1/services/predict/rollouts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ candidate: 'green', steps: [{ approve: true }], analysis: { interval: '30s', metrics: [] } }),
+  });
+  expect(res.status).toBe(201);
+  // The controller moves it to its approval step at once; from there it waits for a person.
+  await vi.waitFor(() => expect(h.sluice.store.current().rollouts?.['predict']?.phase).toBe('awaiting-approval'));
+}
+
+it('set-weights and promote during a rollout are refused with the message and exit 1; --force aborts the rollout and says so', async () => {
+  await startRollout();
+  const revision = h.sluice.store.current().revision;
+  const refused = await h.run('set-weights', 'predict', 'blue=90', 'green=10');
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toBe('');
+  expect(refused.stderr).toMatch(/^sluice: SLUICE_ROLLOUT_IN_PROGRESS: Service "predict" has an active rollout of "green".* With sluice: repeat with --force\.\n$/);
+  const promote = await h.run('promote', 'predict', 'green');
+  expect(promote.code).toBe(1);
+  expect(promote.stderr).toMatch(/SLUICE_ROLLOUT_IN_PROGRESS/);
+  expect(h.sluice.store.current().revision).toBe(revision);
+
+  const forced = await h.run('set-weights', 'predict', 'blue=90', 'green=10', '--force');
+  expect(forced).toEqual({
+    code: 0,
+    stdout: `predict: aborted the rollout of green (it was awaiting-approval)\npredict: blue 90, green 10 (stable blue), revision ${revision + 1}\n`,
+    stderr: '',
+  });
+  expect(h.sluice.store.current().rollouts!['predict']!.phase).toBe('aborted');
+  expect((await h.run('rollback', 'predict', '--force')).code).toBe(2);
+});
+
+it('rollback during a rollout ends it and says so; a change that changes nothing says unchanged', async () => {
+  await startRollout();
+  const rollback = await h.run('rollback', 'predict');
+  expect(rollback.code).toBe(0);
+  expect(rollback.stdout).toBe('predict: aborted the rollout of green (it was awaiting-approval)\npredict: blue 100, green 0 (stable blue), revision 4\n');
+  expect(await h.run('set-weights', 'predict', 'blue=100')).toEqual({
+    code: 0,
+    stdout: 'predict: blue 100, green 0 (stable blue), unchanged at revision 4\n',
+    stderr: '',
+  });
 });

@@ -13,6 +13,8 @@ export interface CommandContext {
   file?: string;
   /** `--if-match REV`, for the commands that change state. */
   ifMatch?: number;
+  /** `--force`, for the commands that may abort a rollout: sent as `?override=rollout`. */
+  force?: boolean;
   client: AdminClient;
   out: Output;
 }
@@ -22,7 +24,7 @@ export interface Command {
   /** e.g. `promote SERVICE VERSION` */
   synopsis: string;
   summary: string;
-  options: readonly ('file' | 'if-match')[];
+  options: readonly ('file' | 'if-match' | 'force')[];
   /** The exit code of any failure, when it is not the error's own (diff: 1 means "differences"). */
   failureExit?: ExitCode;
   run(context: CommandContext): Promise<ExitCode>;

@@ -1,9 +1,10 @@
 // The traffic actions on one service: `set-weights`, `promote` and `rollback`, each one admin API
-// call (with --if-match when given) answered by the service's weights at the new revision. The
-// server validates; these only read their arguments.
+// call (with --if-match when given, and --force sent as ?override=rollout) answered by the
+// service's weights at the new revision, saying when nothing changed or a rollout was aborted.
+// The server validates and guards rollouts; these only read their arguments.
 
 import type { Service, Weights } from '../../model/types.js';
-import { EXIT_OK, usageError } from '../cli-error.js';
+import { EXIT_OK, RejectedError, usageError } from '../cli-error.js';
 import { formatWeights, type Output } from '../output.js';
 import type { Command, CommandContext } from './command.js';
 
@@ -13,10 +14,39 @@ function servicePath(name: string, action: string): string {
   return `/v1/services/${encodeURIComponent(name)}/${action}`;
 }
 
-function report(out: Output, answer: Service & { revision: number }): typeof EXIT_OK {
-  if (out.json) out.printJson(answer);
-  else out.line(`${answer.name}: ${formatWeights(answer.weights)} (stable ${answer.stable}), revision ${answer.revision}`);
+interface Answer extends Service {
+  revision: number;
+  unchanged?: true;
+  abortedRollout?: { candidate: string; phase: string; step: number; reason: string };
+}
+
+function report(out: Output, answer: Answer): typeof EXIT_OK {
+  if (out.json) {
+    out.printJson(answer);
+    return EXIT_OK;
+  }
+  const rollout = answer.abortedRollout;
+  if (rollout !== undefined) out.line(`${answer.name}: aborted the rollout of ${rollout.candidate} (it was ${rollout.phase})`);
+  const revision = answer.unchanged === true ? `unchanged at revision ${answer.revision}` : `revision ${answer.revision}`;
+  out.line(`${answer.name}: ${formatWeights(answer.weights)} (stable ${answer.stable}), ${revision}`);
   return EXIT_OK;
+}
+
+/** The path with `?override=rollout` under --force. */
+function guarded(path: string, force: boolean | undefined): string {
+  return force === true ? `${path}?override=rollout` : path;
+}
+
+/** A refusal because of an active rollout also says how to override it from here. */
+async function withForceHint<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof RejectedError && error.error.code === 'SLUICE_ROLLOUT_IN_PROGRESS') {
+      throw new RejectedError({ ...error.error, message: `${error.error.message} With sluice: repeat with --force.` }, error.body);
+    }
+    throw error;
+  }
 }
 
 /** `blue=90 green=10` → `{blue: 90, green: 10}`. */
@@ -35,36 +65,37 @@ function parseWeights(args: string[]): Weights {
 export const setWeightsCommand: Command = {
   name: 'set-weights',
   synopsis: 'set-weights SERVICE VERSION=PERCENT...',
-  summary: 'shift traffic, e.g. `set-weights predict blue=90 green=10` (unlisted versions get 0)',
-  options: ['if-match'],
-  async run({ args, ifMatch, client, out }: CommandContext) {
+  summary: 'shift traffic, e.g. `set-weights predict blue=90 green=10` (unlisted versions get 0); --force aborts an active rollout',
+  options: ['if-match', 'force'],
+  async run({ args, ifMatch, force, client, out }: CommandContext) {
     const [name, ...pairs] = args;
     if (name === undefined || pairs.length === 0) throw usageError('set-weights needs a service and at least one VERSION=PERCENT');
     const body = parseWeights(pairs);
-    return report(out, await client.request('PUT', servicePath(name, 'weights'), { body, ifMatch }));
+    return report(out, await withForceHint(client.request<Answer>('PUT', guarded(servicePath(name, 'weights'), force), { body, ifMatch })));
   },
 };
 
 export const promoteCommand: Command = {
   name: 'promote',
   synopsis: 'promote SERVICE VERSION',
-  summary: 'all traffic to VERSION, which becomes the stable version',
-  options: ['if-match'],
-  async run({ args, ifMatch, client, out }: CommandContext) {
+  summary: 'all traffic to VERSION, which becomes the stable version; --force aborts an active rollout',
+  options: ['if-match', 'force'],
+  async run({ args, ifMatch, force, client, out }: CommandContext) {
     const [name, version] = args;
     if (name === undefined || version === undefined || args.length > 2) throw usageError('promote needs a service and a version');
-    return report(out, await client.request('POST', servicePath(name, 'promote'), { body: { version }, ifMatch }));
+    const path = guarded(servicePath(name, 'promote'), force);
+    return report(out, await withForceHint(client.request<Answer>('POST', path, { body: { version }, ifMatch })));
   },
 };
 
 export const rollbackCommand: Command = {
   name: 'rollback',
   synopsis: 'rollback SERVICE',
-  summary: 'all traffic back to the stable version, in one push',
+  summary: 'all traffic back to the stable version, in one push (also ends an active rollout)',
   options: ['if-match'],
   async run({ args, ifMatch, client, out }: CommandContext) {
     const [name] = args;
     if (name === undefined || args.length > 1) throw usageError('rollback needs exactly one service');
-    return report(out, await client.request('POST', servicePath(name, 'rollback'), { ifMatch }));
+    return report(out, await client.request<Answer>('POST', servicePath(name, 'rollback'), { ifMatch }));
   },
 };
