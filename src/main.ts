@@ -23,6 +23,7 @@ import { LeaderLease } from './state/leader-lease.js';
 import { PostgresAdapter } from './state/postgres-adapter.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
+import { EmptyStateWatch, withEmptyStateWarnings } from './sync/empty-state.js';
 import { ProxyReporter } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
 import { NodeResources } from './sync/node-resources.js';
@@ -108,6 +109,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
   reconciler.start();
   await shared?.start();
+  const emptyState = config.allowEmpty
+    ? undefined
+    : new EmptyStateWatch({ isEmpty: (snapshot) => reconciler.builtFromEmptyState(snapshot), logger: logger.child({ module: 'xds' }) });
 
   const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
   const lease = new LeaderLease(
@@ -132,14 +136,23 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   registerTrafficMetrics(metrics.registry, { state: () => store.current(), loads: loadStats });
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds);
-  const xds = new XdsServer({ cache, callbacks, groupOf: nodeGroup, loadReports: loadStats, logger: logger.child({ module: 'xds' }) });
+  const xds = new XdsServer({
+    cache,
+    callbacks,
+    groupOf: nodeGroup,
+    loadReports: loadStats,
+    logger: logger.child({ module: 'xds' }),
+    ...(emptyState ? { emptyState } : {}),
+  });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
 
+  const proxies = new ProxyReporter(fleet, ledger);
   const admin = buildAdminApp({
     store,
-    fleet: new ProxyReporter(fleet, ledger),
+    fleet: withEmptyStateWarnings(() => proxies.list(), emptyState),
     logger: logger.child({ module: 'admin' }),
     isReady: () => ready && storeReachable,
+    readinessProblem: () => emptyState?.readinessProblem(),
     revisions,
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),

@@ -34,6 +34,8 @@ export interface AdminDeps {
   fleet: FleetView;
   logger: Logger;
   isReady(): boolean;
+  /** Why sluice is not ready although it serves (`/readyz` answers 503 with it), if it is not. */
+  readinessProblem?(): string | undefined;
   /** Serves `GET /v1/revisions/:revision`; without it that route does not exist. */
   revisions?: RevisionsView;
   /** Serves `/metrics` and counts every request; without it neither happens. */
@@ -70,7 +72,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   requireToken(app, deps.auth);
   if (deps.mutationRateLimit !== undefined) limitMutations(app, deps.mutationRateLimit);
   describeApi(app, deps.auth);
-  void app.register(healthRoutes, { isReady: () => deps.isReady() });
+  void app.register(healthRoutes, { isReady: () => deps.isReady(), readinessProblem: () => deps.readinessProblem?.() });
   void app.register(serviceRoutes, { store: deps.store });
   void app.register(rolloutRoutes, { store: deps.store, clock: deps.rolloutClock ?? Date.now });
   void app.register(listenerRoutes, { store: deps.store });

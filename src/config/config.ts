@@ -28,6 +28,8 @@ export interface SluiceConfig {
   adminRateLimit: number;
   /** With a shared store: how long the rollout leader's lease lasts, in milliseconds (takeover time). */
   leaderLeaseMs: number;
+  /** Send an empty state even to proxies that connect holding configuration (which it deletes). */
+  allowEmpty: boolean;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -41,6 +43,7 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   adminAuthReads: false,
   adminRateLimit: 60,
   leaderLeaseMs: 10_000,
+  allowEmpty: false,
 };
 
 type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token';
@@ -69,6 +72,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'statePath', flag: 'state', env: 'SLUICE_STATE', kind: 'string', help: 'SQLite state file' },
   { key: 'store', flag: 'store', env: 'SLUICE_STORE', kind: 'string', help: 'postgres:// URL of a state store shared by replicas (instead of --state)' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },
+  { key: 'allowEmpty', flag: 'allow-empty', env: 'SLUICE_ALLOW_EMPTY', kind: 'boolean', help: 'send a state with no service even to proxies that connect holding configuration (it deletes their listeners and clusters)' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 

@@ -2,7 +2,8 @@
 // the state once per node group in use (see node-groups.ts), builds each group's snapshot
 // (encoding only what changed), hands them to the cache and records which versions the revision
 // became. Bursts are coalesced: the first change after a quiet period goes out at once, later
-// ones within the hold-off ride together.
+// ones within the hold-off ride together. It also remembers which snapshots come from a state
+// with no service (the empty-state guard asks, see empty-state.ts).
 
 import type { Logger } from 'pino';
 import type { DesiredState } from '../model/types.js';
@@ -50,6 +51,8 @@ export class Reconciler {
   private lastBuildAt = 0;
   private unsubscribe: (() => void) | undefined;
   private readonly holdOffMs: number;
+  /** Snapshots built from a desired state with no service. */
+  private readonly fromEmptyState = new WeakSet<Snapshot>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.holdOffMs = options.holdOffMs ?? 10;
@@ -76,6 +79,11 @@ export class Reconciler {
   /** The group's current snapshot (Envoy's by default). */
   current(group: string = DEFAULT_GROUP): Snapshot | undefined {
     return this.options.cache.get(group);
+  }
+
+  /** Whether `snapshot` was built from a desired state with no service. */
+  builtFromEmptyState(snapshot: Snapshot): boolean {
+    return this.fromEmptyState.has(snapshot);
   }
 
   private schedule(): void {
@@ -108,6 +116,7 @@ export class Reconciler {
       }
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
       let encoded = 0;
+      const empty = Object.keys(state.services).length === 0;
       // Groups share most resources (clusters, endpoints): each distinct one is encoded once per
       // build, and groups that select the same listeners share one translation.
       const shared = new Map<string, EncodedResource>();
@@ -123,9 +132,13 @@ export class Reconciler {
         const previous = this.options.cache.get(group);
         const result = Snapshot.build(snapshotInput(resources), previous, shared);
         encoded += result.encoded;
-        // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes.
-        const unchanged = previous !== undefined && sameVersions(previous, result.snapshot);
-        return { group, snapshot: unchanged ? previous : result.snapshot };
+        // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes
+        // (unless the state gained its first service or lost its last: streams keeping a client's
+        // configuration wake).
+        const unchanged = previous !== undefined && sameVersions(previous, result.snapshot) && this.fromEmptyState.has(previous) === empty;
+        const snapshot = unchanged ? previous : result.snapshot;
+        if (empty) this.fromEmptyState.add(snapshot);
+        return { group, snapshot };
       });
       this.lastBuildAt = Date.now();
       this.options.ledger.record(state.revision, ...built.map(({ snapshot }) => snapshot.versions()));

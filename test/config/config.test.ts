@@ -103,6 +103,15 @@ describe('sources', () => {
     expect(refusal(['--no-such-flag'])).toMatch(/no-such-flag/);
     expect(loadConfig(['--admin-rate-limit', '250'], {}).adminRateLimit).toBe(250);
   });
+
+  it('keeps empty states from proxies holding configuration unless allowEmpty is given, from any source', () => {
+    expect(DEFAULT_CONFIG.allowEmpty).toBe(false);
+    expect(loadConfig(['--allow-empty'], {}).allowEmpty).toBe(true);
+    expect(loadConfig([], { SLUICE_ALLOW_EMPTY: 'true' }).allowEmpty).toBe(true);
+    expect(loadConfig([], { SLUICE_ALLOW_EMPTY: 'false' }).allowEmpty).toBe(false);
+    expect(loadConfig([], { SLUICE_CONFIG: file('sluice.yaml', 'allowEmpty: true\n') }).allowEmpty).toBe(true);
+    expect(refusal([], { SLUICE_ALLOW_EMPTY: 'yes' })).toMatch(/SLUICE_ALLOW_EMPTY must be "true" or "false"/);
+  });
 });
 
 describe('the admin token', () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS, fileKey } from '../../src/config/config.js';
-import { LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { freePort } from '../support/ports.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
@@ -179,6 +179,38 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     }
     for (const key of Object.keys(settings)) covered[source].add(key);
     covered[source].add('config');
+  });
+
+  it('sends an empty state to a proxy that connects holding configuration only when allowEmpty is on', async () => {
+    // A proxy that held configuration (it declares a version) connects to a sluice with no service.
+    const declaredClusters = async (sluice: SluiceProcess): Promise<FakeEnvoy> => {
+      const envoy = new FakeEnvoy(`127.0.0.1:${sluice.xdsPort}`);
+      envoy.send({ type_url: CLUSTER_TYPE, version_info: 'held-before', resource_names: [], node: NODE });
+      return envoy;
+    };
+    const allowed = await start(source, { allowEmpty: true, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-allow.db`) }, `${source}-allow`);
+    const sent = await declaredClusters(allowed);
+    try {
+      const clusters = await sent.next(5000);
+      expect(clusters.type_url).toBe(CLUSTER_TYPE);
+      expect(clusters.resources).toEqual([]);
+      expect((await http(`${allowed.adminUrl}/readyz`)).status).toBe(200);
+    } finally {
+      sent.close();
+    }
+
+    const guarded = await start(source, { allowEmpty: false, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-guard.db`) }, `${source}-guard`);
+    const kept = await declaredClusters(guarded);
+    try {
+      await expect.poll(async () => (await http(`${guarded.adminUrl}/readyz`)).status, { timeout: 5000 }).toBe(503);
+      const ready = await http(`${guarded.adminUrl}/readyz`);
+      expect(ready.json.error.message).toMatch(/empty state .* while proxies with configuration are connected/);
+      expect(guarded.logs().some((line) => line.level === 40 && line['node'] === NODE.id && /--allow-empty/.test(line.msg))).toBe(true);
+      expect(await kept.noResponseWithin(100)).toEqual([]);
+    } finally {
+      kept.close();
+    }
+    covered[source].add('allowEmpty');
   });
 });
 

@@ -1,5 +1,7 @@
 // Liveness and readiness: /healthz answers whenever the process serves HTTP; /readyz only once
-// the caller says sluice is ready (state loaded). No state is read or written here.
+// the caller says sluice is ready (state loaded) and reports no readiness problem (e.g. an empty
+// state while proxies with configuration are connected: the 503 says so). No state is read or
+// written here.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { SluiceError } from '../../errors.js';
@@ -7,7 +9,13 @@ import { responses, statusSchema } from '../api-schemas.js';
 
 const tags = ['health'];
 
-export const healthRoutes: FastifyPluginAsync<{ isReady: () => boolean }> = async (app, { isReady }) => {
+export interface HealthOptions {
+  isReady: () => boolean;
+  /** Why sluice is not ready although it serves, if it is not (answered with the 503). */
+  readinessProblem?: () => string | undefined;
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { isReady, readinessProblem }) => {
   app.get('/healthz', { schema: { tags, summary: 'Liveness', response: responses({ 200: statusSchema }) } }, async () => ({
     status: 'ok',
   }));
@@ -16,6 +24,8 @@ export const healthRoutes: FastifyPluginAsync<{ isReady: () => boolean }> = asyn
     { schema: { tags, summary: 'Readiness: the state is loaded and sluice serves', response: responses({ 200: statusSchema }) } },
     async () => {
       if (!isReady()) throw new SluiceError('SLUICE_NOT_READY');
+      const problem = readinessProblem?.();
+      if (problem !== undefined) throw new SluiceError('SLUICE_NOT_READY', problem);
       return { status: 'ready' };
     },
   );

@@ -27,7 +27,7 @@ import {
 import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
 import { NodePeers } from './node-peers.js';
 import { SotwStream } from './sotw-stream.js';
-import type { StreamDeps } from './stream-base.js';
+import type { EmptyStateGuard, StreamDeps } from './stream-base.js';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -39,6 +39,8 @@ export interface XdsServerOptions {
   loadReportIntervalMs?: number;
   /** Which snapshot group a stream reads; every stream shares one group unless told otherwise. */
   groupOf?: (node: NodeInfo, transport: StreamTransport) => string;
+  /** Keeps a connecting client's configuration while the snapshot comes from an empty state; without it, none is kept. */
+  emptyState?: EmptyStateGuard;
 }
 
 export const DEFAULT_GROUP = 'default';
@@ -154,6 +156,7 @@ export class XdsServer {
       groupOf: this.options.groupOf ?? (() => DEFAULT_GROUP),
       callbacks: this.options.callbacks,
       peers: this.peers,
+      ...(this.options.emptyState ? { emptyState: this.options.emptyState } : {}),
       logger,
       write: (response) => call.write(response),
       fail: (message) => {

@@ -11,7 +11,9 @@
 // removed; a pure unsubscribe needs no answer, except a name still covered by the wildcard, which
 // is sent again; a NACKed version of a resource is not sent again until the resource changes;
 // clusters and endpoints the snapshot dropped are removed only once the node's listeners and
-// routes are ACKed at that snapshot.
+// routes are ACKed at that snapshot; a client whose first request of a type carried
+// `initial_resource_versions` (it holds configuration) is sent nothing that would change it while
+// the snapshot comes from a state with no service (see stream-base.ts).
 
 import { retainingVersion, type EncodedResource, type Snapshot } from '../snapshot.js';
 import {
@@ -125,6 +127,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     if (!state.started) {
       state.started = true;
       const initial = Object.entries(request.initial_resource_versions ?? {});
+      if (initial.length > 0) this.declaresConfig();
       for (const [name, version] of initial) state.held.set(name, version);
       declared = new Set(state.held.keys());
       // What the client holds is the baseline for telling a changed cluster (which re-warms) from a new one.
@@ -237,6 +240,8 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
       for (const [name, held] of state.held) {
         if (!wanted.has(name)) remove(name, held);
       }
+      // Withheld: the names still owed an answer wait for a snapshot that may be sent.
+      if ((toSend.length > 0 || toRemove.length > 0 || state.unanswered) && this.withholds(typeUrl)) continue;
       state.mustAnswer.clear();
       if (retained.length > 0) this.setRetaining(true);
       if (toSend.length === 0 && toRemove.length === 0 && !state.unanswered) {

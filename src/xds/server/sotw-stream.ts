@@ -7,7 +7,9 @@
 // snapshot changes; newly requested names are always answered; listener and cluster responses
 // carry the full set; a reconnecting client that already has the current version of a wildcard
 // type is sent nothing for it; clusters the snapshot dropped stay in the cluster responses (under
-// a version no snapshot has) until the node's listeners and routes are ACKed at that snapshot.
+// a version no snapshot has) until the node's listeners and routes are ACKed at that snapshot; a
+// client whose first request of a type carried a version (it holds configuration) is sent nothing
+// that would change it while the snapshot comes from a state with no service (see stream-base.ts).
 
 import { retainingVersion, type EncodedResource, type Snapshot } from '../snapshot.js';
 import {
@@ -87,6 +89,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
       };
       this.types.set(typeUrl, state);
       this.deps.callbacks.subscribed(this.deps.streamId, typeUrl);
+      if (state.clientVersion !== '') this.declaresConfig();
     }
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, request);
     this.updateSubscription(typeUrl, state, request.resource_names ?? []);
@@ -184,6 +187,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
       if (!state || this.heldBack(typeUrl, snapshot)) continue;
       const plan = this.plan(typeUrl, state, snapshot);
       if (plan.retaining) this.setRetaining(true);
+      if (plan.action === 'send' && this.withholds(typeUrl)) continue;
       if (!this.apply(typeUrl, state, plan)) return;
     }
   }

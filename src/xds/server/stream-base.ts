@@ -1,7 +1,10 @@
 // What SotW and delta streams share: the node, the watch on its group's snapshot, backpressure,
 // make-before-break both ways (routes wait for unanswered clusters and, per-type, for the endpoints
 // of clusters just added; dropped clusters wait for the node's routes to settle) and which clusters
-// changed so their endpoints are re-sent. Protocol bookkeeping lives in the subclasses; no encoding.
+// changed so their endpoints are re-sent, and the empty-state guard: a client that declared holding
+// configuration is sent nothing while the snapshot comes from a state with no service (the guard,
+// passed in, tells; the stream never reads the desired state). Protocol bookkeeping lives in the
+// subclasses; no encoding.
 
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
@@ -13,6 +16,18 @@ import type { NodePeers, PeerStream } from './node-peers.js';
 
 export const CONTROL_PLANE_ID = 'sluice';
 
+/**
+ * Keeps a client's configuration from being replaced by an empty one (XDS-NOTES §0.5): a stream
+ * whose client declared holding configuration on its first request sends nothing that would
+ * change it while `isEmpty` says the snapshot comes from a desired state with no service.
+ */
+export interface EmptyStateGuard {
+  /** The snapshot was built from a desired state with no service. */
+  isEmpty(snapshot: Snapshot): boolean;
+  /** What the stream withholds from its node now (an empty list: nothing any more, or it closed). */
+  withholding(streamId: number, node: NodeInfo, types: ResourceTypeUrl[]): void;
+}
+
 export interface StreamDeps<Response> {
   streamId: number;
   cache: SnapshotCache;
@@ -23,6 +38,8 @@ export interface StreamDeps<Response> {
   peers: NodePeers;
   /** Set for the per-type discovery services: the one type this stream may carry. */
   fixedType?: ResourceTypeUrl;
+  /** Without it, every snapshot is sent as it is (even an empty one over a client's configuration). */
+  emptyState?: EmptyStateGuard;
   /** Writes one response; false means the transport is full and `drained()` will follow. */
   write(response: Response): boolean;
   /** Ends the stream with an error the client can read. */
@@ -51,6 +68,14 @@ export abstract class StreamBase<Response> implements PeerStream {
    * withholds the ACK until they arrive), so listeners and routes naming them wait for that too.
    */
   private readonly warming = new Map<string, number>();
+  /** The client declared holding configuration on a first request (a reconnect, not a fresh start). */
+  private declaredConfig = false;
+  /** A snapshot from a state with services reached this stream: the guard no longer applies. */
+  private servedState = false;
+  /** Whether this flush keeps the client's configuration rather than send an empty one. */
+  private guarding = false;
+  /** Types withheld from the client so far (reported to the guard when it changes). */
+  private withheld = new Set<ResourceTypeUrl>();
 
   constructor(
     protected readonly deps: StreamDeps<Response>,
@@ -70,6 +95,7 @@ export abstract class StreamBase<Response> implements PeerStream {
     this.leavePeers?.();
     if (this.node) {
       this.deps.peers.clustersSettled(this.node.id, this);
+      if (this.withheld.size > 0) this.deps.emptyState?.withholding(this.deps.streamId, this.node, []);
       this.deps.callbacks.streamClosed(this.deps.streamId);
     }
   }
@@ -239,6 +265,21 @@ export abstract class StreamBase<Response> implements PeerStream {
     for (const cluster of clusters) this.sentClusterVersions.set(cluster.name, cluster.version);
   }
 
+  /** The client says it holds configuration (a first request declared a version). */
+  protected declaresConfig(): void {
+    this.declaredConfig = true;
+  }
+
+  /**
+   * Whether a response for `typeUrl` that would change what the client holds must be withheld
+   * (the client keeps its configuration); records the type as withheld if so.
+   */
+  protected withholds(typeUrl: ResourceTypeUrl): boolean {
+    if (!this.guarding) return false;
+    this.withheld.add(typeUrl);
+    return true;
+  }
+
   /** Writes and reports; returns false when the transport is full (the rest waits for `drained`). */
   protected writeResponse(response: Response): boolean {
     const writable = this.deps.write(response);
@@ -249,7 +290,17 @@ export abstract class StreamBase<Response> implements PeerStream {
   flush(): void {
     if (!this.snapshot || this.blocked || this.closed) return;
     this.retaining = false;
-    this.flushTypes(this.snapshot);
+    const snapshot = this.snapshot;
+    const guard = this.deps.emptyState;
+    const empty = guard !== undefined && guard.isEmpty(snapshot);
+    if (!empty) this.servedState = true;
+    this.guarding = empty && this.declaredConfig && !this.servedState;
+    const before = this.withheld.size;
+    if (!this.guarding) this.withheld.clear();
+    this.flushTypes(snapshot);
+    if (this.node && guard && this.withheld.size !== before) {
+      this.deps.emptyState?.withholding(this.deps.streamId, this.node, [...this.withheld]);
+    }
   }
 
   protected abstract flushTypes(snapshot: Snapshot): void;
