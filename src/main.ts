@@ -146,7 +146,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
 
-  const proxies = new ProxyReporter(fleet, ledger);
+  const proxies = new ProxyReporter(fleet, ledger, store);
   const admin = buildAdminApp({
     store,
     fleet: withEmptyStateWarnings(() => proxies.list(), emptyState),

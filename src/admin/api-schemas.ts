@@ -211,7 +211,7 @@ export const proxiesSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['node', 'streams', 'appliedRevision', 'resources'],
+        required: ['node', 'streams', 'appliedRevision', 'resources', 'warnings'],
         properties: {
           node: nodeSchema,
           envoyVersion: { type: 'string', description: 'Set only when the client is Envoy.' },
@@ -221,6 +221,18 @@ export const proxiesSchema = {
           streams: { type: 'array', items: streamSchema },
           appliedRevision,
           inSync: { type: 'boolean' },
+          warnings: {
+            type: 'array',
+            description: 'How the proxy looks misconfigured (empty when it does not), each with a stable code: see the README.',
+            items: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', description: 'Stable, e.g. duplicate-node-id, no-listener-selected, cohort-cookie-affinity.' },
+                message: { type: 'string' },
+              },
+            },
+          },
           resources: {
             type: 'object',
             description: 'Per type (listeners, routes, clusters, endpoints): sent and ACKed versions and the last NACK.',

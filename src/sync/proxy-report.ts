@@ -1,10 +1,14 @@
 // What `GET /v1/proxies` shows: each connected node from the fleet status (its streams merged), with its per-type
 // versions under readable names and the newest desired-state revision it has fully applied
-// (from the revision ledger). Read-only over both.
+// (from the revision ledger), and warnings about how the proxy is configured: a node id several
+// clients claim, a node cluster no listener selects, an Envoy too old for hash affinity.
+// Read-only over the fleet, the ledger and the desired state.
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
-import { supportsHashSplit } from './node-groups.js';
+import { listenerSelects } from '../model/node-selector.js';
+import type { DesiredState } from '../model/types.js';
+import { GRPC_CLIENT_GROUP, nodeGroup, supportsHashSplit } from './node-groups.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 export interface ProxyReport {
@@ -23,6 +27,28 @@ export interface ProxyReport {
   appliedRevision: number | null;
   inSync: boolean;
   resources: Record<string, TypeStatus>;
+  /** How the proxy looks misconfigured; empty when nothing does. */
+  warnings: ProxyWarning[];
+}
+
+/**
+ * Stable codes of the warnings (documented in README's /v1/proxies row):
+ * - `duplicate-node-id`: streams of more than one client carry this node id (an Envoy opens one
+ *   ADS stream, or one stream per type on the per-type services); they are merged into one entry.
+ * - `no-listener-selected`: listeners have node selectors and none selects this Envoy's cluster,
+ *   so it receives no listener.
+ * - `cohort-cookie-affinity`: an Envoy older than 1.36 gets cohort cookies, not hash affinity.
+ */
+export type ProxyWarningCode = 'duplicate-node-id' | 'no-listener-selected' | 'cohort-cookie-affinity';
+
+export interface ProxyWarning {
+  code: ProxyWarningCode;
+  message: string;
+}
+
+/** What the warnings read of the desired state. */
+export interface DesiredStateView {
+  current(): DesiredState;
 }
 
 /** The types a proxy has subscribed to (asked for at least once). */
@@ -48,14 +74,90 @@ export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): n
   return ledger.appliedRevision(acked, subscribed, impliedTypes(subscribed)) ?? null;
 }
 
+function streamIds(streams: StreamStatus[]): string {
+  return streams.map((s) => s.id).join(', ');
+}
+
+/**
+ * Whether the streams under one node id come from more than one client. One Envoy opens exactly
+ * one ADS stream, or, on the per-type services, one stream per resource type (each asks for its
+ * own type), never both: so two ADS streams, ADS and per-type streams together, or more per-type
+ * streams than types asked for mean several clients (or a stale stream of a reconnected one).
+ */
+function duplicateNodeId(proxy: ProxyStatus): ProxyWarning | undefined {
+  const ads = proxy.streams.filter((s) => s.aggregated);
+  const perType = proxy.streams.filter((s) => !s.aggregated);
+  const id = JSON.stringify(proxy.node.id);
+  const fix = 'several clients share this node id and are shown merged as one; give each Envoy its own node.id';
+  if (ads.length > 1) {
+    return { code: 'duplicate-node-id', message: `${ads.length} ADS streams (${streamIds(ads)}) carry node id ${id}, where one Envoy opens one: ${fix}` };
+  }
+  if (ads.length === 1 && perType.length > 0) {
+    return {
+      code: 'duplicate-node-id',
+      message: `node id ${id} is on an ADS stream (${streamIds(ads)}) and on ${perType.length} per-type stream(s) (${streamIds(perType)}), where one Envoy uses one or the other: ${fix}`,
+    };
+  }
+  const types = subscribedTypes(proxy).length;
+  if (perType.length > types && types > 0) {
+    return {
+      code: 'duplicate-node-id',
+      message: `${perType.length} per-type streams (${streamIds(perType)}) carry node id ${id} for ${types} resource type(s), where one Envoy opens one stream per type: ${fix}`,
+    };
+  }
+  return undefined;
+}
+
+/** An Envoy whose node cluster no listener selects, while listeners select by node cluster. */
+function noListenerSelected(proxy: ProxyStatus, state: DesiredState): ProxyWarning | undefined {
+  const listeners = Object.values(state.listeners);
+  if (!listeners.some((l) => l.nodes !== undefined)) return undefined;
+  if (listeners.some((l) => listenerSelects(l, proxy.node.cluster))) return undefined;
+  const selected = [...new Set(listeners.flatMap((l) => l.nodes?.clusters ?? []))].sort();
+  const cluster = proxy.node.cluster === '' ? 'no node cluster' : `node cluster ${JSON.stringify(proxy.node.cluster)}`;
+  return {
+    code: 'no-listener-selected',
+    message: `no listener selects ${cluster}, so this Envoy receives no listener; listeners select the node clusters ${selected.map((c) => JSON.stringify(c)).join(', ')}`,
+  };
+}
+
+function cohortCookieAffinity(proxy: ProxyStatus): ProxyWarning | undefined {
+  if (!proxy.envoyVersion || supportsHashSplit(proxy.envoyVersion)) return undefined;
+  return {
+    code: 'cohort-cookie-affinity',
+    message: `Envoy ${proxy.envoyVersion} is older than 1.36: version affinity uses cohort cookies instead of hash affinity (use_hash_policy); upgrade it to 1.36 or later`,
+  };
+}
+
+/** The warnings of one connected proxy; `state` undefined skips those about listeners. */
+export function proxyWarnings(proxy: ProxyStatus, state: DesiredState | undefined): ProxyWarning[] {
+  const isGrpcClient = proxy.streams.length > 0 && nodeGroupOf(proxy) === GRPC_CLIENT_GROUP;
+  return [
+    duplicateNodeId(proxy),
+    state === undefined || isGrpcClient ? undefined : noListenerSelected(proxy, state),
+    cohortCookieAffinity(proxy),
+  ].filter((warning): warning is ProxyWarning => warning !== undefined);
+}
+
+function nodeGroupOf(proxy: ProxyStatus): string {
+  const stream = proxy.streams[0]!;
+  return nodeGroup(
+    { id: proxy.node.id, cluster: proxy.node.cluster, userAgentName: proxy.userAgent, clientVersion: proxy.clientVersion, envoyVersion: proxy.envoyVersion },
+    { kind: stream.kind, aggregated: stream.aggregated },
+  );
+}
+
 export class ProxyReporter {
   constructor(
     private readonly fleet: FleetStatus,
     private readonly ledger: RevisionLedger,
+    /** The desired state, for the listener warnings; without it they are not given. */
+    private readonly state?: DesiredStateView,
   ) {}
 
   list(): ProxyReport[] {
     const latest = this.ledger.latest();
+    const state = this.state?.current();
     return this.fleet.list().map((proxy) => {
       const resources: Record<string, TypeStatus> = {};
       for (const typeUrl of subscribedTypes(proxy)) resources[SHORT_TYPE_NAMES[typeUrl]] = proxy.types[typeUrl] ?? {};
@@ -70,6 +172,7 @@ export class ProxyReporter {
         appliedRevision: applied,
         inSync: applied !== null && applied === latest,
         resources,
+        warnings: proxyWarnings(proxy, state),
       };
     });
   }

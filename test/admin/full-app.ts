@@ -34,7 +34,7 @@ export async function buildFullApp(
   const currentRevision = (): number => store.current().revision;
   const app = buildAdminApp({
     store,
-    fleet: new ProxyReporter(fleet, ledger),
+    fleet: new ProxyReporter(fleet, ledger, store),
     logger,
     isReady: () => true,
     revisions: new RevisionStatus(fleet, ledger, currentRevision),

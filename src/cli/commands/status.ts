@@ -1,5 +1,6 @@
 // `sluice status [SERVICE]`: the services with their weights and stable versions (or one service
-// with its versions and endpoints) and every connected proxy with the revision it applied.
+// with its versions and endpoints) and every connected proxy with the revision it applied, and
+// under them the proxies' warnings (misconfigured Envoys).
 // Read-only: GET /v1/services[/{name}] and GET /v1/proxies.
 
 import type { Endpoint, Service } from '../../model/types.js';
@@ -23,6 +24,12 @@ function lastNacks(proxy: ProxyReport): string {
   return nacks.length === 0 ? '-' : nacks.join('; ');
 }
 
+/** One line per warning, named by proxy and code; nothing when there is none (older servers send none). */
+function warningLines(proxies: ProxyReport[]): string[] {
+  const lines = proxies.flatMap((p) => (p.warnings ?? []).map((w) => `  ${p.node.id}: ${w.code}: ${w.message}`));
+  return lines.length === 0 ? [] : ['', `warnings (${lines.length}):`, ...lines];
+}
+
 function proxyLines(proxies: ProxyReport[]): string[] {
   if (proxies.length === 0) return ['no proxies connected'];
   const inSync = proxies.filter((p) => p.inSync).length;
@@ -32,6 +39,7 @@ function proxyLines(proxies: ProxyReport[]): string[] {
       proxies.map((p) => [p.node.id, clientText(p), p.appliedRevision === null ? '-' : String(p.appliedRevision), p.inSync ? 'yes' : 'no', lastNacks(p)]),
     ),
     `${inSync} of ${proxies.length} proxies in sync`,
+    ...warningLines(proxies),
   ];
 }
 
