@@ -59,7 +59,7 @@ describe('two replica processes on one PostgreSQL', () => {
     const refused: unknown[] = [];
     for (let round = 0; round < 20; round++) {
       const results = await Promise.all([
-        http(a.adminUrl, 'PUT', '/v1/services/predict/weights', { blue: 100 - round, green: round }),
+        http(a.adminUrl, 'PUT', '/v1/services/predict/weights', { blue: 99.5 - round, green: 0.5 + round }),
         http(b.adminUrl, 'PUT', '/v1/services/predict/weights', { blue: 50 + (round % 50), green: 50 - (round % 50) }),
       ]);
       for (const result of results) if (result.status !== 200) refused.push(result.json);
