@@ -1,7 +1,8 @@
 // The seed scenario in one command: blue (:5001) and green (:5002) model servers, sluice (xDS
 // :18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
 // address; applies demo/service.json through the admin API like a user would, prints what to
-// try, and stops everything on Ctrl-C. Owns only the processes and servers it starts.
+// try, narrates every change, rollout decision, proxy connect and NACK as one line (narrator.ts),
+// and stops everything on Ctrl-C. Owns only the processes and servers it starts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { DEFAULT_CONFIG, type SluiceConfig } from '../src/config/config.js';
 import { startSluice, type RunningSluice } from '../src/main.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { startModelServer, type ModelServer } from './model-server.js';
+import { narrate } from './narrator.js';
 
 const ENVOY_ADMIN = 'http://127.0.0.1:9901';
 
@@ -62,8 +64,16 @@ Try it (every response names the version that served it in x-sluice-version; a p
   curl -s  localhost:9000/v1/proxies
   curl -s  localhost:9000/v1/services/predict
 
+What happens is told below as it happens: changes with who made them, rollout decisions,
+proxies connecting and leaving, and NACKs with Envoy's message.
+
 Press Ctrl-C to stop everything.
 `;
+
+/** `12:03:04 weights predict: …` on stdout. */
+function narration(line: string): void {
+  process.stdout.write(`${new Date().toTimeString().slice(0, 8)} ${line}\n`);
+}
 
 export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<void> {
   const root = repoRoot();
@@ -72,11 +82,13 @@ export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<vo
   const models: ModelServer[] = [];
   let sluice: RunningSluice | undefined;
   let envoy: ChildProcess | undefined;
+  let stopNarrating: (() => void) | undefined;
 
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    stopNarrating?.();
     process.stdout.write('\nstopping Envoy, sluice and the model servers…\n');
     envoy?.kill('SIGTERM');
     await sluice?.stop();
@@ -109,6 +121,7 @@ export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<vo
       15_000,
     );
     process.stdout.write(TRY_IT);
+    stopNarrating = narrate(sluice.store, sluice.fleet, narration);
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,7 @@
 // The README's first command and the operator CLI as a newcomer uses them, all as real processes:
 // `sluice demo` (blue :5001, green :5002, sluice :18000/:9000, a real Envoy :8080), then
 // `sluice status`, `set-weights`, `rollback`, `promote` and `diff`, each observed through the
-// traffic Envoy serves; Ctrl-C leaves none of the demo's ports open.
+// traffic Envoy serves and in the demo's own narration; Ctrl-C leaves none of the demo's ports open.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,24 @@ async function servedBy(version: string, count = 20, timeoutMs = 10_000): Promis
   }
 }
 
+/** Resolves once the demo's output matches `pattern` (woken by its output, bounded); fails with the output. */
+function demoSays(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  if (pattern.test(demoOutput)) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const check = (): void => {
+      if (!pattern.test(demoOutput)) return;
+      clearTimeout(timer);
+      demo.stdout!.off('data', check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      demo.stdout!.off('data', check);
+      reject(new Error(`the demo did not print ${pattern} within ${timeoutMs} ms:\n${demoOutput}`));
+    }, timeoutMs);
+    demo.stdout!.on('data', check);
+  });
+}
+
 beforeAll(async () => {
   for (const port of DEMO_PORTS) {
     if (await accepts(port)) throw new Error(`port ${port} is taken: stop whatever runs the demo before this test`);
@@ -84,9 +102,11 @@ describe('the demo, driven by the CLI', () => {
     const shift = await sluice('set-weights', 'predict', 'blue=0', 'green=100');
     expect(shift.code, shift.stderr).toBe(0);
     await servedBy('green');
+    await demoSays(/^\d\d:\d\d:\d\d weights predict: blue 100 → 0, green 0 → 100 \(by admin, revision \d+\)$/m);
 
     expect((await sluice('rollback', 'predict')).code).toBe(0);
     await servedBy('blue');
+    await demoSays(/^\d\d:\d\d:\d\d rollback predict: all traffic back to stable blue; blue 0 → 100, green 100 → 0 \(by admin, revision \d+\)$/m);
 
     // diff against a file that sends everything to green: differences (exit 1), nothing changed.
     const file = join(dir, 'green.yaml');
