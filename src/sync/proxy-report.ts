@@ -39,7 +39,7 @@ export interface ProxyReport {
  *   so it receives no listener.
  * - `cohort-cookie-affinity`: an Envoy older than 1.36 gets cohort cookies, not hash affinity.
  */
-export type ProxyWarningCode = 'duplicate-node-id' | 'no-listener-selected' | 'cohort-cookie-affinity';
+export type ProxyWarningCode = 'duplicate-node-id' | 'no-listener-selected' | 'cohort-cookie-affinity' | 'empty-state-withheld';
 
 export interface ProxyWarning {
   code: ProxyWarningCode;
