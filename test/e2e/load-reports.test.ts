@@ -2,28 +2,21 @@
 // analysis can judge a version from the fleet's own traffic.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../demo/demo-models.js';
-import { startModelServer, type ModelServer } from '../../demo/model-server.js';
-import { startStack, type SluiceStack } from '../support/sluice-stack.js';
+import type { SluiceStack } from '../support/sluice-stack.js';
+import { startFailingGreen, type FailingGreen } from './failing-green.js';
 import { sendRequests } from './traffic.js';
-import { blueGreenService } from '../support/services.js';
 
 let stack: SluiceStack;
-let blue: ModelServer;
-let green: ModelServer;
+let setup: FailingGreen | undefined;
 
 beforeAll(async () => {
-  blue = await startModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model });
-  green = await startModelServer({ version: 'green', model: DEMO_MODELS['green']!.model, failureRate: 1 });
-  stack = await startStack({ nodeId: 'lrs-envoy' });
-  const put = await stack.admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
-  await stack.waitApplied(put.json.revision);
+  // Every green request fails (503): its requests are all errors.
+  setup = await startFailingGreen('lrs-envoy');
+  stack = setup.stack;
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await blue?.close();
-  await green?.close();
+  await setup?.stop();
 });
 
 describe('load reports (LRS) from a real Envoy', () => {

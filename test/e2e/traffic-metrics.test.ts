@@ -3,29 +3,21 @@
 // to the weights that made the split.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../demo/demo-models.js';
-import { startModelServer, type ModelServer } from '../../demo/model-server.js';
-import { startStack, type SluiceStack } from '../support/sluice-stack.js';
-import { blueGreenService } from '../support/services.js';
+import type { SluiceStack } from '../support/sluice-stack.js';
+import { startFailingGreen, type FailingGreen } from './failing-green.js';
 import { sendRequests, withinBinomialTolerance } from './traffic.js';
 
 let stack: SluiceStack;
-let blue: ModelServer;
-let green: ModelServer;
+let setup: FailingGreen | undefined;
 
 beforeAll(async () => {
-  blue = await startModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model });
   // Every green request fails (503): its requests are all errors.
-  green = await startModelServer({ version: 'green', model: DEMO_MODELS['green']!.model, failureRate: 1 });
-  stack = await startStack({ nodeId: 'traffic-metrics-envoy' });
-  const put = await stack.admin('PUT', '/v1/services/predict', blueGreenService(blue, green));
-  await stack.waitApplied(put.json.revision);
+  setup = await startFailingGreen('traffic-metrics-envoy');
+  stack = setup.stack;
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await blue?.close();
-  await green?.close();
+  await setup?.stop();
 });
 
 async function scrape(): Promise<string> {
