@@ -117,7 +117,8 @@ export function completeWeights(versions: readonly Version[], weights: Weights, 
   if (hundredths !== HUNDREDTHS_TOTAL) {
     throw new SluiceError('SLUICE_WEIGHTS_SUM', `Weights must sum to exactly 100; they sum to ${hundredths / 100}.`, base);
   }
-  return Object.fromEntries(versions.map((v) => [v.name, weights[v.name] ?? 0]));
+  // Own keys only: a version may be named like an Object.prototype member ("constructor").
+  return Object.fromEntries(versions.map((v) => [v.name, Object.hasOwn(weights, v.name) ? (weights[v.name] ?? 0) : 0]));
 }
 
 /** Everything that must hold inside one normalized service, whatever else is in the state. */
@@ -185,7 +186,7 @@ export function normalizeService(name: string, body: ServiceBody): Service {
 
 /** The service's listener exists, and no other service on it routes one of its hosts and its prefix. */
 export function checkServicePlacement(service: Service, state: DesiredState): void {
-  if (state.listeners[service.listener] === undefined) {
+  if (!Object.hasOwn(state.listeners, service.listener)) {
     throw new SluiceError('SLUICE_UNKNOWN_LISTENER', `Listener "${service.listener}" does not exist.`, '/listener');
   }
   for (const other of Object.values(state.services)) {
