@@ -151,7 +151,18 @@ function checkPercent(weight: number, path: string): void {
   }
 }
 
-function normalizeSteps(steps: RolloutBody['steps'], base: string): RolloutStep[] {
+/**
+ * The shortest analysis interval and hold (other than none, "0s") a new rollout may ask for:
+ * shorter ones would have sluice judge traffic, and push revisions, faster than proxies report.
+ * Rollouts stored before this minimum existed are still read.
+ */
+export const MIN_ROLLOUT_DURATION_MS = 1000;
+
+function tooShort(what: string, text: string, path: string): SluiceError {
+  return new SluiceError('SLUICE_DURATION_TOO_SHORT', `${what} "${text}" is shorter than the minimum of 1s.`, path);
+}
+
+function normalizeSteps(steps: RolloutBody['steps'], base: string, minimums = false): RolloutStep[] {
   return steps.map((step, i): RolloutStep => {
     const path = `${base}/${i}`;
     if (step.approve === true) {
@@ -163,7 +174,8 @@ function normalizeSteps(steps: RolloutBody['steps'], base: string): RolloutStep[
     if (step.weight === undefined) throw invalid('A step needs either "weight" and "hold", or "approve": true.', path);
     if (step.hold === undefined) throw invalid(`Missing required field "${path}/hold".`, `${path}/hold`);
     checkPercent(step.weight, `${path}/weight`);
-    parseDuration(step.hold, `${path}/hold`);
+    const hold = parseDuration(step.hold, `${path}/hold`);
+    if (minimums && hold > 0 && hold < MIN_ROLLOUT_DURATION_MS) throw tooShort('The hold', step.hold, `${path}/hold`);
     return { weight: step.weight, hold: step.hold };
   });
 }
@@ -205,10 +217,10 @@ function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
   }
 }
 
-function normalizeAnalysis(analysis: RolloutBody['analysis'], base: string): RolloutAnalysis {
-  if (parseDuration(analysis.interval, `${base}/interval`) === 0) {
-    throw invalid('The analysis interval must be longer than 0s.', `${base}/interval`);
-  }
+function normalizeAnalysis(analysis: RolloutBody['analysis'], base: string, minimums = false): RolloutAnalysis {
+  const interval = parseDuration(analysis.interval, `${base}/interval`);
+  if (minimums && interval < MIN_ROLLOUT_DURATION_MS) throw tooShort('The analysis interval', analysis.interval, `${base}/interval`);
+  if (interval === 0) throw invalid('The analysis interval must be longer than 0s.', `${base}/interval`);
   const seen = new Set<string>();
   const metrics = analysis.metrics.map((metric, i) => {
     const path = `${base}/metrics/${i}`;
@@ -241,8 +253,8 @@ export function newRollout(service: Service, body: RolloutBody, at: string, acto
     service: service.name,
     candidate: body.candidate,
     stable: service.stable,
-    steps: normalizeSteps(body.steps, '/steps'),
-    analysis: normalizeAnalysis(body.analysis, '/analysis'),
+    steps: normalizeSteps(body.steps, '/steps', true),
+    analysis: normalizeAnalysis(body.analysis, '/analysis', true),
     phase: 'progressing',
     step: 0,
     failures: 0,

@@ -59,6 +59,11 @@ describe('POST /v1/services/{name}/rollouts', () => {
     expect(res.json().analysis).toEqual({ interval: '30s', minRequests: 50, failureLimit: 0, inconclusiveLimit: 3, metrics: [] });
   });
 
+  it('accepts the minimums: a 1s analysis interval, a 1s hold and no hold ("0s")', async () => {
+    const res = await startRollout({ candidate: 'green', steps: [{ weight: 10, hold: '1s' }, { weight: 100, hold: '0s' }], analysis: { interval: '1000ms', metrics: [] } });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+
   it('allows one active rollout per service (409), and a new one once it ended', async () => {
     expect((await startRollout()).statusCode).toBe(201);
     expectError(await startRollout(), 409, 'SLUICE_ROLLOUT_ACTIVE');
@@ -87,7 +92,9 @@ describe('POST /v1/services/{name}/rollouts', () => {
     ['a weight over 100', { steps: [{ weight: 101, hold: '1m' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/weight'],
     ['a weight with three decimals', { steps: [{ weight: 10.125, hold: '1m' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/weight'],
     ['a malformed hold', { steps: [{ weight: 10, hold: '2 minutes' }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/hold'],
-    ['a zero interval', { analysis: { ...analysis, interval: '0s' } }, 400, 'SLUICE_INVALID_BODY', '/analysis/interval'],
+    ['a zero interval', { analysis: { ...analysis, interval: '0s' } }, 422, 'SLUICE_DURATION_TOO_SHORT', '/analysis/interval'],
+    ['an interval under 1s', { analysis: { ...analysis, interval: '999ms' } }, 422, 'SLUICE_DURATION_TOO_SHORT', '/analysis/interval'],
+    ['a hold under 1s', { steps: [{ weight: 20, hold: '60s' }, { weight: 50, hold: '0.5s' }] }, 422, 'SLUICE_DURATION_TOO_SHORT', '/steps/1/hold'],
     ['a negative failureLimit', { analysis: { ...analysis, failureLimit: -1 } }, 400, 'SLUICE_INVALID_BODY', '/analysis/failureLimit'],
     ['no metrics list', { analysis: { interval: '30s' } }, 400, 'SLUICE_INVALID_BODY', '/analysis/metrics'],
     [
