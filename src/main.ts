@@ -47,9 +47,9 @@ export interface RunningSluice {
   stop(): Promise<void>;
 }
 
-function openSqlite(path: string): SqliteAdapter {
+function openSqlite(path: string, revisionRetention: number): SqliteAdapter {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  return SqliteAdapter.open(path);
+  return SqliteAdapter.open(path, { revisionRetention });
 }
 
 function initialState(config: SluiceConfig): DesiredState {
@@ -64,7 +64,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   let ready = false;
   let storeReachable = true;
   await checkPortsFree(config);
-  const adapter = config.store ? await PostgresAdapter.open(config.store) : openSqlite(config.statePath);
+  const retention = { revisionRetention: config.revisionRetention };
+  const adapter = config.store ? await PostgresAdapter.open(config.store, retention) : openSqlite(config.statePath, config.revisionRetention);
   const store = await Store.open(adapter, {
     initialState: initialState(config),
     onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),

@@ -28,6 +28,8 @@ export interface SluiceConfig {
   adminRateLimit: number;
   /** With a shared store: how long the rollout leader's lease lasts, in milliseconds (takeover time). */
   leaderLeaseMs: number;
+  /** How many past revisions keep their full state (to be restored); older ones keep only their audit entry. */
+  revisionRetention: number;
   /** Send an empty state even to proxies that connect holding configuration (which it deletes). */
   allowEmpty: boolean;
 }
@@ -43,6 +45,7 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   adminAuthReads: false,
   adminRateLimit: 60,
   leaderLeaseMs: 10_000,
+  revisionRetention: 10_000,
   allowEmpty: false,
 };
 
@@ -71,6 +74,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'leaderLeaseMs', flag: 'leader-lease-ms', env: 'SLUICE_LEADER_LEASE_MS', kind: 'count', help: 'with --store: the rollout leader lease in milliseconds' },
   { key: 'statePath', flag: 'state', env: 'SLUICE_STATE', kind: 'string', help: 'SQLite state file' },
   { key: 'store', flag: 'store', env: 'SLUICE_STORE', kind: 'string', help: 'postgres:// URL of a state store shared by replicas (instead of --state)' },
+  { key: 'revisionRetention', flag: 'revision-retention', env: 'SLUICE_REVISION_RETENTION', kind: 'count', help: 'past revisions whose full state is kept for restores (audit entries are always kept)' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },
   { key: 'allowEmpty', flag: 'allow-empty', env: 'SLUICE_ALLOW_EMPTY', kind: 'boolean', help: 'send a state with no service even to proxies that connect holding configuration (it deletes their listeners and clusters)' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },

@@ -40,7 +40,7 @@ describe('PostgresAdapter', () => {
       await a.commit(entry(1));
       await b.commit(entry(2));
       expect((await c.load())?.state.revision).toBe(2);
-      expect((await c.stateAt(1))?.listeners['default']?.port).toBe(8001);
+      expect(((await c.stateAt(1)) as DesiredState).listeners['default']?.port).toBe(8001);
       expect((await c.audit({ limit: 10 })).map((e) => [e.revision, e.summary])).toEqual([
         [2, 'r2'],
         [1, 'r1'],
@@ -102,4 +102,23 @@ describe('PostgresAdapter', () => {
     await other.close();
     expect({ errors: errors.length, rings }).toEqual(heard);
   }, 30_000);
+
+  it('drops the states of revisions past the retention on commit, keeping every audit entry', async () => {
+    const adapter = await PostgresAdapter.open(server.url, { revisionRetention: 2 });
+    try {
+      const latest = (await adapter.load())?.state.revision ?? 0;
+      for (let revision = latest + 1; revision <= latest + 4; revision++) expect(await adapter.commit(entry(revision))).toBe('committed');
+      // Latest + 4 is the newest: it and the two revisions before it keep their states.
+      expect(await adapter.stateAt(latest + 1)).toBe('pruned');
+      expect(await adapter.stateAt(1)).toBe('pruned');
+      for (const revision of [latest + 2, latest + 3, latest + 4]) expect(await adapter.stateAt(revision)).toEqual(entry(revision).state);
+      expect(await adapter.stateAt(latest + 5)).toBeUndefined();
+      expect((await adapter.load())?.state).toEqual(entry(latest + 4).state);
+      const audit = await adapter.audit({ limit: latest + 10 });
+      expect(audit.map((e) => e.revision)).toEqual(Array.from({ length: latest + 4 }, (_, i) => latest + 4 - i));
+      expect(audit.find((e) => e.revision === latest + 1)).toMatchObject({ actor: 'test', summary: `r${latest + 1}`, change: entry(latest + 1).change });
+    } finally {
+      await adapter.close();
+    }
+  });
 });

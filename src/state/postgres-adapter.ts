@@ -1,12 +1,13 @@
 // StateAdapter on PostgreSQL for replicas sharing one desired state: one row per revision, migrations
 // under an advisory lock, NOTIFY on each commit as a doorbell (readers catch up with `load`; the
-// listening connection reconnects until closed), leases and each replica's report of its proxies.
+// listening connection reconnects until closed), the states of revisions past the retention
+// dropped on commit (their audit entries kept), leases and each replica's report of its proxies.
 // A lost database is a rejection or an `onError`, never a crash. Storage only.
 
 import pg from 'pg';
 import type { DesiredState } from '../model/types.js';
 import type { StoreChange } from './changes.js';
-import type { AuditEntry, AuditQuery, CommitEntry, CommitResult, LoadedState, StateAdapter } from './state-adapter.js';
+import { pruneBelow, type AdapterOptions, type AuditEntry, type AuditQuery, type CommitEntry, type CommitResult, type LoadedState, type StateAdapter } from './state-adapter.js';
 
 export const REVISION_CHANNEL = 'sluice_revisions';
 export const PROXIES_CHANNEL = 'sluice_proxies';
@@ -57,6 +58,8 @@ const MIGRATIONS: readonly string[] = [
    $$ LANGUAGE plpgsql;
    CREATE TRIGGER proxy_reports_notify AFTER INSERT OR UPDATE OR DELETE ON proxy_reports
      FOR EACH STATEMENT EXECUTE FUNCTION sluice_notify_proxies();`,
+  // A revision's state may be dropped by the retention (NULL) while its audit entry stays.
+  `ALTER TABLE revisions ALTER COLUMN state DROP NOT NULL;`,
 ];
 
 interface RevisionRow {
@@ -126,10 +129,11 @@ export class PostgresAdapter implements StateAdapter {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly connectionString: string,
+    private readonly options: AdapterOptions,
   ) {}
 
   /** Connects, and migrates the schema (safe when several replicas start at once). */
-  static async open(connectionString: string): Promise<PostgresAdapter> {
+  static async open(connectionString: string, options: AdapterOptions = {}): Promise<PostgresAdapter> {
     const pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
     // An idle client whose connection died: the pool drops it and connects anew when asked.
     pool.on('error', () => undefined);
@@ -139,7 +143,7 @@ export class PostgresAdapter implements StateAdapter {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    return new PostgresAdapter(pool, connectionString);
+    return new PostgresAdapter(pool, connectionString, options);
   }
 
   async load(): Promise<LoadedState | undefined> {
@@ -164,6 +168,9 @@ export class PostgresAdapter implements StateAdapter {
           'INSERT INTO revisions (revision, state, actor, change, summary, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
           [entry.revision, JSON.stringify(entry.state), entry.actor, JSON.stringify(entry.change), entry.summary, entry.at],
         );
+        await client.query('UPDATE revisions SET state = NULL WHERE revision < $1 AND state IS NOT NULL', [
+          pruneBelow(entry.revision, this.options.revisionRetention),
+        ]);
         return 'committed';
       });
     } catch (error) {
@@ -180,9 +187,10 @@ export class PostgresAdapter implements StateAdapter {
     return rows.map(toAuditEntry);
   }
 
-  async stateAt(revision: number): Promise<DesiredState | undefined> {
-    const { rows } = await this.pool.query<{ state: DesiredState }>('SELECT state FROM revisions WHERE revision = $1', [revision]);
-    return rows[0]?.state;
+  async stateAt(revision: number): Promise<DesiredState | 'pruned' | undefined> {
+    const { rows } = await this.pool.query<{ state: DesiredState | null }>('SELECT state FROM revisions WHERE revision = $1', [revision]);
+    if (rows[0] === undefined) return undefined;
+    return rows[0].state ?? 'pruned';
   }
 
   /**

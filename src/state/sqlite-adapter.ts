@@ -1,5 +1,6 @@
 // StateAdapter on an embedded SQLite file (better-sqlite3, WAL): one row per revision holding the
-// full state and its audit entry, written in one transaction per commit; versioned migrations.
+// full state and its audit entry, written in one transaction per commit (which also drops the
+// states of revisions past the retention, keeping their audit columns); versioned migrations.
 // One process per file (state-file-lock.ts). Storage only: the rows' meaning is the store's business.
 
 import { mkdirSync } from 'node:fs';
@@ -8,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { DesiredState } from '../model/types.js';
 import { holdStateFile } from './state-file-lock.js';
 import type { StoreChange } from './changes.js';
-import type { AuditEntry, AuditQuery, CommitEntry, CommitResult, LoadedState, StateAdapter } from './state-adapter.js';
+import { pruneBelow, type AdapterOptions, type AuditEntry, type AuditQuery, type CommitEntry, type CommitResult, type LoadedState, type StateAdapter } from './state-adapter.js';
 
 /** Applied in order, each once; append new steps, never edit old ones. */
 const MIGRATIONS: readonly string[] = [
@@ -20,6 +21,19 @@ const MIGRATIONS: readonly string[] = [
      summary    TEXT NOT NULL,
      created_at TEXT NOT NULL
    )`,
+  // A revision's state may be dropped by the retention (NULL) while its audit entry stays.
+  `CREATE TABLE revisions_v2 (
+     revision   INTEGER PRIMARY KEY,
+     state      TEXT,
+     actor      TEXT NOT NULL,
+     change     TEXT NOT NULL,
+     summary    TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   INSERT INTO revisions_v2 (revision, state, actor, change, summary, created_at)
+     SELECT revision, state, actor, change, summary, created_at FROM revisions;
+   DROP TABLE revisions;
+   ALTER TABLE revisions_v2 RENAME TO revisions;`,
 ];
 
 interface RevisionRow {
@@ -58,7 +72,8 @@ function toAuditEntry(row: RevisionRow): AuditEntry {
 
 export class SqliteAdapter implements StateAdapter {
   private readonly latestState: Database.Statement<[], { state: string }>;
-  private readonly stateOf: Database.Statement<[number], { state: string }>;
+  private readonly stateOf: Database.Statement<[number], { state: string | null }>;
+  private readonly prune: Database.Statement<[number]>;
   private readonly latestRevision: Database.Statement<[], { revision: number | null }>;
   private readonly insert: Database.Statement<[Record<string, string | number>]>;
   private readonly auditPage: Database.Statement<[number, number], RevisionRow>;
@@ -67,9 +82,11 @@ export class SqliteAdapter implements StateAdapter {
   private constructor(
     private readonly db: Database.Database,
     private readonly releaseFile: () => void,
+    options: AdapterOptions,
   ) {
     this.latestState = db.prepare('SELECT state FROM revisions ORDER BY revision DESC LIMIT 1');
     this.stateOf = db.prepare('SELECT state FROM revisions WHERE revision = ?');
+    this.prune = db.prepare('UPDATE revisions SET state = NULL WHERE revision < ? AND state IS NOT NULL');
     this.latestRevision = db.prepare('SELECT MAX(revision) AS revision FROM revisions');
     this.insert = db.prepare(
       `INSERT INTO revisions (revision, state, actor, change, summary, created_at)
@@ -93,12 +110,13 @@ export class SqliteAdapter implements StateAdapter {
         summary: entry.summary,
         at: entry.at,
       });
+      this.prune.run(pruneBelow(entry.revision, options.revisionRetention));
       return 'committed';
     });
   }
 
   /** Opens (creating if needed) the database file; `:memory:` gives a throwaway database. */
-  static open(file: string): SqliteAdapter {
+  static open(file: string, options: AdapterOptions = {}): SqliteAdapter {
     const inMemory = file === ':memory:';
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     const db = new Database(file, { timeout: 0 });
@@ -113,7 +131,7 @@ export class SqliteAdapter implements StateAdapter {
       db.close();
       throw error;
     }
-    return new SqliteAdapter(db, release);
+    return new SqliteAdapter(db, release, options);
   }
 
   async load(): Promise<LoadedState | undefined> {
@@ -130,9 +148,10 @@ export class SqliteAdapter implements StateAdapter {
     return this.auditPage.all(query.before ?? Number.MAX_SAFE_INTEGER, query.limit).map(toAuditEntry);
   }
 
-  async stateAt(revision: number): Promise<DesiredState | undefined> {
+  async stateAt(revision: number): Promise<DesiredState | 'pruned' | undefined> {
     const row = this.stateOf.get(revision);
-    return row === undefined ? undefined : (JSON.parse(row.state) as DesiredState);
+    if (row === undefined) return undefined;
+    return row.state === null ? 'pruned' : (JSON.parse(row.state) as DesiredState);
   }
 
   async close(): Promise<void> {

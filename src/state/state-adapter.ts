@@ -1,6 +1,7 @@
 // The persistence interface of the store: load the latest revision, commit one revision (its full
 // state plus its audit entry) atomically or report that another writer took that revision, read
-// the audit log and any past revision's state. Implementations own storage only; they never
+// the audit log and any past revision's state (the states of old revisions dropped past the
+// retention, their audit entries kept). Implementations own storage only; they never
 // validate or transform the state.
 
 import type { DesiredState } from '../model/types.js';
@@ -25,6 +26,20 @@ export interface AuditQuery {
   before?: number;
 }
 
+/** How a SQL adapter keeps revisions. */
+export interface AdapterOptions {
+  /**
+   * How many past revisions (before the latest) keep their full state; older ones keep only
+   * their audit entry. Unlimited when absent.
+   */
+  revisionRetention?: number;
+}
+
+/** The revisions whose state a commit of `revision` drops: those below this one. */
+export function pruneBelow(revision: number, retention: number | undefined): number {
+  return retention === undefined ? 0 : revision - retention;
+}
+
 export interface LoadedState {
   state: DesiredState;
 }
@@ -46,8 +61,12 @@ export interface StateAdapter {
   commit(entry: CommitEntry): Promise<CommitResult>;
   /** Audit entries, newest first. */
   audit(query: AuditQuery): Promise<AuditEntry[]>;
-  /** The state committed as `revision`, or undefined when no such revision was committed. */
-  stateAt(revision: number): Promise<DesiredState | undefined>;
+  /**
+   * The state committed as `revision`; `pruned` when the revision was committed but its state was
+   * dropped by the revision retention (its audit entry remains); undefined when no such revision
+   * was committed.
+   */
+  stateAt(revision: number): Promise<DesiredState | 'pruned' | undefined>;
   /**
    * Present when several sluice replicas share the store: calls `onCommit` whenever any replica
    * may have committed (and after reconnecting), so the caller catches up with `load`.

@@ -214,6 +214,18 @@ describe('Store', () => {
     expect(entry).toMatchObject({ revision: 4, actor: 'carol', change: { kind: 'restoreRevision', revision: 2 }, summary: 'restore revision 2' });
   });
 
+  it('refuses to restore a revision whose state the retention dropped, saying so, and restores a kept one', async () => {
+    const store = await Store.open(SqliteAdapter.open(':memory:', { revisionRetention: 2 }), { initialState });
+    await store.apply(putPredict, actor);
+    for (let i = 0; i < 3; i += 1) await store.apply(shift(), actor);
+    const refused = store.apply({ kind: 'restoreRevision', revision: 1 }, actor);
+    await expect(refused).rejects.toMatchObject({ code: 'SLUICE_REVISION_NOT_FOUND', status: 404 });
+    await expect(refused).rejects.toThrow(/Revision 1's state was pruned by the revision retention/);
+    expect(store.current().revision).toBe(4);
+    expect((await store.audit({ limit: 10 })).map((e) => e.revision)).toEqual([4, 3, 2, 1]);
+    expect((await store.apply({ kind: 'restoreRevision', revision: 2 }, actor)).revision).toBe(5);
+  });
+
   it.each([0, 3])('refuses to restore revision %i (none before 1, none past the current 2) and changes nothing', async (revision) => {
     const store = await openStore();
     await store.apply(putPredict, actor);

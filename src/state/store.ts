@@ -207,6 +207,12 @@ export class Store {
   /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */
   private async stateAt(revision: number): Promise<DesiredState> {
     const state = revision >= 1 && revision <= this.state.revision ? await this.storage(() => this.adapter.stateAt(revision)) : undefined;
+    if (state === 'pruned') {
+      throw new SluiceError(
+        'SLUICE_REVISION_NOT_FOUND',
+        `Revision ${revision}'s state was pruned by the revision retention (--revision-retention), which keeps only the latest past revisions; its audit entry remains.`,
+      );
+    }
     if (state === undefined) {
       throw new SluiceError(
         'SLUICE_REVISION_NOT_FOUND',

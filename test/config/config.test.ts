@@ -104,6 +104,15 @@ describe('sources', () => {
     expect(loadConfig(['--admin-rate-limit', '250'], {}).adminRateLimit).toBe(250);
   });
 
+  it('keeps 10000 past revisions by default, or the count given by any source, and refuses none or a non-count', () => {
+    expect(loadConfig([], {}).revisionRetention).toBe(10_000);
+    expect(loadConfig(['--revision-retention', '5'], {}).revisionRetention).toBe(5);
+    expect(loadConfig([], { SLUICE_REVISION_RETENTION: '6' }).revisionRetention).toBe(6);
+    expect(loadConfig([], { SLUICE_CONFIG: file('retention.yaml', 'revisionRetention: 7\n') }).revisionRetention).toBe(7);
+    expect(() => loadConfig(['--revision-retention', '0'], {})).toThrow(/--revision-retention must be a whole number from 1/);
+    expect(() => loadConfig([], { SLUICE_REVISION_RETENTION: 'all' })).toThrow(ConfigError);
+  });
+
   it('keeps empty states from proxies holding configuration unless allowEmpty is given, from any source', () => {
     expect(DEFAULT_CONFIG.allowEmpty).toBe(false);
     expect(loadConfig(['--allow-empty'], {}).allowEmpty).toBe(true);

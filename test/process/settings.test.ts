@@ -181,6 +181,26 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     covered[source].add('config');
   });
 
+  it('keeps the states of as many past revisions as revisionRetention says, and every audit entry', async () => {
+    const sluice = await start(source, { revisionRetention: 2, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-retention.db`) }, `${source}-retention`);
+    const admin = sluice.adminUrl;
+    // Four changes: revisions 1 to 4; revision 4 is current, 2 and 3 are the two past ones kept.
+    expect((await http(`${admin}/v1/services/predict`, 'PUT', SERVICE)).status).toBe(200);
+    for (const blue of [90, 80, 70]) {
+      expect((await http(`${admin}/v1/services/predict/weights`, 'PUT', { blue, green: 100 - blue })).status).toBe(200);
+    }
+    const pruned = await http(`${admin}/v1/revisions/1/restore`, 'POST');
+    expect(pruned.status).toBe(404);
+    expect(pruned.json.error.code).toBe('SLUICE_REVISION_NOT_FOUND');
+    expect(pruned.json.error.message).toMatch(/pruned by the revision retention/);
+    const audit = await http(`${admin}/v1/audit?limit=10`);
+    expect(audit.json.entries.map((e: { revision: number }) => e.revision)).toEqual([4, 3, 2, 1]);
+    const restored = await http(`${admin}/v1/revisions/3/restore`, 'POST');
+    expect(restored.status).toBe(200);
+    expect((await http(`${admin}/v1/services/predict`)).json.weights).toEqual({ blue: 80, green: 20 });
+    covered[source].add('revisionRetention');
+  });
+
   it('sends an empty state to a proxy that connects holding configuration only when allowEmpty is on', async () => {
     // A proxy that held configuration (it declares a version) connects to a sluice with no service.
     const declaredClusters = async (sluice: SluiceProcess): Promise<FakeEnvoy> => {
