@@ -22,6 +22,8 @@ export const TIMELINE_CAP = 200;
 const DEFAULT_MIN_REQUESTS = 50;
 const DEFAULT_FAILURE_LIMIT = 0;
 const DEFAULT_INCONCLUSIVE_LIMIT = 3;
+/** How long a step waits for the proxies to apply it before the rollout pauses, unless the body says. */
+export const DEFAULT_PROXY_TIMEOUT = '5m';
 const MAX_STEPS = 32;
 const MAX_METRICS = 8;
 const MAX_COUNT = 1_000_000_000;
@@ -53,6 +55,7 @@ export interface RolloutBody {
     inconclusiveLimit?: number;
     metrics: { name: string; source: RolloutMetric['source']; maxErrorRate?: number; url?: string; query?: string; max?: number; min?: number }[];
   };
+  proxyTimeout?: string;
 }
 
 /** The body of `pause` and `abort`. */
@@ -126,6 +129,12 @@ export const rolloutBodySchema = {
           },
         },
       },
+    },
+    proxyTimeout: {
+      ...duration,
+      default: DEFAULT_PROXY_TIMEOUT,
+      description:
+        'How long a step may wait for every connected proxy to apply it (at least 1s); then the rollout pauses, naming the proxies that have not and their last NACK.',
     },
   },
 } as const;
@@ -237,6 +246,18 @@ function normalizeAnalysis(analysis: RolloutBody['analysis'], base: string, mini
   };
 }
 
+function normalizeProxyTimeout(text: string, path: string, minimums = false): string {
+  const ms = parseDuration(text, path);
+  if (minimums && ms < MIN_ROLLOUT_DURATION_MS) throw tooShort('The proxy timeout', text, path);
+  if (ms === 0) throw invalid('The proxy timeout must be longer than 0s.', path);
+  return text;
+}
+
+/** How long a step of `rollout` may wait for the proxies (ms). */
+export function proxyTimeoutMs(rollout: Pick<Rollout, 'proxyTimeout'>): number {
+  return parseDuration(rollout.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT);
+}
+
 /** A rollout of `service` as the body asks, not yet moving (phase `progressing`, step 0). */
 export function newRollout(service: Service, body: RolloutBody, at: string, actor: string): Rollout {
   if (!service.versions.some((v) => v.name === body.candidate)) {
@@ -255,6 +276,7 @@ export function newRollout(service: Service, body: RolloutBody, at: string, acto
     stable: service.stable,
     steps: normalizeSteps(body.steps, '/steps', true),
     analysis: normalizeAnalysis(body.analysis, '/analysis', true),
+    proxyTimeout: normalizeProxyTimeout(body.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT, '/proxyTimeout', true),
     phase: 'progressing',
     step: 0,
     failures: 0,
@@ -272,6 +294,7 @@ export function checkRollout(key: string, rollout: Rollout): void {
   if (!ROLLOUT_PHASES.includes(rollout.phase)) throw invalid(`Rollout of "${key}" has an unknown phase.`, `${base}/phase`);
   const steps = normalizeSteps(rollout.steps, `${base}/steps`);
   normalizeAnalysis(rollout.analysis, `${base}/analysis`);
+  if (rollout.proxyTimeout !== undefined) normalizeProxyTimeout(rollout.proxyTimeout, `${base}/proxyTimeout`);
   if (steps.length === 0 || !Number.isInteger(rollout.step) || rollout.step < 0 || rollout.step > steps.length) {
     throw invalid(`Rollout of "${key}" is at step ${rollout.step} of ${steps.length}.`, `${base}/step`);
   }

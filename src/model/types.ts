@@ -199,6 +199,11 @@ export interface Rollout {
   stable: string;
   steps: RolloutStep[];
   analysis: RolloutAnalysis;
+  /**
+   * How long a step may wait for every connected proxy to apply it before the rollout pauses
+   * (a duration; absent in rollouts stored before it existed, which means the default "5m").
+   */
+  proxyTimeout?: string;
   phase: RolloutPhase;
   /** Index of the current step; `steps.length` once past the last one. */
   step: number;

@@ -8,7 +8,7 @@ import { isFinal, type RolloutUpdate } from '../model/rollout.js';
 import type { DesiredState, Rollout } from '../model/types.js';
 import { runAnalysis, type MetricSources } from './analysis.js';
 import { interferenceOf } from './interference.js';
-import { plan, type AnalysisResult } from './plan.js';
+import { plan, type AnalysisResult, type PendingProxy } from './plan.js';
 import { decide } from './transitions.js';
 
 const ROLLOUT_ACTOR = 'rollout';
@@ -27,6 +27,8 @@ export interface RolloutStore {
 export interface ProxyProgress {
   /** Whether every connected proxy has applied `revision` (trivially true when none is connected). */
   revisionApplied(revision: number): boolean;
+  /** The connected proxies that have not applied `revision`, each with its last NACK's message if it has one. */
+  pendingProxies(revision: number): PendingProxy[];
   /** Calls `listener` whenever proxies may have applied more; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
 }
@@ -116,9 +118,12 @@ export class RolloutController {
       const now = clock();
       const key = JSON.stringify(rollout);
       const interference = interferenceOf(rollout, Object.hasOwn(state.services, name) ? state.services[name] : undefined);
+      const stepRevisionApplied = rollout.stepRevision !== undefined && proxies.revisionApplied(rollout.stepRevision);
+      const waiting = rollout.phase === 'waiting-for-proxies' && !stepRevisionApplied && rollout.stepRevision !== undefined;
       const action = plan(rollout, {
         now,
-        stepRevisionApplied: rollout.stepRevision !== undefined && proxies.revisionApplied(rollout.stepRevision),
+        stepRevisionApplied,
+        ...(waiting ? { pendingProxies: proxies.pendingProxies(rollout.stepRevision!) } : {}),
         ...(interference === undefined ? {} : { interference }),
         ...(analysis?.of === key ? { analysis: analysis.result } : {}),
       });

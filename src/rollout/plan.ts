@@ -1,10 +1,10 @@
 // The rollout's one decision rule: a PURE function from a rollout and what was observed (the time,
-// whether the step's revision reached every connected proxy, an analysis result, a change someone
-// else made to the service) to the next action. It reads no clock, does no I/O and changes
+// whether the step's revision reached every connected proxy and which proxies it has not, an
+// analysis result, a change someone else made to the service) to the next action. It reads no clock, does no I/O and changes
 // nothing; transitions.ts turns an action into the rollout's next state.
 
 import { parseDuration } from '../model/duration.js';
-import { isFinal, stepWeights } from '../model/rollout.js';
+import { DEFAULT_PROXY_TIMEOUT, isFinal, proxyTimeoutMs, stepWeights } from '../model/rollout.js';
 import type { AnalysisOutcome, Measurement, Rollout, Weights } from '../model/types.js';
 
 /** One analysis: the metrics' verdicts over the traffic between `from` and `to` (epoch ms). */
@@ -15,10 +15,18 @@ export interface AnalysisResult {
   to: number;
 }
 
+/** A connected proxy that has not applied a revision, and its last NACK's message if it has one. */
+export interface PendingProxy {
+  node: string;
+  nack?: string;
+}
+
 export interface Observed {
   now: number;
   /** Every connected proxy has applied `rollout.stepRevision`. */
   stepRevisionApplied: boolean;
+  /** The connected proxies that have not applied `rollout.stepRevision` (read while waiting for them). */
+  pendingProxies?: PendingProxy[];
   /** The analysis asked for by the last `analyze` action, once it has run. */
   analysis?: AnalysisResult;
   /** Why the rollout can no longer steer its service (changed or removed by someone else). */
@@ -35,7 +43,7 @@ export type Action =
   | { kind: 'await-approval'; step: number }
   | { kind: 'promote' }
   | { kind: 'roll-back'; reason: string; analysis: AnalysisResult }
-  | { kind: 'pause'; reason: string; analysis: AnalysisResult }
+  | { kind: 'pause'; reason: string; analysis?: AnalysisResult }
   | { kind: 'abort'; reason: string };
 
 /** Epoch ms of a stored ISO time; a missing one counts as the distant past. */
@@ -81,6 +89,31 @@ function planHold(rollout: Rollout, observed: Observed): Action {
   return { kind: 'nothing', until: due };
 }
 
+/**
+ * When the wait for the proxies began: the decision that entered `waiting-for-proxies` (weights
+ * set, or a resume) is the latest in the timeline, as nothing else is decided while waiting.
+ */
+function waitingSince(rollout: Rollout): number {
+  return msOf(rollout.timeline.at(-1)?.at);
+}
+
+function describePending(rollout: Rollout, pending: PendingProxy[]): string {
+  const waited = `revision ${rollout.stepRevision} of step ${rollout.step} was not applied within proxyTimeout ${rollout.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT}`;
+  if (pending.length === 0) return waited;
+  const proxies = pending.map((p) => (p.nack === undefined ? `"${p.node}"` : `"${p.node}" (last NACK: ${p.nack})`));
+  return `${waited} by ${pending.length} proxy(ies): ${proxies.join('; ')}`;
+}
+
+/** Hold once every connected proxy applied the step; pause for a person once proxyTimeout passed without. */
+function planWait(rollout: Rollout, observed: Observed): Action {
+  const step = rollout.steps[rollout.step];
+  if (step === undefined || 'approve' in step) return { kind: 'nothing' };
+  if (observed.stepRevisionApplied) return { kind: 'start-hold', step: rollout.step, until: observed.now + parseDuration(step.hold) };
+  const deadline = waitingSince(rollout) + proxyTimeoutMs(rollout);
+  if (observed.now < deadline) return { kind: 'nothing', until: deadline };
+  return { kind: 'pause', reason: describePending(rollout, observed.pendingProxies ?? []) };
+}
+
 export function plan(rollout: Rollout, observed: Observed): Action {
   if (isFinal(rollout.phase)) return { kind: 'nothing' };
   if (observed.interference !== undefined) return { kind: 'abort', reason: observed.interference };
@@ -91,11 +124,8 @@ export function plan(rollout: Rollout, observed: Observed): Action {
       if ('approve' in step) return { kind: 'await-approval', step: rollout.step };
       return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, step.weight) };
     }
-    case 'waiting-for-proxies': {
-      const step = rollout.steps[rollout.step];
-      if (!observed.stepRevisionApplied || step === undefined || 'approve' in step) return { kind: 'nothing' };
-      return { kind: 'start-hold', step: rollout.step, until: observed.now + parseDuration(step.hold) };
-    }
+    case 'waiting-for-proxies':
+      return planWait(rollout, observed);
     case 'holding':
       return planHold(rollout, observed);
     default:

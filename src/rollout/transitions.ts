@@ -144,6 +144,14 @@ export function decide(rollout: Rollout, action: Decision, ctx: DecisionContext)
       };
     }
     case 'pause': {
+      if (action.analysis === undefined) {
+        // The step's wait for the proxies timed out: resuming waits again, with a fresh deadline.
+        return {
+          name,
+          rollout: edit(fields, { phase: 'paused', pausedFrom: rollout.phase, reason: action.reason }, ['holdRemainingMs']),
+          decisions: [decision('paused', { reason: action.reason })],
+        };
+      }
       const judged = counted(fields, action.analysis);
       return {
         name,

@@ -1,7 +1,7 @@
 // The rollout controller over a real store on a SQLite file, with a fake clock, fake proxies
 // (which revision every proxy has applied) and fake metric sources: it advances through holds and
-// an approval gate to promotion, rolls back on failing analysis, pauses on inconclusive ones,
-// yields to an abort and to someone else's weights, and continues after a restart where it was.
+// an approval gate to promotion, rolls back on failing analysis, pauses on inconclusive ones and
+// on proxies that do not apply a step within proxyTimeout, yields to an abort and to someone else's weights, and continues after a restart where it was.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,8 @@ interface World {
   store: Store;
   controller: RolloutController;
   clock: { now: number };
-  /** Every proxy has applied revisions up to this one. */
-  proxies: { applied: number; changed: () => void };
+  /** Every proxy has applied revisions up to this one; `lagging` (with its last NACK) has applied none. */
+  proxies: { applied: number; changed: () => void; lagging?: { node: string; nack?: string } };
   traffic: { requests: number; errors: number; since: number[] };
   errors: unknown[];
 }
@@ -31,14 +31,18 @@ let world: World;
 async function open(clockAt = T0): Promise<World> {
   const store = await Store.open(SqliteAdapter.open(join(dir, 'state.db')), { initialState: INITIAL_STATE });
   const clock = { now: clockAt };
-  const proxies = { applied: 0, changed: () => undefined as void };
+  const proxies: World['proxies'] = { applied: 0, changed: () => undefined as void };
   const traffic = { requests: 100, errors: 0, since: [] as number[] };
   const errors: unknown[] = [];
   const controller = new RolloutController({
     store,
     clock: () => clock.now,
     proxies: {
-      revisionApplied: (revision) => revision <= proxies.applied,
+      revisionApplied: (revision) => revision <= proxies.applied && proxies.lagging === undefined,
+      pendingProxies: (revision) => [
+        ...(revision <= proxies.applied ? [] : [{ node: 'envoy-1' }]),
+        ...(proxies.lagging === undefined ? [] : [proxies.lagging]),
+      ],
       onChange: (listener) => {
         proxies.changed = listener;
         return () => undefined;
@@ -216,6 +220,48 @@ describe('the rollout controller', () => {
     expect(r).toMatchObject({ phase: 'holding', holdUntil: iso(T0 + 300_000), nextAnalysisAt: iso(T0 + 320_000), inconclusive: 0 });
     r = await at(320_000);
     expect(r).toMatchObject({ phase: 'awaiting-approval', step: 1 });
+  });
+
+  it('pauses a step whose revision a proxy never applies after proxyTimeout, naming it and its NACK; resume waits afresh', async () => {
+    await start(rolloutBody({ proxyTimeout: '2m' }));
+    await at(0);
+    proxiesCatchUp();
+    world.proxies.lagging = { node: 'envoy-2', nack: 'cluster predict--green: no healthy upstream' };
+    const stepRevision = current().stepRevision;
+    let r = await at(119_999);
+    expect(r.phase).toBe('waiting-for-proxies');
+
+    r = await at(120_000);
+    const reason =
+      `revision ${stepRevision} of step 0 was not applied within proxyTimeout 2m by 1 proxy(ies): ` +
+      '"envoy-2" (last NACK: cluster predict--green: no healthy upstream)';
+    expect(r).toMatchObject({ phase: 'paused', pausedFrom: 'waiting-for-proxies', reason });
+    expect(r.holdRemainingMs).toBeUndefined();
+    expect(r.timeline.at(-1)).toEqual({ at: iso(T0 + 120_000), event: 'paused', step: 0, actor: 'rollout', reason });
+    expect(service().weights).toEqual({ blue: 80, green: 20 });
+    r = await at(600_000);
+    expect(r.phase).toBe('paused');
+
+    // Resumed, it waits again for a whole proxyTimeout, and holds once every proxy applied the step.
+    await command('resume');
+    r = await at(600_000);
+    expect(r).toMatchObject({ phase: 'waiting-for-proxies', step: 0 });
+    r = await at(719_999);
+    expect(r.phase).toBe('waiting-for-proxies');
+    delete world.proxies.lagging;
+    r = await at(720_000);
+    expect(r).toMatchObject({ phase: 'holding', holdStartedAt: iso(T0 + 720_000) });
+    expect(events()).toEqual(['0:started', '0:weights-set', '0:paused', '0:resumed', '0:hold-started']);
+    expect(world.errors).toEqual([]);
+  });
+
+  it('waits the default proxyTimeout of 5m for a proxy without a NACK', async () => {
+    await start();
+    await at(0);
+    expect((await at(299_999)).phase).toBe('waiting-for-proxies');
+    const r = await at(300_000);
+    expect(r).toMatchObject({ phase: 'paused', pausedFrom: 'waiting-for-proxies' });
+    expect(r.reason).toBe(`revision ${r.stepRevision} of step 0 was not applied within proxyTimeout 5m by 1 proxy(ies): "envoy-1"`);
   });
 
   it('abort sends all traffic to stable in one revision and the controller leaves it there', async () => {

@@ -16,6 +16,12 @@ function result(outcome: AnalysisOutcome, from = T0, to = T0 + 20_000): Analysis
   return { outcome, measurements: [measurement], from, to };
 }
 
+/** Waiting for the proxies to apply step 0 (revision 3) since `since`, when its weights were set or it resumed. */
+function waiting(since = T0, body?: Parameters<typeof rollout>[1]): Rollout {
+  const r = rollout({ phase: 'waiting-for-proxies', stepWeights: { blue: 80, green: 20 }, stepRevision: 3 }, body);
+  return { ...r, timeline: [...r.timeline, { at: iso(since), event: since === T0 ? 'weights-set' : 'resumed', step: 0, actor: 'rollout' }] };
+}
+
 const noMetrics = rolloutBody({ analysis: { interval: '20s', metrics: [] } });
 
 interface Case {
@@ -45,10 +51,49 @@ const cases: Case[] = [
     action: { kind: 'promote' },
   },
   {
-    name: 'weights not yet applied everywhere: wait',
-    rollout: rollout({ phase: 'waiting-for-proxies', stepRevision: 3 }),
-    observed: { now: T0 + 5_000, stepRevisionApplied: false },
-    action: { kind: 'nothing' },
+    name: 'weights not yet applied everywhere: wait, until proxyTimeout (default 5m) after the wait began',
+    rollout: waiting(),
+    observed: { now: T0 + 5_000, stepRevisionApplied: false, pendingProxies: [{ node: 'envoy-1' }] },
+    action: { kind: 'nothing', until: T0 + 300_000 },
+  },
+  {
+    name: 'still not applied just under the deadline: keep waiting',
+    rollout: waiting(),
+    observed: { now: T0 + 299_999, stepRevisionApplied: false, pendingProxies: [{ node: 'envoy-1', nack: 'bad cluster' }] },
+    action: { kind: 'nothing', until: T0 + 300_000 },
+  },
+  {
+    name: 'not applied at the deadline: pause, naming the proxies and their last NACK',
+    rollout: waiting(),
+    observed: {
+      now: T0 + 300_000,
+      stepRevisionApplied: false,
+      pendingProxies: [{ node: 'envoy-1', nack: 'cluster predict--green: bad TLS context' }, { node: 'envoy-2' }],
+    },
+    action: {
+      kind: 'pause',
+      reason:
+        'revision 3 of step 0 was not applied within proxyTimeout 5m by 2 proxy(ies): ' +
+        '"envoy-1" (last NACK: cluster predict--green: bad TLS context); "envoy-2"',
+    },
+  },
+  {
+    name: 'not applied past a proxyTimeout from the body, counted from the latest decision (a resume)',
+    rollout: waiting(T0 + 600_000, rolloutBody({ proxyTimeout: '30s' })),
+    observed: { now: T0 + 630_000, stepRevisionApplied: false, pendingProxies: [{ node: 'envoy-1' }] },
+    action: { kind: 'pause', reason: 'revision 3 of step 0 was not applied within proxyTimeout 30s by 1 proxy(ies): "envoy-1"' },
+  },
+  {
+    name: 'a rollout stored before proxyTimeout existed waits the default',
+    rollout: { ...waiting(), proxyTimeout: undefined },
+    observed: { now: T0 + 299_999, stepRevisionApplied: false },
+    action: { kind: 'nothing', until: T0 + 300_000 },
+  },
+  {
+    name: 'no proxy connected (applied trivially): no wait, even past the deadline',
+    rollout: waiting(),
+    observed: { now: T0 + 900_000, stepRevisionApplied: true, pendingProxies: [] },
+    action: { kind: 'start-hold', step: 0, until: T0 + 960_000 },
   },
   {
     name: 'weights applied everywhere: the hold starts now, for the step hold',

@@ -41,6 +41,7 @@ describe('POST /v1/services/{name}/rollouts', () => {
       stable: 'blue',
       steps: rolloutBody().steps,
       analysis: rolloutBody().analysis,
+      proxyTimeout: '5m',
       phase: 'progressing',
       step: 0,
       failures: 0,
@@ -59,9 +60,16 @@ describe('POST /v1/services/{name}/rollouts', () => {
     expect(res.json().analysis).toEqual({ interval: '30s', minRequests: 50, failureLimit: 0, inconclusiveLimit: 3, metrics: [] });
   });
 
-  it('accepts the minimums: a 1s analysis interval, a 1s hold and no hold ("0s")', async () => {
-    const res = await startRollout({ candidate: 'green', steps: [{ weight: 10, hold: '1s' }, { weight: 100, hold: '0s' }], analysis: { interval: '1000ms', metrics: [] } });
+  it('accepts the minimums: a 1s analysis interval, a 1s hold, no hold ("0s") and a 1s proxyTimeout', async () => {
+    const res = await startRollout({
+      candidate: 'green',
+      steps: [{ weight: 10, hold: '1s' }, { weight: 100, hold: '0s' }],
+      analysis: { interval: '1000ms', metrics: [] },
+      proxyTimeout: '1s',
+    });
     expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().proxyTimeout).toBe('1s');
+    expect((await send(h.app, 'GET', '/v1/services/predict/rollout')).json().proxyTimeout).toBe('1s');
   });
 
   it('allows one active rollout per service (409), and a new one once it ended', async () => {
@@ -95,6 +103,9 @@ describe('POST /v1/services/{name}/rollouts', () => {
     ['a zero interval', { analysis: { ...analysis, interval: '0s' } }, 422, 'SLUICE_DURATION_TOO_SHORT', '/analysis/interval'],
     ['an interval under 1s', { analysis: { ...analysis, interval: '999ms' } }, 422, 'SLUICE_DURATION_TOO_SHORT', '/analysis/interval'],
     ['a hold under 1s', { steps: [{ weight: 20, hold: '60s' }, { weight: 50, hold: '0.5s' }] }, 422, 'SLUICE_DURATION_TOO_SHORT', '/steps/1/hold'],
+    ['a proxyTimeout under 1s', { proxyTimeout: '999ms' }, 422, 'SLUICE_DURATION_TOO_SHORT', '/proxyTimeout'],
+    ['a zero proxyTimeout', { proxyTimeout: '0s' }, 422, 'SLUICE_DURATION_TOO_SHORT', '/proxyTimeout'],
+    ['a malformed proxyTimeout', { proxyTimeout: '5 minutes' }, 400, 'SLUICE_INVALID_BODY', '/proxyTimeout'],
     ['a negative failureLimit', { analysis: { ...analysis, failureLimit: -1 } }, 400, 'SLUICE_INVALID_BODY', '/analysis/failureLimit'],
     ['no metrics list', { analysis: { interval: '30s' } }, 400, 'SLUICE_INVALID_BODY', '/analysis/metrics'],
     [

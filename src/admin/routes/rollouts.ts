@@ -69,6 +69,7 @@ const rolloutSchema = revisioned({
     stable: { type: 'string', description: 'The stable version when the rollout started.' },
     steps: rolloutBodySchema.properties.steps,
     analysis: rolloutBodySchema.properties.analysis,
+    proxyTimeout: rolloutBodySchema.properties.proxyTimeout,
     phase: { type: 'string', enum: ROLLOUT_PHASES },
     step: { ...count, description: 'Index of the current step (the number of steps once past the last).' },
     weights: { ...weightsBodySchema, description: "The service's weights now." },
