@@ -95,9 +95,24 @@ export interface ChangeContext {
 
 const UNSTAMPED: ChangeContext = { at: new Date(0).toISOString(), actor: 'admin' };
 
+/** The service's rollout, ended or not (own keys only: a name is never an object's internals). */
+function rolloutOf(state: DesiredState, name: string): Rollout | undefined {
+  return state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+}
+
+/** `update`'s rollout with its decisions appended to `before`'s timeline (the newest TIMELINE_CAP kept). */
+function withDecisions(before: Rollout, update: Pick<RolloutUpdate, 'rollout' | 'decisions'>): Rollout {
+  return { ...update.rollout, timeline: [...before.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+}
+
+/** `rollout` aborted by a person's change made in `context`, recorded as revision `revision`'s decision. */
+function aborted(rollout: Rollout, reason: string, context: ChangeContext, revision: number): Rollout {
+  return withDecisions(rollout, decide(rollout, { kind: 'abort', reason }, { now: Date.parse(context.at), actor: context.actor, revision }));
+}
+
 /** The service's rollout when it is active (in any phase that is not final). */
 export function activeRollout(state: DesiredState, name: string): Rollout | undefined {
-  const rollout = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  const rollout = rolloutOf(state, name);
   return rollout !== undefined && !isFinal(rollout.phase) ? rollout : undefined;
 }
 
@@ -113,7 +128,7 @@ export interface EndedRollout {
 export function endedRollout(before: DesiredState, after: DesiredState, name: string): EndedRollout | undefined {
   const was = activeRollout(before, name);
   if (was === undefined || before === after) return undefined;
-  const now = after.rollouts !== undefined && Object.hasOwn(after.rollouts, name) ? after.rollouts[name] : undefined;
+  const now = rolloutOf(after, name);
   if (now === undefined || !isFinal(now.phase)) return undefined;
   return { candidate: was.candidate, phase: was.phase, step: was.step, reason: now.reason ?? now.phase };
 }
@@ -156,8 +171,7 @@ function endRollout(
   reason: string,
   context: ChangeContext,
 ): DesiredState {
-  const update = decide(rollout, { kind: 'abort', reason }, { now: Date.parse(context.at), actor: context.actor, revision: state.revision + 1 });
-  const ended: Rollout = { ...update.rollout, timeline: [...rollout.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+  const ended = aborted(rollout, reason, context, state.revision + 1);
   return next(state, { services, rollouts: { ...state.rollouts, [rollout.service]: ended } });
 }
 
@@ -324,16 +338,14 @@ export function restoreRevision(
     if (rollout === undefined || before === undefined) continue;
     const restoredService = Object.hasOwn(after.services, name) ? after.services[name] : undefined;
     if (restoredService !== undefined && !takesOver(rollout, before, restoredService)) continue;
-    const ctx = { now: Date.parse(context.at), actor: context.actor, revision: after.revision };
-    const update = decide(rollout, { kind: 'abort', reason: `revision ${revision} restored by ${context.actor}` }, ctx);
-    const ended: Rollout = { ...update.rollout, timeline: [...rollout.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+    const ended = aborted(rollout, `revision ${revision} restored by ${context.actor}`, context, after.revision);
     after = deepFreeze({ ...after, rollouts: { ...after.rollouts, [name]: ended } });
   }
   return after;
 }
 
 export function getRollout(state: DesiredState, name: string): Rollout {
-  const rollout = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  const rollout = rolloutOf(state, name);
   if (rollout === undefined) {
     getService(state, name);
     throw new SluiceError('SLUICE_ROLLOUT_NOT_FOUND', `Service "${name}" has no rollout.`);
@@ -348,7 +360,7 @@ function withRollout(state: DesiredState, rollout: Rollout, services?: Record<st
 /** A new rollout of the service, replacing its last one unless that one is still active. */
 export function startRollout(state: DesiredState, name: string, body: RolloutBody, at: string, actor: string): DesiredState {
   const service = getService(state, name);
-  const last = state.rollouts !== undefined && Object.hasOwn(state.rollouts, name) ? state.rollouts[name] : undefined;
+  const last = rolloutOf(state, name);
   if (last !== undefined && !isFinal(last.phase)) {
     throw new SluiceError(
       'SLUICE_ROLLOUT_ACTIVE',
@@ -367,7 +379,7 @@ export function updateRollout(state: DesiredState, update: RolloutUpdate): Desir
   if (isFinal(current.phase)) {
     throw new SluiceError('SLUICE_ROLLOUT_STATE', `The rollout of "${update.name}" has already ended (${current.phase}).`);
   }
-  const rollout: Rollout = { ...update.rollout, timeline: [...current.timeline, ...update.decisions].slice(-TIMELINE_CAP) };
+  const rollout = withDecisions(current, update);
   checkRollout(update.name, rollout);
   if (update.weights === undefined && update.stable === undefined) return withRollout(state, rollout);
   const service = getService(state, update.name);
