@@ -60,6 +60,8 @@ const MIGRATIONS: readonly string[] = [
      FOR EACH STATEMENT EXECUTE FUNCTION sluice_notify_proxies();`,
   // A revision's state may be dropped by the retention (NULL) while its audit entry stays.
   `ALTER TABLE revisions ALTER COLUMN state DROP NOT NULL;`,
+  // The retention's prune on each commit looks only at revisions whose state is still kept.
+  `CREATE INDEX revisions_kept ON revisions (revision) WHERE state IS NOT NULL;`,
 ];
 
 interface RevisionRow {

@@ -32,7 +32,10 @@ describe('SqliteAdapter', () => {
 
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    // The retention's prune reads only the revisions whose state is still kept.
+    const plan = db.prepare('EXPLAIN QUERY PLAN UPDATE revisions SET state = NULL WHERE revision < ? AND state IS NOT NULL').all(5);
+    expect(JSON.stringify(plan)).toContain('USING INDEX revisions_kept');
     db.close();
   });
 

@@ -34,6 +34,8 @@ const MIGRATIONS: readonly string[] = [
      SELECT revision, state, actor, change, summary, created_at FROM revisions;
    DROP TABLE revisions;
    ALTER TABLE revisions_v2 RENAME TO revisions;`,
+  // The retention's prune on each commit looks only at revisions whose state is still kept.
+  `CREATE INDEX revisions_kept ON revisions (revision) WHERE state IS NOT NULL;`,
 ];
 
 interface RevisionRow {
