@@ -114,7 +114,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     ? undefined
     : new EmptyStateWatch({ isEmpty: (snapshot) => reconciler.builtFromEmptyState(snapshot), logger: logger.child({ module: 'xds' }) });
 
-  const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS, fleet);
+  const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
   const lease = new LeaderLease(
     adapter instanceof PostgresAdapter ? adapter : {},
     replicaId,

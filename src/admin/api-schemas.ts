@@ -202,6 +202,23 @@ export const restoredSchema = revisioned({
   },
 } as const);
 
+const rejectionsSchema = {
+  type: 'array',
+  description: "Resource types whose last answer from the proxy was a NACK: Envoy's message and the services and listeners that changed in the rejected version (the suspects).",
+  items: {
+    type: 'object',
+    required: ['type', 'version', 'message', 'at', 'services', 'listeners'],
+    properties: {
+      type: { type: 'string', enum: ['listeners', 'routes', 'clusters', 'endpoints'] },
+      version: { type: 'string', description: 'The rejected version.' },
+      message: { type: 'string', description: "Envoy's error detail." },
+      at: time,
+      services: { type: 'array', items: { type: 'string' } },
+      listeners: { type: 'array', items: { type: 'string' } },
+    },
+  },
+} as const;
+
 export const proxiesSchema = {
   type: 'object',
   additionalProperties: false,
@@ -221,6 +238,17 @@ export const proxiesSchema = {
           streams: { type: 'array', items: streamSchema },
           appliedRevision,
           inSync: { type: 'boolean' },
+          services: {
+            type: 'object',
+            description:
+              'Per service: the newest revision the proxy holds it as of (its listener, routes, clusters and endpoints) and whether that is the current one; resources it rejects of other services and listeners do not hold a service back.',
+            additionalProperties: {
+              type: 'object',
+              required: ['appliedRevision', 'inSync'],
+              properties: { appliedRevision, inSync: { type: 'boolean' } },
+            },
+          },
+          rejected: rejectionsSchema,
           warnings: {
             type: 'array',
             description: 'How the proxy looks misconfigured (empty when it does not), each with a stable code: see the README.',
@@ -263,6 +291,7 @@ export const revisionReportSchema = {
   required: ['revision', 'current', 'complete', 'proxies'],
   properties: {
     revision,
+    service: { type: 'string', description: 'Set when asked about one service (?service=): applied then means the proxy holds that service as of the revision or later.' },
     current: revision,
     complete: { type: 'boolean', description: 'Every connected proxy has applied the revision.' },
     proxies: {
@@ -270,7 +299,14 @@ export const revisionReportSchema = {
       items: {
         type: 'object',
         required: ['node', 'streams', 'appliedRevision', 'applied'],
-        properties: { node: nodeSchema, streams: { type: 'array', items: streamSchema }, appliedRevision, applied: { type: 'boolean' } },
+        properties: {
+          node: nodeSchema,
+          replica: { type: 'string', description: 'Set for a proxy connected to another replica.' },
+          streams: { type: 'array', items: streamSchema },
+          appliedRevision,
+          applied: { type: 'boolean' },
+          rejected: rejectionsSchema,
+        },
       },
     },
     note: { type: 'string', description: 'Set when no proxy is connected (complete is then trivially true).' },

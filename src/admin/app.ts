@@ -79,7 +79,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   void app.register(auditRoutes, { store: deps.store });
   void app.register(revisionHistoryRoutes, { store: deps.store });
   void app.register(fleetRoutes, { fleet: deps.fleet });
-  if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions });
+  if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions, store: deps.store });
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
   return app;

@@ -25,10 +25,13 @@ export interface RolloutStore {
 
 /** How far the fleet has come. */
 export interface ProxyProgress {
-  /** Whether every connected proxy has applied `revision` (trivially true when none is connected). */
-  revisionApplied(revision: number): boolean;
-  /** The connected proxies that have not applied `revision`, each with its last NACK's message if it has one. */
-  pendingProxies(revision: number): PendingProxy[];
+  /**
+   * Whether every connected proxy holds `service` as of `revision` or later (trivially true when none
+   * is connected); what proxies reject of other services and listeners does not matter.
+   */
+  revisionApplied(revision: number, service: string): boolean;
+  /** The connected proxies that do not, each with the message of the NACK that holds it back if there is one. */
+  pendingProxies(revision: number, service: string): PendingProxy[];
   /** Calls `listener` whenever proxies may have applied more; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
 }
@@ -118,12 +121,12 @@ export class RolloutController {
       const now = clock();
       const key = JSON.stringify(rollout);
       const interference = interferenceOf(rollout, Object.hasOwn(state.services, name) ? state.services[name] : undefined);
-      const stepRevisionApplied = rollout.stepRevision !== undefined && proxies.revisionApplied(rollout.stepRevision);
+      const stepRevisionApplied = rollout.stepRevision !== undefined && proxies.revisionApplied(rollout.stepRevision, name);
       const waiting = rollout.phase === 'waiting-for-proxies' && !stepRevisionApplied && rollout.stepRevision !== undefined;
       const action = plan(rollout, {
         now,
         stepRevisionApplied,
-        ...(waiting ? { pendingProxies: proxies.pendingProxies(rollout.stepRevision!) } : {}),
+        ...(waiting ? { pendingProxies: proxies.pendingProxies(rollout.stepRevision!, name) } : {}),
         ...(interference === undefined ? {} : { interference }),
         ...(analysis?.of === key ? { analysis: analysis.result } : {}),
       });

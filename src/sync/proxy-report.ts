@@ -1,15 +1,43 @@
 // What `GET /v1/proxies` shows: each connected node from the fleet status (its streams merged), with its per-type
-// versions under readable names and the newest desired-state revision it has fully applied
-// (from the revision ledger), and warnings about how the proxy is configured: a node id several
-// clients claim, a node cluster no listener selects, an Envoy too old for hash affinity.
-// Read-only over the fleet, the ledger and the desired state.
+// versions under readable names, the newest desired-state revision it has fully applied and, per
+// service, the newest it holds that service as of (from the revision ledger), what it rejects now
+// (Envoy's message and the services and listeners that changed in the rejected version), and warnings
+// about how the proxy is configured: a node id several clients claim, a node cluster no listener
+// selects, an Envoy too old for hash affinity. Read-only over the fleet, the ledger and the desired state.
 
 import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { listenerSelects } from '../model/node-selector.js';
 import type { DesiredState } from '../model/types.js';
 import { GRPC_CLIENT_GROUP, nodeGroup, supportsHashSplit } from './node-groups.js';
-import type { RevisionLedger } from './revision-ledger.js';
+import type { HeldVersions, RevisionLedger } from './revision-ledger.js';
+import { footprintUnit, serviceKey } from './service-footprints.js';
+
+/** A resource type a proxy rejects now: its last answer of that type was a NACK. */
+export interface Rejection {
+  /** `listeners`, `routes`, `clusters` or `endpoints`. */
+  type: string;
+  /** The version it rejected. */
+  version: string;
+  /** Envoy's message. */
+  message: string;
+  at: string;
+  /**
+   * The services and listeners whose resources of that type differ between what the proxy holds and
+   * what it rejected: the suspects (empty when the ledger no longer knows the versions).
+   */
+  services: string[];
+  listeners: string[];
+}
+
+/** Where a proxy stands: the whole state, each service, and what it rejects. */
+export interface ProxyStanding {
+  /** Newest revision whose resources this proxy has all ACKed; null while none. */
+  appliedRevision: number | null;
+  /** Per service of the newest revision: the newest revision it holds that service as of; null while none. */
+  services: Record<string, number | null>;
+  rejected: Rejection[];
+}
 
 export interface ProxyReport {
   node: { id: string; cluster: string };
@@ -26,6 +54,14 @@ export interface ProxyReport {
   /** Newest revision whose resources this proxy has ACKed; null while it has not caught up with any. */
   appliedRevision: number | null;
   inSync: boolean;
+  /**
+   * Per service: the newest revision the proxy holds it as of (its listener, its routes, its clusters
+   * and endpoints), and whether that is the current revision. A rejected resource of another service
+   * or listener does not hold a service back.
+   */
+  services: Record<string, { appliedRevision: number | null; inSync: boolean }>;
+  /** Resource types whose last answer was a NACK, with Envoy's message and the suspects. */
+  rejected: Rejection[];
   resources: Record<string, TypeStatus>;
   /** How the proxy looks misconfigured; empty when nothing does. */
   warnings: ProxyWarning[];
@@ -66,12 +102,60 @@ function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
   return PUSH_ORDER.filter((typeUrl) => !subscribed.includes(typeUrl));
 }
 
-/** Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will); null when none. */
-export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): number | null {
+function heldVersions(proxy: ProxyStatus): HeldVersions {
   const subscribed = subscribedTypes(proxy);
   const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
   for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
-  return ledger.appliedRevision(acked, subscribed, impliedTypes(subscribed)) ?? null;
+  return { group: proxy.streams.length > 0 ? nodeGroupOf(proxy) : '', acked, subscribed, implied: impliedTypes(subscribed) };
+}
+
+/** Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will); null when none. */
+export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): number | null {
+  const held = heldVersions(proxy);
+  return ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null;
+}
+
+/** Newest revision this proxy holds `service` as of; null when none the ledger knows. */
+export function serviceAppliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, service: string): number | null {
+  return ledger.unitAppliedRevision(serviceKey(service), heldVersions(proxy)) ?? null;
+}
+
+/** A type's last answer was a NACK (one that came with or after its last ACK). */
+function currentNack(status: TypeStatus | undefined): TypeStatus['lastNack'] {
+  const nack = status?.lastNack;
+  if (!nack) return undefined;
+  return status?.ackedAt !== undefined && status.ackedAt > nack.at ? undefined : nack;
+}
+
+/** What the proxy rejects now, per type, with the services and listeners that changed in it. */
+export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger): Rejection[] {
+  const held = heldVersions(proxy);
+  const rejections: Rejection[] = [];
+  for (const typeUrl of PUSH_ORDER) {
+    const status = proxy.types[typeUrl];
+    const nack = currentNack(status);
+    if (!nack) continue;
+    const changed = ledger.changedUnits(held.group, typeUrl, status?.ackedVersion, nack.version).keys.map(footprintUnit);
+    rejections.push({
+      type: SHORT_TYPE_NAMES[typeUrl],
+      version: nack.version,
+      message: nack.message,
+      at: nack.at,
+      services: changed.filter((unit) => unit.kind === 'service').map((unit) => unit.name),
+      listeners: changed.filter((unit) => unit.kind === 'listener').map((unit) => unit.name),
+    });
+  }
+  return rejections;
+}
+
+/** The whole standing of a proxy: applied revision, per service, rejections. */
+export function standingOf(proxy: ProxyStatus, ledger: RevisionLedger): ProxyStanding {
+  const held = heldVersions(proxy);
+  const services: Record<string, number | null> = {};
+  for (const unit of ledger.units(held.group).map(footprintUnit)) {
+    if (unit.kind === 'service') services[unit.name] = ledger.unitAppliedRevision(serviceKey(unit.name), held) ?? null;
+  }
+  return { appliedRevision: appliedRevisionOf(proxy, ledger), services, rejected: rejectionsOf(proxy, ledger) };
 }
 
 function streamIds(streams: StreamStatus[]): string {
@@ -161,7 +245,11 @@ export class ProxyReporter {
     return this.fleet.list().map((proxy) => {
       const resources: Record<string, TypeStatus> = {};
       for (const typeUrl of subscribedTypes(proxy)) resources[SHORT_TYPE_NAMES[typeUrl]] = proxy.types[typeUrl] ?? {};
-      const applied = appliedRevisionOf(proxy, this.ledger);
+      const standing = standingOf(proxy, this.ledger);
+      const applied = standing.appliedRevision;
+      const services = Object.fromEntries(
+        Object.entries(standing.services).map(([name, revision]) => [name, { appliedRevision: revision, inSync: revision !== null && revision === latest }]),
+      );
       return {
         node: proxy.node,
         envoyVersion: proxy.envoyVersion,
@@ -171,6 +259,8 @@ export class ProxyReporter {
         streams: proxy.streams,
         appliedRevision: applied,
         inSync: applied !== null && applied === latest,
+        services,
+        rejected: standing.rejected,
         resources,
         warnings: proxyWarnings(proxy, state),
       };

@@ -2,8 +2,9 @@
 // the state once per node group in use (see node-groups.ts), builds each group's snapshot
 // (encoding only what changed), hands them to the cache and records which versions the revision
 // became. Bursts are coalesced: the first change after a quiet period goes out at once, later
-// ones within the hold-off ride together. It also remembers which snapshots come from a state
-// with no service (the empty-state guard asks, see empty-state.ts).
+// ones within the hold-off ride together. The ledger also gets each group's service footprints
+// (service-footprints.ts). It remembers which snapshots come from a state with no service (the
+// empty-state guard asks, see empty-state.ts).
 
 import type { Logger } from 'pino';
 import type { DesiredState } from '../model/types.js';
@@ -14,6 +15,7 @@ import { Snapshot, type EncodedResource, type SnapshotInput } from '../xds/snaps
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
 import { GRPC_CLIENT_GROUP, parseGroup } from './node-groups.js';
 import type { RevisionLedger } from './revision-ledger.js';
+import { FootprintBuilder, type Footprint, type FootprintKey } from './service-footprints.js';
 
 export interface StateSource {
   current(): DesiredState;
@@ -53,6 +55,7 @@ export class Reconciler {
   private readonly holdOffMs: number;
   /** Snapshots built from a desired state with no service. */
   private readonly fromEmptyState = new WeakSet<Snapshot>();
+  private readonly footprints = new FootprintBuilder();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.holdOffMs = options.holdOffMs ?? 10;
@@ -112,6 +115,7 @@ export class Reconciler {
         if (group !== DEFAULT_GROUP && group !== GRPC_CLIENT_GROUP && !this.options.cache.hasWatchers(group)) {
           this.groups.delete(group);
           this.options.cache.drop(group);
+          this.options.ledger.dropGroup(group);
         }
       }
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
@@ -121,6 +125,7 @@ export class Reconciler {
       // build, and groups that select the same listeners share one translation.
       const shared = new Map<string, EncodedResource>();
       const translations = new Map<string, TranslatedResources>();
+      const footprintsByKey = new Map<string, Map<FootprintKey, Footprint>>();
       const built = [...this.groups].map((group) => {
         const parsed = parseGroup(group)!;
         const key = parsed.key(state);
@@ -138,10 +143,19 @@ export class Reconciler {
         const unchanged = previous !== undefined && sameVersions(previous, result.snapshot) && this.fromEmptyState.has(previous) === empty;
         const snapshot = unchanged ? previous : result.snapshot;
         if (empty) this.fromEmptyState.add(snapshot);
-        return { group, snapshot };
+        let footprints = footprintsByKey.get(key);
+        if (!footprints) {
+          footprints = this.footprints.build(state, resources, snapshot, group === GRPC_CLIENT_GROUP);
+          footprintsByKey.set(key, footprints);
+        }
+        return { group, snapshot, footprints };
       });
+      this.footprints.endRevision();
       this.lastBuildAt = Date.now();
-      this.options.ledger.record(state.revision, ...built.map(({ snapshot }) => snapshot.versions()));
+      this.options.ledger.record(
+        state.revision,
+        built.map(({ group, snapshot, footprints }) => ({ group, versions: snapshot.versions(), footprints })),
+      );
       for (const { group, snapshot } of built) {
         this.options.cache.set(group, snapshot);
       }

@@ -1,26 +1,45 @@
 // Which connected proxies have applied a desired-state revision, and waiting until all have: the
 // logic behind `GET /v1/revisions/{n}`. Reads the fleet status, the revision ledger and (with
 // replicas) the other replicas' reports, and writes none; a proxy has applied n when the newest
-// revision it fully ACKed is n or later.
+// revision it fully ACKed is n or later — or, asked for one service, when it holds that service
+// as of n or later (what it rejects of other services and listeners does not count).
 
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
 import type { StreamKind } from '../xds/server/callbacks.js';
-import { appliedRevisionOf } from './proxy-report.js';
+import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type Rejection } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
+
+/** A proxy connected to another replica, as that replica reports it. */
+export interface ReportedProxy {
+  replica: string;
+  node: { id: string; cluster: string };
+  streams: RevisionProxy['streams'];
+  appliedRevision: number | null;
+  /** Per service, the newest revision the proxy holds it as of (absent from replicas that do not say). */
+  services?: Record<string, number | null>;
+  rejected?: Rejection[];
+}
 
 export interface RevisionProxy {
   node: { id: string; cluster: string };
   /** Set for a proxy connected to another replica (a shared store), naming that replica. */
   replica?: string;
   streams: { id: number; kind: StreamKind; aggregated: boolean }[];
-  /** Newest revision this proxy has fully ACKed; null while it has ACKed none the ledger knows. */
+  /**
+   * Newest revision this proxy has fully ACKed (asked for a service: holds that service as of); null
+   * while none the ledger knows.
+   */
   appliedRevision: number | null;
   applied: boolean;
+  /** Set when the proxy rejects resources now: Envoy's message, and which services and listeners changed in them. */
+  rejected?: Rejection[];
 }
 
 export interface RevisionReport {
   revision: number;
+  /** Set when the question was about one service. */
+  service?: string;
   current: number;
   /** Every connected proxy has applied the revision (trivially true when none is connected). */
   complete: boolean;
@@ -39,31 +58,42 @@ export class RevisionStatus {
     private readonly ledger: RevisionLedger,
     private readonly currentRevision: () => number,
     /** Proxies connected to other replicas, as they report them (a shared store). */
-    private readonly remote: { list(): { replica: string; node: { id: string; cluster: string }; streams: RevisionProxy['streams']; appliedRevision: number | null }[] } = {
-      list: () => [],
-    },
+    private readonly remote: { list(): ReportedProxy[] } = { list: () => [] },
   ) {}
 
-  /** Where every connected proxy stands on `revision`; SLUICE_REVISION_NOT_FOUND past the current one. */
-  report(revision: number): RevisionReport {
+  /**
+   * Where every connected proxy stands on `revision` (for one `service`, or the whole state);
+   * SLUICE_REVISION_NOT_FOUND past the current one.
+   */
+  report(revision: number, service?: string): RevisionReport {
     const current = this.currentRevision();
     if (revision > current) {
       throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
     }
     const local = this.fleet.list().map((proxy): RevisionProxy => {
-      const appliedRevision = appliedRevisionOf(proxy, this.ledger);
+      const appliedRevision = service === undefined ? appliedRevisionOf(proxy, this.ledger) : serviceAppliedRevisionOf(proxy, this.ledger, service);
+      const rejected = rejectionsOf(proxy, this.ledger);
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
         appliedRevision,
         applied: appliedRevision !== null && appliedRevision >= revision,
+        ...(rejected.length > 0 ? { rejected } : {}),
       };
     });
-    const remote = this.remote.list().map(
-      (proxy): RevisionProxy => ({ ...proxy, applied: proxy.appliedRevision !== null && proxy.appliedRevision >= revision }),
-    );
+    const remote = this.remote.list().map((proxy): RevisionProxy => {
+      const appliedRevision = remoteApplied(proxy, service);
+      return {
+        replica: proxy.replica,
+        node: proxy.node,
+        streams: proxy.streams,
+        appliedRevision,
+        applied: appliedRevision !== null && appliedRevision >= revision,
+        ...(proxy.rejected && proxy.rejected.length > 0 ? { rejected: proxy.rejected } : {}),
+      };
+    });
     const proxies = [...local, ...remote];
-    const report = { revision, current, complete: proxies.every((proxy) => proxy.applied), proxies };
+    const report = { revision, ...(service === undefined ? {} : { service }), current, complete: proxies.every((proxy) => proxy.applied), proxies };
     return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
   }
 
@@ -72,18 +102,18 @@ export class RevisionStatus {
    * whichever comes first. Wakes only on fleet and ledger changes; every listener and timer is
    * removed when it settles.
    */
-  async wait(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<RevisionReport> {
-    const first = this.report(revision);
+  async wait(revision: number, timeoutMs: number, signal?: AbortSignal, service?: string): Promise<RevisionReport> {
+    const first = this.report(revision, service);
     if (first.complete || timeoutMs <= 0 || signal?.aborted) return first;
     return new Promise((resolve) => {
       const finish = (): void => {
         stopListening();
         clearTimeout(timer);
         signal?.removeEventListener('abort', finish);
-        resolve(this.report(revision));
+        resolve(this.report(revision, service));
       };
       const stopListening = this.onChange(() => {
-        if (this.fleetRevision().applied >= revision) finish();
+        if (this.fleetRevision(service).applied >= revision) finish();
       });
       const timer = setTimeout(finish, timeoutMs);
       signal?.addEventListener('abort', finish, { once: true });
@@ -91,15 +121,19 @@ export class RevisionStatus {
   }
 
   /**
-   * How far the fleet has come: the newest revision every connected proxy has applied (0 while one
-   * has applied none; the current revision when none is connected).
+   * How far the fleet has come: the newest revision every connected proxy has applied (of one
+   * `service`, or the whole state; 0 while one has applied none; the current revision when none is
+   * connected).
    */
-  fleetRevision(): { connected: number; applied: number } {
+  fleetRevision(service?: string): { connected: number; applied: number } {
     const proxies = this.fleet.list();
     const remote = this.remote.list();
     let applied = this.currentRevision();
-    for (const proxy of proxies) applied = Math.min(applied, appliedRevisionOf(proxy, this.ledger) ?? 0);
-    for (const proxy of remote) applied = Math.min(applied, proxy.appliedRevision ?? 0);
+    for (const proxy of proxies) {
+      const revision = service === undefined ? appliedRevisionOf(proxy, this.ledger) : serviceAppliedRevisionOf(proxy, this.ledger, service);
+      applied = Math.min(applied, revision ?? 0);
+    }
+    for (const proxy of remote) applied = Math.min(applied, remoteApplied(proxy, service) ?? 0);
     return { connected: proxies.length + remote.length, applied };
   }
 
@@ -125,4 +159,10 @@ export class RevisionStatus {
   ledgerChanged(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** A remote proxy's applied revision, of one service when its replica says (else of the whole state). */
+function remoteApplied(proxy: ReportedProxy, service: string | undefined): number | null {
+  if (service !== undefined && proxy.services && Object.hasOwn(proxy.services, service)) return proxy.services[service] ?? null;
+  return proxy.appliedRevision;
 }

@@ -1,14 +1,21 @@
 // What the rollout controller reads from the fleet, without knowing it: whether every connected
-// proxy has applied a revision and which have not, with their last NACK (RevisionStatus, the fleet
-// status), and the requests and errors Envoys reported for one version of a service (LoadStats, by
-// its cluster name). Reads only; the controller decides.
+// proxy holds a service as of a revision and which do not, with the rejection that holds each back
+// (RevisionStatus), and the requests and errors Envoys reported for one version of a service
+// (LoadStats, by its cluster name). Reads only; the controller decides.
 
 import type { LoadStats, LoadTotals } from '../fleet/load-stats.js';
-import type { FleetStatus, NackRecord } from '../fleet/status.js';
 import type { ProxyProgress } from '../rollout/controller.js';
 import type { PendingProxy } from '../rollout/plan.js';
 import { clusterName } from '../translate/names.js';
+import type { Rejection } from './proxy-report.js';
 import type { RevisionStatus } from './revision-status.js';
+
+/** The rejection that names the service, else the newest. */
+function blockingRejection(rejected: readonly Rejection[], service: string): Rejection | undefined {
+  const naming = rejected.filter((rejection) => rejection.services.includes(service));
+  const candidates = naming.length > 0 ? naming : rejected;
+  return candidates.reduce<Rejection | undefined>((newest, rejection) => (newest === undefined || rejection.at > newest.at ? rejection : newest), undefined);
+}
 
 export class RolloutInputs implements ProxyProgress {
   constructor(
@@ -16,30 +23,20 @@ export class RolloutInputs implements ProxyProgress {
     private readonly loads: LoadStats,
     /** How often Envoys report load: a report covers the traffic of the interval before it arrived. */
     private readonly reportIntervalMs: number,
-    /** The proxies connected here, for their NACKs (those of other replicas are named without). */
-    private readonly fleet: Pick<FleetStatus, 'list'> = { list: () => [] },
   ) {}
 
-  revisionApplied(revision: number): boolean {
-    return this.revisions.fleetRevision().applied >= revision;
+  revisionApplied(revision: number, service: string): boolean {
+    return this.revisions.fleetRevision(service).applied >= revision;
   }
 
-  pendingProxies(revision: number): PendingProxy[] {
-    const nacks = new Map<string, NackRecord>();
-    for (const proxy of this.fleet.list()) {
-      for (const status of Object.values(proxy.types)) {
-        const nack = status?.lastNack;
-        const newest = nacks.get(proxy.node.id);
-        if (nack !== undefined && (newest === undefined || nack.at > newest.at)) nacks.set(proxy.node.id, nack);
-      }
-    }
+  pendingProxies(revision: number, service: string): PendingProxy[] {
     return this.revisions
-      .report(revision)
+      .report(revision, service)
       .proxies.filter((proxy) => !proxy.applied)
       .map((proxy): PendingProxy => {
         const node = proxy.replica === undefined ? proxy.node.id : `${proxy.node.id} on replica ${proxy.replica}`;
-        const nack = proxy.replica === undefined ? nacks.get(proxy.node.id) : undefined;
-        return nack === undefined ? { node } : { node, nack: nack.message };
+        const rejection = blockingRejection(proxy.rejected ?? [], service);
+        return rejection === undefined ? { node } : { node, nack: `${rejection.type}: ${rejection.message}` };
       });
   }
 

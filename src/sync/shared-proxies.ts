@@ -1,27 +1,19 @@
-// With replicas sharing a store: publishes which revision each proxy connected here has applied
-// (on fleet changes, debounced, and on a heartbeat; one write at a time) and reads the other
+// With replicas sharing a store: publishes which revision each proxy connected here has applied,
+// per service too, and what it rejects (on fleet changes, debounced, and on a heartbeat; one write at a time) and reads the other
 // replicas' reports (one older than `maxAgeMs`: a dead replica, ignored), so any replica sees the
 // whole fleet. An unreachable store is logged and retried on the next beat. Never writes the fleet status.
 
 import type { Logger } from 'pino';
 import type { FleetStatus } from '../fleet/status.js';
-import type { StreamKind } from '../xds/server/callbacks.js';
-import { appliedRevisionOf } from './proxy-report.js';
+import { standingOf } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
+import type { ReportedProxy } from './revision-status.js';
 
 export interface ProxyShare {
   publishProxies(replica: string, proxies: unknown[]): Promise<void>;
   proxiesOfOthers(replica: string, maxAgeMs: number): Promise<{ replica: string; proxies: unknown[] }[]>;
   removeProxies(replica: string): Promise<void>;
   onProxies(listener: () => void): () => void;
-}
-
-/** A proxy connected to another replica, as that replica reported it. */
-export interface RemoteProxy {
-  replica: string;
-  node: { id: string; cluster: string };
-  streams: { id: number; kind: StreamKind; aggregated: boolean }[];
-  appliedRevision: number | null;
 }
 
 export interface SharedProxiesOptions {
@@ -69,7 +61,7 @@ class Serial {
 }
 
 export class SharedProxies {
-  private remote: RemoteProxy[] = [];
+  private remote: ReportedProxy[] = [];
   private publishTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly stops: (() => void)[] = [];
@@ -98,7 +90,7 @@ export class SharedProxies {
     this.schedulePublish();
   }
 
-  list(): RemoteProxy[] {
+  list(): ReportedProxy[] {
     return this.remote;
   }
 
@@ -123,11 +115,16 @@ export class SharedProxies {
   private async publish(): Promise<void> {
     if (this.stopped) return;
     const { fleet, ledger, share, replica } = this.options;
-    const proxies = fleet.list().map((proxy) => ({
-      node: proxy.node,
-      streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
-      appliedRevision: appliedRevisionOf(proxy, ledger),
-    }));
+    const proxies = fleet.list().map((proxy): Omit<ReportedProxy, 'replica'> => {
+      const { appliedRevision, services, rejected } = standingOf(proxy, ledger);
+      return {
+        node: proxy.node,
+        streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
+        appliedRevision,
+        services,
+        ...(rejected.length > 0 ? { rejected } : {}),
+      };
+    });
     await share.publishProxies(replica, proxies).catch((error: Error) => this.options.logger.warn({ err: error.message }, 'could not publish proxy status'));
   }
 
@@ -136,7 +133,7 @@ export class SharedProxies {
     const { share, replica } = this.options;
     try {
       const reports = await share.proxiesOfOthers(replica, this.options.maxAgeMs ?? 20_000);
-      const next = reports.flatMap((report) => (report.proxies as Omit<RemoteProxy, 'replica'>[]).map((proxy) => ({ ...proxy, replica: report.replica })));
+      const next = reports.flatMap((report) => (report.proxies as Omit<ReportedProxy, 'replica'>[]).map((proxy) => ({ ...proxy, replica: report.replica })));
       if (this.stopped || JSON.stringify(next) === JSON.stringify(this.remote)) return;
       this.remote = next;
       this.options.onRemoteChange();

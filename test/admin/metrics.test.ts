@@ -157,12 +157,12 @@ describe('/metrics', () => {
     const stop = store.subscribe((state) => convergence.committed(state.revision));
     open(1, 'edge-a', 'sotw');
     open(2, 'edge-b', 'delta');
-    ledger.record(0, versions('r0'));
+    ledger.record(0, [{ group: 'default', versions: versions('r0') }]);
     ackAll(fleet, 1, versions('r0'));
     ackAll(fleet, 2, versions('r0'));
 
     await putPredict();
-    ledger.record(1, versions('r1'));
+    ledger.record(1, [{ group: 'default', versions: versions('r1') }]);
     revisions.ledgerChanged();
     // ACKs arrive in separate event-loop turns; fleet listeners run once per turn.
     now += 5;
@@ -192,7 +192,7 @@ describe('/metrics', () => {
     const stop = store.subscribe((state) => convergence.committed(state.revision));
     await putPredict(); // revision 1, with no proxy connected
     open(1, 'edge-a', 'sotw');
-    ledger.record(1, versions('r1'));
+    ledger.record(1, [{ group: 'default', versions: versions('r1') }]);
     revisions.ledgerChanged();
     ackAll(fleet, 1, versions('r1'));
     // The tracker hears of the connect and the ACKs from the fleet's listeners, a turn later:
@@ -203,7 +203,7 @@ describe('/metrics', () => {
     // A revision committed while the proxy is connected is observed, through the same listeners.
     const res = await app.inject({ method: 'PUT', url: '/v1/services/predict', payload: { ...predictBody(), weights: { blue: 90, green: 10 } } });
     expect(res.statusCode).toBe(200);
-    ledger.record(2, versions('r2'));
+    ledger.record(2, [{ group: 'default', versions: versions('r2') }]);
     revisions.ledgerChanged();
     ackAll(fleet, 1, versions('r2'));
     await fleetListenersRan();

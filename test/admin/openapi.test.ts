@@ -159,7 +159,7 @@ describe('answers', () => {
     await call('POST', '/v1/services/predict/promote', { version: 'green' });
     await call('PUT', '/v1/listeners/edge', { port: 8081 });
     await call('DELETE', '/v1/listeners/edge');
-    ledger.record(6, versions('r6'));
+    ledger.record(6, [{ group: 'default', versions: versions('r6') }]);
     connect(fleet, 1, 'edge-a');
     ackAll(fleet, 1, versions('r6'));
     fleet.nacked(1, CLUSTER_TYPE, 'bad', 'rejected by Envoy');

@@ -21,7 +21,7 @@ beforeEach(() => {
   listeners = countListeners(fleet);
   ledger = new RevisionLedger();
   current = 3;
-  for (const revision of [1, 2, 3]) ledger.record(revision, versions(`r${revision}`));
+  for (const revision of [1, 2, 3]) ledger.record(revision, [{ group: 'default', versions: versions(`r${revision}`) }]);
   status = new RevisionStatus(fleet, ledger, () => current);
 });
 
@@ -111,7 +111,7 @@ describe('wait', () => {
     const waiting = status.wait(4, 60_000);
     expect(await peek(waiting)).toBe('pending');
 
-    ledger.record(4, versions('r3'));
+    ledger.record(4, [{ group: 'default', versions: versions('r3') }]);
     status.ledgerChanged();
     expect((await waiting).complete).toBe(true);
     expect(listeners.active()).toBe(0);

@@ -27,8 +27,8 @@ beforeEach(async () => {
   listeners = countListeners(fleet);
   ledger = new RevisionLedger();
   current = 2;
-  ledger.record(1, versions('r1'));
-  ledger.record(2, versions('r2'));
+  ledger.record(1, [{ group: 'default', versions: versions('r1') }]);
+  ledger.record(2, [{ group: 'default', versions: versions('r2') }]);
   store = await Store.open(SqliteAdapter.open(':memory:'), { initialState: INITIAL_STATE });
   app = buildAdminApp({
     store,

@@ -207,7 +207,7 @@ describe('delta ADS', () => {
     // not applied the change, though every type that has an ACK matches.
     const ledger = new RevisionLedger();
     const first = harness.publish(state(1, service('predict', { blue: 100, green: 0 })));
-    ledger.record(1, first.snapshot.versions());
+    ledger.record(1, [{ group: 'default', versions: first.snapshot.versions() }]);
     const edsNames = ['predict_blue', 'predict_green'];
     const types = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
     const before = connect();
@@ -221,7 +221,7 @@ describe('delta ADS', () => {
     await harness.waitForFleet(() => harness.fleet.list().length === 0, 'the proxy gone');
 
     const second = harness.publish(state(2, service('predict', { blue: 50, green: 50 })));
-    ledger.record(2, second.snapshot.versions());
+    ledger.record(2, [{ group: 'default', versions: second.snapshot.versions() }]);
     const again = connect();
     const applied = (): number | null => {
       const proxy = harness.fleet.list().find((p) => p.node.id === NODE.id);

@@ -86,7 +86,7 @@ async function untilRoutes(client: FakeEnvoy): Promise<{ before: DiscoveryRespon
 /** The newest revision the node applied according to a ledger of these revisions' snapshots. */
 function appliedRevision(...revisions: Snapshot[]): number | undefined {
   const ledger = new RevisionLedger();
-  revisions.forEach((snapshot, i) => ledger.record(i + 1, snapshot.versions()));
+  revisions.forEach((snapshot, i) => ledger.record(i + 1, [{ group: 'default', versions: snapshot.versions() }]));
   const proxy = harness.fleet.list().find((p) => p.node.id === NODE.id)!;
   const acked = Object.fromEntries(PUSH_ORDER.map((t) => [t, proxy.types[t]?.ackedVersion]));
   return ledger.appliedRevision(acked, PUSH_ORDER.filter((t) => proxy.types[t] !== undefined) as ResourceTypeUrl[]);
