@@ -1,6 +1,7 @@
-// `sluice status [SERVICE]`: the services with their weights and stable versions (or one service
-// with its versions and endpoints) and every connected proxy with the revision it applied, and
-// under them the proxies' warnings (misconfigured Envoys).
+// `sluice status [SERVICE]`: the services with their weights, stable versions and on how many
+// proxies each is in sync (or one service with its versions and endpoints), every connected proxy
+// with the revision it applied, and under them what proxies reject (Envoy's message, the suspect
+// services and listeners) and their warnings (misconfigured Envoys).
 // Read-only: GET /v1/services[/{name}] and GET /v1/proxies.
 
 import type { Endpoint, Service } from '../../model/types.js';
@@ -19,9 +20,27 @@ function clientText(proxy: ProxyReport): string {
   return proxy.envoyVersion ? `envoy ${proxy.envoyVersion}` : `${proxy.userAgent} ${proxy.clientVersion}`.trim() || '-';
 }
 
-function lastNacks(proxy: ProxyReport): string {
-  const nacks = Object.entries(proxy.resources).flatMap(([type, status]) => (status.lastNack ? [`${type}: ${status.lastNack.message}`] : []));
-  return nacks.length === 0 ? '-' : nacks.join('; ');
+function rejectedTypes(proxy: ProxyReport): string {
+  const types = (proxy.rejected ?? []).map((rejection) => rejection.type);
+  return types.length === 0 ? '-' : types.join(', ');
+}
+
+/** One line per rejected resource type, with the suspects and Envoy's message. */
+function rejectionLines(proxies: ProxyReport[]): string[] {
+  const lines = proxies.flatMap((p) =>
+    (p.rejected ?? []).map((r) => {
+      const suspects = [...r.services.map((name) => `service ${name}`), ...r.listeners.map((name) => `listener ${name}`)];
+      return `  ${p.node.id} rejects ${r.type}${suspects.length > 0 ? ` (changed: ${suspects.join(', ')})` : ''}: ${r.message}`;
+    }),
+  );
+  return lines.length === 0 ? [] : ['', `rejected (${lines.length}):`, ...lines];
+}
+
+/** On how many proxies a service is in sync: "2/3", or "-" when no proxy (or an older server) says. */
+function serviceSync(name: string, proxies: ProxyReport[]): string {
+  const reporting = proxies.filter((p) => p.services !== undefined);
+  if (reporting.length === 0) return '-';
+  return `${reporting.filter((p) => p.services?.[name]?.inSync === true).length}/${reporting.length}`;
 }
 
 /** One line per warning, named by proxy and code; nothing when there is none (older servers send none). */
@@ -35,17 +54,19 @@ function proxyLines(proxies: ProxyReport[]): string[] {
   const inSync = proxies.filter((p) => p.inSync).length;
   return [
     ...table(
-      ['PROXY', 'CLIENT', 'APPLIED', 'IN SYNC', 'LAST NACK'],
-      proxies.map((p) => [p.node.id, clientText(p), p.appliedRevision === null ? '-' : String(p.appliedRevision), p.inSync ? 'yes' : 'no', lastNacks(p)]),
+      ['PROXY', 'CLIENT', 'APPLIED', 'IN SYNC', 'REJECTS'],
+      proxies.map((p) => [p.node.id, clientText(p), p.appliedRevision === null ? '-' : String(p.appliedRevision), p.inSync ? 'yes' : 'no', rejectedTypes(p)]),
     ),
     `${inSync} of ${proxies.length} proxies in sync`,
+    ...rejectionLines(proxies),
     ...warningLines(proxies),
   ];
 }
 
-function serviceLines(service: Service, revision: number): string[] {
+function serviceLines(service: Service, revision: number, proxies: ProxyReport[]): string[] {
   return [
     `service ${service.name} at revision ${revision}: listener ${service.listener}, prefix ${service.match.prefix}, hosts ${service.hosts.join(' ')}`,
+    `in sync on ${serviceSync(service.name, proxies)} proxies`,
     '',
     ...table(
       ['VERSION', 'WEIGHT', 'STABLE', 'ENDPOINTS'],
@@ -54,11 +75,11 @@ function serviceLines(service: Service, revision: number): string[] {
   ];
 }
 
-function servicesLines(services: Service[]): string[] {
+function servicesLines(services: Service[], proxies: ProxyReport[]): string[] {
   if (services.length === 0) return ['no services'];
   return table(
-    ['SERVICE', 'STABLE', 'WEIGHTS', 'LISTENER', 'PREFIX'],
-    services.map((s) => [s.name, s.stable, formatWeights(s.weights), s.listener, s.match.prefix]),
+    ['SERVICE', 'STABLE', 'WEIGHTS', 'LISTENER', 'PREFIX', 'IN SYNC'],
+    services.map((s) => [s.name, s.stable, formatWeights(s.weights), s.listener, s.match.prefix, serviceSync(s.name, proxies)]),
   );
 }
 
@@ -72,14 +93,14 @@ async function run({ args, client, out }: CommandContext): Promise<ExitCode> {
       proxiesRequest,
     ]);
     if (out.json) out.printJson({ revision, services, proxies });
-    else out.lines([`sluice at ${client.server}, revision ${revision}`, '', ...servicesLines(services), '', ...proxyLines(proxies)]);
+    else out.lines([`sluice at ${client.server}, revision ${revision}`, '', ...servicesLines(services, proxies), '', ...proxyLines(proxies)]);
   } else {
     const [{ revision, ...service }, { proxies }] = await Promise.all([
       client.request<Revisioned<Service>>('GET', `/v1/services/${encodeURIComponent(name)}`),
       proxiesRequest,
     ]);
     if (out.json) out.printJson({ revision, service, proxies });
-    else out.lines([...serviceLines(service, revision), '', ...proxyLines(proxies)]);
+    else out.lines([...serviceLines(service, revision, proxies), '', ...proxyLines(proxies)]);
   }
   return EXIT_OK;
 }
@@ -87,7 +108,7 @@ async function run({ args, client, out }: CommandContext): Promise<ExitCode> {
 export const statusCommand: Command = {
   name: 'status',
   synopsis: 'status [SERVICE]',
-  summary: 'services, their weights and stable versions; which proxies are in sync',
+  summary: 'services, their weights and stable versions; which proxies are in sync and what they reject',
   options: [],
   run,
 };
