@@ -28,6 +28,7 @@ import { ProxyReporter } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
 import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
+import { RejectionHolds } from './sync/rejection-holds.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
 import { SharedProxies } from './sync/shared-proxies.js';
@@ -80,6 +81,16 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const loadStats = new LoadStats();
   const ledger = new RevisionLedger();
   const currentRevision = (): number => store.current().revision;
+  // A change a proxy rejects is held back for that proxy alone; it keeps getting every other change.
+  const holds: RejectionHolds = new RejectionHolds({
+    fleet,
+    ledger,
+    stateAt: (revision): DesiredState | undefined => reconciler.stateAt(revision),
+    current: () => store.current(),
+    regroup: () => xds.regroup(),
+    logger: logger.child({ module: 'sync' }),
+  });
+  const stopHoldingOnChange = store.subscribe((state) => holds.stateChanged(state));
   const replicaId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const shared =
     adapter instanceof PostgresAdapter
@@ -88,20 +99,22 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
           replica: replicaId,
           fleet,
           ledger,
+          holds,
           logger: logger.child({ module: 'replicas' }),
           onRemoteChange: () => revisions.remoteChanged(),
         })
       : undefined;
-  const revisions = new RevisionStatus(fleet, ledger, currentRevision, shared);
+  const revisions = new RevisionStatus(fleet, ledger, currentRevision, shared, holds);
   const metrics = new SluiceMetrics({ fleet, currentRevision });
   const convergence = new ConvergenceTracker(revisions, metrics.convergence);
   convergence.start();
   const stopTimingCommits = store.subscribe((state) => convergence.committed(state.revision));
-  const reconciler = new Reconciler({
+  const reconciler: Reconciler = new Reconciler({
     state: store,
     cache,
     ledger,
     logger: logger.child({ module: 'sync' }),
+    variants: holds,
     onBuilt: () => {
       metrics.snapshotBuilt();
       revisions.ledgerChanged();
@@ -140,14 +153,15 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const xds = new XdsServer({
     cache,
     callbacks,
-    groupOf: nodeGroup,
+    groupOf: (node, transport) => holds.groupFor(node.id, nodeGroup(node, transport)),
     loadReports: loadStats,
     logger: logger.child({ module: 'xds' }),
     ...(emptyState ? { emptyState } : {}),
   });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
+  holds.start();
 
-  const proxies = new ProxyReporter(fleet, ledger, store);
+  const proxies = new ProxyReporter(fleet, ledger, store, holds);
   const admin = buildAdminApp({
     store,
     fleet: withEmptyStateWarnings(() => proxies.list(), emptyState),
@@ -183,6 +197,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       await shared?.stop();
       await admin.close();
       await xds.close();
+      holds.stop();
+      stopHoldingOnChange();
       reconciler.stop();
       stopTimingCommits();
       convergence.stop();

@@ -219,6 +219,24 @@ const rejectionsSchema = {
   },
 } as const;
 
+const heldSchema = {
+  type: 'array',
+  description:
+    "Changes this proxy rejected that are held back for it alone: it holds the service or listener as it accepted it (a held service still takes today's weights) and gets every other change; the hold ends when the unit is changed otherwise or the proxy disconnects.",
+  items: {
+    type: 'object',
+    required: ['unit', 'name', 'since', 'type', 'message', 'at'],
+    properties: {
+      unit: { type: 'string', enum: ['service', 'listener'] },
+      name: { type: 'string' },
+      since: { type: 'integer', description: 'The revision whose change it rejected.' },
+      type: { type: 'string', enum: ['listeners', 'routes', 'clusters', 'endpoints'] },
+      message: { type: 'string', description: "Envoy's error detail." },
+      at: time,
+    },
+  },
+} as const;
+
 export const proxiesSchema = {
   type: 'object',
   additionalProperties: false,
@@ -249,6 +267,7 @@ export const proxiesSchema = {
             },
           },
           rejected: rejectionsSchema,
+          held: heldSchema,
           warnings: {
             type: 'array',
             description: 'How the proxy looks misconfigured (empty when it does not), each with a stable code: see the README.',
@@ -306,6 +325,7 @@ export const revisionReportSchema = {
           appliedRevision,
           applied: { type: 'boolean' },
           rejected: rejectionsSchema,
+          held: heldSchema,
         },
       },
     },

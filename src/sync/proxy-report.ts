@@ -30,6 +30,25 @@ export interface Rejection {
   listeners: string[];
 }
 
+/** A change a proxy rejected that is held back for it (see rejection-holds.ts). */
+export interface HeldUnit {
+  unit: 'service' | 'listener';
+  name: string;
+  /** The revision whose change the proxy rejected; it holds the unit as before it. */
+  since: number;
+  /** The resource type it rejected, with Envoy's message. */
+  type: string;
+  message: string;
+  at: string;
+}
+
+/** What the proxy reports read of the holds. */
+export interface HoldsView {
+  /** The group a node's streams read, given the one its node and transport make. */
+  groupFor(nodeId: string, base: string): string;
+  heldFor(nodeId: string): HeldUnit[];
+}
+
 /** Where a proxy stands: the whole state, each service, and what it rejects. */
 export interface ProxyStanding {
   /** Newest revision whose resources this proxy has all ACKed; null while none. */
@@ -37,6 +56,8 @@ export interface ProxyStanding {
   /** Per service of the newest revision: the newest revision it holds that service as of; null while none. */
   services: Record<string, number | null>;
   rejected: Rejection[];
+  /** Changes it rejected that are held back for it. */
+  held: HeldUnit[];
 }
 
 export interface ProxyReport {
@@ -62,6 +83,8 @@ export interface ProxyReport {
   services: Record<string, { appliedRevision: number | null; inSync: boolean }>;
   /** Resource types whose last answer was a NACK, with Envoy's message and the suspects. */
   rejected: Rejection[];
+  /** Changes it rejected that are held back for it: it gets every other change (see rejection-holds.ts). */
+  held: HeldUnit[];
   resources: Record<string, TypeStatus>;
   /** How the proxy looks misconfigured; empty when nothing does. */
   warnings: ProxyWarning[];
@@ -102,34 +125,45 @@ function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
   return PUSH_ORDER.filter((typeUrl) => !subscribed.includes(typeUrl));
 }
 
-function heldVersions(proxy: ProxyStatus): HeldVersions {
+function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVersions {
   const subscribed = subscribedTypes(proxy);
   const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
   for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
-  return { group: proxy.streams.length > 0 ? nodeGroupOf(proxy) : '', acked, subscribed, implied: impliedTypes(subscribed) };
+  const base = proxy.streams.length > 0 ? nodeGroupOf(proxy) : '';
+  return { group: holds ? holds.groupFor(proxy.node.id, base) : base, acked, subscribed, implied: impliedTypes(subscribed) };
 }
 
-/** Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will); null when none. */
-export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger): number | null {
-  const held = heldVersions(proxy);
-  return ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null;
+/**
+ * Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will);
+ * null when none. While changes are held back for it, at most the revision before the first.
+ */
+export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): number | null {
+  const held = heldVersions(proxy, holds);
+  const applied = ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null;
+  const since = Math.min(...(holds?.heldFor(proxy.node.id) ?? []).map((unit) => unit.since));
+  return applied === null || since === Infinity ? applied : Math.min(applied, since - 1);
 }
 
-/** Newest revision this proxy holds `service` as of; null when none the ledger knows. */
-export function serviceAppliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, service: string): number | null {
-  return ledger.unitAppliedRevision(serviceKey(service), heldVersions(proxy)) ?? null;
+/**
+ * Newest revision this proxy holds `service` as of; null when none the ledger knows. While a change
+ * of it is held back for the proxy, at most the revision before that change.
+ */
+export function serviceAppliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, service: string, holds?: HoldsView): number | null {
+  const applied = ledger.unitAppliedRevision(serviceKey(service), heldVersions(proxy, holds)) ?? null;
+  const held = holds?.heldFor(proxy.node.id).find((unit) => unit.unit === 'service' && unit.name === service);
+  return held === undefined || applied === null ? applied : Math.min(applied, held.since - 1);
 }
 
 /** A type's last answer was a NACK (one that came with or after its last ACK). */
-function currentNack(status: TypeStatus | undefined): TypeStatus['lastNack'] {
+export function currentNack(status: TypeStatus | undefined): TypeStatus['lastNack'] {
   const nack = status?.lastNack;
   if (!nack) return undefined;
   return status?.ackedAt !== undefined && status.ackedAt > nack.at ? undefined : nack;
 }
 
 /** What the proxy rejects now, per type, with the services and listeners that changed in it. */
-export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger): Rejection[] {
-  const held = heldVersions(proxy);
+export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): Rejection[] {
+  const held = heldVersions(proxy, holds);
   const rejections: Rejection[] = [];
   for (const typeUrl of PUSH_ORDER) {
     const status = proxy.types[typeUrl];
@@ -148,14 +182,19 @@ export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger): Reject
   return rejections;
 }
 
-/** The whole standing of a proxy: applied revision, per service, rejections. */
-export function standingOf(proxy: ProxyStatus, ledger: RevisionLedger): ProxyStanding {
-  const held = heldVersions(proxy);
+/** The whole standing of a proxy: applied revision, per service, rejections, held changes. */
+export function standingOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): ProxyStanding {
+  const held = heldVersions(proxy, holds);
   const services: Record<string, number | null> = {};
   for (const unit of ledger.units(held.group).map(footprintUnit)) {
-    if (unit.kind === 'service') services[unit.name] = ledger.unitAppliedRevision(serviceKey(unit.name), held) ?? null;
+    if (unit.kind === 'service') services[unit.name] = serviceAppliedRevisionOf(proxy, ledger, unit.name, holds);
   }
-  return { appliedRevision: appliedRevisionOf(proxy, ledger), services, rejected: rejectionsOf(proxy, ledger) };
+  return {
+    appliedRevision: appliedRevisionOf(proxy, ledger, holds),
+    services,
+    rejected: rejectionsOf(proxy, ledger, holds),
+    held: holds?.heldFor(proxy.node.id) ?? [],
+  };
 }
 
 function streamIds(streams: StreamStatus[]): string {
@@ -223,7 +262,8 @@ export function proxyWarnings(proxy: ProxyStatus, state: DesiredState | undefine
   ].filter((warning): warning is ProxyWarning => warning !== undefined);
 }
 
-function nodeGroupOf(proxy: ProxyStatus): string {
+/** The group a proxy's node and transport make (its streams read it unless a hold moved them). */
+export function nodeGroupOf(proxy: ProxyStatus): string {
   const stream = proxy.streams[0]!;
   return nodeGroup(
     { id: proxy.node.id, cluster: proxy.node.cluster, userAgentName: proxy.userAgent, clientVersion: proxy.clientVersion, envoyVersion: proxy.envoyVersion },
@@ -237,6 +277,7 @@ export class ProxyReporter {
     private readonly ledger: RevisionLedger,
     /** The desired state, for the listener warnings; without it they are not given. */
     private readonly state?: DesiredStateView,
+    private readonly holds?: HoldsView,
   ) {}
 
   list(): ProxyReport[] {
@@ -245,7 +286,7 @@ export class ProxyReporter {
     return this.fleet.list().map((proxy) => {
       const resources: Record<string, TypeStatus> = {};
       for (const typeUrl of subscribedTypes(proxy)) resources[SHORT_TYPE_NAMES[typeUrl]] = proxy.types[typeUrl] ?? {};
-      const standing = standingOf(proxy, this.ledger);
+      const standing = standingOf(proxy, this.ledger, this.holds);
       const applied = standing.appliedRevision;
       const services = Object.fromEntries(
         Object.entries(standing.services).map(([name, revision]) => [name, { appliedRevision: revision, inSync: revision !== null && revision === latest }]),
@@ -261,6 +302,7 @@ export class ProxyReporter {
         inSync: applied !== null && applied === latest,
         services,
         rejected: standing.rejected,
+        held: standing.held,
         resources,
         warnings: proxyWarnings(proxy, state),
       };

@@ -22,6 +22,22 @@ export interface StateSource {
   subscribe(listener: (state: DesiredState) => void): () => void;
 }
 
+/**
+ * Groups derived from another with an adjusted desired state (a node whose rejected change is held
+ * back reads one of its own, see rejection-holds.ts).
+ */
+export interface GroupVariants {
+  /** The group a variant derives from; undefined when `group` is no variant. */
+  baseOf(group: string): string | undefined;
+  /** The desired state a variant is built from. */
+  adjust(group: string, state: DesiredState): DesiredState;
+  /** The reconciler no longer builds the variant (no stream reads it). */
+  forget(group: string): void;
+}
+
+/** Desired states of the latest builds kept for `stateAt`. */
+const RECENT_STATES = 64;
+
 export interface ReconcilerOptions {
   state: StateSource;
   cache: SnapshotCache;
@@ -31,6 +47,7 @@ export interface ReconcilerOptions {
   holdOffMs?: number;
   /** Called after every build, once the ledger has the revision (even if no resource changed). */
   onBuilt?: (revision: number) => void;
+  variants?: GroupVariants;
 }
 
 export function snapshotInput(resources: TranslatedResources): SnapshotInput {
@@ -56,6 +73,8 @@ export class Reconciler {
   /** Snapshots built from a desired state with no service. */
   private readonly fromEmptyState = new WeakSet<Snapshot>();
   private readonly footprints = new FootprintBuilder();
+  /** The desired states of the latest builds, by revision. */
+  private readonly recentStates = new Map<number, DesiredState>();
 
   constructor(private readonly options: ReconcilerOptions) {
     this.holdOffMs = options.holdOffMs ?? 10;
@@ -84,6 +103,11 @@ export class Reconciler {
     return this.options.cache.get(group);
   }
 
+  /** The desired state of a recent build (the last 64), e.g. what a proxy last accepted. */
+  stateAt(revision: number): DesiredState | undefined {
+    return this.recentStates.get(revision);
+  }
+
   /** Whether `snapshot` was built from a desired state with no service. */
   builtFromEmptyState(snapshot: Snapshot): boolean {
     return this.fromEmptyState.has(snapshot);
@@ -101,7 +125,7 @@ export class Reconciler {
 
   /** A stream asked for a group nobody had: build it now from the current state. */
   private addGroup(group: string): void {
-    if (this.groups.has(group) || !parseGroup(group)) return;
+    if (this.groups.has(group) || !parseGroup(this.options.variants?.baseOf(group) ?? group)) return;
     this.groups.add(group);
     if (this.started) this.build();
   }
@@ -116,6 +140,7 @@ export class Reconciler {
           this.groups.delete(group);
           this.options.cache.drop(group);
           this.options.ledger.dropGroup(group);
+          this.options.variants?.forget(group);
         }
       }
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
@@ -127,11 +152,14 @@ export class Reconciler {
       const translations = new Map<string, TranslatedResources>();
       const footprintsByKey = new Map<string, Map<FootprintKey, Footprint>>();
       const built = [...this.groups].map((group) => {
-        const parsed = parseGroup(group)!;
-        const key = parsed.key(state);
+        const base = this.options.variants?.baseOf(group);
+        const parsed = parseGroup(base ?? group)!;
+        const groupState = base === undefined ? state : this.options.variants!.adjust(group, state);
+        // A variant's state is its own: it shares no translation.
+        const key = base === undefined ? parsed.key(state) : `variant\n${group}`;
         let resources = translations.get(key);
         if (!resources) {
-          resources = parsed.translate(state);
+          resources = parsed.translate(groupState);
           translations.set(key, resources);
         }
         const previous = this.options.cache.get(group);
@@ -145,12 +173,17 @@ export class Reconciler {
         if (empty) this.fromEmptyState.add(snapshot);
         let footprints = footprintsByKey.get(key);
         if (!footprints) {
-          footprints = this.footprints.build(state, resources, snapshot, group === GRPC_CLIENT_GROUP);
+          footprints = this.footprints.build(groupState, resources, snapshot, group === GRPC_CLIENT_GROUP);
           footprintsByKey.set(key, footprints);
         }
         return { group, snapshot, footprints };
       });
       this.footprints.endRevision();
+      this.recentStates.set(state.revision, state);
+      for (const revision of this.recentStates.keys()) {
+        if (this.recentStates.size <= RECENT_STATES) break;
+        this.recentStates.delete(revision);
+      }
       this.lastBuildAt = Date.now();
       this.options.ledger.record(
         state.revision,

@@ -155,6 +155,11 @@ export class RevisionLedger {
     return this.entries.at(-1)?.revision;
   }
 
+  /** The newest revision whose snapshot in `group` had this version of the type. */
+  revisionOf(group: string, typeUrl: ResourceTypeUrl, version: string | undefined): number | undefined {
+    return this.histories.get(group)?.revisionOf(typeUrl, version);
+  }
+
   /** The services and listeners of the group's newest recorded revision. */
   units(group: string): FootprintKey[] {
     return this.histories.get(group)?.units() ?? [];

@@ -7,7 +7,7 @@
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
 import type { StreamKind } from '../xds/server/callbacks.js';
-import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type Rejection } from './proxy-report.js';
+import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type HeldUnit, type HoldsView, type Rejection } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 /** A proxy connected to another replica, as that replica reports it. */
@@ -19,6 +19,7 @@ export interface ReportedProxy {
   /** Per service, the newest revision the proxy holds it as of (absent from replicas that do not say). */
   services?: Record<string, number | null>;
   rejected?: Rejection[];
+  held?: HeldUnit[];
 }
 
 export interface RevisionProxy {
@@ -34,6 +35,8 @@ export interface RevisionProxy {
   applied: boolean;
   /** Set when the proxy rejects resources now: Envoy's message, and which services and listeners changed in them. */
   rejected?: Rejection[];
+  /** Set when changes it rejected are held back for it (it gets every other change). */
+  held?: HeldUnit[];
 }
 
 export interface RevisionReport {
@@ -59,7 +62,12 @@ export class RevisionStatus {
     private readonly currentRevision: () => number,
     /** Proxies connected to other replicas, as they report them (a shared store). */
     private readonly remote: { list(): ReportedProxy[] } = { list: () => [] },
+    private readonly holds?: HoldsView,
   ) {}
+
+  private applied(proxy: Parameters<typeof appliedRevisionOf>[0], service: string | undefined): number | null {
+    return service === undefined ? appliedRevisionOf(proxy, this.ledger, this.holds) : serviceAppliedRevisionOf(proxy, this.ledger, service, this.holds);
+  }
 
   /**
    * Where every connected proxy stands on `revision` (for one `service`, or the whole state);
@@ -71,14 +79,16 @@ export class RevisionStatus {
       throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
     }
     const local = this.fleet.list().map((proxy): RevisionProxy => {
-      const appliedRevision = service === undefined ? appliedRevisionOf(proxy, this.ledger) : serviceAppliedRevisionOf(proxy, this.ledger, service);
-      const rejected = rejectionsOf(proxy, this.ledger);
+      const appliedRevision = this.applied(proxy, service);
+      const rejected = rejectionsOf(proxy, this.ledger, this.holds);
+      const held = this.holds?.heldFor(proxy.node.id) ?? [];
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
         appliedRevision,
         applied: appliedRevision !== null && appliedRevision >= revision,
         ...(rejected.length > 0 ? { rejected } : {}),
+        ...(held.length > 0 ? { held } : {}),
       };
     });
     const remote = this.remote.list().map((proxy): RevisionProxy => {
@@ -90,6 +100,7 @@ export class RevisionStatus {
         appliedRevision,
         applied: appliedRevision !== null && appliedRevision >= revision,
         ...(proxy.rejected && proxy.rejected.length > 0 ? { rejected: proxy.rejected } : {}),
+        ...(proxy.held && proxy.held.length > 0 ? { held: proxy.held } : {}),
       };
     });
     const proxies = [...local, ...remote];
@@ -129,10 +140,7 @@ export class RevisionStatus {
     const proxies = this.fleet.list();
     const remote = this.remote.list();
     let applied = this.currentRevision();
-    for (const proxy of proxies) {
-      const revision = service === undefined ? appliedRevisionOf(proxy, this.ledger) : serviceAppliedRevisionOf(proxy, this.ledger, service);
-      applied = Math.min(applied, revision ?? 0);
-    }
+    for (const proxy of proxies) applied = Math.min(applied, this.applied(proxy, service) ?? 0);
     for (const proxy of remote) applied = Math.min(applied, remoteApplied(proxy, service) ?? 0);
     return { connected: proxies.length + remote.length, applied };
   }

@@ -36,7 +36,9 @@ export class RolloutInputs implements ProxyProgress {
       .map((proxy): PendingProxy => {
         const node = proxy.replica === undefined ? proxy.node.id : `${proxy.node.id} on replica ${proxy.replica}`;
         const rejection = blockingRejection(proxy.rejected ?? [], service);
-        return rejection === undefined ? { node } : { node, nack: `${rejection.type}: ${rejection.message}` };
+        if (rejection) return { node, nack: `${rejection.type}: ${rejection.message}` };
+        const held = proxy.held?.find((unit) => unit.unit === 'service' && unit.name === service);
+        return held === undefined ? { node } : { node, nack: `${held.type}: ${held.message} (the change is held back for this proxy)` };
       });
   }
 

@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { FleetStatus } from '../fleet/status.js';
-import { standingOf } from './proxy-report.js';
+import { standingOf, type HoldsView } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
 import type { ReportedProxy } from './revision-status.js';
 
@@ -21,6 +21,8 @@ export interface SharedProxiesOptions {
   replica: string;
   fleet: FleetStatus;
   ledger: RevisionLedger;
+  /** Changes held back for proxies connected here. */
+  holds?: HoldsView;
   logger: Logger;
   /** Called when what other replicas report changed (e.g. to wake revision waiters). */
   onRemoteChange: () => void;
@@ -114,15 +116,16 @@ export class SharedProxies {
 
   private async publish(): Promise<void> {
     if (this.stopped) return;
-    const { fleet, ledger, share, replica } = this.options;
+    const { fleet, ledger, share, replica, holds } = this.options;
     const proxies = fleet.list().map((proxy): Omit<ReportedProxy, 'replica'> => {
-      const { appliedRevision, services, rejected } = standingOf(proxy, ledger);
+      const { appliedRevision, services, rejected, held } = standingOf(proxy, ledger, holds);
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
         appliedRevision,
         services,
         ...(rejected.length > 0 ? { rejected } : {}),
+        ...(held.length > 0 ? { held } : {}),
       };
     });
     await share.publishProxies(replica, proxies).catch((error: Error) => this.options.logger.warn({ err: error.message }, 'could not publish proxy status'));

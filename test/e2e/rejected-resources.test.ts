@@ -1,8 +1,8 @@
 // Resources a real Envoy rejects, and what they must not do: a listener on a port Envoy cannot bind
-// is reported with Envoy's message and the listener's name, while a rollout of a service on another
-// listener still completes and that service shows in sync; a rollout whose own route the Envoy
-// rejects (here an Envoy whose runtime allows only tiny regexes) pauses at its proxyTimeout with
-// Envoy's message, never waits for ever.
+// is reported with Envoy's message and the listener's name (held back for that Envoy), while a
+// rollout of a service on another listener still completes and that service shows in sync; a
+// rollout whose own route the Envoy rejects (here an Envoy whose runtime allows only tiny regexes)
+// pauses at its proxyTimeout with Envoy's message, never waits for ever.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -90,14 +90,13 @@ describe('a listener Envoy cannot bind', () => {
     const clash = await stack.admin('PUT', '/v1/listeners/clash', { address: '127.0.0.1', port: heldPort });
     expect(clash.status).toBe(200);
 
-    const rejecting = await proxyWhen(stack, (proxy) => proxy.rejected.some((r: any) => r.type === 'listeners'));
-    const rejection = rejecting.rejected.find((r: any) => r.type === 'listeners');
-    expect(rejection.listeners).toEqual(['clash']);
-    expect(rejection.services).toEqual([]);
-    expect(rejection.message).toMatch(/address already in use/i);
+    // Rejected, then held back for this Envoy: it gets everything else.
+    const rejecting = await proxyWhen(stack, (proxy) => proxy.held.length > 0);
+    expect(rejecting.held).toMatchObject([{ unit: 'listener', name: 'clash', since: clash.json.revision, type: 'listeners' }]);
+    expect(rejecting.held[0].message).toMatch(/address already in use/i);
     // The whole revision is not applied; the service is, and says so.
     const whole = (await stack.admin('GET', `/v1/revisions/${clash.json.revision}`)).json;
-    expect(whole.proxies[0]).toMatchObject({ applied: false, rejected: [{ type: 'listeners', listeners: ['clash'] }] });
+    expect(whole.proxies[0]).toMatchObject({ applied: false, held: [{ unit: 'listener', name: 'clash' }] });
     const predict = (await stack.admin('GET', `/v1/revisions/${clash.json.revision}?service=predict`)).json;
     expect(predict).toMatchObject({ service: 'predict', complete: true, proxies: [{ applied: true }] });
     expect(rejecting.services.predict.inSync).toBe(true);
@@ -112,7 +111,7 @@ describe('a listener Envoy cannot bind', () => {
     const promoted = await stack.admin('GET', '/v1/services/predict');
     expect(promoted.json.weights).toEqual({ blue: 0, green: 100 });
     const after = await proxyWhen(stack, (proxy) => proxy.services.predict?.inSync === true);
-    expect(after.rejected.map((r: any) => r.type)).toEqual(['listeners']);
+    expect(after.held.map((h: any) => h.name)).toEqual(['clash']);
     const routes = await stack.envoy.configDump('dynamic_route_configs');
     expect(JSON.stringify(routes)).toMatch(/"name":"predict_green","weight":10000/);
   });
@@ -120,7 +119,7 @@ describe('a listener Envoy cannot bind', () => {
   it('removing the rejected listener clears the rejection and the proxy is in sync again', async () => {
     const moved = await stack.admin('DELETE', '/v1/listeners/clash');
     expect(moved.status).toBe(200);
-    const clean = await proxyWhen(stack, (proxy) => proxy.rejected.length === 0 && proxy.inSync);
+    const clean = await proxyWhen(stack, (proxy) => proxy.rejected.length === 0 && proxy.held.length === 0 && proxy.inSync);
     expect(clean.appliedRevision).toBe(moved.json.revision);
   });
 });
@@ -149,9 +148,9 @@ describe('a rollout whose own route the Envoy rejects', () => {
   it('pauses at its proxyTimeout, naming the proxy and Envoy’s message', async () => {
     const withRule = await stack.admin('PUT', '/v1/services/predict', blueGreenService(blue, green, { rules: [{ match: { cookies: { beta: '1' } }, to: 'green' }] }));
     expect(withRule.status).toBe(200);
-    const rejecting = await proxyWhen(stack, (proxy) => proxy.rejected.some((r: any) => r.type === 'routes'));
-    const rejection = rejecting.rejected.find((r: any) => r.type === 'routes');
-    expect(rejection.services).toEqual(['predict']);
+    const rejecting = await proxyWhen(stack, (proxy) => proxy.held.length > 0);
+    const rejection = rejecting.held[0];
+    expect(rejection).toMatchObject({ unit: 'service', name: 'predict', type: 'routes' });
     expect(rejecting.services.predict.inSync).toBe(false);
 
     const started = await stack.admin('POST', '/v1/services/predict/rollouts', timedRollout('2s'));

@@ -76,6 +76,7 @@ const SERVICES: readonly [string, string, string, ResourceTypeUrl | undefined][]
 interface ProtocolStream<Request> {
   handleRequest(request: Request): void;
   drained(): void;
+  regroup(): void;
   close(): void;
 }
 
@@ -132,6 +133,11 @@ export class XdsServer {
 
   streamCount(): number {
     return this.streams.size;
+  }
+
+  /** Every stream asks `groupOf` again and reads the group it names now (see StreamBase.regroup). */
+  regroup(): void {
+    for (const stream of this.streams) stream.regroup();
   }
 
   /** Nodes with at least one open stream (for leak checks). */

@@ -50,8 +50,9 @@ export abstract class StreamBase<Response> implements PeerStream {
   protected node: NodeInfo | undefined;
   protected snapshot: Snapshot | undefined;
   protected closed = false;
-  /** The snapshot group this stream reads (set with the node). */
+  /** The snapshot group this stream reads (set with the node; `regroup` may move it). */
   private group: string | undefined;
+  private transport: StreamTransport | undefined;
   /** The last flush kept clusters or endpoints the snapshot dropped (it waits for routes to settle). */
   private retaining = false;
   private unwatch: (() => void) | undefined;
@@ -109,15 +110,32 @@ export abstract class StreamBase<Response> implements PeerStream {
     }
     this.node = nodeInfo(rawNode);
     const transport = { kind: this.kind, aggregated: this.deps.fixedType === undefined };
+    this.transport = transport;
     this.deps.callbacks.streamOpened(this.deps.streamId, this.node, transport);
     this.leavePeers = this.deps.peers.join(this.node.id, this);
-    const group = this.deps.groupOf(this.node, transport);
+    this.watchGroup(this.deps.groupOf(this.node, transport));
+    return true;
+  }
+
+  /**
+   * Reads the group `groupOf` names now, when it is another (a node whose rejected change is held
+   * back reads a group of its own, and its base group again once the hold ends). The next snapshot
+   * is sent like any other change.
+   */
+  regroup(): void {
+    if (this.closed || !this.node || !this.transport) return;
+    const group = this.deps.groupOf(this.node, this.transport);
+    if (group === this.group) return;
+    this.unwatch?.();
+    this.watchGroup(group);
+  }
+
+  private watchGroup(group: string): void {
     this.group = group;
     this.unwatch = this.deps.cache.watch(group, (snapshot) => {
       this.snapshot = snapshot;
       this.flush();
     });
-    return true;
   }
 
   /** The request's resource type, or undefined (logged) when this stream does not serve it. */
