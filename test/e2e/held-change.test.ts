@@ -13,6 +13,7 @@ import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { DEFAULT_BOOTSTRAP, startEnvoy, type EnvoyProcess } from '../support/envoy-process.js';
 import { blueGreenService } from '../support/services.js';
+import { runSluice } from '../support/sluice-process.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { sendRequests } from './traffic.js';
 
@@ -99,6 +100,11 @@ describe('a change one Envoy rejects', () => {
     const ordinaryRank = await waitFor(() => splitOf(ordinary, 'rank'), (s) => s.routes.some((r) => r.name === 'rank_rule_0'));
     expect(ordinaryRank.routes.map((r: any) => r.name)).toContain('rank_rule_0');
     expect((await splitOf(stack.envoy, 'rank')).routes.map((r: any) => r.name)).not.toContain('rank_rule_0');
+    // `sluice status` (the CLI, as its own process) says so.
+    const status = await runSluice(['status', '--server', stack.sluice.adminUrl]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`held back (1):\n  strict-envoy: service rank held as before revision ${withRule.json.revision} (it rejected routes: regex`);
+    expect(status.stdout).toMatch(/rank +blue +blue 100, green 0 +default +\/rank +1\/2\n/);
 
     // An emergency on another service reaches the strict Envoy: all of predict to green.
     const predictToGreen = await stack.admin('PUT', '/v1/services/predict/weights', { blue: 0, green: 100 });

@@ -1,7 +1,7 @@
 // `sluice status [SERVICE]`: the services with their weights, stable versions and on how many
 // proxies each is in sync (or one service with its versions and endpoints), every connected proxy
 // with the revision it applied, and under them what proxies reject (Envoy's message, the suspect
-// services and listeners) and their warnings (misconfigured Envoys).
+// services and listeners), the changes held back for them, and their warnings (misconfigured Envoys).
 // Read-only: GET /v1/services[/{name}] and GET /v1/proxies.
 
 import type { Endpoint, Service } from '../../model/types.js';
@@ -36,6 +36,14 @@ function rejectionLines(proxies: ProxyReport[]): string[] {
   return lines.length === 0 ? [] : ['', `rejected (${lines.length}):`, ...lines];
 }
 
+/** One line per change held back for a proxy that rejected it. */
+function heldLines(proxies: ProxyReport[]): string[] {
+  const lines = proxies.flatMap((p) =>
+    (p.held ?? []).map((h) => `  ${p.node.id}: ${h.unit} ${h.name} held as before revision ${h.since} (it rejected ${h.type}: ${h.message.trim()}); it gets every other change`),
+  );
+  return lines.length === 0 ? [] : ['', `held back (${lines.length}):`, ...lines];
+}
+
 /** On how many proxies a service is in sync: "2/3", or "-" when no proxy (or an older server) says. */
 function serviceSync(name: string, proxies: ProxyReport[]): string {
   const reporting = proxies.filter((p) => p.services !== undefined);
@@ -59,6 +67,7 @@ function proxyLines(proxies: ProxyReport[]): string[] {
     ),
     `${inSync} of ${proxies.length} proxies in sync`,
     ...rejectionLines(proxies),
+    ...heldLines(proxies),
     ...warningLines(proxies),
   ];
 }
