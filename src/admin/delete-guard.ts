@@ -27,13 +27,14 @@ function windowText(seconds: number): string {
   return seconds % 60 === 0 ? count(seconds / 60, 'minute', 'minutes') : count(seconds, 'second', 'seconds');
 }
 
-function trafficReason(name: string, traffic: RecentServiceTraffic): string {
+/** `served 1,234 requests in the last 5 minutes (blue 1,100, green 134) on 2 proxies` (the CLI says it too). */
+export function servedText(traffic: RecentServiceTraffic): string {
   const versions = Object.entries(traffic.byVersion)
     .map(([version, requests]) => `${version} ${requests.toLocaleString('en-US')}`)
     .join(', ');
   return (
-    `Service "${name}" served ${count(traffic.requests, 'request', 'requests')} in the last ${windowText(traffic.windowSeconds)} ` +
-    `(${versions}) on ${count(traffic.proxies, 'proxy', 'proxies')}; deleting it makes those requests fail (404).`
+    `served ${count(traffic.requests, 'request', 'requests')} in the last ${windowText(traffic.windowSeconds)} ` +
+    `(${versions}) on ${count(traffic.proxies, 'proxy', 'proxies')}`
   );
 }
 
@@ -48,6 +49,6 @@ export function unconfirmedDelete(service: Service, traffic: RecentServiceTraffi
     rollout === undefined ? '' : ` It also has an active rollout of "${rollout.candidate}" (${rollout.phase}), which deleting it would abort.`;
   return new SluiceError(
     'SLUICE_DELETE_UNCONFIRMED',
-    `${trafficReason(name, traffic)}${alsoRollout} Repeat with DELETE /v1/services/${name}?force=true to delete it anyway.`,
+    `Service "${name}" ${servedText(traffic)}; deleting it makes those requests fail (404).${alsoRollout} Repeat with DELETE /v1/services/${name}?force=true to delete it anyway.`,
   );
 }
