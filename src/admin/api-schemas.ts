@@ -1,8 +1,8 @@
 // JSON Schemas of what the admin API answers: the error shape, services and listeners (the
 // request schemas with their normalised fields required, and what a change answers besides:
 // `unchanged`, `abortedRollout`, a delete's `recentTraffic`), the guardrails' query parameters,
-// audit and revision history, the fleet reports and a node's resources. They describe the answers in the OpenAPI document; they never
-// filter or coerce an answer (see api-docs.ts).
+// audit and revision history, the fleet reports and a node's resources. They describe the answers
+// in the OpenAPI document; they never filter or coerce an answer (see api-docs.ts).
 
 import { ERROR_CATALOG } from '../errors.js';
 import { listenerBodySchema, serviceBodySchema } from '../model/schema.js';

@@ -39,12 +39,11 @@ export function servedText(traffic: RecentServiceTraffic): string {
 }
 
 /**
- * The refusal to delete `service` without `?force=true` when proxies served it within the window
- * (also naming `rollout`, the active rollout it would abort, if any); undefined when none did.
+ * The refusal to delete service `name` without `?force=true` when proxies served it within the
+ * window (also naming `rollout`, the active rollout it would abort, if any); undefined when none did.
  */
-export function unconfirmedDelete(service: Service, traffic: RecentServiceTraffic, rollout: Rollout | undefined): SluiceError | undefined {
+export function unconfirmedDelete(name: string, traffic: RecentServiceTraffic, rollout: Rollout | undefined): SluiceError | undefined {
   if (traffic.requests === 0) return undefined;
-  const { name } = service;
   const alsoRollout =
     rollout === undefined ? '' : ` It also has an active rollout of "${rollout.candidate}" (${rollout.phase}), which deleting it would abort.`;
   return new SluiceError(

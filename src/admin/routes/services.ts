@@ -135,10 +135,8 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
       const force = request.query.force === 'true';
       const before = store.current();
       const served = traffic?.recentTraffic(getService(before, name));
-      if (served !== undefined && !force) {
-        const refusal = unconfirmedDelete(getService(before, name), served, activeRollout(before, name));
-        if (refusal !== undefined) throw refusal;
-      }
+      const refusal = served === undefined || force ? undefined : unconfirmedDelete(name, served, activeRollout(before, name));
+      if (refusal !== undefined) throw refusal;
       const result = await store.apply({ kind: 'deleteService', name, ...(force ? { force } : {}) }, applyOptions(request));
       const answer = changeAnswer(result, name, getService(result.previous, name));
       return withRevision(reply, result.revision, served !== undefined && served.requests > 0 ? { ...answer, recentTraffic: served } : answer);

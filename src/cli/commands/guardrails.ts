@@ -1,6 +1,6 @@
-// The server's guardrails as the CLI meets them: `--force` sent as each call's override, a
-// refusal it would have overridden completed with "repeat with --force", and the lines saying what
-// a forced change ended or cut off. Knows the guardrails' codes and answer fields, not any command.
+// The server's guardrails as the CLI meets them: `--force` sent as a change's rollout override, a
+// refusal that --force overrides completed with "repeat with --force", and the words for a rollout
+// a forced change aborted. Knows the guardrails' codes and answer fields, not any command.
 
 import { RejectedError } from '../cli-error.js';
 
