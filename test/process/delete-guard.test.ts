@@ -110,8 +110,9 @@ it('sluice delete is refused (exit 1) while Envoy serves the service, names the 
   );
   expect((await http('GET', '/v1/services/predict')).status).toBe(404);
 
-  // Envoy drops the route once it has the new route configuration (the proxy's applied revision
-  // is no signal here: with its last EDS cluster gone Envoy never ACKs the new endpoints version).
+  // Envoy drops the route once it has the new route configuration. The proxy's applied revision
+  // is no signal here: with its last EDS cluster gone Envoy asks for no endpoints, so the new
+  // revision's endpoints version is never sent nor ACKed and /v1/proxies reports null.
   await vi.waitFor(async () => expect((await predictOnce(predictUrl)).status).toBe(404), { timeout: 20_000, interval: 50 });
   expect((await predictOnce(predictUrl, { 'x-sluice-version': 'green' })).status).toBe(404);
 });
