@@ -24,7 +24,7 @@ export const ERROR_CATALOG = {
   SLUICE_LISTENER_IN_USE: { status: 409, message: 'The listener is still used by services.' },
   SLUICE_ROLLOUT_ACTIVE: { status: 409, message: 'The service already has an active rollout.' },
   SLUICE_ROLLOUT_IN_PROGRESS: { status: 409, message: 'The service has an active rollout that this change would abort; repeat with ?override=rollout to abort it.' },
-  SLUICE_DELETE_UNCONFIRMED: { status: 409, message: 'The service has an active rollout; confirm the delete with ?force=true.' },
+  SLUICE_DELETE_UNCONFIRMED: { status: 409, message: 'The service has an active rollout or recent traffic; confirm the delete with ?force=true.' },
   SLUICE_ROLLOUT_STATE: { status: 409, message: 'The rollout is not in a phase that allows this.' },
   SLUICE_SERVICE_NOT_FOUND: { status: 404, message: 'No service has this name.' },
   SLUICE_LISTENER_NOT_FOUND: { status: 404, message: 'No listener has this name.' },

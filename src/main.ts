@@ -31,6 +31,7 @@ import { Reconciler } from './sync/reconciler.js';
 import { RejectionHolds } from './sync/rejection-holds.js';
 import { RevisionLedger } from './sync/revision-ledger.js';
 import { RevisionStatus } from './sync/revision-status.js';
+import { RecentTraffic } from './sync/recent-traffic.js';
 import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
 import { checkPortsFree } from './startup.js';
@@ -171,6 +172,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     revisions,
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
+    serviceTraffic: new RecentTraffic(loadStats),
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
     mutationRateLimit: config.adminRateLimit,
   });

@@ -1,8 +1,8 @@
 // JSON Schemas of what the admin API answers: the error shape, services and listeners (the
 // request schemas with their normalised fields required, and what a change answers besides:
-// `unchanged`, `abortedRollout`), the guardrails' query parameters, audit and revision history,
-// the fleet reports and a node's resources. They describe the answers in the OpenAPI document; they never
-// filter or coerce an answer (see api-docs.ts).
+// `unchanged`, `abortedRollout`, a delete's `recentTraffic`), the guardrails' query parameters,
+// audit and revision history, the fleet reports and a node's resources. They describe the answers
+// in the OpenAPI document; they never filter or coerce an answer (see api-docs.ts).
 
 import { ERROR_CATALOG } from '../errors.js';
 import { listenerBodySchema, serviceBodySchema } from '../model/schema.js';
@@ -100,6 +100,25 @@ export const serviceChangeSchema = revisioned({
   properties: { ...serviceSchema.properties, unchanged, abortedRollout: abortedRolloutSchema },
 } as const);
 
+export const recentTrafficSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requests', 'byVersion', 'proxies', 'windowSeconds'],
+  description: 'Present when a forced delete removed a service that proxies served within the recent window (their load reports): those requests now fail (404).',
+  properties: {
+    requests: { type: 'integer', minimum: 1 },
+    byVersion: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Requests per version that served any.' },
+    proxies: { type: 'integer', minimum: 1, description: 'How many proxies reported them.' },
+    windowSeconds: { type: 'integer', minimum: 1, description: 'The window, ending at the delete.' },
+  },
+} as const;
+
+/** What deleting a service answers: the service removed, a rollout it aborted, the recent traffic it cut off. */
+export const serviceDeletionSchema = revisioned({
+  ...serviceSchema,
+  properties: { ...serviceSchema.properties, abortedRollout: abortedRolloutSchema, recentTraffic: recentTrafficSchema },
+} as const);
+
 /** What a change to one listener answers. */
 export const listenerChangeSchema = revisioned({ ...listenerSchema, properties: { ...listenerSchema.properties, unchanged } } as const);
 
@@ -115,14 +134,15 @@ export const overrideQuerySchema = {
   },
 } as const;
 
-/** `?force=true` on delete: confirm deleting a service with an active rollout. */
+/** `?force=true` on delete: confirm deleting a service with an active rollout or recent traffic. */
 export const forceQuerySchema = {
   type: 'object',
   properties: {
     force: {
       type: 'string',
       enum: ['true', 'false'],
-      description: 'A service with an active rollout is deleted only with force=true (else 409 SLUICE_DELETE_UNCONFIRMED); the rollout is aborted.',
+      description:
+        'A service with an active rollout, or that proxies served recently (by their load reports), is deleted only with force=true (else 409 SLUICE_DELETE_UNCONFIRMED); the rollout is aborted.',
     },
   },
 } as const;

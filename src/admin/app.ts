@@ -9,6 +9,7 @@ import type { Store } from '../state/store.js';
 import type { AdminAuth } from './access-rules.js';
 import { describeApi } from './api-docs.js';
 import { requireToken } from './auth.js';
+import type { ServiceTrafficView } from './delete-guard.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { parseAnyBodyAsJson } from './json-body.js';
 import { limitMutations } from './rate-limit.js';
@@ -42,6 +43,8 @@ export interface AdminDeps {
   metrics?: AdminMetrics;
   /** Serves `GET /v1/nodes/:id/resources`; without it that route does not exist. */
   nodeResources?: NodeResourcesView;
+  /** What proxies served of a service lately: deleting one they served needs `?force=true`. Without it only a rollout guards a delete. */
+  serviceTraffic?: ServiceTrafficView;
   /** With it, calls need `Authorization: Bearer <token>` (mutations; reads too when `reads`). */
   auth?: AdminAuth;
   /** Mutations per second accepted from one client address; without it mutations are not limited. */
@@ -73,7 +76,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.mutationRateLimit !== undefined) limitMutations(app, deps.mutationRateLimit);
   describeApi(app, deps.auth);
   void app.register(healthRoutes, { isReady: () => deps.isReady(), readinessProblem: () => deps.readinessProblem?.() });
-  void app.register(serviceRoutes, { store: deps.store });
+  void app.register(serviceRoutes, { store: deps.store, ...(deps.serviceTraffic ? { traffic: deps.serviceTraffic } : {}) });
   void app.register(rolloutRoutes, { store: deps.store, clock: deps.rolloutClock ?? Date.now });
   void app.register(listenerRoutes, { store: deps.store });
   void app.register(auditRoutes, { store: deps.store });

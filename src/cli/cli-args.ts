@@ -21,7 +21,7 @@ export interface CommandOptions {
   json: boolean;
   file?: string;
   ifMatch?: number;
-  /** `--force`: make the change even though it aborts the service's active rollout. */
+  /** `--force`: make the change even though it aborts the service's active rollout (delete: or cuts off its recent traffic). */
   force: boolean;
   /** The admin API's base URL, without a trailing slash. */
   server: string;

@@ -43,7 +43,7 @@ export class AdminClient {
     private readonly token: string | undefined,
   ) {}
 
-  async request<T>(method: 'GET' | 'PUT' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+  async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;

@@ -19,9 +19,12 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
   --server URL    the admin API (env SLUICE_SERVER; default ${DEFAULT_SERVER})
   --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN, else SLUICE_ADMIN_TOKEN)
   --json          print the server's JSON instead of tables
-  --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback, apply)
-  --force         set-weights, promote: change even though it aborts the service's active rollout
-                  (without it such a change is refused); rollback never needs it
+  --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback,
+                  delete, apply)
+  --force         set-weights, promote, apply: change even though it aborts the service's active
+                  rollout (apply: for every service in FILE); delete: also a service with an active
+                  rollout (aborting it) or that proxies served in the last 5 minutes. Without it
+                  such a change is refused (exit 1); rollback never needs it
 
   exit codes: 0 done (diff: no difference); 1 the server refused or the command failed (diff:
   differences found); 2 usage error, unreadable file, or sluice cannot be reached (diff: any error)

@@ -1,7 +1,8 @@
 // Requests and errors per cluster as the fleet's Envoys report them over LRS, kept for a bounded
-// window so analyses can ask "how many requests and errors did this cluster see since t?", and as
-// totals since this process started (never forgotten: what the traffic counters expose).
-// Written only by the LRS stream; read by rollout analysis and metrics.
+// window so analyses can ask "how many requests and errors did this cluster see since t, and from
+// which proxies?", and as totals since this process started (never forgotten: what the traffic
+// counters expose). Written only by the LRS stream; read by rollout analysis, metrics and the
+// delete guard.
 
 import type { LoadReport, LoadReportSink } from '../xds/server/lrs.js';
 
@@ -12,6 +13,7 @@ export interface LoadTotals {
 
 interface Sample {
   at: number;
+  nodeId: string;
   successful: number;
   errors: number;
 }
@@ -43,7 +45,7 @@ export class LoadStats implements LoadReportSink {
         list = [];
         this.samples.set(report.cluster, list);
       }
-      list.push({ at, successful: report.successful, errors: report.errors });
+      list.push({ at, nodeId: report.nodeId, successful: report.successful, errors: report.errors });
       while (list.length > 0 && list[0]!.at < at - this.retentionMs) list.shift();
     }
   }
@@ -63,6 +65,13 @@ export class LoadStats implements LoadReportSink {
       errors += sample.errors;
     }
     return { requests, errors };
+  }
+
+  /** The proxies (node ids) that reported completed requests or errors for `cluster` at or after `since`. */
+  reportingNodes(cluster: string, since: number): Set<string> {
+    const nodes = new Set<string>();
+    for (const sample of this.samples.get(cluster) ?? []) if (sample.at >= since) nodes.add(sample.nodeId);
+    return nodes;
   }
 
   /**

@@ -1,7 +1,7 @@
 // `apply -f FILE` against sluice running in this process: one service body in JSON, a bundle of
-// listeners and services in YAML, and refused or unreadable files.
+// listeners and services in YAML, refused or unreadable files, and --force over an active rollout.
 
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { predictService, startCliHarness, type CliHarness } from './cli-harness.js';
 
 let h: CliHarness;
@@ -82,6 +82,38 @@ it('refuses a file it cannot use before calling the server (exit 2)', async () =
   expect(broken.stderr).toContain('broken.json: not valid JSON');
   const noFile = await h.run('apply');
   expect(noFile.code).toBe(2);
-  expect(noFile.stderr).toBe('sluice: apply needs -f FILE\n\nusage: sluice apply -f FILE [--server URL] [--token TOKEN] [--json] [--if-match REV]\nrun `sluice help` for every command and option\n');
+  expect(noFile.stderr).toBe(
+    'sluice: apply needs -f FILE\n\nusage: sluice apply -f FILE [--server URL] [--token TOKEN] [--json] [--if-match REV] [--force]\nrun `sluice help` for every command and option\n',
+  );
   expect(h.sluice.store.current().revision).toBe(0);
+});
+
+it('a replacement that would abort an active rollout is refused (exit 1, "repeat with --force"); --force aborts it and says so', async () => {
+  expect((await h.run('apply', '-f', await h.file('predict.json', JSON.stringify(predictService())))).code).toBe(0);
+  const started = await fetch(`${h.sluice.adminUrl}/v1/services/predict/rollouts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ candidate: 'green', steps: [{ approve: true }], analysis: { interval: '30s', metrics: [] } }),
+  });
+  expect(started.status).toBe(201);
+  await vi.waitFor(() => expect(h.sluice.store.current().rollouts?.['predict']?.phase).toBe('awaiting-approval'));
+  const revision = h.sluice.store.current().revision;
+  const bundle = await h.file('bundle.yaml', BUNDLE_YAML);
+
+  const refused = await h.run('apply', '-f', bundle);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toBe(`listener edge: applied, revision ${revision + 1}\n`);
+  expect(refused.stderr).toMatch(
+    /^sluice: service predict: SLUICE_ROLLOUT_IN_PROGRESS at \/services\/predict: Service "predict" has an active rollout of "green".* With sluice: repeat with --force\. \(already applied: listener edge\)\n$/,
+  );
+  expect(h.sluice.store.current().services['predict']?.weights).toEqual({ blue: 100, green: 0 });
+
+  const forced = await h.run('apply', '-f', bundle, '--force');
+  expect(forced).toEqual({
+    code: 0,
+    stdout: `listener edge: applied, revision ${revision + 1}\nservice predict: applied, revision ${revision + 2}; aborted the rollout of green (it was awaiting-approval)\n`,
+    stderr: '',
+  });
+  expect(h.sluice.store.current().rollouts!['predict']!.phase).toBe('aborted');
+  expect(h.sluice.store.current().services['predict']?.weights).toEqual({ blue: 80, green: 20 });
 });

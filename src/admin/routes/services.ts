@@ -1,7 +1,8 @@
 // Routes for services: read, put, delete, and the traffic actions (weights, promote, rollback).
-// Each mutation is one store change with the caller's If-Match and actor, and the rollout
-// guardrails' query overrides (`?override=rollout`, `?force=true`); the answer is the service at
-// the new revision, saying when nothing changed or a rollout was ended. Writes only through the store.
+// Each mutation is one store change with the caller's If-Match and actor, and the guardrails'
+// query overrides (`?override=rollout`; `?force=true` for a rollout or recent traffic); the answer
+// is the service at the new revision, saying when nothing changed, a rollout was ended or a delete
+// cut off recent traffic. Writes only through the store; reads traffic only through its view.
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -13,7 +14,7 @@ import {
   type ServiceBody,
 } from '../../model/schema.js';
 import type { Service, Weights } from '../../model/types.js';
-import { endedRollout, getService, type Change } from '../../state/changes.js';
+import { activeRollout, endedRollout, getService, type Change } from '../../state/changes.js';
 import type { ApplyResult, Store } from '../../state/store.js';
 import {
   forceQuerySchema,
@@ -21,9 +22,11 @@ import {
   responses,
   revisioned,
   serviceChangeSchema,
+  serviceDeletionSchema,
   serviceSchema,
   servicesSchema,
 } from '../api-schemas.js';
+import { unconfirmedDelete, type ServiceTrafficView } from '../delete-guard.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
@@ -59,7 +62,13 @@ function changeAnswer(result: ApplyResult, name: string, service: Service) {
   };
 }
 
-export const serviceRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export interface ServiceRouteOptions {
+  store: Store;
+  /** What proxies served of a service lately; without it only an active rollout guards a delete. */
+  traffic?: ServiceTrafficView;
+}
+
+export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app, { store, traffic }) => {
   app.get(
     '/v1/services',
     { schema: { tags, summary: 'Every service, by name', response: responses({ 200: servicesSchema }) } },
@@ -112,17 +121,25 @@ export const serviceRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
       schema: {
         tags,
         summary: 'Remove a service; answers with what was removed',
-        description: 'A service with an active rollout is removed only with `?force=true` (else 409 SLUICE_DELETE_UNCONFIRMED); the rollout is aborted.',
+        description:
+          'A service with an active rollout, or that proxies served recently (by their load reports; see the README), is removed only ' +
+          'with `?force=true` (else 409 SLUICE_DELETE_UNCONFIRMED, naming the rollout and the requests that would fail); ' +
+          'the rollout is aborted, and the answer says so and what traffic the delete cut off.',
         params,
         querystring: forceQuerySchema,
-        response: changeResponse,
+        response: responses({ 200: serviceDeletionSchema }),
       },
     },
     async (request, reply) => {
       const { name } = request.params;
       const force = request.query.force === 'true';
+      const before = store.current();
+      const served = traffic?.recentTraffic(getService(before, name));
+      const refusal = served === undefined || force ? undefined : unconfirmedDelete(name, served, activeRollout(before, name));
+      if (refusal !== undefined) throw refusal;
       const result = await store.apply({ kind: 'deleteService', name, ...(force ? { force } : {}) }, applyOptions(request));
-      return withRevision(reply, result.revision, changeAnswer(result, name, getService(result.previous, name)));
+      const answer = changeAnswer(result, name, getService(result.previous, name));
+      return withRevision(reply, result.revision, served !== undefined && served.requests > 0 ? { ...answer, recentTraffic: served } : answer);
     },
   );
 

@@ -1,16 +1,20 @@
 // `sluice apply -f FILE`: one PUT per resource in the file, listeners first, each its own
 // revision. Stops at the first rejection (what came before stays applied); with --if-match, each
-// PUT after the first must land on the revision the previous one made. The server validates.
+// PUT after the first must land on the revision the previous one made; with --force, each service
+// PUT is sent with ?override=rollout, as set-weights sends it. The server validates and guards.
 
 import { EXIT_OK, RejectedError, usageError, type ExitCode } from '../cli-error.js';
 import { readResourceFile, type FileResource } from '../resource-file.js';
 import type { Command, CommandContext } from './command.js';
+import { abortedRolloutText, withForceHint, withRolloutOverride, type AbortedRollout } from './guardrails.js';
 
-type Answer = { revision: number } & Record<string, unknown>;
+type Answer = { revision: number; abortedRollout?: AbortedRollout } & Record<string, unknown>;
 type Applied = { resource: FileResource; answer: Answer }[];
 
-function resourcePath(resource: FileResource): string {
-  return `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}`;
+/** The resource's PUT path; a service's with `?override=rollout` under --force (listeners have no rollouts). */
+function resourcePath(resource: FileResource, force: boolean | undefined): string {
+  const path = `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}`;
+  return resource.kind === 'service' ? withRolloutOverride(path, force) : path;
 }
 
 /** A rejection pointed at the resource in the file, saying what was applied before it. */
@@ -30,7 +34,7 @@ function answersJson(applied: Applied): unknown {
   return sections;
 }
 
-async function run({ args, file, ifMatch, client, out }: CommandContext): Promise<ExitCode> {
+async function run({ args, file, ifMatch, force, client, out }: CommandContext): Promise<ExitCode> {
   if (file === undefined) throw usageError('apply needs -f FILE');
   if (args.length > 0) throw usageError('apply takes no arguments besides -f FILE');
   const applied: Applied = [];
@@ -38,13 +42,14 @@ async function run({ args, file, ifMatch, client, out }: CommandContext): Promis
   for (const resource of await readResourceFile(file)) {
     let answer: Answer;
     try {
-      answer = await client.request<Answer>('PUT', resourcePath(resource), { body: resource.body, ifMatch: expected });
+      answer = await withForceHint(client.request<Answer>('PUT', resourcePath(resource, force), { body: resource.body, ifMatch: expected }));
     } catch (error) {
       throw located(error, resource, applied);
     }
     applied.push({ resource, answer });
     if (ifMatch !== undefined) expected = answer.revision;
-    if (!out.json) out.line(`${resource.kind} ${resource.name}: applied, revision ${answer.revision}`);
+    const aborted = answer.abortedRollout === undefined ? '' : `; ${abortedRolloutText(answer.abortedRollout)}`;
+    if (!out.json) out.line(`${resource.kind} ${resource.name}: applied, revision ${answer.revision}${aborted}`);
   }
   if (out.json) out.printJson(answersJson(applied));
   return EXIT_OK;
@@ -54,6 +59,6 @@ export const applyCommand: Command = {
   name: 'apply',
   synopsis: 'apply -f FILE',
   summary: 'define or replace the services (and listeners) in FILE, YAML or JSON',
-  options: ['file', 'if-match'],
+  options: ['file', 'if-match', 'force'],
   run,
 };

@@ -13,7 +13,7 @@ export interface CommandContext {
   file?: string;
   /** `--if-match REV`, for the commands that change state. */
   ifMatch?: number;
-  /** `--force`, for the commands that may abort a rollout: sent as `?override=rollout`. */
+  /** `--force`, for the commands a guardrail may refuse: `?override=rollout` (delete: `?force=true`). */
   force?: boolean;
   client: AdminClient;
   out: Output;

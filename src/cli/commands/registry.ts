@@ -3,8 +3,9 @@
 
 import { applyCommand } from './apply.js';
 import type { Command } from './command.js';
+import { deleteCommand } from './delete.js';
 import { diffCommand } from './diff.js';
 import { statusCommand } from './status.js';
 import { promoteCommand, rollbackCommand, setWeightsCommand } from './traffic.js';
 
-export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, applyCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, deleteCommand, applyCommand, diffCommand];

@@ -4,9 +4,10 @@
 // The server validates and guards rollouts; these only read their arguments.
 
 import type { Service, Weights } from '../../model/types.js';
-import { EXIT_OK, RejectedError, usageError } from '../cli-error.js';
+import { EXIT_OK, usageError } from '../cli-error.js';
 import { formatWeights, type Output } from '../output.js';
 import type { Command, CommandContext } from './command.js';
+import { abortedRolloutText, withForceHint, withRolloutOverride, type AbortedRollout } from './guardrails.js';
 
 const WEIGHT_RE = /^([^=\s]+)=(\d{1,3}(?:\.\d+)?)$/;
 
@@ -17,7 +18,7 @@ function servicePath(name: string, action: string): string {
 interface Answer extends Service {
   revision: number;
   unchanged?: true;
-  abortedRollout?: { candidate: string; phase: string; step: number; reason: string };
+  abortedRollout?: AbortedRollout;
 }
 
 function report(out: Output, answer: Answer): typeof EXIT_OK {
@@ -26,27 +27,10 @@ function report(out: Output, answer: Answer): typeof EXIT_OK {
     return EXIT_OK;
   }
   const rollout = answer.abortedRollout;
-  if (rollout !== undefined) out.line(`${answer.name}: aborted the rollout of ${rollout.candidate} (it was ${rollout.phase})`);
+  if (rollout !== undefined) out.line(`${answer.name}: ${abortedRolloutText(rollout)}`);
   const revision = answer.unchanged === true ? `unchanged at revision ${answer.revision}` : `revision ${answer.revision}`;
   out.line(`${answer.name}: ${formatWeights(answer.weights)} (stable ${answer.stable}), ${revision}`);
   return EXIT_OK;
-}
-
-/** The path with `?override=rollout` under --force. */
-function guarded(path: string, force: boolean | undefined): string {
-  return force === true ? `${path}?override=rollout` : path;
-}
-
-/** A refusal because of an active rollout also says how to override it from here. */
-async function withForceHint<T>(request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (error) {
-    if (error instanceof RejectedError && error.error.code === 'SLUICE_ROLLOUT_IN_PROGRESS') {
-      throw new RejectedError({ ...error.error, message: `${error.error.message} With sluice: repeat with --force.` }, error.body);
-    }
-    throw error;
-  }
 }
 
 /** `blue=90 green=10` → `{blue: 90, green: 10}`. */
@@ -71,7 +55,7 @@ export const setWeightsCommand: Command = {
     const [name, ...pairs] = args;
     if (name === undefined || pairs.length === 0) throw usageError('set-weights needs a service and at least one VERSION=PERCENT');
     const body = parseWeights(pairs);
-    return report(out, await withForceHint(client.request<Answer>('PUT', guarded(servicePath(name, 'weights'), force), { body, ifMatch })));
+    return report(out, await withForceHint(client.request<Answer>('PUT', withRolloutOverride(servicePath(name, 'weights'), force), { body, ifMatch })));
   },
 };
 
@@ -83,7 +67,7 @@ export const promoteCommand: Command = {
   async run({ args, ifMatch, force, client, out }: CommandContext) {
     const [name, version] = args;
     if (name === undefined || version === undefined || args.length > 2) throw usageError('promote needs a service and a version');
-    const path = guarded(servicePath(name, 'promote'), force);
+    const path = withRolloutOverride(servicePath(name, 'promote'), force);
     return report(out, await withForceHint(client.request<Answer>('POST', path, { body: { version }, ifMatch })));
   },
 };
