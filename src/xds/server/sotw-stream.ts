@@ -44,6 +44,8 @@ interface TypeState {
   awaiting: boolean;
   /** The last response was NACKed: the client kept what it had before. */
   nacked: boolean;
+  /** The version last reported to the callbacks as what the client holds. */
+  reportedVersion?: string;
 }
 
 /** What a type needs at a snapshot: nothing, to record what a reconnecting client has, or a response. */
@@ -113,7 +115,8 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
       this.deps.callbacks.nacked(this.deps.streamId, typeUrl, state.sentVersion ?? '', message);
     } else {
       this.deps.logger.debug({ ...log, version: request.version_info }, 'ACK');
-      this.deps.callbacks.acked(this.deps.streamId, typeUrl, request.version_info ?? '');
+      state.reportedVersion = request.version_info ?? '';
+      this.deps.callbacks.acked(this.deps.streamId, typeUrl, state.reportedVersion);
     }
   }
 
@@ -160,10 +163,16 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
         if (sameResources(resources, state.sent)) return { action: 'none', retaining };
       }
     }
+    if (!state.wildcard && resources.length === 0) {
+      // Nothing it names exists (it dropped its last EDS cluster, say): no answer is due, and the
+      // client holds exactly what it asks for (nothing) at this version — also after it ACKs an
+      // older response.
+      const settled = state.sentVersion === version && state.reportedVersion === version;
+      return settled ? { action: 'none', retaining } : { action: 'known', version, resources, retaining };
+    }
     const hasNewNames = resources.some((r) => !state.sent.has(r.name));
     const due = state.sentVersion !== version || hasNewNames || state.forceSend;
     if (!due) return { action: 'none', retaining };
-    if (!state.wildcard && resources.length === 0) return { action: 'none', retaining };
     return { action: 'send', version, resources, retaining };
   }
 
@@ -199,6 +208,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
       state.sentVersion = plan.version;
       state.sent = new Map(plan.resources.map((r) => [r.name, r]));
       if (typeUrl === CLUSTER_TYPE) this.clustersKnown(plan.resources);
+      state.reportedVersion = plan.version;
       this.deps.callbacks.acked(this.deps.streamId, typeUrl, plan.version);
       return true;
     }
