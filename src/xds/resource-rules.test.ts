@@ -1,11 +1,8 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { predictService, stateOf } from '../translate/fixtures.test-support.js';
-import { translate } from '../translate/translate.js';
-import type { TranslatedResources } from '../translate/resources.js';
 import { envoyRoot } from './protos.js';
 import { ResourceRuleCache, SUPPORTED_RULES, checkResource, type CheckedResource } from './resource-rules.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from './type-urls.js';
+import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from './type-urls.js';
 
 type Json = Record<string, unknown>;
 
@@ -139,56 +136,29 @@ describe('resource rules: one rule kind each', () => {
   });
 });
 
-function allResources(resources: TranslatedResources): CheckedResource[] {
-  return [
-    ...resources.listeners.map((r) => ({ typeUrl: LISTENER_TYPE, ...r })),
-    ...resources.routes.map((r) => ({ typeUrl: ROUTE_TYPE, ...r })),
-    ...resources.clusters.map((r) => ({ typeUrl: CLUSTER_TYPE, ...r })),
-    ...resources.endpoints.map((r) => ({ typeUrl: ENDPOINT_TYPE, ...r })),
-  ].map(({ typeUrl, name, resource }) => ({ typeUrl, name, resource }));
-}
-
-describe('resource rules over what sluice translates', () => {
-  const everyFeature = stateOf(
-    predictService({
-      hosts: ['predict.example', '*.example.com'],
-      versions: [
-        { name: 'blue', endpoints: [{ address: '10.0.0.1', port: 5001 }] },
-        { name: 'green', endpoints: [{ address: 'green.internal', port: 5002 }] },
-      ],
-      weights: { blue: 90, green: 10 },
-      affinity: { version: { by: 'cohortCookie', name: 'cohort', ttl: '1h' }, hash: [{ cookie: 'session', ttl: '10m', path: '/' }], lb: 'maglev' },
-      mirror: { to: 'green', percent: 12.5 },
-      rules: [{ match: { headers: { 'x-beta': 'yes' }, cookies: { tier: 'gold' } }, to: 'green' }],
-      outlierDetection: { consecutive5xx: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
-      healthCheck: { path: '/healthz', interval: '5s', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 },
-    }),
-  );
-
-  it('finds nothing in a state using every feature, for every kind of Envoy', () => {
-    const translations = [
-      translate(everyFeature),
-      translate(everyFeature, { capabilities: { hashSplit: false } }),
-      translate(stateOf(predictService({ affinity: { version: { by: 'header', name: 'x-user' }, hash: [{ header: 'x-user' }], lb: 'ringHash' } }))),
-    ];
-    for (const translated of translations) expect(new ResourceRuleCache().check(allResources(translated))).toEqual([]);
-  });
-
+describe('resource rules over sets of resources', () => {
   it('walks a resource again only when its content changed', () => {
     const walked: string[] = [];
     const cache = new ResourceRuleCache((typeUrl, name, resource) => {
       walked.push(name);
       return checkResource(typeUrl, name, resource);
     });
-    const first = allResources(translate(everyFeature));
-    cache.check(first);
-    expect(walked.length).toBe(first.length);
+    const set = (timeout: string): CheckedResource[] => [
+      { typeUrl: CLUSTER_TYPE, name: 'predict_blue', resource: cluster() },
+      { typeUrl: ROUTE_TYPE, name: 'default', resource: routes(route({ route: { cluster: 'predict_blue', timeout } })) },
+      { typeUrl: LISTENER_TYPE, name: 'default', resource: listener({}) },
+    ];
+    cache.check(set('30s'));
+    expect(walked).toEqual(['predict_blue', 'default', 'default']);
     walked.length = 0;
-    cache.check(allResources(translate(everyFeature)));
+    cache.check(set('30s'));
     expect(walked).toEqual([]);
-    const changed = stateOf({ ...everyFeature.services['predict']!, timeout: '31s' });
-    cache.check(allResources(translate(changed)));
+    expect(cache.check(set('-1s'))).toEqual([expect.objectContaining({ resourceName: 'default', rule: 'envoy.duration_range' })]);
     expect(walked).toEqual(['default']);
+    walked.length = 0;
+    // The two latest checks stay cached: going back to the previous content walks nothing.
+    cache.check(set('30s'));
+    expect(walked).toEqual([]);
   });
 
   it('understands every rule the schema puts on the messages sluice emits', () => {
