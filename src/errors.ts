@@ -18,6 +18,7 @@ export const ERROR_CATALOG = {
   SLUICE_AFFINITY_CONFLICT: { status: 422, message: 'The affinity settings contradict each other.' },
   SLUICE_UNKNOWN_LISTENER: { status: 422, message: 'The listener does not exist.' },
   SLUICE_DURATION_TOO_SHORT: { status: 422, message: 'A rollout analysis interval or hold is shorter than 1s.' },
+  SLUICE_ENVOY_WOULD_REJECT: { status: 422, message: 'Envoy would reject the configuration this change makes.' },
   SLUICE_CANDIDATE_IS_STABLE: { status: 422, message: 'The rollout candidate is already the stable version.' },
   SLUICE_ROUTE_CONFLICT: { status: 409, message: 'Another service already routes this host and path on this listener.' },
   SLUICE_PORT_CONFLICT: { status: 409, message: 'Another listener already uses this address and port.' },

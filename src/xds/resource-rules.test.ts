@@ -153,7 +153,9 @@ describe('resource rules over sets of resources', () => {
     walked.length = 0;
     cache.check(set('30s'));
     expect(walked).toEqual([]);
-    expect(cache.check(set('-1s'))).toEqual([expect.objectContaining({ resourceName: 'default', rule: 'envoy.duration_range' })]);
+    expect(cache.check(set('-1s'))).toEqual([
+      expect.objectContaining({ typeUrl: ROUTE_TYPE, name: 'default', violations: [expect.objectContaining({ rule: 'envoy.duration_range' })] }),
+    ]);
     expect(walked).toEqual(['default']);
     walked.length = 0;
     // The two latest checks stay cached: going back to the previous content walks nothing.

@@ -467,6 +467,11 @@ export function checkResource(typeUrl: string, name: string, resource: unknown, 
   return walk.violations;
 }
 
+/** A resource that breaks at least one rule, with every violation found in it. */
+export interface FailedResource extends CheckedResource {
+  violations: ResourceViolation[];
+}
+
 /**
  * Checks sets of resources, remembering each resource's result by its type, name and JSON
  * content: a resource that did not change since one of the last two checks is not walked again.
@@ -478,20 +483,20 @@ export class ResourceRuleCache {
   private recent = new Map<string, ResourceViolation[]>();
   private older = new Map<string, ResourceViolation[]>();
 
-  check(resources: Iterable<CheckedResource>): ResourceViolation[] {
+  /** The resources that break a rule; a resource given twice with the same content is reported once. */
+  check(resources: Iterable<CheckedResource>): FailedResource[] {
     const seen = new Map<string, ResourceViolation[]>();
-    const violations: ResourceViolation[] = [];
-    for (const { typeUrl, name, resource } of resources) {
+    const failed: FailedResource[] = [];
+    for (const checked of resources) {
+      const { typeUrl, name, resource } = checked;
       const key = `${typeUrl}\n${name}\n${JSON.stringify(resource)}`;
-      let found = seen.get(key);
-      if (found === undefined) {
-        found = this.recent.get(key) ?? this.older.get(key) ?? this.checkOne(typeUrl, name, resource);
-        seen.set(key, found);
-        violations.push(...found);
-      }
+      if (seen.has(key)) continue;
+      const violations = this.recent.get(key) ?? this.older.get(key) ?? this.checkOne(typeUrl, name, resource);
+      seen.set(key, violations);
+      if (violations.length > 0) failed.push({ ...checked, violations });
     }
     this.older = this.recent;
     this.recent = seen;
-    return violations;
+    return failed;
   }
 }
