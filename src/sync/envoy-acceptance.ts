@@ -5,19 +5,26 @@
 
 import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
+import { CURRENT_ENVOY, usesHashSplit, type ProxyCapabilities } from '../translate/affinity.js';
 import type { TranslatedResources } from '../translate/resources.js';
 import { translate } from '../translate/translate.js';
 import { ResourceRuleCache, type CheckedResource, type ResourceViolation } from '../xds/resource-rules.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_TYPE_NAMES, type ResourceTypeUrl } from '../xds/type-urls.js';
 
+const LEGACY_ENVOY: ProxyCapabilities = { hashSplit: false };
+
 /**
- * The flavours whose resources differ with the desired state. The config source (ADS or the
- * per-type services) is a constant block that no user value reaches, so ADS stands for all.
- * Proxyless gRPC clients are not checked: they do not apply Envoy's validation rules (their API
- * listener carries no `stat_prefix`, which Envoy would require), and every user value they receive
- * also reaches Envoy's resources.
+ * The flavours whose resources differ with the desired state: current Envoys and, when some
+ * service uses key-based version affinity, those before 1.36 (cohort-cookie routes instead). The
+ * config source (ADS or the per-type services) is a constant block that no user value reaches,
+ * so ADS stands for all. Proxyless gRPC clients are not checked: they do not apply Envoy's
+ * validation rules (their API listener carries no `stat_prefix`, which Envoy would require), and
+ * every user value they receive also reaches Envoy's resources.
  */
-const FLAVOURS = [{ capabilities: { hashSplit: true } }, { capabilities: { hashSplit: false } }];
+function flavoursFor(state: DesiredState): ProxyCapabilities[] {
+  const legacyDiffers = Object.values(state.services).some((service) => usesHashSplit(service, CURRENT_ENVOY));
+  return legacyDiffers ? [CURRENT_ENVOY, LEGACY_ENVOY] : [CURRENT_ENVOY];
+}
 
 interface Located extends ResourceViolation {
   /** The service the resource (or route) belongs to, if any. */
@@ -81,7 +88,7 @@ export function envoyAcceptanceCheck(): (next: DesiredState, current: DesiredSta
   const violationsOf = (state: DesiredState): Located[] => {
     let found = known.get(state);
     if (found === undefined) {
-      const resources = FLAVOURS.flatMap((flavour) => resourcesOf(translate(state, flavour)));
+      const resources = flavoursFor(state).flatMap((capabilities) => resourcesOf(translate(state, { capabilities })));
       found = cache
         .check(resources)
         .flatMap(({ resource, violations }) => violations.map((violation) => ({ ...violation, service: serviceOf(violation, resource, state) })));

@@ -163,6 +163,15 @@ describe('resource rules over sets of resources', () => {
     expect(walked).toEqual([]);
   });
 
+  it('remembers routes by content: a route seen before reports its violation at its new place and resource', () => {
+    const cache = new ResourceRuleCache();
+    const broken = route({ name: 'broken', route: { cluster: 'c', timeout: '-1s' } });
+    const first = cache.check([{ typeUrl: ROUTE_TYPE, name: 'a', resource: routes(route(), broken) }]);
+    expect(first[0]?.violations.map((v) => [v.resourceName, v.path])).toEqual([['a', '/virtual_hosts/0/routes/1/route/timeout']]);
+    const moved = cache.check([{ typeUrl: ROUTE_TYPE, name: 'b', resource: routes(route({ name: 'new' }), route({ name: 'other' }), broken) }]);
+    expect(moved[0]?.violations.map((v) => [v.resourceName, v.path])).toEqual([['b', '/virtual_hosts/0/routes/2/route/timeout']]);
+  });
+
   it('understands every rule the schema puts on the messages sluice emits', () => {
     const root = envoyRoot();
     const unknown = new Set<string>();

@@ -132,6 +132,31 @@ function hasOption(parsedOptions: unknown, name: string): boolean {
   return optionList(parsedOptions).some((option) => option[name] === true);
 }
 
+/** What a message type demands whatever its value holds, worked out once per type. */
+interface MessagePlan {
+  /** False under `(validate.disabled)`: its fields are still walked, for text and durations. */
+  enforced: boolean;
+  requiredOneofs: protobuf.OneOf[];
+  /** Fields outside any oneof that carry rules: checked even when left out. */
+  ruledFields: protobuf.Field[];
+}
+
+const plans = new WeakMap<protobuf.Type, MessagePlan>();
+
+function planOf(type: protobuf.Type): MessagePlan {
+  let plan = plans.get(type);
+  if (!plan) {
+    const enforced = !hasOption(type.parsedOptions, '(validate.disabled)');
+    plan = {
+      enforced,
+      requiredOneofs: enforced ? type.oneofsArray.filter((oneof) => hasOption(oneof.parsedOptions, '(validate.required)')) : [],
+      ruledFields: enforced ? type.fieldsArray.filter((field) => !field.partOf && rulesOf(field) !== undefined) : [],
+    };
+    plans.set(type, plan);
+  }
+  return plan;
+}
+
 /** Parses a proto3 JSON duration into nanoseconds; undefined when it is not one. */
 function durationNanos(text: unknown): bigint | undefined {
   if (typeof text !== 'string') return undefined;
@@ -181,6 +206,18 @@ function rangeProblem(
   return sides.every((side) => side.ok) ? undefined : `must be ${sides.map((side) => side.text).join(' and ')}`;
 }
 
+/**
+ * Results of list items (messages) by content, paths relative to the item. Large resources are
+ * mostly lists (virtual hosts, routes): a change to one route re-walks only that route.
+ */
+export interface ItemMemory {
+  recall(key: string): ResourceViolation[] | undefined;
+  remember(key: string, found: ResourceViolation[]): void;
+}
+
+/** How many nested lists deep items are remembered: a route table's virtual hosts and their routes. */
+const MEMO_DEPTH = 2;
+
 class Walk {
   readonly violations: ResourceViolation[] = [];
 
@@ -188,6 +225,8 @@ class Walk {
     private readonly root: protobuf.Root,
     private readonly typeUrl: string,
     private readonly resourceName: string,
+    private readonly memo?: ItemMemory,
+    private readonly listDepth = 0,
   ) {}
 
   report(path: string, rule: string, value: unknown, message: string): void {
@@ -196,20 +235,18 @@ class Walk {
 
   message(type: protobuf.Type, value: unknown, path: string): void {
     if (!isObject(value)) return;
-    const enforced = !hasOption(type.parsedOptions, '(validate.disabled)');
-    if (enforced) {
-      for (const oneof of type.oneofsArray) {
-        if (!hasOption(oneof.parsedOptions, '(validate.required)')) continue;
-        if (!oneof.fieldsArray.some((member) => Object.hasOwn(value, member.name))) {
-          this.report(path, 'oneof.required', undefined, `needs one of ${oneof.fieldsArray.map((m) => `"${m.name}"`).join(', ')}`);
-        }
+    const plan = planOf(type);
+    for (const oneof of plan.requiredOneofs) {
+      if (!oneof.fieldsArray.some((member) => Object.hasOwn(value, member.name))) {
+        this.report(path, 'oneof.required', undefined, `needs one of ${oneof.fieldsArray.map((m) => `"${m.name}"`).join(', ')}`);
       }
     }
-    for (const field of type.fieldsArray) {
-      const rules = enforced ? rulesOf(field) : undefined;
-      const fieldPath = `${path}/${field.name}`;
-      if (Object.hasOwn(value, field.name)) this.field(field, value[field.name], fieldPath, rules);
-      else if (rules && !field.partOf) this.absent(field, fieldPath, rules);
+    for (const key of Object.keys(value)) {
+      const field = type.fields[key];
+      if (field) this.field(field, value[key], `${path}/${key}`, plan.enforced ? rulesOf(field) : undefined);
+    }
+    for (const field of plan.ruledFields) {
+      if (!Object.hasOwn(value, field.name)) this.absent(field, `${path}/${field.name}`, rulesOf(field)!);
     }
   }
 
@@ -272,7 +309,21 @@ class Walk {
       }
     }
     const itemRules = isObject(listRules?.['items']) ? (listRules['items'] as Rules) : undefined;
-    value.forEach((item, i) => this.single(field, item, `${path}/${i}`, itemRules));
+    value.forEach((item, i) => this.item(field, item, `${path}/${i}`, itemRules));
+  }
+
+  private item(field: protobuf.Field, item: unknown, path: string, rules: Rules | undefined): void {
+    const type = field.resolvedType;
+    if (!this.memo || this.listDepth >= MEMO_DEPTH || !(type instanceof protobuf.Type) || !isObject(item)) return this.single(field, item, path, rules);
+    const key = `${type.fullName}\n${JSON.stringify(rules ?? null)}\n${JSON.stringify(item)}`;
+    let found = this.memo.recall(key);
+    if (found === undefined) {
+      const walk = new Walk(this.root, this.typeUrl, this.resourceName, this.memo, this.listDepth + 1);
+      walk.single(field, item, '', rules);
+      found = walk.violations;
+      this.memo.remember(key, found);
+    }
+    for (const violation of found) this.violations.push({ ...violation, typeUrl: this.typeUrl, resourceName: this.resourceName, path: `${path}${violation.path}` });
   }
 
   private single(field: protobuf.FieldBase, value: unknown, path: string, rules: Rules | undefined): void {
@@ -459,10 +510,16 @@ function compiledPattern(pattern: string): RegExp {
 }
 
 /** Every violation in one resource of the given type; none when its message type is not loaded. */
-export function checkResource(typeUrl: string, name: string, resource: unknown, root: protobuf.Root = envoyRoot()): ResourceViolation[] {
+export function checkResource(
+  typeUrl: string,
+  name: string,
+  resource: unknown,
+  root: protobuf.Root = envoyRoot(),
+  memo?: ItemMemory,
+): ResourceViolation[] {
   const type = root.lookup(messageNameOf(typeUrl));
   if (!(type instanceof protobuf.Type)) return [];
-  const walk = new Walk(root, typeUrl, name);
+  const walk = new Walk(root, typeUrl, name, memo);
   walk.message(type, resource, '');
   return walk.violations;
 }
@@ -472,31 +529,58 @@ export interface FailedResource extends CheckedResource {
   violations: ResourceViolation[];
 }
 
-/**
- * Checks sets of resources, remembering each resource's result by its type, name and JSON
- * content: a resource that did not change since one of the last two checks is not walked again.
- * Two generations, so that checking a candidate state after the current one keeps both cached.
- */
-export class ResourceRuleCache {
-  constructor(private readonly checkOne: typeof checkResource = checkResource) {}
-
+/** Results by key, kept while one of the last two checks used them. */
+class TwoGenerations implements ItemMemory {
+  private current = new Map<string, ResourceViolation[]>();
   private recent = new Map<string, ResourceViolation[]>();
   private older = new Map<string, ResourceViolation[]>();
 
+  recall(key: string): ResourceViolation[] | undefined {
+    const found = this.current.get(key) ?? this.recent.get(key) ?? this.older.get(key);
+    if (found !== undefined) this.current.set(key, found);
+    return found;
+  }
+
+  remember(key: string, found: ResourceViolation[]): void {
+    this.current.set(key, found);
+  }
+
+  endCheck(): void {
+    this.older = this.recent;
+    this.recent = this.current;
+    this.current = new Map();
+  }
+}
+
+/**
+ * Checks sets of resources, remembering each resource's result (and its list items') by type,
+ * name and JSON content: what did not change since one of the last two checks is not walked
+ * again. Two generations, so that checking a candidate state after the current one keeps both.
+ */
+export class ResourceRuleCache {
+  private readonly resources = new TwoGenerations();
+  private readonly items = new TwoGenerations();
+
+  constructor(private readonly checkOne: typeof checkResource = checkResource) {}
+
   /** The resources that break a rule; a resource given twice with the same content is reported once. */
   check(resources: Iterable<CheckedResource>): FailedResource[] {
-    const seen = new Map<string, ResourceViolation[]>();
+    const seen = new Set<string>();
     const failed: FailedResource[] = [];
     for (const checked of resources) {
       const { typeUrl, name, resource } = checked;
       const key = `${typeUrl}\n${name}\n${JSON.stringify(resource)}`;
       if (seen.has(key)) continue;
-      const violations = this.recent.get(key) ?? this.older.get(key) ?? this.checkOne(typeUrl, name, resource);
-      seen.set(key, violations);
+      seen.add(key);
+      let violations = this.resources.recall(key);
+      if (violations === undefined) {
+        violations = this.checkOne(typeUrl, name, resource, envoyRoot(), this.items);
+        this.resources.remember(key, violations);
+      }
       if (violations.length > 0) failed.push({ ...checked, violations });
     }
-    this.older = this.recent;
-    this.recent = seen;
+    this.resources.endCheck();
+    this.items.endCheck();
     return failed;
   }
 }
