@@ -24,6 +24,7 @@ import { PostgresAdapter } from './state/postgres-adapter.js';
 import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
 import { EmptyStateWatch, withEmptyStateWarnings } from './sync/empty-state.js';
+import { envoyAcceptanceCheck } from './sync/envoy-acceptance.js';
 import { ProxyReporter } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
 import { NodeResources } from './sync/node-resources.js';
@@ -71,6 +72,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const store = await Store.open(adapter, {
     initialState: initialState(config),
     onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),
+    checkState: envoyAcceptanceCheck(),
   });
   await store.followSharedState((reachable, error) => {
     if (storeReachable && !reachable) logger.warn({ err: error?.message }, 'lost the shared state store; serving the last state');

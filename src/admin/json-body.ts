@@ -1,10 +1,11 @@
 // Request body parsing for the admin API: every body is read as JSON whatever its content type
 // (`curl -d @file.json` sends application/x-www-form-urlencoded). An empty body is no body.
-// Parsing only (and refusing a body where an action takes none); what the JSON must look like
-// is the route schemas' business.
+// Parsing only (refusing text no proxy can take, model/text.ts, and a body where an action takes
+// none); what the JSON must look like is the route schemas' business.
 
 import type { FastifyInstance } from 'fastify';
 import { SluiceError } from '../errors.js';
+import { checkText } from '../model/text.js';
 
 export function parseAnyBodyAsJson(app: FastifyInstance): void {
   // fastify refuses a malformed Content-Type (even an empty one) before any parser runs; since
@@ -19,11 +20,19 @@ export function parseAnyBodyAsJson(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
       const detail = error instanceof Error ? `: ${error.message}` : '';
       done(new SluiceError('SLUICE_MALFORMED_JSON', `The request body is not valid JSON${detail}.`), undefined);
+      return;
+    }
+    try {
+      checkText(parsed);
+      done(null, parsed);
+    } catch (error) {
+      done(error as SluiceError, undefined);
     }
   });
 }

@@ -27,12 +27,32 @@ export function parseDuration(text: string, path?: string): number {
     if (part !== undefined) exact += Number(part) * unit;
   });
   const ms = Math.round(exact);
-  if (Math.abs(exact - ms) > 1e-6 || !Number.isSafeInteger(ms)) {
-    throw new SluiceError(
-      'SLUICE_INVALID_BODY',
-      `"${text}" must be a whole number of milliseconds and not absurdly long.`,
-      path,
-    );
+  if (!Number.isSafeInteger(ms)) throw tooLong(text, path);
+  if (Math.abs(exact - ms) > 1e-6) {
+    throw new SluiceError('SLUICE_INVALID_BODY', `"${text}" must be a whole number of milliseconds.`, path);
   }
+  return ms;
+}
+
+/**
+ * The longest duration a body may give for a proxy: 2562047h (about 292 years), the largest whole
+ * number of hours Envoy takes. Envoy refuses any duration, in any field, of 9223372036 s or more
+ * (INT64_MAX nanoseconds; measured on Envoy 1.40: 9223372035.999999999s is taken, 9223372036s is not).
+ */
+export const MAX_DURATION = '2562047h';
+const MAX_DURATION_MS = 2_562_047 * 3_600_000;
+
+function tooLong(text: string, path: string | undefined): SluiceError {
+  return new SluiceError(
+    'SLUICE_DURATION_TOO_LONG',
+    `"${text}" is longer than Envoy accepts; give at most ${MAX_DURATION} (about 292 years).`,
+    path,
+  );
+}
+
+/** Milliseconds in a duration a body gives for a proxy: parseDuration, and at most MAX_DURATION. */
+export function parseBoundedDuration(text: string, path: string): number {
+  const ms = parseDuration(text, path);
+  if (ms > MAX_DURATION_MS) throw tooLong(text, path);
   return ms;
 }

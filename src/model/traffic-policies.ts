@@ -4,7 +4,8 @@
 // knows nothing of Envoy.
 
 import { SluiceError } from '../errors.js';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN, parseBoundedDuration, parseDuration } from './duration.js';
+import { pointerToken } from './json-pointer.js';
 import {
   DEFAULT_COHORT_TTL,
   type Affinity,
@@ -126,7 +127,7 @@ function normalizeVersionAffinity(body: AffinityBody['version']): VersionAffinit
   if (!new RegExp(pattern).test(body.name)) invalid(`"${body.name}" is not a valid ${body.by === 'query' ? 'query parameter' : body.by} name.`, `${path}/name`);
   if (body.by === 'cohortCookie') {
     const ttl = body.ttl ?? DEFAULT_COHORT_TTL;
-    if (parseDuration(ttl, `${path}/ttl`) < 1000) invalid('The cohort cookie must live at least one second.', `${path}/ttl`);
+    if (parseBoundedDuration(ttl, `${path}/ttl`) < 1000) invalid('The cohort cookie must live at least one second.', `${path}/ttl`);
     return { by: 'cohortCookie', name: body.name, ttl };
   }
   if (body.ttl !== undefined) invalid(`"ttl" applies only to version affinity by cohortCookie.`, `${path}/ttl`);
@@ -144,7 +145,7 @@ function normalizeHashKey(item: NonNullable<AffinityBody['hash']>[number], index
   if (kind === 'header') return { header: item.header! };
   if (kind === 'sourceIp') return { sourceIp: true };
   if (kind === 'queryParameter') return { queryParameter: item.queryParameter! };
-  if (item.ttl !== undefined) parseDuration(item.ttl, `${path}/ttl`);
+  if (item.ttl !== undefined) parseBoundedDuration(item.ttl, `${path}/ttl`);
   return { cookie: item.cookie!, ...(item.ttl !== undefined ? { ttl: item.ttl } : {}), ...(item.path !== undefined ? { path: item.path } : {}) };
 }
 
@@ -213,6 +214,40 @@ export function normalizeRules(body: Rule[] | undefined, versions: readonly Vers
   });
 }
 
+/**
+ * The most bytes of UTF-8 a cookie name and value that a route matches may hold together. Envoy
+ * matches them with the RE2 regex `(.*;\s*)?<name>=<value>(;.*)?` (translate/affinity.ts), whose
+ * program is 20 instructions plus one per byte of name and value (measured with
+ * `envoy --mode validate`, 1.40), and refuses a program over 100 instructions (its default
+ * `re2.max_program_size.error_level`): 80 bytes pass, 81 do not. 64 leaves 16 instructions of
+ * margin for an RE2 that compiles the surrounding pattern differently.
+ */
+export const MAX_COOKIE_MATCH_BYTES = 64;
+
+function checkCookieMatch(what: string, name: string, value: string, path: string): void {
+  const bytes = Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  if (bytes <= MAX_COOKIE_MATCH_BYTES) return;
+  throw new SluiceError(
+    'SLUICE_COOKIE_MATCH_TOO_LONG',
+    `${what} is ${bytes} bytes of UTF-8 together; a matched cookie's name and value may hold at most ${MAX_COOKIE_MATCH_BYTES} (Envoy matches them with a regex that grows with them and refuses large ones).`,
+    path,
+  );
+}
+
+/** Every cookie a route will match on (A/B rules, the cohort cookie with each version) is short enough for Envoy's regex limit. */
+export function checkCookieMatches(versions: readonly Version[], affinity: Affinity | undefined, rules: Rule[] | undefined): void {
+  rules?.forEach((rule, i) => {
+    for (const [name, value] of Object.entries(rule.match.cookies ?? {})) {
+      checkCookieMatch(`Cookie "${name}" with the value ${JSON.stringify(value)}`, name, value, `/rules/${i}/match/cookies/${pointerToken(name)}`);
+    }
+  });
+  const version = affinity?.version;
+  if (version?.by !== 'cohortCookie') return;
+  for (const { name } of versions) {
+    checkCookieMatch(`Cohort cookie "${version.name}" with version "${name}"`, version.name, name, '/affinity/version/name');
+  }
+}
+
 /** Re-checks a stored service's policies (e.g. after versions changed). */
 export function checkPolicies(versions: readonly Version[], mirror: Mirror | undefined, rules: Rule[] | undefined): void {
   if (mirror) checkVersionName(versions, mirror.to, '/mirror/to');
@@ -243,7 +278,7 @@ export const healthCheckSchema = {
 } as const;
 
 function positiveDuration(text: string, path: string): string {
-  if (parseDuration(text, path) <= 0) invalid('The duration must be longer than zero.', path);
+  if (parseBoundedDuration(text, path) <= 0) invalid('The duration must be longer than zero.', path);
   return text;
 }
 

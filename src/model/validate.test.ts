@@ -144,6 +144,47 @@ describe('normalizeService', () => {
   });
 });
 
+describe('limits of what Envoy accepts', () => {
+  const long = (n: number, unit = 'a') => unit.repeat(n);
+  it.each<[string, Partial<ServiceBody>, string, string]>([
+    ['the timeout', { timeout: '2562048h' }, 'SLUICE_DURATION_TOO_LONG', '/timeout'],
+    ['an outlier-detection interval', { outlierDetection: { interval: '999999999999s' } }, 'SLUICE_DURATION_TOO_LONG', '/outlierDetection/interval'],
+    ['an ejection time', { outlierDetection: { baseEjectionTime: '2562048h' } }, 'SLUICE_DURATION_TOO_LONG', '/outlierDetection/baseEjectionTime'],
+    ['a health-check interval', { healthCheck: { interval: '999999999999s' } }, 'SLUICE_DURATION_TOO_LONG', '/healthCheck/interval'],
+    ['a hash-cookie ttl', { affinity: { hash: [{ cookie: 'session', ttl: '999999999999s' }] } }, 'SLUICE_DURATION_TOO_LONG', '/affinity/hash/0/ttl'],
+    ['a cohort-cookie ttl', { affinity: { version: { by: 'cohortCookie', name: 'cohort', ttl: '2562048h' } } }, 'SLUICE_DURATION_TOO_LONG', '/affinity/version/ttl'],
+    ['a rule cookie over 64 bytes', { rules: [{ match: { cookies: { [long(32)]: long(33, 'b') } }, to: 'green' }] }, 'SLUICE_COOKIE_MATCH_TOO_LONG', `/rules/0/match/cookies/${long(32)}`],
+    ['a rule cookie over 64 bytes of UTF-8', { rules: [{ match: { headers: { 'x-a': 'b' }, cookies: { c: long(32, 'é') } }, to: 'green' }] }, 'SLUICE_COOKIE_MATCH_TOO_LONG', '/rules/0/match/cookies/c'],
+    ['a cohort cookie that is too long with the longest version', { affinity: { version: { by: 'cohortCookie', name: long(60) } } }, 'SLUICE_COOKIE_MATCH_TOO_LONG', '/affinity/version/name'],
+  ])('refuses %s with its code and path', (_name, overrides, code, path) => {
+    const error = errorOf(() => normalizeService('predict', body(overrides)));
+    expect(error).toMatchObject({ code, path, status: 422 });
+  });
+
+  it('takes the largest values under the limits', () => {
+    expect(() =>
+      normalizeService(
+        'predict',
+        body({
+          timeout: '2562047h',
+          healthCheck: { interval: '2562047h', timeout: '2562047h' },
+          affinity: { version: { by: 'cohortCookie', name: long(59), ttl: '2562047h' } },
+          rules: [{ match: { cookies: { [long(32)]: long(32, 'b'), c: long(31, 'é') } }, to: 'green' }],
+        }),
+      ),
+    ).not.toThrow();
+  });
+
+  it('says what the limit is and what was given', () => {
+    expect(errorOf(() => normalizeService('predict', body({ timeout: '2562048h' }))).message).toBe(
+      '"2562048h" is longer than Envoy accepts; give at most 2562047h (about 292 years).',
+    );
+    expect(errorOf(() => normalizeService('predict', body({ rules: [{ match: { cookies: { c: long(64, 'v') } }, to: 'green' }] }))).message).toMatch(
+      /^Cookie "c" with the value "v{64}" is 65 bytes of UTF-8 together; a matched cookie's name and value may hold at most 64/,
+    );
+  });
+});
+
 describe('completeWeights', () => {
   const versions = body().versions;
 

@@ -4,13 +4,15 @@
 
 import { isIP } from 'node:net';
 import { SluiceError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { parseBoundedDuration, parseDuration } from './duration.js';
+import { pointerToken } from './json-pointer.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
 import { selectionsOverlap } from './node-selector.js';
 import { checkRollout } from './rollout.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
 import {
+  checkCookieMatches,
   checkPolicies,
   normalizeAffinity,
   normalizeHealthCheck,
@@ -24,10 +26,7 @@ const HOSTNAME_LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 /** Weights are compared in hundredths of a percent: they must sum to exactly this. */
 const HUNDREDTHS_TOTAL = 10_000;
 
-/** Escapes one JSON-pointer reference token (RFC 6901). */
-export function pointerToken(token: string): string {
-  return token.replaceAll('~', '~0').replaceAll('/', '~1');
-}
+export { pointerToken };
 
 function checkName(kind: string, name: string, path?: string): void {
   if (!NAME_RE.test(name)) {
@@ -176,6 +175,8 @@ export function normalizeService(name: string, body: ServiceBody): Service {
   const healthCheck = normalizeHealthCheck(body.healthCheck);
   if (outlierDetection) service.outlierDetection = outlierDetection;
   if (healthCheck) service.healthCheck = healthCheck;
+  parseBoundedDuration(service.timeout, '/timeout');
+  checkCookieMatches(versions, affinity, rules);
   const duplicateHost = service.hosts.findIndex((h, i) => service.hosts.indexOf(h) !== i);
   if (duplicateHost !== -1) {
     throw new SluiceError('SLUICE_INVALID_BODY', `Host "${service.hosts[duplicateHost]}" is listed twice.`, `/hosts/${duplicateHost}`);

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SluiceError } from '../errors.js';
 import type { ServiceBody } from '../model/schema.js';
 import type { DesiredState } from '../model/types.js';
 import type { Change, StoreChange } from './changes.js';
@@ -91,6 +92,35 @@ describe('Store', () => {
     expect(store.current()).toEqual(initialState);
     expect(await store.audit({ limit: 10 })).toEqual([]);
     expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('runs the given check on each state a change would commit; a refusal stores nothing', async () => {
+    const checked: [number, number][] = [];
+    const store = await Store.open(SqliteAdapter.open(':memory:'), {
+      initialState,
+      checkState: (next, current) => {
+        checked.push([next.revision, current.revision]);
+        if (next.services['predict']?.timeout === '1h') throw new SluiceError('SLUICE_INVALID_BODY', 'refused by the check', '/timeout');
+      },
+    });
+    stores.push(store);
+    const seen = vi.fn();
+    store.subscribe(seen);
+    await store.apply(putPredict, actor);
+    await expect(store.apply({ ...putPredict, body: { ...predict, timeout: '1h' } }, actor)).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_BODY',
+      path: '/timeout',
+    });
+    // A change that changes nothing is not checked: nothing would be committed.
+    await store.apply(putPredict, actor);
+    expect(checked).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
+    expect(store.current().revision).toBe(1);
+    expect(store.current().services['predict']?.timeout).not.toBe('1h');
+    expect((await store.audit({ limit: 10 })).map((entry) => entry.revision)).toEqual([1]);
+    expect(seen).toHaveBeenCalledTimes(1);
   });
 
   it('keeps the old state when the adapter cannot commit', async () => {

@@ -1,6 +1,6 @@
 // The store: the one way the desired state changes. It serializes changes, checks If-Match
 // revisions, applies the pure change functions (reading a past revision's state to restore it),
-// persists each revision with its audit entry through a StateAdapter (catching up and applying
+// runs the check it is given on the result, persists each revision with its audit entry through a StateAdapter (catching up and applying
 // again when another replica took the revision), then tells subscribers. A change that changes
 // nothing writes nothing and keeps the revision. It knows nothing of HTTP or Envoy.
 
@@ -18,6 +18,12 @@ export interface StoreOptions {
    * rethrown outside the store (an uncaught exception) so that it cannot go unnoticed.
    */
   onSubscriberError?: (error: unknown) => void;
+  /**
+   * Checks each state a change would commit, given the current one (e.g. that every proxy would
+   * accept it); throwing (a SluiceError) refuses the change before anything is stored. Not run on
+   * states loaded from storage or caught up from other replicas: they are committed already.
+   */
+  checkState?: (next: DesiredState, current: DesiredState) => void;
 }
 
 export interface ApplyOptions {
@@ -64,6 +70,7 @@ export class Store {
     private readonly adapter: StateAdapter,
     state: DesiredState,
     private readonly onSubscriberError: (error: unknown) => void,
+    private readonly checkState: (next: DesiredState, current: DesiredState) => void,
   ) {
     this.state = state;
   }
@@ -75,7 +82,7 @@ export class Store {
     const loaded = await adapter.load();
     const state = deepFreeze(structuredClone(loaded?.state ?? options.initialState));
     validateState(state);
-    return new Store(adapter, state, options.onSubscriberError ?? rethrowLater);
+    return new Store(adapter, state, options.onSubscriberError ?? rethrowLater, options.checkState ?? (() => undefined));
   }
 
   current(): DesiredState {
@@ -198,6 +205,7 @@ export class Store {
         ? restoreRevision(before, change.revision, await this.stateAt(change.revision), context)
         : applyChange(before, change, context);
     if (sameState(before, after)) return { revision: before.revision, state: before, previous: before, unchanged: true };
+    this.checkState(after, before);
     const entry = { revision: after.revision, state: after, actor: options.actor, at, change, summary: summarize(change, after) };
     if ((await this.storage(() => this.adapter.commit(entry), 'commit')) === 'conflict') return 'conflict';
     this.publish(after);

@@ -234,6 +234,14 @@ describe('affinity in the translation', () => {
   });
 });
 
+describe('cohort cookie names with "%"', () => {
+  it('are written "%%" in the Set-Cookie value, which Envoy reads as a substitution format', () => {
+    const affinity: Affinity = { version: { by: 'cohortCookie', name: 'a%b', ttl: '1h' }, hash: [], lb: 'ringHash' };
+    // Envoy turns "%%" back into "%": the client receives a%b=blue.
+    expect(facts(service(affinity), CURRENT).setCookie['predict_blue']).toBe('a%%b=blue; Max-Age=300; Path=/; HttpOnly');
+  });
+});
+
 describe('the pure affinity decisions', () => {
   const byHeader: Affinity = { version: { by: 'header', name: 'x-user-id' }, hash: [], lb: 'ringHash' };
 

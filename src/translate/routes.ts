@@ -33,8 +33,16 @@ import { integerWeights } from './weights.js';
  */
 const SAFE_RETRY_POLICY = { retry_on: 'connect-failure,refused-stream,reset-before-request', num_retries: 2 };
 
+/**
+ * A header value Envoy adds as given: it reads added values as substitution formats, where "%"
+ * starts a command (a cookie name may hold "%"), so each "%" is written "%%".
+ */
+function literalHeaderValue(text: string): string {
+  return text.replaceAll('%', '%%');
+}
+
 function servedVersionHeader(version: string): ResourceJson {
-  return { header: { key: SERVED_VERSION_HEADER, value: version }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+  return { header: { key: SERVED_VERSION_HEADER, value: literalHeaderValue(version) }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }
 
 interface RouteContext {
@@ -141,6 +149,8 @@ function splitRoute(context: RouteContext, affinity: VersionAffinity): ResourceJ
   const { service } = context;
   const cohortCookie = affinity.by === 'cohortCookie' ? affinity : undefined;
   const mirror = service.mirror;
+  const cohortMaxAge = (ttl: string, version: string): number =>
+    version === service.stable ? Math.min(STABLE_COHORT_SECONDS, cohortSeconds(ttl)) : cohortSeconds(ttl);
   return {
     name: splitRouteName(service.name),
     match: { prefix: service.match.prefix },
@@ -167,14 +177,7 @@ function splitRoute(context: RouteContext, affinity: VersionAffinity): ResourceJ
             ...(cohortCookie
               ? [
                   {
-                    header: {
-                      key: 'set-cookie',
-                      value: cohortSetCookie(
-                        cohortCookie.name,
-                        version,
-                        version === service.stable ? Math.min(STABLE_COHORT_SECONDS, cohortSeconds(cohortCookie.ttl)) : cohortSeconds(cohortCookie.ttl),
-                      ),
-                    },
+                    header: { key: 'set-cookie', value: literalHeaderValue(cohortSetCookie(cohortCookie.name, version, cohortMaxAge(cohortCookie.ttl, version))) },
                     append_action: 'APPEND_IF_EXISTS_OR_ADD',
                   },
                 ]

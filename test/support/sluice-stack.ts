@@ -27,7 +27,13 @@ export interface SluiceStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { nodeId: string; nodeCluster?: string; bootstrapFile?: string }): Promise<SluiceStack> {
+export async function startStack(options: {
+  nodeId: string;
+  nodeCluster?: string;
+  bootstrapFile?: string;
+  /** Settings other than the ports and the state file, e.g. a higher `adminRateLimit`. */
+  config?: Partial<SluiceConfig>;
+}): Promise<SluiceStack> {
   const stateDir = await mkdtemp(join(tmpdir(), 'sluice-stack-'));
   const listenerPort = await freePort();
   const config: SluiceConfig = {
@@ -38,6 +44,7 @@ export async function startStack(options: { nodeId: string; nodeCluster?: string
     statePath: join(stateDir, 'sluice.db'),
     listenerPort,
     logLevel: 'warn',
+    ...options.config,
   };
   let sluice = await startSluice(config, pino({ level: 'warn' }));
   const envoy = await startEnvoy({
