@@ -3,6 +3,7 @@
 // mistake is a usage error (exit 2); nothing is sent anywhere from here.
 
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../model/duration.js';
 import { usageError } from './cli-error.js';
 import type { Command } from './commands/command.js';
 import { COMMANDS } from './commands/registry.js';
@@ -13,7 +14,19 @@ export interface CommandLine {
   command?: Command;
   help: boolean;
   args: string[];
-  values: { server?: string; token?: string; json?: boolean; 'if-match'?: string; file?: string; force?: boolean };
+  values: {
+    server?: string;
+    token?: string;
+    json?: boolean;
+    'if-match'?: string;
+    file?: string;
+    force?: boolean;
+    candidate?: string;
+    steps?: string;
+    reason?: string;
+    wait?: boolean;
+    timeout?: string;
+  };
 }
 
 /** The second step, once the command is known: the options it takes, checked. */
@@ -23,6 +36,15 @@ export interface CommandOptions {
   ifMatch?: number;
   /** `--force`: make the change even though it aborts the service's active rollout (delete: or cuts off its recent traffic). */
   force: boolean;
+  /** `rollout start`: `--candidate VERSION` and `--steps 10:2m,50:5m,approve,100`. */
+  candidate?: string;
+  steps?: string;
+  /** `rollout pause|abort`: `--reason TEXT`, recorded in the timeline. */
+  reason?: string;
+  /** `rollout status --wait`: wait until the rollout has ended. */
+  wait: boolean;
+  /** `--timeout 10m`: give up waiting (rollout status --wait, rollout watch) after this long. */
+  timeoutMs?: number;
   /** The admin API's base URL, without a trailing slash. */
   server: string;
   token?: string;
@@ -35,8 +57,26 @@ const OPTIONS = {
   'if-match': { type: 'string' },
   force: { type: 'boolean' },
   file: { type: 'string', short: 'f' },
+  candidate: { type: 'string' },
+  steps: { type: 'string' },
+  reason: { type: 'string' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The options only some commands take, by their flag. */
+const COMMAND_OPTIONS = ['file', 'if-match', 'force', 'candidate', 'steps', 'reason', 'wait', 'timeout'] as const;
+
+function timeoutMs(value: string): number {
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {
+    // Reported below, with the flag's name.
+  }
+  throw usageError(`--timeout must be a duration such as 10m or 90s, not "${value}"`);
+}
 
 function findCommand(name: string): Command {
   const command = COMMANDS.find((c) => c.name === name);
@@ -71,17 +111,24 @@ export function readCommandLine(argv: string[]): CommandLine {
 }
 
 export function commandOptions(command: Command, values: CommandLine['values'], env: Record<string, string | undefined>): CommandOptions {
-  if (values.file !== undefined && !command.options.includes('file')) throw usageError(`${command.name} takes no -f FILE`);
+  for (const option of COMMAND_OPTIONS) {
+    const given = values[option];
+    if (given === undefined || given === false || command.options.includes(option)) continue;
+    throw usageError(`${command.name} takes no ${option === 'file' ? '-f FILE' : `--${option}`}`);
+  }
   const ifMatch = values['if-match'];
-  if (ifMatch !== undefined && !command.options.includes('if-match')) throw usageError(`${command.name} takes no --if-match`);
   if (ifMatch !== undefined && !/^[1-9]\d{0,14}$/.test(ifMatch)) throw usageError(`--if-match must be a revision number, not "${ifMatch}"`);
-  if (values.force === true && !command.options.includes('force')) throw usageError(`${command.name} takes no --force`);
   // The server's own variable works too, so one exported token serves both.
   const token = values.token ?? env['SLUICE_TOKEN'] ?? env['SLUICE_ADMIN_TOKEN'];
   return {
     json: values.json === true,
     force: values.force === true,
+    wait: values.wait === true,
     ...(values.file !== undefined ? { file: values.file } : {}),
+    ...(values.candidate !== undefined ? { candidate: values.candidate } : {}),
+    ...(values.steps !== undefined ? { steps: values.steps } : {}),
+    ...(values.reason !== undefined ? { reason: values.reason } : {}),
+    ...(values.timeout !== undefined ? { timeoutMs: timeoutMs(values.timeout) } : {}),
     ...(ifMatch !== undefined ? { ifMatch: Number(ifMatch) } : {}),
     server: serverUrl(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER),
     ...(token ? { token } : {}),

@@ -39,6 +39,11 @@ export class Output {
     this.io.stdout.write(`${text}\n`);
   }
 
+  /** Text as it is (e.g. terminal control sequences and a whole screen). */
+  raw(text: string): void {
+    this.io.stdout.write(text);
+  }
+
   lines(texts: string[]): void {
     for (const text of texts) this.line(text);
   }

@@ -1,6 +1,7 @@
 // The file `apply` and `diff` read (YAML, or JSON by its `.json` extension): one service body
 // with its name in `name`, or `{services: {NAME: body}, listeners: {NAME: body}}`. Turns it into
-// the PUTs to make, listeners first. Reads and parses; validating the bodies is the server's.
+// the PUTs to make, listeners first; `rollout start -f` reads its document the same way. Reads and
+// parses; validating the bodies is the server's.
 
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -23,7 +24,8 @@ function fileError(file: string, message: string): CliError {
   return new CliError(`${file}: ${message}`, EXIT_USAGE);
 }
 
-async function parseFile(file: string): Promise<unknown> {
+/** The YAML (or, by its `.json` extension, JSON) document in `file`; an unreadable or malformed one is a CliError (exit 2). */
+export async function parseFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -30,9 +30,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
       out.line(command ? `${command.summary}\n${shortUsage(command)}`.trimEnd() : USAGE.trimEnd());
       return EXIT_OK;
     }
-    const { json, server, token, file, ifMatch, force } = commandOptions(command, line.values, io.env);
+    const { json, server, token, ...options } = commandOptions(command, line.values, io.env);
     out = new Output(io, json);
-    return await command.run({ args: line.args, file, ifMatch, force, client: new AdminClient(server, token), out });
+    return await command.run({ args: line.args, ...options, terminal: io.stdout.isTTY === true, client: new AdminClient(server, token), out });
   } catch (error) {
     return report(error, io, out, command);
   }

@@ -26,6 +26,14 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
                   rollout (aborting it) or that proxies served in the last 5 minutes. Without it
                   such a change is refused (exit 1); rollback never needs it
 
+  rollout start SERVICE -f FILE | --candidate VERSION --steps STEPS
+                  STEPS: WEIGHT[:HOLD] or approve, comma-separated (e.g. 10:2m,50:5m,approve,100)
+  rollout status [SERVICE] [--wait [--timeout D]]   rollout watch SERVICE [--timeout D]
+                  --wait / watch follow the rollout to its end: exit 0 succeeded, 1 rolled back or
+                  aborted, 2 error or --timeout passed; watch redraws on a terminal, else (or with
+                  --json) prints one JSON event per line
+  rollout pause|abort SERVICE [--reason TEXT]   rollout resume|approve|history SERVICE
+
   exit codes: 0 done (diff: no difference); 1 the server refused or the command failed (diff:
   differences found); 2 usage error, unreadable file, or sluice cannot be reached (diff: any error)
 

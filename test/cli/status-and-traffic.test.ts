@@ -26,8 +26,8 @@ it('status lists the services with their weights and stable version, and no prox
     [
       `sluice at ${h.sluice.adminUrl}, revision 1`,
       '',
-      'SERVICE  STABLE  WEIGHTS            LISTENER  PREFIX    IN SYNC',
-      'predict  blue    blue 100, green 0  default   /predict  -',
+      'SERVICE  STABLE  WEIGHTS            LISTENER  PREFIX    IN SYNC  ROLLOUT',
+      'predict  blue    blue 100, green 0  default   /predict  -        -',
       '',
       'no proxies connected',
       '',
@@ -65,7 +65,7 @@ it('status shows a connected proxy in sync once it has ACKed the current revisio
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`PROXY +CLIENT +APPLIED +IN SYNC +REJECTS\\n${NODE.id} .* 1 +yes +-\\n1 of 1 proxies in sync`));
     // The service is in sync on the one proxy, and nothing is rejected.
-    expect(stdout).toMatch(/predict +blue +blue 100, green 0 +default +\/predict +1\/1\n/);
+    expect(stdout).toMatch(/predict +blue +blue 100, green 0 +default +\/predict +1\/1 +-\n/);
     expect(stdout).not.toContain('rejected (');
   } finally {
     envoy.close();

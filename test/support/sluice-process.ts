@@ -119,17 +119,57 @@ export async function startSluiceProcess(options: ProcessOptions = {}): Promise<
   };
 }
 
-/** Runs `sluice <argv>` to its end (e.g. a refused start) and returns what it printed. */
-export async function runSluice(argv: string[], options: ProcessOptions = {}): Promise<Exited> {
+/** A `sluice <argv>` still running: what it printed so far, and its end. */
+export interface RunningCommand {
+  /** Resolves with the first stdout line `matches` accepts (rejects after `timeoutMs`). */
+  line(matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  exited: Promise<Exited>;
+}
+
+/** Starts `sluice <argv>` (e.g. a command that follows something) and lets a test read its lines as they come. */
+export function startSluiceCommand(argv: string[], options: ProcessOptions = {}): RunningCommand {
   const child = spawnSluice(argv, options);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const waiters = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const waiter of waiters) waiter();
+  });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.readyTimeoutMs ?? 20_000);
   // 'close', not 'exit': everything it printed has been read by then.
-  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  const exited = new Promise<Exited>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      for (const waiter of waiters) waiter();
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return {
+    exited,
+    line(matches, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = stdout.split('\n').slice(0, -1).find(matches);
+          if (found === undefined && child.exitCode === null && child.signalCode === null) return;
+          waiters.delete(check);
+          clearTimeout(giveUp);
+          if (found === undefined) reject(new Error(`sluice ${argv.join(' ')} ended without the line; stdout: ${stdout}; stderr: ${stderr}`));
+          else resolve(found);
+        };
+        const giveUp = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no such line from sluice ${argv.join(' ')} within ${timeoutMs} ms; stdout: ${stdout}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs `sluice <argv>` to its end (e.g. a refused start) and returns what it printed. */
+export async function runSluice(argv: string[], options: ProcessOptions = {}): Promise<Exited> {
+  return startSluiceCommand(argv, options).exited;
 }

@@ -1,10 +1,11 @@
-// Routes for rollouts: start one, read the service's latest one, and steer it (pause, resume,
-// approve, abort). Each command is one store change with the caller's If-Match and actor, stamped
+// Routes for rollouts: start one, read the service's latest one (or every service's, without their
+// timelines), and steer it (pause, resume, approve, abort). Each command is one store change with the caller's If-Match and actor, stamped
 // by the rollout clock; the answer is the rollout at the new revision. Writes only through the store.
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   ROLLOUT_PHASES,
+  isFinal,
   rolloutBodySchema,
   rolloutReasonBodySchema,
   type RolloutBody,
@@ -90,6 +91,20 @@ const rolloutSchema = revisioned({
   },
 } as const);
 
+const { timeline: _timeline, ...summaryProperties } = rolloutSchema.properties;
+
+/** Every service's latest rollout, without its timeline. */
+const rolloutListSchema = revisioned({
+  type: 'object',
+  required: ['rollouts'],
+  properties: {
+    rollouts: {
+      type: 'array',
+      items: { type: 'object', required: rolloutSchema.required.filter((field) => field !== 'timeline'), properties: summaryProperties },
+    },
+  },
+} as const);
+
 const tags = ['rollouts'];
 const params = nameParamsSchema;
 
@@ -123,6 +138,29 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
       const at = new Date(clock()).toISOString();
       const { revision, rollout } = await change(request, { kind: 'startRollout', name, body: request.body, at, actor });
       return withRevision(reply.status(201), revision, rollout);
+    },
+  );
+
+  app.get<{ Querystring: { active?: 'true' | 'false' } }>(
+    '/v1/rollouts',
+    {
+      schema: {
+        tags,
+        summary: "Every service's latest rollout (phase, step, weights; no timeline), by service name; ?active=true: only those not finished",
+        querystring: { type: 'object', additionalProperties: false, properties: { active: { type: 'string', enum: ['true', 'false'] } } },
+        response: responses({ 200: rolloutListSchema }),
+      },
+    },
+    async (request, reply) => {
+      const state = store.current();
+      const rollouts = Object.keys(state.rollouts ?? {})
+        .sort()
+        .map((name) => {
+          const { timeline: _, ...summary } = rolloutOf(state, name);
+          return summary;
+        })
+        .filter((rollout) => request.query.active !== 'true' || !isFinal(rollout.phase));
+      return withRevision(reply, state.revision, { rollouts });
     },
   );
 

@@ -15,6 +15,14 @@ export interface CommandContext {
   ifMatch?: number;
   /** `--force`, for the commands a guardrail may refuse: `?override=rollout` (delete: `?force=true`). */
   force?: boolean;
+  /** The rollout commands' options (see CommandOptions). */
+  candidate?: string;
+  steps?: string;
+  reason?: string;
+  wait?: boolean;
+  timeoutMs?: number;
+  /** Whether stdout is a terminal (`rollout watch` redraws in place there). */
+  terminal?: boolean;
   client: AdminClient;
   out: Output;
 }
@@ -24,7 +32,7 @@ export interface Command {
   /** e.g. `promote SERVICE VERSION` */
   synopsis: string;
   summary: string;
-  options: readonly ('file' | 'if-match' | 'force')[];
+  options: readonly ('file' | 'if-match' | 'force' | 'candidate' | 'steps' | 'reason' | 'wait' | 'timeout')[];
   /** The exit code of any failure, when it is not the error's own (diff: 1 means "differences"). */
   failureExit?: ExitCode;
   run(context: CommandContext): Promise<ExitCode>;

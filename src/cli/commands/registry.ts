@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 import { deleteCommand } from './delete.js';
 import { diffCommand } from './diff.js';
 import { statusCommand } from './status.js';
+import { rolloutCommand } from './rollout.js';
 import { promoteCommand, rollbackCommand, setWeightsCommand } from './traffic.js';
 
-export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, deleteCommand, applyCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, deleteCommand, applyCommand, diffCommand, rolloutCommand];

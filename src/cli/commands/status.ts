@@ -1,13 +1,14 @@
-// `sluice status [SERVICE]`: the services with their weights, stable versions and on how many
-// proxies each is in sync (or one service with its versions and endpoints), every connected proxy
+// `sluice status [SERVICE]`: the services with their weights, stable versions, on how many
+// proxies each is in sync and their active rollouts (or one service with its versions and endpoints), every connected proxy
 // with the revision it applied, and under them what proxies reject (Envoy's message, the suspect
 // services and listeners), the changes held back for them, and their warnings (misconfigured Envoys).
-// Read-only: GET /v1/services[/{name}] and GET /v1/proxies.
+// Read-only: GET /v1/services[/{name}], GET /v1/proxies and GET /v1/rollouts.
 
-import type { Endpoint, Service } from '../../model/types.js';
+import type { Endpoint, Rollout, Service } from '../../model/types.js';
 import type { ProxyReport } from '../../sync/proxy-report.js';
 import { EXIT_OK, usageError, type ExitCode } from '../cli-error.js';
 import { formatWeights, table } from '../output.js';
+import { rolloutSummary } from '../rollout-view.js';
 import type { Command, CommandContext } from './command.js';
 
 type Revisioned<T> = T & { revision: number };
@@ -84,11 +85,13 @@ function serviceLines(service: Service, revision: number, proxies: ProxyReport[]
   ];
 }
 
-function servicesLines(services: Service[], proxies: ProxyReport[]): string[] {
+function servicesLines(services: Service[], proxies: ProxyReport[], rollouts: Rollout[]): string[] {
   if (services.length === 0) return ['no services'];
+  const now = Date.now();
+  const active = new Map(rollouts.map((r) => [r.service, rolloutSummary(r, now)]));
   return table(
-    ['SERVICE', 'STABLE', 'WEIGHTS', 'LISTENER', 'PREFIX', 'IN SYNC'],
-    services.map((s) => [s.name, s.stable, formatWeights(s.weights), s.listener, s.match.prefix, serviceSync(s.name, proxies)]),
+    ['SERVICE', 'STABLE', 'WEIGHTS', 'LISTENER', 'PREFIX', 'IN SYNC', 'ROLLOUT'],
+    services.map((s) => [s.name, s.stable, formatWeights(s.weights), s.listener, s.match.prefix, serviceSync(s.name, proxies), active.get(s.name) ?? '-']),
   );
 }
 
@@ -97,12 +100,13 @@ async function run({ args, client, out }: CommandContext): Promise<ExitCode> {
   const name = args[0];
   const proxiesRequest = client.request<{ proxies: ProxyReport[] }>('GET', '/v1/proxies');
   if (name === undefined) {
-    const [{ revision, services }, { proxies }] = await Promise.all([
+    const [{ revision, services }, { proxies }, { rollouts }] = await Promise.all([
       client.request<Revisioned<{ services: Service[] }>>('GET', '/v1/services'),
       proxiesRequest,
+      client.request<{ rollouts: Rollout[] }>('GET', '/v1/rollouts?active=true'),
     ]);
-    if (out.json) out.printJson({ revision, services, proxies });
-    else out.lines([`sluice at ${client.server}, revision ${revision}`, '', ...servicesLines(services, proxies), '', ...proxyLines(proxies)]);
+    if (out.json) out.printJson({ revision, services, proxies, rollouts });
+    else out.lines([`sluice at ${client.server}, revision ${revision}`, '', ...servicesLines(services, proxies, rollouts), '', ...proxyLines(proxies)]);
   } else {
     const [{ revision, ...service }, { proxies }] = await Promise.all([
       client.request<Revisioned<Service>>('GET', `/v1/services/${encodeURIComponent(name)}`),
