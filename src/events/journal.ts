@@ -99,7 +99,7 @@ export class EventJournal {
     return this.subscribers.size;
   }
 
-  append(event: EventInput): JournalEntry {
+  append(event: EventInput): void {
     const id = ++this.latest;
     const data = JSON.stringify({ id, ...event });
     const entry: JournalEntry = { id, type: event.type, services: aboutServices(event), frame: Buffer.from(`id: ${id}\nevent: ${event.type}\ndata: ${data}\n\n`) };
@@ -108,7 +108,6 @@ export class EventJournal {
       if (this.pending.length === 0) queueMicrotask(() => this.deliver());
       this.pending.push(entry);
     }
-    return entry;
   }
 
   subscribe(options: SubscribeOptions, deliver: (chunk: Buffer) => void): JournalSubscription {
