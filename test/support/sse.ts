@@ -84,15 +84,29 @@ export class SseReader {
 
   /** The next event not yet taken that matches, skipping the others; fails after `timeoutMs` or when the stream ends. */
   async next(matches: (event: SseEvent) => boolean = () => true, timeoutMs = 10_000): Promise<SseEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    return this.waitUntil(() => {
       while (this.cursor < this.events.length) {
         const event = this.events[this.cursor++]!;
         if (matches(event)) return event;
       }
-      if (this.done) throw new Error(`the stream ended; read ${JSON.stringify(this.events.map((e) => e.event))}`);
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** Waits until an event with `id` or later has been read, whatever `next` has taken. */
+  async reached(id: number, timeoutMs = 10_000): Promise<void> {
+    await this.waitUntil(() => this.events.findLast((event) => event.id !== undefined && event.id >= id), timeoutMs);
+  }
+
+  private async waitUntil<T>(found: () => T | undefined, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const result = found();
+      if (result !== undefined) return result;
+      const read = JSON.stringify(this.events.slice(-10).map((e) => [e.id, e.event]));
+      if (this.done) throw new Error(`the stream ended; read ${this.events.length} events, the last: ${read}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms; read ${JSON.stringify(this.events.map((e) => [e.id, e.event]))}`);
+      if (left <= 0) throw new Error(`not there within ${timeoutMs} ms; read ${this.events.length} events, the last: ${read}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {
