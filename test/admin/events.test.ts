@@ -13,7 +13,7 @@ import { SseReader, type SseEvent } from '../support/sse.js';
 import { predictBody } from './harness.js';
 
 const EDS_NAMES = ['predict_blue', 'predict_green'];
-const NAMES = { names: { [ENDPOINT_TYPE]: EDS_NAMES, [ROUTE_TYPE]: ['default'] } };
+const NAMES: { names: Partial<Record<string, string[]>> } = { names: { [ENDPOINT_TYPE]: EDS_NAMES, [ROUTE_TYPE]: ['default'] } };
 const TOKEN = 'events-test-token-0123456789';
 
 let sluice: RunningSluice;
@@ -136,6 +136,27 @@ describe('with a scripted Envoy', () => {
     const both = await open('?since=1', { 'last-event-id': String(lastSeen) });
     expect(await missed(both)).toEqual(expected);
     expect(both.events[0]!.id).toBe(lastSeen + 1);
+  });
+
+  it('streams a NACK with Envoy\'s message and the service that changed in the rejected version', async () => {
+    envoy = await connectedEnvoy();
+    const reader = await open('?types=nack&service=predict');
+    expect((await call('PUT', '/v1/services/predict/weights', { blue: 60, green: 40 })).status).toBe(200);
+    let routes = await envoy.next();
+    while (routes.type_url !== ROUTE_TYPE) {
+      envoy.ack(routes, NAMES.names[routes.type_url] ?? []);
+      routes = await envoy.next();
+    }
+    envoy.nack(routes, envoy.ackedVersion(ROUTE_TYPE)!, 'route: invalid regex', ['default']);
+    expect((await reader.next()).data).toMatchObject({
+      type: 'nack',
+      node: NODE.id,
+      resourceType: 'routes',
+      version: routes.version_info,
+      message: 'route: invalid regex',
+      services: ['predict'],
+      listeners: [],
+    });
   });
 
   it('keeps only events about the service asked for', async () => {

@@ -95,7 +95,7 @@ export class SseReader {
 
   /** Waits until an event with `id` or later has been read, whatever `next` has taken. */
   async reached(id: number, timeoutMs = 10_000): Promise<void> {
-    await this.waitUntil(() => this.events.findLast((event) => event.id !== undefined && event.id >= id), timeoutMs);
+    await this.waitUntil(() => this.events.some((event) => event.id !== undefined && event.id >= id) || undefined, timeoutMs);
   }
 
   private async waitUntil<T>(found: () => T | undefined, timeoutMs: number): Promise<T> {
