@@ -52,6 +52,27 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/rollout/', '^src/model/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'event-journal-stands-alone',
+      comment: 'the event journal numbers, keeps and hands out events; it knows nothing of where they come from.',
+      severity: 'error',
+      from: { path: '^src/events/journal\\.ts$' },
+      to: { path: '^src/', pathNot: ['^src/events/journal\\.ts$'] },
+    },
+    {
+      name: 'event-sources-only-read',
+      comment: 'event sources read commits and stream callbacks; they never reach the admin API, translation, sync or the xDS server itself.',
+      severity: 'error',
+      from: { path: '^src/events/' },
+      to: { path: '^src/(admin|translate|sync|config|rollout|fleet|observability)/|^src/xds/(?!type-urls\\.ts$|server/callbacks\\.ts$|server/messages\\.ts$)' },
+    },
+    {
+      name: 'admin-reads-events-through-an-interface',
+      comment: 'the events route gets its events as an interface through AdminDeps.',
+      severity: 'error',
+      from: { path: '^src/admin/' },
+      to: { path: '^src/events/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -9,6 +9,9 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
 import { stateLocation, type SluiceConfig } from './config/config.js';
+import { recordCommits } from './events/commit-events.js';
+import { EventJournal } from './events/journal.js';
+import { ProxyEvents } from './events/proxy-events.js';
 import { LoadStats } from './fleet/load-stats.js';
 import { FleetStatus } from './fleet/status.js';
 import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
@@ -25,7 +28,7 @@ import { SqliteAdapter } from './state/sqlite-adapter.js';
 import { Store } from './state/store.js';
 import { EmptyStateWatch, withEmptyStateWarnings } from './sync/empty-state.js';
 import { envoyAcceptanceCheck } from './sync/envoy-acceptance.js';
-import { ProxyReporter } from './sync/proxy-report.js';
+import { ProxyReporter, rejectionsOf } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
 import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
@@ -47,6 +50,8 @@ export interface RunningSluice {
   fleet: FleetStatus;
   /** Requests and errors per cluster, from the Envoys' load reports. */
   loadStats: LoadStats;
+  /** What happened, as `GET /v1/events` streams it. */
+  events: EventJournal;
   stop(): Promise<void>;
 }
 
@@ -152,7 +157,15 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   registerRolloutPhases(metrics.registry, () => store.current());
   registerTrafficMetrics(metrics.registry, { state: () => store.current(), loads: loadStats });
 
-  const callbacks = fanOutCallbacks(fleet, metrics.xds);
+  // The event stream: commits (with their rollout decisions) and proxies (ACKs only while watched).
+  const events = new EventJournal();
+  const stopRecordingCommits = recordCommits(store, events);
+  const proxyEvents = new ProxyEvents({
+    journal: events,
+    rejections: () => new Map(fleet.list().map((proxy) => [proxy.node.id, rejectionsOf(proxy, ledger, holds)])),
+  });
+
+  const callbacks = fanOutCallbacks(fleet, metrics.xds, proxyEvents);
   const xds = new XdsServer({
     cache,
     callbacks,
@@ -175,6 +188,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
     serviceTraffic: new RecentTraffic(loadStats),
+    events,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
     mutationRateLimit: config.adminRateLimit,
   });
@@ -194,6 +208,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     store,
     fleet,
     loadStats,
+    events,
     async stop() {
       ready = false;
       await rollouts.stop();
@@ -205,6 +220,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       stopHoldingOnChange();
       reconciler.stop();
       stopTimingCommits();
+      stopRecordingCommits();
+      events.close();
       convergence.stop();
       await store.close();
     },

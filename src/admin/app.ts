@@ -15,6 +15,7 @@ import { parseAnyBodyAsJson } from './json-body.js';
 import { limitMutations } from './rate-limit.js';
 import { countRequests } from './request-counter.js';
 import { auditRoutes } from './routes/audit.js';
+import { eventRoutes, type EventStreamLimits, type EventsView } from './routes/events.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { listenerRoutes } from './routes/listeners.js';
@@ -51,6 +52,10 @@ export interface AdminDeps {
   mutationRateLimit?: number;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Serves `GET /v1/events`; without it that route does not exist. */
+  events?: EventsView;
+  /** Heartbeat interval and the bound on a subscriber's unsent bytes (defaults in routes/events.ts). */
+  eventStreamLimits?: Partial<EventStreamLimits>;
   /** The clock rollout commands are stamped with (the rollout controller's); Date.now by default. */
   rolloutClock?: () => number;
 }
@@ -85,5 +90,6 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions, store: deps.store });
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.events) void app.register(eventRoutes, { events: deps.events, ...(deps.eventStreamLimits ? { limits: deps.eventStreamLimits } : {}) });
   return app;
 }

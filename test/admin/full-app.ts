@@ -1,10 +1,11 @@
 // An admin app with every optional part the composition root gives it — revision status,
-// metrics, a node's resources — over an in-memory store, a real FleetStatus (driven by hand with
+// metrics, a node's resources, the event stream — over an in-memory store, a real FleetStatus (driven by hand with
 // fleet-driver.ts) and a RevisionLedger, plus any extra admin dependencies a test adds.
 
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildAdminApp, type AdminDeps } from '../../src/admin/app.js';
+import { EventJournal } from '../../src/events/journal.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { SluiceMetrics } from '../../src/observability/metrics.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
@@ -40,6 +41,7 @@ export async function buildFullApp(
     revisions: new RevisionStatus(fleet, ledger, currentRevision),
     metrics: new SluiceMetrics({ fleet, currentRevision }),
     nodeResources: new NodeResources({ state: store, fleet }),
+    events: new EventJournal(),
     ...extra,
   });
   return {

@@ -1,0 +1,124 @@
+// Reads Server-Sent Events as a client would: `parseFrames` turns text into events and comment
+// lines; `SseReader` follows a `fetch` stream, keeps everything it read and lets a test await the
+// next event that matches. Reading only; it never answers the server.
+
+export interface SseEvent {
+  /** The `id:` line, when the frame had one. */
+  id?: number;
+  event: string;
+  data: Record<string, any>;
+}
+
+export interface Parsed {
+  events: SseEvent[];
+  comments: string[];
+  /** An unfinished frame at the end of the text. */
+  rest: string;
+}
+
+export function parseFrames(text: string): Parsed {
+  const blocks = text.split('\n\n');
+  const rest = blocks.pop() ?? '';
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  for (const block of blocks) {
+    let id: number | undefined;
+    let event = 'message';
+    let data: string | undefined;
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) comments.push(line.slice(1).trim());
+      else if (line.startsWith('id: ')) id = Number(line.slice(4));
+      else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data = line.slice(6);
+    }
+    if (data !== undefined) events.push({ ...(id === undefined ? {} : { id }), event, data: JSON.parse(data) as Record<string, any> });
+  }
+  return { events, comments, rest };
+}
+
+export class SseReader {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  /** Resolves when the server ends the stream (or it breaks), with how. */
+  readonly ended: Promise<'ended' | 'broken'>;
+  private cursor = 0;
+  private wake: (() => void) | undefined;
+  private done = false;
+
+  private constructor(
+    readonly response: Response,
+    private readonly controller: AbortController,
+  ) {
+    this.ended = this.read();
+  }
+
+  /** Connects; fails unless the answer is a 200 event stream. */
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
+    const controller = new AbortController();
+    const response = await fetch(url, { headers, signal: controller.signal });
+    if (response.status !== 200 || !String(response.headers.get('content-type')).startsWith('text/event-stream')) {
+      throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+    }
+    return new SseReader(response, controller);
+  }
+
+  private async read(): Promise<'ended' | 'broken'> {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    let how: 'ended' | 'broken' = 'ended';
+    try {
+      for await (const chunk of this.response.body as AsyncIterable<Uint8Array>) {
+        const parsed = parseFrames(buffered + decoder.decode(chunk, { stream: true }));
+        buffered = parsed.rest;
+        this.events.push(...parsed.events);
+        this.comments.push(...parsed.comments);
+        this.wake?.();
+      }
+    } catch {
+      how = 'broken';
+    }
+    this.done = true;
+    this.wake?.();
+    return how;
+  }
+
+  /** The next event not yet taken that matches, skipping the others; fails after `timeoutMs` or when the stream ends. */
+  async next(matches: (event: SseEvent) => boolean = () => true, timeoutMs = 10_000): Promise<SseEvent> {
+    return this.waitUntil(() => {
+      while (this.cursor < this.events.length) {
+        const event = this.events[this.cursor++]!;
+        if (matches(event)) return event;
+      }
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** Waits until an event with `id` or later has been read, whatever `next` has taken. */
+  async reached(id: number, timeoutMs = 10_000): Promise<void> {
+    await this.waitUntil(() => this.events.some((event) => event.id !== undefined && event.id >= id) || undefined, timeoutMs);
+  }
+
+  private async waitUntil<T>(found: () => T | undefined, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const result = found();
+      if (result !== undefined) return result;
+      const read = JSON.stringify(this.events.slice(-10).map((e) => [e.id, e.event]));
+      if (this.done) throw new Error(`the stream ended; read ${this.events.length} events, the last: ${read}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`not there within ${timeoutMs} ms; read ${this.events.length} events, the last: ${read}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+}
