@@ -204,6 +204,8 @@ export interface Rollout {
    * (a duration; absent in rollouts stored before it existed, which means the default "5m").
    */
   proxyTimeout?: string;
+  /** Webhooks told of each phase change; absent: the server-wide list (`--rollout-webhook`), [] none. */
+  notify?: string[];
   phase: RolloutPhase;
   /** Index of the current step; `steps.length` once past the last one. */
   step: number;
