@@ -170,7 +170,9 @@ export type RolloutEvent =
   | 'resumed'
   | 'promoted'
   | 'rolled-back'
-  | 'aborted';
+  | 'aborted'
+  /** A phase change's notification that could not be delivered (it notifies nobody itself). */
+  | 'notification-failed';
 
 /** One decision of a rollout, by the controller (actor `rollout`) or a person. */
 export interface RolloutDecision {
