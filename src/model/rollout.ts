@@ -82,6 +82,17 @@ export interface RolloutUpdate {
   stable?: string;
 }
 
+/**
+ * A decision about a rollout that changes none of its fields (a phase change's notification that
+ * could not be delivered), for the rollout started at `startedAt`; a store change of its own.
+ */
+export interface RolloutNote {
+  kind: 'noteRollout';
+  name: string;
+  startedAt: string;
+  decision: RolloutDecision & { event: 'notification-failed' };
+}
+
 const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
 const count = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: MAX_COUNT, default: fallback }) as const;
 

@@ -14,9 +14,10 @@ import {
   TIMELINE_CAP,
   type RolloutBody,
   type RolloutCommand,
+  type RolloutNote,
   type RolloutUpdate,
 } from '../model/rollout.js';
-import type { DesiredState, Listener, Rollout, RolloutDecision, Service, Weights } from '../model/types.js';
+import type { DesiredState, Listener, Rollout, Service, Weights } from '../model/types.js';
 import {
   checkListenerPlacement,
   checkServicePlacement,
@@ -42,17 +43,6 @@ export type Change =
   | { kind: 'steerRollout'; name: string; command: RolloutCommand; at: string; actor: string; reason?: string }
   | ({ kind: 'rolloutUpdate' } & RolloutUpdate)
   | RolloutNote;
-
-/**
- * A decision about a rollout that changes none of its fields (a phase change's notification that
- * could not be delivered), for the rollout started at `startedAt`.
- */
-export interface RolloutNote {
-  kind: 'noteRollout';
-  name: string;
-  startedAt: string;
-  decision: RolloutDecision & { event: 'notification-failed' };
-}
 
 /**
  * Back to an earlier revision's listeners and services, as a new revision. Not a `Change`: it
