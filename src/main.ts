@@ -21,6 +21,8 @@ import { SluiceMetrics } from './observability/metrics.js';
 import { registerTrafficMetrics } from './observability/traffic-metrics.js';
 import { RolloutController } from './rollout/controller.js';
 import { httpMetricSources } from './rollout/http-metrics.js';
+import { RolloutNotifier } from './rollout/notifier.js';
+import { WebhookDelivery } from './rollout/webhook-delivery.js';
 import { registerRolloutPhases } from './rollout/phase-gauge.js';
 import { LeaderLease } from './state/leader-lease.js';
 import { PostgresAdapter } from './state/postgres-adapter.js';
@@ -154,6 +156,17 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     clock: Date.now,
     onError: (error, service) => logger.error({ err: error, service }, 'a rollout step failed; retrying on the next tick'),
   });
+  const webhooks = new WebhookDelivery();
+  const notifier = new RolloutNotifier({
+    store,
+    deliver: (url, notification) => webhooks.deliver(url, notification),
+    defaultUrls: config.rolloutWebhooks,
+    clock: Date.now,
+    isLeader: () => lease.isLeader(),
+    onError: (error, service) => logger.error({ err: error, service }, 'could not record a failed rollout notification'),
+  });
+  // Before the admin API opens, so that no phase change a person makes goes unseen.
+  notifier.start();
   registerRolloutPhases(metrics.registry, () => store.current());
   registerTrafficMetrics(metrics.registry, { state: () => store.current(), loads: loadStats });
 
@@ -212,6 +225,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     async stop() {
       ready = false;
       await rollouts.stop();
+      const notifierStopped = notifier.stop();
+      await webhooks.close();
+      await notifierStopped;
       await lease.stop();
       await shared?.stop();
       await admin.close();

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { MAX_NOTIFY_URLS, webhookUrlProblem } from '../model/rollout.js';
 
 export interface SluiceConfig {
   xdsHost: string;
@@ -32,6 +33,8 @@ export interface SluiceConfig {
   revisionRetention: number;
   /** Send an empty state even to proxies that connect holding configuration (which it deletes). */
   allowEmpty: boolean;
+  /** Webhooks told of the phase changes of every rollout whose body names none (`notify`). */
+  rolloutWebhooks: string[];
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -47,10 +50,11 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   leaderLeaseMs: 10_000,
   revisionRetention: 10_000,
   allowEmpty: false,
+  rolloutWebhooks: [],
 };
 
-type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token';
-type Value = string | number | boolean;
+type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token' | 'urls';
+type Value = string | number | boolean | string[];
 
 interface Setting {
   /** What the setting sets (a config field, or the config and token files). */
@@ -59,6 +63,8 @@ interface Setting {
   env: string;
   kind: Kind;
   help: string;
+  /** Its config file key when not the flag in camelCase. */
+  fileKey?: string;
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -77,6 +83,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'revisionRetention', flag: 'revision-retention', env: 'SLUICE_REVISION_RETENTION', kind: 'count', help: 'past revisions whose full state is kept for restores (audit entries are always kept)' },
   { key: 'listenerPort', flag: 'listener-port', env: 'SLUICE_LISTENER_PORT', kind: 'port', help: 'port of the default listener on first start' },
   { key: 'allowEmpty', flag: 'allow-empty', env: 'SLUICE_ALLOW_EMPTY', kind: 'boolean', help: 'send a state with no service even to proxies that connect holding configuration (it deletes their listeners and clusters)' },
+  {
+    key: 'rolloutWebhooks',
+    flag: 'rollout-webhook',
+    env: 'SLUICE_ROLLOUT_WEBHOOKS',
+    kind: 'urls',
+    fileKey: 'rolloutWebhooks',
+    help: 'http(s) URL told of every phase change of a rollout that names no webhooks (repeatable or comma-separated)',
+  },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 
@@ -84,7 +98,7 @@ const MAX_RATE_LIMIT = 1_000_000;
 
 /** A setting's key in a config file: its flag in camelCase (`--admin-port` → `adminPort`). */
 export function fileKey(setting: Setting): string {
-  return setting.flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  return setting.fileKey ?? setting.flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 export class ConfigError extends Error {
@@ -105,6 +119,8 @@ function fromText(setting: Setting, raw: string, source: string): Value {
     case 'boolean':
       if (raw === 'true' || raw === 'false') return raw === 'true';
       throw new ConfigError(`${source} must be "true" or "false", got "${raw}"`);
+    case 'urls':
+      return checkUrls(raw.split(','), source);
     default:
       return checkText(setting, raw, source);
   }
@@ -120,6 +136,9 @@ function fromFile(setting: Setting, raw: unknown, source: string): Value {
     case 'boolean':
       if (typeof raw !== 'boolean') throw new ConfigError(`${source} must be true or false`);
       return raw;
+    case 'urls':
+      if (!Array.isArray(raw) || raw.some((url) => typeof url !== 'string')) throw new ConfigError(`${source} must be a list of URLs`);
+      return checkUrls(raw as string[], source);
     default:
       if (typeof raw !== 'string') throw new ConfigError(`${source} must be a string`);
       return checkText(setting, raw, source);
@@ -136,6 +155,18 @@ function checkNumber(setting: Setting, number: number, raw: string, source: stri
   return number;
 }
 
+/** Webhook URLs: http(s), at most MAX_NOTIFY_URLS; a message names the entry, never the URL (its path may be a secret). */
+function checkUrls(raw: readonly string[], source: string): string[] {
+  const urls = raw.map((url) => url.trim()).filter((url) => url !== '');
+  if (urls.length === 0) throw new ConfigError(`${source} must name at least one URL`);
+  if (urls.length > MAX_NOTIFY_URLS) throw new ConfigError(`${source} names ${urls.length} URLs; at most ${MAX_NOTIFY_URLS}`);
+  urls.forEach((url, i) => {
+    const problem = webhookUrlProblem(url);
+    if (problem !== undefined) throw new ConfigError(`${source}: URL ${i + 1} ${problem}`);
+  });
+  return urls;
+}
+
 function checkText(setting: Setting, raw: string, source: string): string {
   if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
   // The URL may hold a password: name the setting, never the value.
@@ -147,9 +178,9 @@ function checkText(setting: Setting, raw: string, source: string): string {
 
 function flagLayer(argv: string[]): Layer {
   const options = Object.fromEntries(
-    SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+    SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: s.kind === 'urls' }]),
   );
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
@@ -161,6 +192,7 @@ function flagLayer(argv: string[]): Layer {
     const source = `--${setting.flag}`;
     if (typeof raw === 'boolean') layer.set(setting.key, { value: raw, source });
     if (typeof raw === 'string') layer.set(setting.key, { value: fromText(setting, raw, source), source });
+    if (Array.isArray(raw)) layer.set(setting.key, { value: fromText(setting, raw.map(String).join(','), source), source });
   }
   return layer;
 }

@@ -24,6 +24,12 @@ const DEFAULT_FAILURE_LIMIT = 0;
 const DEFAULT_INCONCLUSIVE_LIMIT = 3;
 /** How long a step waits for the proxies to apply it before the rollout pauses, unless the body says. */
 export const DEFAULT_PROXY_TIMEOUT = '5m';
+/** The analysis interval of a rollout whose body names no analysis (it has no metrics, so nothing runs on it). */
+export const DEFAULT_ANALYSIS_INTERVAL = '30s';
+/** The hold of the last weighted step when the body leaves it out: promotion follows once every proxy applied it. */
+export const DEFAULT_LAST_HOLD = '0s';
+/** Webhooks one rollout may notify. */
+export const MAX_NOTIFY_URLS = 5;
 const MAX_STEPS = 32;
 const MAX_METRICS = 8;
 const MAX_COUNT = 1_000_000_000;
@@ -48,7 +54,7 @@ export type RolloutCommand = 'pause' | 'resume' | 'approve' | 'abort';
 export interface RolloutBody {
   candidate: string;
   steps: { weight?: number; hold?: string; approve?: true }[];
-  analysis: {
+  analysis?: {
     interval: string;
     minRequests?: number;
     failureLimit?: number;
@@ -56,6 +62,7 @@ export interface RolloutBody {
     metrics: { name: string; source: RolloutMetric['source']; maxErrorRate?: number; url?: string; query?: string; max?: number; min?: number }[];
   };
   proxyTimeout?: string;
+  notify?: string[];
 }
 
 /** The body of `pause` and `abort`. */
@@ -75,20 +82,33 @@ export interface RolloutUpdate {
   stable?: string;
 }
 
+/**
+ * A decision about a rollout that changes none of its fields (a phase change's notification that
+ * could not be delivered), for the rollout started at `startedAt`; a store change of its own.
+ */
+export interface RolloutNote {
+  kind: 'noteRollout';
+  name: string;
+  startedAt: string;
+  decision: RolloutDecision & { event: 'notification-failed' };
+}
+
 const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
 const count = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: MAX_COUNT, default: fallback }) as const;
 
 export const rolloutBodySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['candidate', 'steps', 'analysis'],
+  required: ['candidate', 'steps'],
   properties: {
     candidate: { type: 'string', pattern: NAME_PATTERN },
     steps: {
       type: 'array',
       minItems: 1,
       maxItems: MAX_STEPS,
-      description: 'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted.',
+      description:
+        'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted. ' +
+        'Only the last weighted step may leave out "hold" (it then holds "0s": promotion follows once every proxy applied it).',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -103,6 +123,7 @@ export const rolloutBodySchema = {
       type: 'object',
       additionalProperties: false,
       required: ['interval', 'metrics'],
+      description: `Optional: without it the rollout has no metrics (holds and approvals only) and the defaults (interval ${DEFAULT_ANALYSIS_INTERVAL}, unused without metrics).`,
       properties: {
         interval: duration,
         minRequests: count(DEFAULT_MIN_REQUESTS),
@@ -135,6 +156,13 @@ export const rolloutBodySchema = {
       default: DEFAULT_PROXY_TIMEOUT,
       description:
         'How long a step may wait for every connected proxy to apply it (at least 1s); then the rollout pauses, naming the proxies that have not and their last NACK.',
+    },
+    notify: {
+      type: 'array',
+      maxItems: MAX_NOTIFY_URLS,
+      items: { type: 'string', maxLength: 2048, pattern: URL_PATTERN },
+      description:
+        'http(s) URLs that get one JSON POST per phase change (Slack-compatible "text" plus fields). Absent: the server-wide --rollout-webhook list; [] : none.',
     },
   },
 } as const;
@@ -172,6 +200,7 @@ function tooShort(what: string, text: string, path: string): SluiceError {
 }
 
 function normalizeSteps(steps: RolloutBody['steps'], base: string, minimums = false): RolloutStep[] {
+  const lastWeighted = steps.reduce((last, step, i) => (step.approve === true ? last : i), -1);
   return steps.map((step, i): RolloutStep => {
     const path = `${base}/${i}`;
     if (step.approve === true) {
@@ -181,15 +210,19 @@ function normalizeSteps(steps: RolloutBody['steps'], base: string, minimums = fa
       return { approve: true };
     }
     if (step.weight === undefined) throw invalid('A step needs either "weight" and "hold", or "approve": true.', path);
-    if (step.hold === undefined) throw invalid(`Missing required field "${path}/hold".`, `${path}/hold`);
+    if (step.hold === undefined && i !== lastWeighted) {
+      throw invalid(`Missing required field "${path}/hold" (only the last weighted step may leave it out).`, `${path}/hold`);
+    }
     checkPercent(step.weight, `${path}/weight`);
-    const hold = parseDuration(step.hold, `${path}/hold`);
-    if (minimums && hold > 0 && hold < MIN_ROLLOUT_DURATION_MS) throw tooShort('The hold', step.hold, `${path}/hold`);
-    return { weight: step.weight, hold: step.hold };
+    const holdText = step.hold ?? DEFAULT_LAST_HOLD;
+    const hold = parseDuration(holdText, `${path}/hold`);
+    if (minimums && hold > 0 && hold < MIN_ROLLOUT_DURATION_MS) throw tooShort('The hold', holdText, `${path}/hold`);
+    return { weight: step.weight, hold: holdText };
   });
 }
 
-type MetricBody = RolloutBody['analysis']['metrics'][number];
+type AnalysisBody = NonNullable<RolloutBody['analysis']>;
+type MetricBody = AnalysisBody['metrics'][number];
 
 function bounds(metric: MetricBody, path: string): { max?: number; min?: number } {
   if (metric.max === undefined && metric.min === undefined) {
@@ -226,7 +259,18 @@ function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
   }
 }
 
-function normalizeAnalysis(analysis: RolloutBody['analysis'], base: string, minimums = false): RolloutAnalysis {
+/** What a rollout whose body has no `analysis` gets: no metrics, so holds pass on time alone. */
+function defaultAnalysis(): RolloutAnalysis {
+  return {
+    interval: DEFAULT_ANALYSIS_INTERVAL,
+    minRequests: DEFAULT_MIN_REQUESTS,
+    failureLimit: DEFAULT_FAILURE_LIMIT,
+    inconclusiveLimit: DEFAULT_INCONCLUSIVE_LIMIT,
+    metrics: [],
+  };
+}
+
+function normalizeAnalysis(analysis: AnalysisBody, base: string, minimums = false): RolloutAnalysis {
   const interval = parseDuration(analysis.interval, `${base}/interval`);
   if (minimums && interval < MIN_ROLLOUT_DURATION_MS) throw tooShort('The analysis interval', analysis.interval, `${base}/interval`);
   if (interval === 0) throw invalid('The analysis interval must be longer than 0s.', `${base}/interval`);
@@ -253,6 +297,34 @@ function normalizeProxyTimeout(text: string, path: string, minimums = false): st
   return text;
 }
 
+/**
+ * Why `text` cannot be a notification webhook (undefined when it can): an absolute http(s) URL
+ * without credentials. The reason never repeats the URL, whose path may be a secret (Slack's is).
+ */
+export function webhookUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL, not ${url.protocol}`;
+  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password';
+  return undefined;
+}
+
+function normalizeNotify(urls: readonly string[], base: string): string[] {
+  if (urls.length > MAX_NOTIFY_URLS) throw invalid(`At most ${MAX_NOTIFY_URLS} notification URLs.`, base);
+  const seen = new Set<string>();
+  return urls.map((url, i) => {
+    const problem = webhookUrlProblem(url);
+    if (problem !== undefined) throw invalid(`Notification URL ${i} ${problem}.`, `${base}/${i}`);
+    if (seen.has(url)) throw invalid(`Notification URL ${i} is listed twice.`, `${base}/${i}`);
+    seen.add(url);
+    return url;
+  });
+}
+
 /** How long a step of `rollout` may wait for the proxies (ms). */
 export function proxyTimeoutMs(rollout: Pick<Rollout, 'proxyTimeout'>): number {
   return parseDuration(rollout.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT);
@@ -275,8 +347,9 @@ export function newRollout(service: Service, body: RolloutBody, at: string, acto
     candidate: body.candidate,
     stable: service.stable,
     steps: normalizeSteps(body.steps, '/steps', true),
-    analysis: normalizeAnalysis(body.analysis, '/analysis', true),
+    analysis: body.analysis === undefined ? defaultAnalysis() : normalizeAnalysis(body.analysis, '/analysis', true),
     proxyTimeout: normalizeProxyTimeout(body.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT, '/proxyTimeout', true),
+    ...(body.notify === undefined ? {} : { notify: normalizeNotify(body.notify, '/notify') }),
     phase: 'progressing',
     step: 0,
     failures: 0,
@@ -295,6 +368,7 @@ export function checkRollout(key: string, rollout: Rollout): void {
   const steps = normalizeSteps(rollout.steps, `${base}/steps`);
   normalizeAnalysis(rollout.analysis, `${base}/analysis`);
   if (rollout.proxyTimeout !== undefined) normalizeProxyTimeout(rollout.proxyTimeout, `${base}/proxyTimeout`);
+  if (rollout.notify !== undefined) normalizeNotify(rollout.notify, `${base}/notify`);
   if (steps.length === 0 || !Number.isInteger(rollout.step) || rollout.step < 0 || rollout.step > steps.length) {
     throw invalid(`Rollout of "${key}" is at step ${rollout.step} of ${steps.length}.`, `${base}/step`);
   }

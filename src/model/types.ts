@@ -170,7 +170,9 @@ export type RolloutEvent =
   | 'resumed'
   | 'promoted'
   | 'rolled-back'
-  | 'aborted';
+  | 'aborted'
+  /** A phase change's notification that could not be delivered (it notifies nobody itself). */
+  | 'notification-failed';
 
 /** One decision of a rollout, by the controller (actor `rollout`) or a person. */
 export interface RolloutDecision {
@@ -204,6 +206,8 @@ export interface Rollout {
    * (a duration; absent in rollouts stored before it existed, which means the default "5m").
    */
   proxyTimeout?: string;
+  /** Webhooks told of each phase change; absent: the server-wide list (`--rollout-webhook`), [] none. */
+  notify?: string[];
   phase: RolloutPhase;
   /** Index of the current step; `steps.length` once past the last one. */
   step: number;

@@ -91,10 +91,15 @@ function planHold(rollout: Rollout, observed: Observed): Action {
 
 /**
  * When the wait for the proxies began: the decision that entered `waiting-for-proxies` (weights
- * set, or a resume) is the latest in the timeline, as nothing else is decided while waiting.
+ * set, or a resume) is the latest in the timeline, as nothing else is decided while waiting — a
+ * failed notification recorded meanwhile aside.
  */
 function waitingSince(rollout: Rollout): number {
-  return msOf(rollout.timeline.at(-1)?.at);
+  for (let i = rollout.timeline.length - 1; i >= 0; i--) {
+    const decision = rollout.timeline[i]!;
+    if (decision.event !== 'notification-failed') return msOf(decision.at);
+  }
+  return 0;
 }
 
 function describePending(rollout: Rollout, pending: PendingProxy[]): string {

@@ -14,6 +14,7 @@ import {
   TIMELINE_CAP,
   type RolloutBody,
   type RolloutCommand,
+  type RolloutNote,
   type RolloutUpdate,
 } from '../model/rollout.js';
 import type { DesiredState, Listener, Rollout, Service, Weights } from '../model/types.js';
@@ -40,7 +41,8 @@ export type Change =
   | { kind: 'deleteListener'; name: string }
   | { kind: 'startRollout'; name: string; body: RolloutBody; at: string; actor: string }
   | { kind: 'steerRollout'; name: string; command: RolloutCommand; at: string; actor: string; reason?: string }
-  | ({ kind: 'rolloutUpdate' } & RolloutUpdate);
+  | ({ kind: 'rolloutUpdate' } & RolloutUpdate)
+  | RolloutNote;
 
 /**
  * Back to an earlier revision's listeners and services, as a new revision. Not a `Change`: it
@@ -391,6 +393,16 @@ export function updateRollout(state: DesiredState, update: RolloutUpdate): Desir
   return withRollout(state, rollout, { ...state.services, [service.name]: { ...service, stable, weights } });
 }
 
+/**
+ * The note appended to the rollout's timeline in any phase, an ended rollout's too; nothing
+ * changes when the service's rollout is no longer the one noted (a newer one replaced it).
+ */
+export function noteRollout(state: DesiredState, note: RolloutNote): DesiredState {
+  const rollout = rolloutOf(state, note.name);
+  if (rollout === undefined || rollout.startedAt !== note.startedAt) return state;
+  return withRollout(state, { ...rollout, timeline: [...rollout.timeline, note.decision].slice(-TIMELINE_CAP) });
+}
+
 /** A person's pause, resume, approve or abort (abort sends all traffic to stable at once). */
 export function steerRollout(
   state: DesiredState,
@@ -431,6 +443,8 @@ export function applyChange(state: DesiredState, change: Change, context: Change
       return steerRollout(state, change);
     case 'rolloutUpdate':
       return updateRollout(state, change);
+    case 'noteRollout':
+      return noteRollout(state, change);
   }
 }
 
@@ -460,5 +474,7 @@ export function summarize(change: StoreChange, after: DesiredState): string {
       return `${change.command} rollout of ${change.name}${change.reason === undefined ? '' : `: ${change.reason}`}`;
     case 'rolloutUpdate':
       return `rollout of ${change.name}: ${change.decisions.map(describeDecision).join('; ')}`;
+    case 'noteRollout':
+      return `rollout of ${change.name}: ${describeDecision(change.decision)}`;
   }
 }

@@ -121,6 +121,25 @@ describe('sources', () => {
     expect(loadConfig([], { SLUICE_CONFIG: file('sluice.yaml', 'allowEmpty: true\n') }).allowEmpty).toBe(true);
     expect(refusal([], { SLUICE_ALLOW_EMPTY: 'yes' })).toMatch(/SLUICE_ALLOW_EMPTY must be "true" or "false"/);
   });
+
+  it('takes the rollout webhooks as a repeated or comma-separated flag, a comma-separated variable or a list key; refuses bad ones without echoing them', () => {
+    const a = 'https://hooks.example/T1/secret';
+    const b = 'http://127.0.0.1:9999/rollouts';
+    expect(DEFAULT_CONFIG.rolloutWebhooks).toEqual([]);
+    expect(loadConfig(['--rollout-webhook', a, '--rollout-webhook', b], {}).rolloutWebhooks).toEqual([a, b]);
+    expect(loadConfig(['--rollout-webhook', `${a},${b}`], {}).rolloutWebhooks).toEqual([a, b]);
+    expect(loadConfig([], { SLUICE_ROLLOUT_WEBHOOKS: ` ${a} , ${b} ` }).rolloutWebhooks).toEqual([a, b]);
+    expect(loadConfig([], { SLUICE_CONFIG: file('hooks.yaml', `rolloutWebhooks: ["${a}", "${b}"]\n`) }).rolloutWebhooks).toEqual([a, b]);
+    // A flag replaces the variable's list; lists from several sources do not add up.
+    expect(loadConfig(['--rollout-webhook', b], { SLUICE_ROLLOUT_WEBHOOKS: a }).rolloutWebhooks).toEqual([b]);
+    const secret = 'ftp://hooks.example/very-secret';
+    const bad = refusal(['--rollout-webhook', `${a},${secret}`]);
+    expect(bad).toMatch(/--rollout-webhook: URL 2 must be an http:\/\/ or https:\/\/ URL/);
+    expect(bad).not.toContain('very-secret');
+    expect(refusal([], { SLUICE_ROLLOUT_WEBHOOKS: ',' })).toMatch(/SLUICE_ROLLOUT_WEBHOOKS must name at least one URL/);
+    expect(refusal([], { SLUICE_CONFIG: file('one.yaml', `rolloutWebhooks: "${a}"\n`) })).toMatch(/rolloutWebhooks must be a list of URLs/);
+    expect(refusal([], { SLUICE_ROLLOUT_WEBHOOKS: [1, 2, 3, 4, 5, 6].map((n) => `${a}${n}`).join(',') })).toMatch(/at most 5/);
+  });
 });
 
 describe('the admin token', () => {
@@ -173,7 +192,10 @@ describe('settings', () => {
   it('cover every configuration field, each with a SLUICE_ variable named after its flag', () => {
     const fields = new Set(SETTINGS.map((s) => s.key));
     for (const field of [...Object.keys(DEFAULT_CONFIG), 'adminToken']) expect(fields.has(field as never), field).toBe(true);
-    for (const setting of SETTINGS) expect(setting.env).toBe(`SLUICE_${setting.flag.toUpperCase().replaceAll('-', '_')}`);
+    // A list setting's flag names one entry per use (--rollout-webhook); its variable holds them all (…_WEBHOOKS).
+    for (const setting of SETTINGS) {
+      expect(setting.env).toBe(`SLUICE_${setting.flag.toUpperCase().replaceAll('-', '_')}${setting.kind === 'urls' ? 'S' : ''}`);
+    }
   });
 
   it("are all in the README's Running sluice table, with their variable and config key", () => {

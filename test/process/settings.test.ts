@@ -4,7 +4,8 @@
 // what its log says, what a second replica on the same store sees.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,7 +20,7 @@ import { blueGreenService } from '../support/services.js';
 
 const TOKEN = 'proc-token-7c1e94';
 type Source = 'flag' | 'env' | 'file';
-type Settings = Partial<Record<(typeof SETTINGS)[number]['key'], string | number | boolean>>;
+type Settings = Partial<Record<(typeof SETTINGS)[number]['key'], string | number | boolean | string[]>>;
 
 let dir: string;
 const running: SluiceProcess[] = [];
@@ -199,6 +200,38 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     expect(restored.status).toBe(200);
     expect((await http(`${admin}/v1/services/predict`)).json.weights).toEqual({ blue: 80, green: 20 });
     covered[source].add('revisionRetention');
+  });
+
+  it('tells the rollout webhooks given of each phase change of a rollout that names none', async () => {
+    // A receiver on loopback; the two webhooks are two paths on it (flag and variable: comma-separated; file: a list).
+    const posts: { path: string; kind: string }[] = [];
+    let arrived: () => void = () => undefined;
+    const receiver = createServer((request, response) => {
+      let text = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      request.on('end', () => {
+        posts.push({ path: request.url ?? '', kind: JSON.parse(text).kind });
+        response.end();
+        arrived();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      const rolloutWebhooks = [`${base}/first`, `${base}/second`];
+      const sluice = await start(source, { rolloutWebhooks, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-hooks.db`) }, `${source}-hooks`);
+      expect((await http(`${sluice.adminUrl}/v1/services/predict`, 'PUT', SERVICE)).status).toBe(200);
+      const started = await http(`${sluice.adminUrl}/v1/services/predict/rollouts`, 'POST', { candidate: 'green', steps: [{ weight: 100 }] });
+      expect(started.status).toBe(201);
+      // started, step reached, succeeded: three messages to each webhook.
+      while (posts.length < 6) await new Promise<void>((resolve) => (arrived = resolve));
+      const kinds = (path: string) => posts.filter((p) => p.path === path).map((p) => p.kind);
+      expect(kinds('/first')).toEqual(['started', 'step-reached', 'succeeded']);
+      expect(kinds('/second')).toEqual(['started', 'step-reached', 'succeeded']);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+    covered[source].add('rolloutWebhooks');
   });
 
   it('sends an empty state to a proxy that connects holding configuration only when allowEmpty is on', async () => {

@@ -73,6 +73,20 @@ describe('rollout changes', () => {
     expect(codeOf(() => apply(state, { kind: 'rolloutUpdate', name: 'predict', rollout, decisions: [] }))).toBe('SLUICE_ROLLOUT_STATE');
   });
 
+  it('a failed notification is noted in any phase, an ended rollout too, changing nothing else; never on a newer rollout', () => {
+    const ended = apply(withRollout(), { kind: 'steerRollout', name: 'predict', command: 'abort', at: iso(T0), actor: 'bob' });
+    const decision = { at: iso(T0 + 1), event: 'notification-failed' as const, step: 0, actor: 'rollout', reason: 'hooks.example: HTTP 500' };
+    const noted = apply(ended, { kind: 'noteRollout', name: 'predict', startedAt: iso(T0), decision });
+    expect(noted.revision).toBe(ended.revision + 1);
+    const { timeline, ...fields } = noted.rollouts!['predict']!;
+    expect(timeline.at(-1)).toEqual(decision);
+    expect(timeline.slice(0, -1)).toEqual(ended.rollouts!['predict']!.timeline);
+    const { timeline: _, ...before } = ended.rollouts!['predict']!;
+    expect(fields).toEqual(before);
+    expect(noted.services).toBe(ended.services);
+    expect(applyChange(noted, { kind: 'noteRollout', name: 'predict', startedAt: iso(T0 - 1), decision })).toBe(noted);
+  });
+
   it('weights a decision sets must fit the service', () => {
     const { timeline, ...rollout } = holding();
     const change: Change = { kind: 'rolloutUpdate', name: 'predict', rollout, decisions: [], weights: { blue: 50, red: 50 } };

@@ -27,8 +27,11 @@ export function predictService(): Service {
   return normalizeService('predict', serviceBody());
 }
 
+/** A rollout body that names its analysis. */
+export type BodyWithAnalysis = RolloutBody & { analysis: NonNullable<RolloutBody['analysis']> };
+
 /** Steps 20% (hold 60s) → approval → 50% (hold 60s); analysis every 20s on the fleet error rate. */
-export function rolloutBody(overrides: Partial<RolloutBody> = {}): RolloutBody {
+export function rolloutBody(overrides: Partial<BodyWithAnalysis> = {}): BodyWithAnalysis {
   return {
     candidate: 'green',
     steps: [{ weight: 20, hold: '60s' }, { approve: true }, { weight: 50, hold: '60s' }],

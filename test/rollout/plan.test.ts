@@ -78,6 +78,15 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a failed notification recorded while waiting does not move the deadline',
+    rollout: ((r: Rollout): Rollout => ({
+      ...r,
+      timeline: [...r.timeline, { at: iso(T0 + 200_000), event: 'notification-failed', step: 0, actor: 'rollout', reason: 'hooks.example: HTTP 500' }],
+    }))(waiting()),
+    observed: { now: T0 + 300_000, stepRevisionApplied: false, pendingProxies: [{ node: 'envoy-1' }] },
+    action: { kind: 'pause', reason: 'revision 3 of step 0 was not applied within proxyTimeout 5m by 1 proxy(ies): "envoy-1"' },
+  },
+  {
     name: 'not applied past a proxyTimeout from the body, counted from the latest decision (a resume)',
     rollout: waiting(T0 + 600_000, rolloutBody({ proxyTimeout: '30s' })),
     observed: { now: T0 + 630_000, stepRevisionApplied: false, pendingProxies: [{ node: 'envoy-1' }] },

@@ -60,6 +60,24 @@ describe('POST /v1/services/{name}/rollouts', () => {
     expect(res.json().analysis).toEqual({ interval: '30s', minRequests: 50, failureLimit: 0, inconclusiveLimit: 3, metrics: [] });
   });
 
+  it('needs no analysis and no hold on the last weighted step; GET answers the complete rollout with the defaults', async () => {
+    const res = await startRollout({ candidate: 'green', steps: [{ weight: 10, hold: '1m' }, { approve: true }, { weight: 100 }] });
+    expect(res.statusCode, res.body).toBe(201);
+    const read = (await send(h.app, 'GET', '/v1/services/predict/rollout')).json();
+    expect(read).toMatchObject({
+      steps: [{ weight: 10, hold: '1m' }, { approve: true }, { weight: 100, hold: '0s' }],
+      analysis: { interval: '30s', minRequests: 50, failureLimit: 0, inconclusiveLimit: 3, metrics: [] },
+      proxyTimeout: '5m',
+    });
+    expect(read).not.toHaveProperty('notify');
+  });
+
+  it('keeps the notify URLs of the body', async () => {
+    const notify = ['https://hooks.example/T1/B2', 'http://127.0.0.1:9999/rollouts'];
+    expect((await startRollout(rolloutBody({ notify }))).statusCode).toBe(201);
+    expect((await send(h.app, 'GET', '/v1/services/predict/rollout')).json().notify).toEqual(notify);
+  });
+
   it('accepts the minimums: a 1s analysis interval, a 1s hold, no hold ("0s") and a 1s proxyTimeout', async () => {
     const res = await startRollout({
       candidate: 'green',
@@ -93,7 +111,10 @@ describe('POST /v1/services/{name}/rollouts', () => {
     ['a candidate that is no version', { candidate: 'red' }, 422, 'SLUICE_UNKNOWN_VERSION', '/candidate'],
     ['the stable version as candidate', { candidate: 'blue' }, 422, 'SLUICE_CANDIDATE_IS_STABLE', '/candidate'],
     ['no steps', { steps: [] }, 400, 'SLUICE_INVALID_BODY', '/steps'],
-    ['a weight step without hold', { steps: [{ weight: 10 }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/hold'],
+    ['a weight step without hold before the last one', { steps: [{ weight: 10 }, { weight: 100 }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/hold'],
+    ['an analysis without interval', { analysis: { metrics: [] } }, 400, 'SLUICE_INVALID_BODY', '/analysis/interval'],
+    ['a notify URL that is not a URL', { notify: ['hooks'] }, 400, 'SLUICE_INVALID_BODY', '/notify/0'],
+    ['a notify URL of another scheme', { notify: ['https://a.example/x', 'mailto:ops@example.com'] }, 400, 'SLUICE_INVALID_BODY', '/notify/1'],
     ['an empty step', { steps: [{ weight: 10, hold: '1m' }, {}] }, 400, 'SLUICE_INVALID_BODY', '/steps/1'],
     ['an approval step with a weight', { steps: [{ approve: true, weight: 5 }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/approve'],
     ['approve: false', { steps: [{ approve: false }] }, 400, 'SLUICE_INVALID_BODY', '/steps/0/approve'],

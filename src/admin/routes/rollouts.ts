@@ -71,6 +71,7 @@ const rolloutSchema = revisioned({
     steps: rolloutBodySchema.properties.steps,
     analysis: rolloutBodySchema.properties.analysis,
     proxyTimeout: rolloutBodySchema.properties.proxyTimeout,
+    notify: rolloutBodySchema.properties.notify,
     phase: { type: 'string', enum: ROLLOUT_PHASES },
     step: { ...count, description: 'Index of the current step (the number of steps once past the last).' },
     weights: { ...weightsBodySchema, description: "The service's weights now." },
