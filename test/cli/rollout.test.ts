@@ -49,6 +49,16 @@ describe('sluice rollout', () => {
     expect(events).toEqual(['0 started', '0 weights-set', '0 hold-started', '0 hold-passed', '1 weights-set', '1 hold-started', '1 hold-passed', '2 promoted']);
   });
 
+  it('start inline: --candidate and --steps, no analysis, the last step without a hold', async () => {
+    const started = await h.run('rollout', 'start', 'predict', '--candidate', 'green', '--steps', '30:1s,100');
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(': ▶ 30% 1s | 100%\n');
+    const waited = await h.run('rollout', 'status', 'predict', '--wait', '--timeout', '60s');
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toContain('  weights:  blue 0, green 100');
+  });
+
   it('status lists active rollouts beside the services and in its own table', async () => {
     await startFrom(GATED_ROLLOUT);
     const status = await h.run('status');
