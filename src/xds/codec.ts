@@ -6,6 +6,7 @@
 import protobuf from 'protobufjs';
 import { envoyRoot } from './protos.js';
 import { TYPE_URL_PREFIX, messageNameOf } from './type-urls.js';
+import { WRAPPER_TYPES, isJsonObject, type Json, type JsonObject } from './proto-json.js';
 
 export class EncodeError extends Error {
   constructor(
@@ -17,20 +18,6 @@ export class EncodeError extends Error {
   }
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const WRAPPER_TYPES = new Set([
-  'google.protobuf.DoubleValue',
-  'google.protobuf.FloatValue',
-  'google.protobuf.Int64Value',
-  'google.protobuf.UInt64Value',
-  'google.protobuf.Int32Value',
-  'google.protobuf.UInt32Value',
-  'google.protobuf.BoolValue',
-  'google.protobuf.StringValue',
-  'google.protobuf.BytesValue',
-]);
 
 const INT32_LIMITS: Record<string, [number, number]> = {
   int32: [-2147483648, 2147483647],
@@ -39,10 +26,6 @@ const INT32_LIMITS: Record<string, [number, number]> = {
   uint32: [0, 4294967295],
   fixed32: [0, 4294967295],
 };
-
-function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function fail(path: string, message: string): never {
   throw new EncodeError(path, message);
@@ -109,7 +92,7 @@ function toStructValue(value: Json, path: string): JsonObject {
 }
 
 function toStruct(value: Json, path: string): JsonObject {
-  if (!isPlainObject(value)) fail(path, 'expected an object');
+  if (!isJsonObject(value)) fail(path, 'expected an object');
   const fields: JsonObject = {};
   for (const [key, item] of Object.entries(value)) fields[key] = toStructValue(item, `${path}/${key}`);
   return { fields };
@@ -133,7 +116,7 @@ function toMessage(type: protobuf.Type, value: Json, path: string): unknown {
     if (!inner) fail(path, `wrapper ${type.fullName} has no value field`);
     return { value: toScalar(inner, value, path) };
   }
-  if (!isPlainObject(value)) fail(path, `expected an object for ${type.name}`);
+  if (!isJsonObject(value)) fail(path, `expected an object for ${type.name}`);
 
   const result: Record<string, unknown> = {};
   const oneofsSeen = new Map<string, string>();
@@ -162,7 +145,7 @@ function toSingle(field: protobuf.Field, value: Json, path: string): unknown {
 
 function toFieldValue(field: protobuf.Field, value: Json, path: string): unknown {
   if (field instanceof protobuf.MapField) {
-    if (!isPlainObject(value)) fail(path, 'expected an object (map)');
+    if (!isJsonObject(value)) fail(path, 'expected an object (map)');
     const map: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) map[key] = toSingle(field, item, `${path}/${key}`);
     return map;
@@ -175,7 +158,7 @@ function toFieldValue(field: protobuf.Field, value: Json, path: string): unknown
 }
 
 function toAny(value: Json, path: string): { type_url: string; value: Uint8Array } {
-  if (!isPlainObject(value)) fail(path, 'expected an object with "@type"');
+  if (!isJsonObject(value)) fail(path, 'expected an object with "@type"');
   const { '@type': typeUrl, ...rest } = value;
   if (typeof typeUrl !== 'string' || !typeUrl.startsWith(TYPE_URL_PREFIX)) {
     fail(`${path}/@type`, `expected a type URL starting with ${TYPE_URL_PREFIX}`);
@@ -205,7 +188,7 @@ const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: S
 
 function expandAny(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(expandAny);
-  if (!isPlainObject(value as Json)) return value;
+  if (!isJsonObject(value as Json)) return value;
   const object = value as Record<string, unknown>;
   if (typeof object['type_url'] === 'string' && 'value' in object && Object.keys(object).length === 2) {
     const type = lookup(messageNameOf(object['type_url']), '');

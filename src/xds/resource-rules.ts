@@ -6,6 +6,7 @@
 import protobuf from 'protobufjs';
 import { envoyRoot } from './protos.js';
 import { TYPE_URL_PREFIX, messageNameOf } from './type-urls.js';
+import { WRAPPER_TYPES, isJsonObject } from './proto-json.js';
 
 export interface ResourceViolation {
   typeUrl: string;
@@ -56,20 +57,6 @@ export const SUPPORTED_RULES: Readonly<Record<string, readonly string[]>> = {
 };
 
 type Rules = { [kind: string]: { [rule: string]: unknown } };
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const WRAPPER_TYPES = new Set([
-  'google.protobuf.DoubleValue',
-  'google.protobuf.FloatValue',
-  'google.protobuf.Int64Value',
-  'google.protobuf.UInt64Value',
-  'google.protobuf.Int32Value',
-  'google.protobuf.UInt32Value',
-  'google.protobuf.BoolValue',
-  'google.protobuf.StringValue',
-  'google.protobuf.BytesValue',
-]);
 const FREE_FORM_TYPES = new Set(['google.protobuf.Struct', 'google.protobuf.Value', 'google.protobuf.ListValue']);
 const FLOAT_KINDS = new Set(['float', 'double']);
 
@@ -80,10 +67,6 @@ const HEADER_REGEXES: Record<string, { strict: RegExp; lax: RegExp }> = {
 };
 /** A UTF-16 surrogate not part of a pair: text that has no UTF-8 encoding. */
 const LONE_SURROGATE = /\p{Cs}/u;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function pointerToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -101,8 +84,8 @@ function shown(value: unknown): string {
 function mergeRules(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
     const existing = target[key];
-    if (isObject(existing) && isObject(value)) mergeRules(existing, value);
-    else target[key] = isObject(value) ? structuredClone(value) : value;
+    if (isJsonObject(existing) && isJsonObject(value)) mergeRules(existing, value);
+    else target[key] = isJsonObject(value) ? structuredClone(value) : value;
   }
 }
 
@@ -115,7 +98,7 @@ function rulesOf(field: protobuf.Field): Rules | undefined {
     const merged: Record<string, unknown> = {};
     for (const option of optionList(field.parsedOptions)) {
       const value = option['(validate.rules)'];
-      if (isObject(value)) mergeRules(merged, value);
+      if (isJsonObject(value)) mergeRules(merged, value);
     }
     rules = Object.keys(merged).length > 0 ? (merged as Rules) : null;
     fieldRules.set(field, rules);
@@ -125,7 +108,7 @@ function rulesOf(field: protobuf.Field): Rules | undefined {
 
 /** protobufjs keeps a schema object's options as a list of one-option objects. */
 function optionList(parsedOptions: unknown): Record<string, unknown>[] {
-  return Array.isArray(parsedOptions) ? parsedOptions.filter(isObject) : [];
+  return Array.isArray(parsedOptions) ? parsedOptions.filter(isJsonObject) : [];
 }
 
 function hasOption(parsedOptions: unknown, name: string): boolean {
@@ -168,7 +151,7 @@ function durationNanos(text: unknown): bigint | undefined {
 
 /** A rule's Duration (`{seconds, nanos}`, both optional) in nanoseconds. */
 function ruleNanos(value: unknown): bigint {
-  const duration = isObject(value) ? value : {};
+  const duration = isJsonObject(value) ? value : {};
   return BigInt(String(duration['seconds'] ?? 0)) * NANOS_PER_SECOND + BigInt(String(duration['nanos'] ?? 0));
 }
 
@@ -234,7 +217,7 @@ class Walk {
   }
 
   message(type: protobuf.Type, value: unknown, path: string): void {
-    if (!isObject(value)) return;
+    if (!isJsonObject(value)) return;
     const plan = planOf(type);
     for (const oneof of plan.requiredOneofs) {
       if (!oneof.fieldsArray.some((member) => Object.hasOwn(value, member.name))) {
@@ -273,7 +256,7 @@ class Walk {
   }
 
   private map(field: protobuf.MapField, value: unknown, path: string, rules: Rules | undefined): void {
-    if (!isObject(value)) return;
+    if (!isJsonObject(value)) return;
     const entries = Object.entries(value);
     const mapRules = rules?.['map'];
     if (mapRules && !(mapRules['ignore_empty'] === true && entries.length === 0)) {
@@ -282,8 +265,8 @@ class Walk {
       if (minPairs !== undefined && entries.length < Number(minPairs)) this.report(path, 'map.min_pairs', value, `needs at least ${minPairs} entries, has ${entries.length}`);
       if (maxPairs !== undefined && entries.length > Number(maxPairs)) this.report(path, 'map.max_pairs', value, `takes at most ${maxPairs} entries, has ${entries.length}`);
     }
-    const keyRules = isObject(mapRules?.['keys']) ? (mapRules['keys'] as Rules) : undefined;
-    const valueRules = isObject(mapRules?.['values']) ? (mapRules['values'] as Rules) : undefined;
+    const keyRules = isJsonObject(mapRules?.['keys']) ? (mapRules['keys'] as Rules) : undefined;
+    const valueRules = isJsonObject(mapRules?.['values']) ? (mapRules['values'] as Rules) : undefined;
     for (const [key, item] of entries) {
       const itemPath = `${path}/${pointerToken(key)}`;
       this.scalar(field.keyType, key, itemPath, keyRules?.[field.keyType]);
@@ -308,13 +291,13 @@ class Walk {
         });
       }
     }
-    const itemRules = isObject(listRules?.['items']) ? (listRules['items'] as Rules) : undefined;
+    const itemRules = isJsonObject(listRules?.['items']) ? (listRules['items'] as Rules) : undefined;
     value.forEach((item, i) => this.item(field, item, `${path}/${i}`, itemRules));
   }
 
   private item(field: protobuf.Field, item: unknown, path: string, rules: Rules | undefined): void {
     const type = field.resolvedType;
-    if (!this.memo || this.listDepth >= MEMO_DEPTH || !(type instanceof protobuf.Type) || !isObject(item)) return this.single(field, item, path, rules);
+    if (!this.memo || this.listDepth >= MEMO_DEPTH || !(type instanceof protobuf.Type) || !isJsonObject(item)) return this.single(field, item, path, rules);
     const key = `${type.fullName}\n${JSON.stringify(rules ?? null)}\n${JSON.stringify(item)}`;
     let found = this.memo.recall(key);
     if (found === undefined) {
@@ -355,7 +338,7 @@ class Walk {
   }
 
   private any(value: unknown, path: string, rules: Record<string, unknown> | undefined): void {
-    if (!isObject(value)) return;
+    if (!isJsonObject(value)) return;
     const { '@type': typeUrl, ...rest } = value;
     if (typeof typeUrl !== 'string') return;
     if (rules?.['in'] !== undefined && !list(rules['in']).includes(typeUrl)) this.report(`${path}/@type`, 'any.in', typeUrl, `must be one of ${shown(rules['in'])}`);
@@ -368,7 +351,7 @@ class Walk {
   private freeForm(value: unknown, path: string): void {
     if (typeof value === 'string') this.text(value, path);
     else if (Array.isArray(value)) value.forEach((item, i) => this.freeForm(item, `${path}/${i}`));
-    else if (isObject(value)) {
+    else if (isJsonObject(value)) {
       for (const [key, item] of Object.entries(value)) {
         this.text(key, `${path}/${pointerToken(key)}`);
         this.freeForm(item, `${path}/${pointerToken(key)}`);
