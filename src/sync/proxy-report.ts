@@ -125,12 +125,17 @@ function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
   return PUSH_ORDER.filter((typeUrl) => !subscribed.includes(typeUrl));
 }
 
-function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVersions {
+function ackedVersions(proxy: ProxyStatus): Omit<HeldVersions, 'group'> {
   const subscribed = subscribedTypes(proxy);
   const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
   for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
+  return { acked, subscribed, implied: impliedTypes(subscribed) };
+}
+
+/** What the proxy holds, with the group its streams read (the per-service questions need it). */
+function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVersions {
   const base = proxy.streams.length > 0 ? nodeGroupOf(proxy) : '';
-  return { group: holds ? holds.groupFor(proxy.node.id, base) : base, acked, subscribed, implied: impliedTypes(subscribed) };
+  return { group: holds ? holds.groupFor(proxy.node.id, base) : base, ...ackedVersions(proxy) };
 }
 
 /**
@@ -138,10 +143,12 @@ function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVer
  * null when none. While changes are held back for it, at most the revision before the first.
  */
 export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): number | null {
-  const held = heldVersions(proxy, holds);
+  // Asked for every proxy on every fleet change (revision waiters, convergence): no group, no copies.
+  const held = ackedVersions(proxy);
   const applied = ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null;
-  const since = Math.min(...(holds?.heldFor(proxy.node.id) ?? []).map((unit) => unit.since));
-  return applied === null || since === Infinity ? applied : Math.min(applied, since - 1);
+  const heldUnits = holds?.heldFor(proxy.node.id) ?? [];
+  if (applied === null || heldUnits.length === 0) return applied;
+  return Math.min(applied, ...heldUnits.map((unit) => unit.since - 1));
 }
 
 /**

@@ -111,7 +111,9 @@ export class RejectionHolds implements GroupVariants, HoldsView {
   }
 
   heldFor(nodeId: string): HeldUnit[] {
-    return [...(this.byNode.get(nodeId)?.holds.values() ?? [])].map(({ unit, name, since, type, message, at }) => ({ unit, name, since, type, message, at }));
+    const holds = this.byNode.get(nodeId)?.holds;
+    if (holds === undefined || holds.size === 0) return [];
+    return [...holds.values()].map(({ unit, name, since, type, message, at }) => ({ unit, name, since, type, message, at }));
   }
 
   baseOf(group: string): string | undefined {
