@@ -76,6 +76,26 @@ export class AdminClient {
     throw new CliError(`${this.server} answered ${method} ${path} with HTTP ${response.status}: ${text}`, EXIT_USAGE);
   }
 
+  /**
+   * A long GET (e.g. the event stream) as a byte stream, or undefined when the server answers it
+   * with an error (an older sluice without it). Ends when `signal` aborts.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | undefined> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.server}${path}`, { headers, signal });
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return response.body;
+  }
+
   private unreachable(error: unknown): CliError {
     const { code, reason } = failure(error);
     const hint = code === 'ECONNREFUSED' ? ' — is `sluice serve` running?' : ' — check --server or SLUICE_SERVER';

@@ -1,11 +1,12 @@
 // `sluice rollout start|status|watch|pause|resume|approve|abort|history`: automated rollouts from a
 // terminal or a pipeline, over the admin API's rollout routes. `status --wait` and `watch` follow
-// the rollout (reading it every half second) and exit 0 when it succeeded, 1 when it rolled back or
-// was aborted, 2 on an error or when --timeout passed. The server decides; these only ask and show.
+// the rollout — read again at every event of the event stream, and at least once a second — and
+// exit 0 when it succeeded, 1 when it rolled back or was aborted, 2 on an error or when --timeout
+// passed. The server decides; these only ask and show.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutDecision } from '../../model/types.js';
 import { CliError, EXIT_OK, EXIT_USAGE, usageError, type ExitCode } from '../cli-error.js';
+import { EventWakeups } from '../event-wakeups.js';
 import type { AdminClient } from '../http-client.js';
 import { formatWeights, table } from '../output.js';
 import { parseFile } from '../resource-file.js';
@@ -22,8 +23,10 @@ import {
 } from '../rollout-view.js';
 import type { Command, CommandContext } from './command.js';
 
-/** How often `watch` and `status --wait` read the rollout. */
+/** Without the event stream, how often `watch` and `status --wait` read the rollout. */
 const POLL_MS = 500;
+/** With it, they still read it at least this often (a hold's countdown, and a safety net). */
+const REFRESH_MS = 1000;
 /** Clears a terminal and puts the cursor top left, so the next screen replaces the last. */
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
@@ -53,16 +56,21 @@ async function readRollout(client: AdminClient, name: string): Promise<{ rollout
  */
 async function follow(client: AdminClient, name: string, timeoutMs: number | undefined, seen: (rollout: RolloutAnswer, proxies?: StepProxies) => void): Promise<ExitCode> {
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-  for (;;) {
-    const { rollout, proxies } = await readRollout(client, name);
-    seen(rollout, proxies);
-    const exit = exitForPhase(rollout.phase);
-    if (exit !== undefined) return exit;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new CliError(`gave up after --timeout ${formatRemaining(timeoutMs!)}: the rollout of ${rollout.candidate} on ${name} is ${phaseText(rollout, Date.now())}`, EXIT_USAGE);
+  const wakeups = await EventWakeups.open(client, '/v1/events', POLL_MS);
+  try {
+    for (;;) {
+      const { rollout, proxies } = await readRollout(client, name);
+      seen(rollout, proxies);
+      const exit = exitForPhase(rollout.phase);
+      if (exit !== undefined) return exit;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new CliError(`gave up after --timeout ${formatRemaining(timeoutMs!)}: the rollout of ${rollout.candidate} on ${name} is ${phaseText(rollout, Date.now())}`, EXIT_USAGE);
+      }
+      await wakeups.next(Math.min(REFRESH_MS, left));
     }
-    await sleep(Math.min(POLL_MS, left));
+  } finally {
+    wakeups.close();
   }
 }
 
