@@ -3,8 +3,8 @@
 // rollout decision the commit recorded, read from the rollouts' timelines. Driven by the store's
 // commit notifications; reads the audit log, never writes the state.
 
-import { describeDecision } from '../model/rollout.js';
-import type { DesiredState, Rollout, RolloutDecision } from '../model/types.js';
+import { describeDecision, newDecisions } from '../model/rollout.js';
+import type { DesiredState } from '../model/types.js';
 import type { StoreChange } from '../state/changes.js';
 import type { AuditEntry, AuditQuery } from '../state/state-adapter.js';
 import type { EventInput, EventJournal } from './journal.js';
@@ -33,21 +33,6 @@ function subjectOf(change: StoreChange): { service: string } | { listener: strin
 
 export function revisionEvent(entry: AuditEntry): EventInput {
   return { type: 'revision', at: entry.at, revision: entry.revision, actor: entry.actor, change: entry.change.kind, summary: entry.summary, ...subjectOf(entry.change) };
-}
-
-function sameDecision(a: RolloutDecision, b: RolloutDecision): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** The decisions `after` holds that `before` did not: a new rollout's all, else those after before's newest. */
-function newDecisions(before: Rollout | undefined, after: Rollout): RolloutDecision[] {
-  if (before === after) return [];
-  const newest = before?.timeline.at(-1);
-  if (before === undefined || before.startedAt !== after.startedAt || before.candidate !== after.candidate || newest === undefined) return after.timeline;
-  for (let i = after.timeline.length - 1; i >= 0; i--) {
-    if (sameDecision(after.timeline[i]!, newest)) return after.timeline.slice(i + 1);
-  }
-  return after.timeline;
 }
 
 /** One `rollout` event per decision recorded between `before` and `after`. */

@@ -384,6 +384,26 @@ function describeWeights(weights: Weights): string {
   return Object.entries(weights).map(([version, weight]) => `${version} ${weight}`).join(', ');
 }
 
+function sameDecision(a: RolloutDecision, b: RolloutDecision): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The decisions `after` holds that `before` did not. The timeline only grows (capped at the
+ * front), so they follow the last decision `before` had; a rollout started since (another
+ * `startedAt`) is new with its whole timeline.
+ */
+export function newDecisions(before: Rollout | undefined, after: Rollout): RolloutDecision[] {
+  if (before === after) return [];
+  if (before === undefined || before.startedAt !== after.startedAt || before.candidate !== after.candidate) return after.timeline;
+  const last = before.timeline.at(-1);
+  if (last === undefined) return after.timeline;
+  for (let i = after.timeline.length - 1; i >= 0; i--) {
+    if (sameDecision(after.timeline[i]!, last)) return after.timeline.slice(i + 1);
+  }
+  return after.timeline;
+}
+
 /** One decision in the audit log's words, e.g. `step 1 analysis pass (errors 0.01, 120 requests)`. */
 export function describeDecision(decision: RolloutDecision): string {
   const parts = [`step ${decision.step} ${decision.event}`];

@@ -4,6 +4,7 @@
 // clock (notifier.ts and webhook-delivery.ts do).
 
 import type { Measurement, Rollout, RolloutDecision, RolloutMetric, RolloutPhase, Weights } from '../model/types.js';
+import { newDecisions } from '../model/rollout.js';
 
 /** The phase changes that are notified. */
 export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting-approval' | 'rolled-back' | 'succeeded' | 'aborted';
@@ -48,25 +49,6 @@ const KIND_OF_EVENT: Partial<Record<RolloutDecision['event'], { kind: Notificati
   promoted: { kind: 'succeeded', phase: 'succeeded' },
   aborted: { kind: 'aborted', phase: 'aborted' },
 };
-
-function sameDecision(a: RolloutDecision, b: RolloutDecision): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * The decisions `after` holds that `before` did not. The timeline only grows (capped at the
- * front), so they follow the last decision `before` had; a rollout started since (another
- * `startedAt`) is new with its whole timeline.
- */
-export function newDecisions(before: Rollout | undefined, after: Rollout): RolloutDecision[] {
-  if (before === undefined || before.startedAt !== after.startedAt || before.candidate !== after.candidate) return after.timeline;
-  const last = before.timeline.at(-1);
-  if (last === undefined) return after.timeline;
-  for (let i = after.timeline.length - 1; i >= 0; i--) {
-    if (sameDecision(after.timeline[i]!, last)) return after.timeline.slice(i + 1);
-  }
-  return after.timeline;
-}
 
 /** Slack's three control characters, escaped as its message formatting requires. */
 function slackEscape(text: string): string {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { TIMELINE_CAP, type RolloutUpdate } from '../../src/model/rollout.js';
 import type { Rollout, RolloutDecision } from '../../src/model/types.js';
-import { newDecisions, notificationsFor, type RolloutNotification } from '../../src/rollout/notifications.js';
+import { newDecisions } from '../../src/model/rollout.js';
+import { notificationsFor, type RolloutNotification } from '../../src/rollout/notifications.js';
 import type { AnalysisResult } from '../../src/rollout/plan.js';
 import { decide, steer, type Decision } from '../../src/rollout/transitions.js';
 import { holding, iso, predictService, rollout, T0 } from './fixtures.js';
