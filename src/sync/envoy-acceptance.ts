@@ -7,7 +7,7 @@ import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import { CURRENT_ENVOY, usesHashSplit, type ProxyCapabilities } from '../translate/affinity.js';
 import type { TranslatedResources } from '../translate/resources.js';
-import { translate } from '../translate/translate.js';
+import { translateOnce } from './translation-memo.js';
 import { ResourceRuleCache, type CheckedResource, type ResourceViolation } from '../xds/resource-rules.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_TYPE_NAMES, type ResourceTypeUrl } from '../xds/type-urls.js';
 
@@ -88,7 +88,7 @@ export function envoyAcceptanceCheck(): (next: DesiredState, current: DesiredSta
   const violationsOf = (state: DesiredState): Located[] => {
     let found = known.get(state);
     if (found === undefined) {
-      const resources = flavoursFor(state).flatMap((capabilities) => resourcesOf(translate(state, { capabilities })));
+      const resources = flavoursFor(state).flatMap((capabilities) => resourcesOf(translateOnce(state, { capabilities })));
       found = cache
         .check(resources)
         .flatMap(({ resource, violations }) => violations.map((violation) => ({ ...violation, service: serviceOf(violation, resource, state) })));

@@ -7,7 +7,8 @@ import { listenerSelects } from '../model/node-selector.js';
 import type { DesiredState } from '../model/types.js';
 import { ADS, XDS_CLUSTER_NAME, type ConfigSource } from '../translate/config-source.js';
 import type { TranslatedResources } from '../translate/resources.js';
-import { translate, translateForGrpcClients } from '../translate/translate.js';
+import { translateForGrpcClients } from '../translate/translate.js';
+import { translateOnce } from './translation-memo.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';
 import type { StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
@@ -66,12 +67,15 @@ export function parseGroup(group: string): ParsedGroup | undefined {
   const legacy = flavour.endsWith(PRE_HASH_SPLIT_SUFFIX);
   const configSource = CONFIG_SOURCES[legacy ? flavour.slice(0, -PRE_HASH_SPLIT_SUFFIX.length) : flavour];
   if (!configSource) return undefined;
-  const selected = (state: DesiredState): DesiredState =>
-    nodeCluster === undefined
-      ? state
-      : { ...state, listeners: Object.fromEntries(Object.entries(state.listeners).filter(([, l]) => listenerSelects(l, nodeCluster))) };
+  // The state itself when the node's cluster selects every listener (the usual case), so that its
+  // translation is the one the pre-commit check already made (translation-memo.ts).
+  const selected = (state: DesiredState): DesiredState => {
+    if (nodeCluster === undefined) return state;
+    const listeners = Object.entries(state.listeners).filter(([, l]) => listenerSelects(l, nodeCluster));
+    return listeners.length === Object.keys(state.listeners).length ? state : { ...state, listeners: Object.fromEntries(listeners) };
+  };
   return {
-    translate: (state) => translate(selected(state), { configSource, capabilities: { hashSplit: !legacy } }),
+    translate: (state) => translateOnce(selected(state), { configSource, capabilities: { hashSplit: !legacy } }),
     key: (state) => `${flavour}\n${Object.keys(selected(state).listeners).sort().join('\n')}`,
   };
 }
