@@ -32,6 +32,7 @@ import { EmptyStateWatch, withEmptyStateWarnings } from './sync/empty-state.js';
 import { envoyAcceptanceCheck } from './sync/envoy-acceptance.js';
 import { ProxyReporter, rejectionsOf } from './sync/proxy-report.js';
 import { nodeGroup } from './sync/node-groups.js';
+import { DryRunDiff } from './sync/dry-run.js';
 import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
 import { RejectionHolds } from './sync/rejection-holds.js';
@@ -200,6 +201,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     revisions,
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
+    dryRun: new DryRunDiff(() => reconciler.groupsInUse()),
     serviceTraffic: new RecentTraffic(loadStats),
     events,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),

@@ -10,6 +10,7 @@ import type { AdminAuth } from './access-rules.js';
 import { describeApi } from './api-docs.js';
 import { requireToken } from './auth.js';
 import type { ServiceTrafficView } from './delete-guard.js';
+import type { DryRunView } from './dry-run.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { parseAnyBodyAsJson } from './json-body.js';
 import { limitMutations } from './rate-limit.js';
@@ -46,6 +47,8 @@ export interface AdminDeps {
   nodeResources?: NodeResourcesView;
   /** What proxies served of a service lately: deleting one they served needs `?force=true`. Without it only a rollout guards a delete. */
   serviceTraffic?: ServiceTrafficView;
+  /** What a change would change in proxies' resources, answered to `?dryRun=true`; without it a dry run lists no changes. */
+  dryRun?: DryRunView;
   /** With it, calls need `Authorization: Bearer <token>` (mutations; reads too when `reads`). */
   auth?: AdminAuth;
   /** Mutations per second accepted from one client address; without it mutations are not limited. */
@@ -81,11 +84,12 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.mutationRateLimit !== undefined) limitMutations(app, deps.mutationRateLimit);
   describeApi(app, deps.auth);
   void app.register(healthRoutes, { isReady: () => deps.isReady(), readinessProblem: () => deps.readinessProblem?.() });
-  void app.register(serviceRoutes, { store: deps.store, ...(deps.serviceTraffic ? { traffic: deps.serviceTraffic } : {}) });
-  void app.register(rolloutRoutes, { store: deps.store, clock: deps.rolloutClock ?? Date.now });
-  void app.register(listenerRoutes, { store: deps.store });
+  const dryRun = deps.dryRun ? { dryRun: deps.dryRun } : {};
+  void app.register(serviceRoutes, { store: deps.store, ...dryRun, ...(deps.serviceTraffic ? { traffic: deps.serviceTraffic } : {}) });
+  void app.register(rolloutRoutes, { store: deps.store, clock: deps.rolloutClock ?? Date.now, ...dryRun });
+  void app.register(listenerRoutes, { store: deps.store, ...dryRun });
   void app.register(auditRoutes, { store: deps.store });
-  void app.register(revisionHistoryRoutes, { store: deps.store });
+  void app.register(revisionHistoryRoutes, { store: deps.store, ...dryRun });
   void app.register(fleetRoutes, { fleet: deps.fleet });
   if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions, store: deps.store });
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });

@@ -47,13 +47,16 @@ function bodiesOf(file: string, document: Record<string, unknown>, key: (typeof 
   return Object.entries(section);
 }
 
-/** The resources in `file`, listeners before services (a service may use a listener the file defines). */
-export async function readResourceFile(file: string): Promise<FileResource[]> {
+/**
+ * The resources in `file`, listeners before services (a service may use a listener the file
+ * defines); a single service body without `name` is named `unnamed` when that is given.
+ */
+export async function readResourceFile(file: string, unnamed?: string): Promise<FileResource[]> {
   const document = await parseFile(file);
   if (!isObject(document)) throw fileError(file, 'must hold an object: a service body, or {services: …, listeners: …}');
   const isBundle = BUNDLE_KEYS.some((key) => key in document);
   if (!isBundle) {
-    const { name } = document;
+    const name = document['name'] ?? unnamed;
     if (typeof name !== 'string') {
       throw fileError(file, 'a service body needs its name in a "name" field (or use the {services: {NAME: body}} form)');
     }

@@ -223,6 +223,53 @@ describe('Store', () => {
     expect((await store.audit({ limit: 10, before: 3 })).map((e) => e.revision)).toEqual([2, 1]);
   });
 
+  it('previews what apply would commit, refusing the same way, and writes, audits and tells nothing', async () => {
+    const store = await Store.open(SqliteAdapter.open(':memory:'), {
+      initialState,
+      checkState: (next) => {
+        if (next.services['predict']?.timeout === '1h') throw new SluiceError('SLUICE_INVALID_BODY', 'refused by the check', '/timeout');
+      },
+    });
+    stores.push(store);
+    await store.apply(putPredict, actor);
+    const seen = vi.fn();
+    store.subscribe(seen);
+    const weights: Change = { kind: 'setWeights', name: 'predict', weights: { blue: 50, green: 50 } };
+
+    const preview = await store.preview(weights, { ...actor, ifRevision: 1 });
+    expect(preview.unchanged).toBe(false);
+    expect(preview.previous).toBe(store.current());
+    expect(store.current().revision).toBe(1);
+    expect(await store.audit({ limit: 10 })).toHaveLength(1);
+    expect(seen).not.toHaveBeenCalled();
+    const applied = await store.apply(weights, { ...actor, ifRevision: 1 });
+    expect(preview.state).toEqual(applied.state);
+
+    expect(await store.preview(weights, actor)).toMatchObject({ unchanged: true, state: store.current() });
+    const refusals: [StoreChange, { actor: string; ifRevision?: number }][] = [
+      [weights, { ...actor, ifRevision: 1 }],
+      [{ ...putPredict, body: { ...predict, timeout: '1h' } }, actor],
+      [{ kind: 'setWeights', name: 'predict', weights: { blue: 90, red: 10 } }, actor],
+      [{ kind: 'restoreRevision', revision: 9 }, actor],
+    ];
+    for (const [change, options] of refusals) {
+      const previewed = await store.preview(change, options).catch((error: unknown) => error);
+      const real = await store.apply(change, options).catch((error: unknown) => error);
+      expect(previewed).toBeInstanceOf(SluiceError);
+      expect(previewed).toEqual(real);
+    }
+    expect(store.current().revision).toBe(2);
+    expect(seen).toHaveBeenCalledTimes(1);
+  });
+
+  it('previews after the applies queued before it', async () => {
+    const store = await openStore();
+    const applying = store.apply(putPredict, actor);
+    const preview = await store.preview({ kind: 'setWeights', name: 'predict', weights: { blue: 50, green: 50 } }, { ...actor, ifRevision: 1 });
+    expect((await applying).revision).toBe(1);
+    expect(preview.previous.revision).toBe(1);
+  });
+
   it('restores a past revision as a new one, audited, honouring ifRevision', async () => {
     const store = await openStore();
     await store.apply(putPredict, actor);

@@ -44,6 +44,17 @@ export interface ApplyResult {
   unchanged: boolean;
 }
 
+/** What `apply` would commit: the same answer without a revision of its own (nothing is written). */
+export type PreviewResult = Omit<ApplyResult, 'revision'>;
+
+/** The state a change leads to, checked and not yet committed. */
+interface Computed {
+  before: DesiredState;
+  after: DesiredState;
+  at: string;
+  unchanged: boolean;
+}
+
 export type Subscriber = (state: DesiredState) => void;
 
 /** Attempts per change when other replicas keep committing first (see `applyRetrying`). */
@@ -92,6 +103,19 @@ export class Store {
   /** Applies one change after every earlier one; on any error nothing changes or is stored. */
   apply(change: StoreChange, options: ApplyOptions): Promise<ApplyResult> {
     return this.enqueue(() => this.applyRetrying(change, options));
+  }
+
+  /**
+   * What `apply` would commit now, after every change queued before it: the same change
+   * functions, validation, check, If-Match and guardrails, so the same refusals; nothing is
+   * stored, audited or told to subscribers.
+   */
+  preview(change: StoreChange, options: ApplyOptions): Promise<PreviewResult> {
+    return this.enqueue(async () => {
+      if (this.adapter.watch !== undefined) await this.catchUp();
+      const { before, after, unchanged } = await this.compute(change, options);
+      return { state: after, previous: before, unchanged };
+    });
   }
 
   /**
@@ -189,8 +213,8 @@ export class Store {
     }
   }
 
-  /** Applies the change to the current state and commits it; `conflict` when another replica took the revision. */
-  private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult | 'conflict'> {
+  /** The change applied to the current state and checked as a commit would be; throws what a commit would refuse. */
+  private async compute(change: StoreChange, options: ApplyOptions): Promise<Computed> {
     const before = this.state;
     if (options.ifRevision !== undefined && options.ifRevision !== before.revision) {
       throw new SluiceError(
@@ -204,8 +228,15 @@ export class Store {
       change.kind === 'restoreRevision'
         ? restoreRevision(before, change.revision, await this.stateAt(change.revision), context)
         : applyChange(before, change, context);
-    if (sameState(before, after)) return { revision: before.revision, state: before, previous: before, unchanged: true };
+    if (sameState(before, after)) return { before, after: before, at, unchanged: true };
     this.checkState(after, before);
+    return { before, after, at, unchanged: false };
+  }
+
+  /** Applies the change to the current state and commits it; `conflict` when another replica took the revision. */
+  private async applyNow(change: StoreChange, options: ApplyOptions): Promise<ApplyResult | 'conflict'> {
+    const { before, after, at, unchanged } = await this.compute(change, options);
+    if (unchanged) return { revision: before.revision, state: before, previous: before, unchanged: true };
     const entry = { revision: after.revision, state: after, actor: options.actor, at, change, summary: summarize(change, after) };
     if ((await this.storage(() => this.adapter.commit(entry), 'commit')) === 'conflict') return 'conflict';
     this.publish(after);

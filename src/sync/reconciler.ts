@@ -108,6 +108,16 @@ export class Reconciler {
     return this.recentStates.get(revision);
   }
 
+  /**
+   * The groups built for streams (not a proxy's variant holding a change back); the gRPC
+   * clients' only while one watches it.
+   */
+  groupsInUse(): string[] {
+    return [...this.groups].filter(
+      (group) => this.options.variants?.baseOf(group) === undefined && (group !== GRPC_CLIENT_GROUP || this.options.cache.hasWatchers(group)),
+    );
+  }
+
   /** Whether `snapshot` was built from a desired state with no service. */
   builtFromEmptyState(snapshot: Snapshot): boolean {
     return this.fromEmptyState.has(snapshot);

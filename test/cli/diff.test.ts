@@ -18,7 +18,7 @@ afterEach(async () => {
   await h.stop();
 });
 
-const WEIGHT_PATH = 'virtual_hosts["*"].routes["predict_split"].route.weighted_clusters.clusters';
+const WEIGHT_PATH = '/virtual_hosts/0/routes/3/route/weighted_clusters/clusters';
 
 it('exits 0 when the file changes nothing in Envoy', async () => {
   const file = await h.file('same.yaml', JSON.stringify(predictService()));
@@ -33,8 +33,8 @@ it('exits 1 and shows the weight paths with old and new values when weights chan
     [
       `against revision 1 at ${h.sluice.adminUrl}:`,
       '~ route default',
-      `    ${WEIGHT_PATH}["predict_blue"].weight: 10000 → 9000`,
-      `    ${WEIGHT_PATH}["predict_green"].weight: 0 → 1000`,
+      `    ${WEIGHT_PATH}/0/weight: 10000 → 9000`,
+      `    ${WEIGHT_PATH}/1/weight: 0 → 1000`,
       '1 resource differs: 1 changed, 0 added, 0 removed',
       'apply with --if-match 1 to change exactly this',
       '',
@@ -82,6 +82,18 @@ it('diffs a bundle with a new listener', async () => {
   const { code, stdout } = await h.run('diff', '-f', file);
   expect(code).toBe(1);
   expect(stdout).toContain('\n+ listener edge\n+ route edge\n');
+});
+
+it('previews demo/service.json (no "name": named after the file) and names a service that needs a listener the file adds', async () => {
+  await h.sluice.store.apply({ kind: 'deleteService', name: 'predict' }, { actor: 'test' });
+  const demo = await h.run('diff', '-f', 'demo/service.json');
+  expect(demo.code).toBe(1);
+  expect(demo.stdout).toContain('\n+ cluster service_blue\n');
+  const bundle = await h.file('edge.yaml', 'listeners:\n  edge:\n    port: 8081\nservices:\n  other:\n    listener: edge\n    match: {prefix: /o}\n    versions: [{name: a, endpoints: [{address: 127.0.0.1, port: 1}]}]\n');
+  const { code, stdout } = await h.run('diff', '-f', bundle);
+  expect(code).toBe(1);
+  expect(stdout).toContain('service other: not previewed: it uses listener edge, which this file adds: apply the listener first\n');
+  expect(h.sluice.store.current().revision).toBe(2);
 });
 
 it('exits 2 with the code and path of input the server would refuse', async () => {

@@ -1,12 +1,14 @@
 // Routes for listeners (where Envoys expose services): list, read, put, delete. Each mutation is
 // one store change with the caller's If-Match and actor; the answer is the listener at the new
-// revision (`unchanged` when the change changed nothing). Writes only through the store.
+// revision (`unchanged` when the change changed nothing); with `?dryRun=true`, what proxies would
+// receive instead, nothing written. Writes only through the store.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { listenerBodySchema, nameParamsSchema, type ListenerBody } from '../../model/schema.js';
 import { getListener } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
 import { listenerChangeSchema, listenerSchema, listenersSchema, responses, revisioned } from '../api-schemas.js';
+import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
 interface NameParams {
@@ -17,7 +19,7 @@ const tags = ['listeners'];
 const params = nameParamsSchema;
 const response = responses({ 200: revisioned(listenerSchema) });
 
-export const listenerRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
   app.get(
     '/v1/listeners',
     { schema: { tags, summary: 'Every listener, by name', response: responses({ 200: listenersSchema }) } },
@@ -37,22 +39,35 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store }> = async (app, 
     },
   );
 
-  app.put<{ Params: NameParams; Body: ListenerBody }>(
+  app.put<{ Params: NameParams; Body: ListenerBody; Querystring: DryRunQuery }>(
     '/v1/listeners/:name',
-    { schema: { tags, summary: 'Define or replace a listener', params, body: listenerBodySchema, response: responses({ 200: listenerChangeSchema }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Define or replace a listener',
+        params,
+        querystring: dryRunQuerySchema,
+        body: listenerBodySchema,
+        response: responses({ 200: listenerChangeSchema }),
+      },
+    },
     async (request, reply) => {
       const { name } = request.params;
-      const { revision, state, unchanged } = await store.apply({ kind: 'putListener', name, body: request.body }, applyOptions(request));
+      const change = { kind: 'putListener', name, body: request.body } as const;
+      if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, change);
+      const { revision, state, unchanged } = await store.apply(change, applyOptions(request));
       return withRevision(reply, revision, { ...getListener(state, name), ...(unchanged ? { unchanged: true as const } : {}) });
     },
   );
 
-  app.delete<{ Params: NameParams }>(
+  app.delete<{ Params: NameParams; Querystring: DryRunQuery }>(
     '/v1/listeners/:name',
-    { schema: { tags, summary: 'Remove a listener no service uses; answers with what was removed', params, response } },
+    { schema: { tags, summary: 'Remove a listener no service uses; answers with what was removed', params, querystring: dryRunQuerySchema, response } },
     async (request, reply) => {
       const { name } = request.params;
-      const { revision, previous } = await store.apply({ kind: 'deleteListener', name }, applyOptions(request));
+      const change = { kind: 'deleteListener', name } as const;
+      if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, change);
+      const { revision, previous } = await store.apply(change, applyOptions(request));
       return withRevision(reply, revision, getListener(previous, name));
     },
   );

@@ -1,12 +1,14 @@
 // The revision history: past revisions newest first (who, when, what, paged like the audit log),
 // and restoring one — a new revision whose listeners and services equal revision n's, audited as
-// such and subject to If-Match (none when they already are; the rollouts it ends are named).
-// Reads and writes only through the store.
+// such and subject to If-Match (none when they already are; the rollouts it ends are named; with
+// `?dryRun=true`, what proxies would receive instead, nothing written). Reads and writes only
+// through the store.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { endedRollout } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
 import { responses, restoredSchema, revisionHistorySchema } from '../api-schemas.js';
+import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
 import { pageOf, pagingQuerySchema, type PagingQuery } from '../paging.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
@@ -16,7 +18,7 @@ const tags = ['revisions'];
 
 const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
 
-export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
   app.get<{ Querystring: PagingQuery }>(
     '/v1/revisions',
     {
@@ -36,7 +38,7 @@ export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store }> = async
     },
   );
 
-  app.post<{ Params: { revision: string }; Body: unknown }>(
+  app.post<{ Params: { revision: string }; Body: unknown; Querystring: DryRunQuery }>(
     '/v1/revisions/:revision/restore',
     {
       schema: {
@@ -44,13 +46,16 @@ export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store }> = async
         summary: "Restore a revision: a new revision with revision n's listeners and services",
         description: 'Takes no body (or an empty JSON object). A revision that no longer passes validation is refused.',
         params: revisionParamsSchema,
+        querystring: dryRunQuerySchema,
         response: responses({ 200: restoredSchema }),
       },
     },
     async (request, reply) => {
       const restored = revisionParam(request.params.revision);
       refuseBody(request.body, 'Restore');
-      const { revision, state, previous, unchanged } = await store.apply({ kind: 'restoreRevision', revision: restored }, applyOptions(request));
+      const change = { kind: 'restoreRevision', revision: restored } as const;
+      if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, change);
+      const { revision, state, previous, unchanged } = await store.apply(change, applyOptions(request));
       const aborted = Object.keys(previous.rollouts ?? {}).flatMap((name) => {
         const ended = endedRollout(previous, state, name);
         return ended === undefined ? [] : [[name, ended] as const];

@@ -1,8 +1,9 @@
 // Routes for rollouts: start one, read the service's latest one (or every service's, without their
 // timelines), and steer it (pause, resume, approve, abort). Each command is one store change with the caller's If-Match and actor, stamped
-// by the rollout clock; the answer is the rollout at the new revision. Writes only through the store.
+// by the rollout clock; the answer is the rollout at the new revision (with `?dryRun=true`, what
+// proxies would receive instead, nothing written). Writes only through the store.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ROLLOUT_PHASES,
   isFinal,
@@ -17,6 +18,7 @@ import type { DesiredState } from '../../model/types.js';
 import { getRollout, type Change } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
 import { responses, revisioned } from '../api-schemas.js';
+import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
@@ -116,19 +118,22 @@ function rolloutOf(state: DesiredState, name: string) {
   return service === undefined ? rollout : { ...rollout, weights: service.weights };
 }
 
-export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => number }> = async (app, { store, clock }) => {
-  async function change(request: FastifyRequest, rolloutChange: Change) {
+export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => number; dryRun?: DryRunView }> = async (app, { store, clock, dryRun }) => {
+  /** The rollout at the new revision, with `status`; under `?dryRun=true` the dry run's answer instead. */
+  async function change(request: FastifyRequest<{ Querystring: DryRunQuery }>, reply: FastifyReply, rolloutChange: Change, status = 200) {
+    if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, rolloutChange);
     const { revision, state } = await store.apply(rolloutChange, applyOptions(request));
-    return { revision, rollout: rolloutOf(state, rolloutChange.name) };
+    return withRevision(reply.status(status), revision, rolloutOf(state, rolloutChange.name));
   }
 
-  app.post<{ Params: NameParams; Body: RolloutBody }>(
+  app.post<{ Params: NameParams; Body: RolloutBody; Querystring: DryRunQuery }>(
     '/v1/services/:name/rollouts',
     {
       schema: {
         tags,
         summary: 'Start a rollout of a candidate version through weighted steps, holds, analysis and approval gates',
         params,
+        querystring: dryRunQuerySchema,
         body: rolloutBodySchema,
         response: responses({ 201: rolloutSchema }),
       },
@@ -137,8 +142,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
       const { name } = request.params;
       const { actor } = applyOptions(request);
       const at = new Date(clock()).toISOString();
-      const { revision, rollout } = await change(request, { kind: 'startRollout', name, body: request.body, at, actor });
-      return withRevision(reply.status(201), revision, rollout);
+      return change(request, reply, { kind: 'startRollout', name, body: request.body, at, actor }, 201);
     },
   );
 
@@ -181,7 +185,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
     { command: 'abort', summary: 'End the rollout and send all traffic to stable in one push', reason: true },
   ];
   for (const { command, summary, reason } of commands) {
-    app.post<{ Params: NameParams; Body: RolloutReasonBody | undefined }>(
+    app.post<{ Params: NameParams; Body: RolloutReasonBody | undefined; Querystring: DryRunQuery }>(
       `/v1/services/:name/rollout/${command}`,
       {
         schema: {
@@ -189,6 +193,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
           summary,
           ...(reason ? { description: 'Takes no body, or {"reason": "…"}, recorded in the timeline.' } : { description: 'Takes no body (or an empty JSON object).' }),
           params,
+          querystring: dryRunQuerySchema,
           ...(reason ? { body: rolloutReasonBodySchema } : {}),
           response: responses({ 200: rolloutSchema }),
         },
@@ -208,8 +213,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
         const at = new Date(clock()).toISOString();
         const why = request.body?.reason;
         const steerChange: Change = { kind: 'steerRollout', name, command, at, actor, ...(why === undefined ? {} : { reason: why }) };
-        const { revision, rollout } = await change(request, steerChange);
-        return withRevision(reply, revision, rollout);
+        return change(request, reply, steerChange);
       },
     );
   }

@@ -2,7 +2,8 @@
 // Each mutation is one store change with the caller's If-Match and actor, and the guardrails'
 // query overrides (`?override=rollout`; `?force=true` for a rollout or recent traffic); the answer
 // is the service at the new revision, saying when nothing changed, a rollout was ended or a delete
-// cut off recent traffic. Writes only through the store; reads traffic only through its view.
+// cut off recent traffic; with `?dryRun=true`, what proxies would receive instead, nothing written.
+// Writes only through the store; reads traffic only through its view.
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -27,6 +28,7 @@ import {
   servicesSchema,
 } from '../api-schemas.js';
 import { unconfirmedDelete, type ServiceTrafficView } from '../delete-guard.js';
+import { answerDryRun, dryRunQuerySchema, isDryRun, withDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
@@ -34,11 +36,11 @@ interface NameParams {
   name: string;
 }
 
-interface OverrideQuery {
+interface OverrideQuery extends DryRunQuery {
   override?: 'rollout';
 }
 
-interface ForceQuery {
+interface ForceQuery extends DryRunQuery {
   force?: 'true' | 'false';
 }
 
@@ -66,9 +68,11 @@ export interface ServiceRouteOptions {
   store: Store;
   /** What proxies served of a service lately; without it only an active rollout guards a delete. */
   traffic?: ServiceTrafficView;
+  /** What a change would change in proxies' resources, for `?dryRun=true`. */
+  dryRun?: DryRunView;
 }
 
-export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app, { store, traffic }) => {
+export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app, { store, traffic, dryRun }) => {
   app.get(
     '/v1/services',
     { schema: { tags, summary: 'Every service, by name', response: responses({ 200: servicesSchema }) } },
@@ -89,7 +93,8 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
   );
 
   /** Applies a change to one service and answers with that service at the new revision. */
-  async function change(request: FastifyRequest, reply: FastifyReply, serviceChange: Change) {
+  async function change(request: FastifyRequest<{ Querystring: DryRunQuery }>, reply: FastifyReply, serviceChange: Change) {
+    if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, serviceChange);
     const result = await store.apply(serviceChange, applyOptions(request));
     return withRevision(reply, result.revision, changeAnswer(result, serviceChange.name, getService(result.state, serviceChange.name)));
   }
@@ -104,7 +109,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'Define or replace a service',
         description: `${guarded} Only a replacement that changes the weights or stable version, or removes the rollout's candidate or stable version, would abort it; other replacements leave it running.`,
         params,
-        querystring: overrideQuerySchema,
+        querystring: withDryRun(overrideQuerySchema),
         body: serviceBodySchema,
         response: changeResponse,
       },
@@ -126,7 +131,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
           'with `?force=true` (else 409 SLUICE_DELETE_UNCONFIRMED, naming the rollout and the requests that would fail); ' +
           'the rollout is aborted, and the answer says so and what traffic the delete cut off.',
         params,
-        querystring: forceQuerySchema,
+        querystring: withDryRun(forceQuerySchema),
         response: responses({ 200: serviceDeletionSchema }),
       },
     },
@@ -137,7 +142,9 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
       const served = traffic?.recentTraffic(getService(before, name));
       const refusal = served === undefined || force ? undefined : unconfirmedDelete(name, served, activeRollout(before, name));
       if (refusal !== undefined) throw refusal;
-      const result = await store.apply({ kind: 'deleteService', name, ...(force ? { force } : {}) }, applyOptions(request));
+      const deletion: Change = { kind: 'deleteService', name, ...(force ? { force } : {}) };
+      if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, deletion);
+      const result = await store.apply(deletion, applyOptions(request));
       const answer = changeAnswer(result, name, getService(result.previous, name));
       return withRevision(reply, result.revision, served !== undefined && served.requests > 0 ? { ...answer, recentTraffic: served } : answer);
     },
@@ -151,7 +158,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'Shift traffic: percentages per version, summing to 100 (versions left out get 0)',
         description: guarded,
         params,
-        querystring: overrideQuerySchema,
+        querystring: withDryRun(overrideQuerySchema),
         body: weightsBodySchema,
         response: changeResponse,
       },
@@ -170,7 +177,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'All traffic to a version, which becomes stable',
         description: guarded,
         params,
-        querystring: overrideQuerySchema,
+        querystring: withDryRun(overrideQuerySchema),
         body: promoteBodySchema,
         response: changeResponse,
       },
@@ -181,7 +188,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.post<{ Params: NameParams; Body: unknown }>(
+  app.post<{ Params: NameParams; Body: unknown; Querystring: DryRunQuery }>(
     '/v1/services/:name/rollback',
     {
       schema: {
@@ -189,6 +196,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'All traffic back to the stable version in one push',
         description: 'Takes no body (or an empty JSON object). Never refused for a rollout: an active one is aborted, and the answer says so.',
         params,
+        querystring: dryRunQuerySchema,
         response: changeResponse,
       },
     },

@@ -1,61 +1,61 @@
-// `sluice diff -f FILE`: what applying FILE would change in Envoy's resources. Reads the current
-// state (GET /v1/services and /v1/listeners at one revision), applies the file locally with the
-// state's own change functions, translates both and prints the difference. Never writes.
+// `sluice diff -f FILE`: what applying FILE would change in Envoy's resources, as the server's
+// dry run (`?dryRun=true`) answers it for each resource, all against one revision. A service that
+// uses a listener the same file adds cannot be previewed before that listener exists: it is named
+// as such, not guessed at. Never writes; validating and translating are the server's alone.
 
-import { SluiceError } from '../../errors.js';
-import { listenerBodySchema, serviceBodySchema } from '../../model/schema.js';
-import type { DesiredState, Listener, Service } from '../../model/types.js';
-import { applyChange, type Change } from '../../state/changes.js';
-import { translate } from '../../translate/translate.js';
-import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, RejectedError, usageError, type ExitCode } from '../cli-error.js';
+import { basename, extname } from 'node:path';
+import type { ResourceChange } from '../../admin/dry-run.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, RejectedError, usageError, type ExitCode } from '../cli-error.js';
 import type { AdminClient } from '../http-client.js';
 import type { Output, Paint } from '../output.js';
-import { diffResources, type ResourceChange } from '../resource-diff.js';
 import { readResourceFile, type FileResource } from '../resource-file.js';
-import { checkShape } from '../shape-check.js';
 import type { Command, CommandContext } from './command.js';
 
-const READ_ATTEMPTS = 3;
 const MAX_VALUE_LENGTH = 100;
+const DEFAULT_GROUP = 'default';
 
-function byName<T extends { name: string }>(items: T[]): Record<string, T> {
-  return Object.fromEntries(items.map((item) => [item.name, item]));
+interface DryRunAnswer {
+  revision: number;
+  unchanged: boolean;
+  changes: ResourceChange[];
 }
 
-/** The desired state as the server has it, services and listeners read at the same revision. */
-async function currentState(client: AdminClient): Promise<DesiredState> {
-  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-    const [services, listeners] = await Promise.all([
-      client.request<{ revision: number; services: Service[] }>('GET', '/v1/services'),
-      client.request<{ revision: number; listeners: Listener[] }>('GET', '/v1/listeners'),
-    ]);
-    if (services.revision === listeners.revision) {
-      return { revision: services.revision, services: byName(services.services), listeners: byName(listeners.listeners) };
-    }
-  }
-  throw new CliError('the state kept changing while it was read; try again', EXIT_USAGE);
+interface Preview {
+  revision: number;
+  changes: ResourceChange[];
+  /** Resources that could not be previewed, with why. */
+  notPreviewed: { resource: string; reason: string }[];
 }
 
-function changeOf(resource: FileResource): Change {
-  return resource.kind === 'service'
-    ? { kind: 'putService', name: resource.name, body: resource.body }
-    : { kind: 'putListener', name: resource.name, body: resource.body };
+function dryRunPath(resource: FileResource): string {
+  return `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}?dryRun=true`;
 }
 
-/** `state` after the file's PUTs, refused with the same codes and paths as the server would. */
-function applyFile(state: DesiredState, resources: FileResource[]): DesiredState {
-  let next = state;
+/** Each resource's dry run against the revision the first one saw; a refusal points at the resource in the file. */
+async function preview(client: AdminClient, resources: FileResource[]): Promise<Preview> {
+  const result: Preview = { revision: 0, changes: [], notPreviewed: [] };
+  const added = new Set<string>();
+  let revision: number | undefined;
   for (const resource of resources) {
-    try {
-      checkShape(resource.body, resource.kind === 'service' ? serviceBodySchema : listenerBodySchema);
-      next = applyChange(next, changeOf(resource));
-    } catch (error) {
-      if (!(error instanceof SluiceError)) throw error;
-      const body = { error: error.toJSON() };
-      throw new RejectedError(body.error, body, EXIT_USAGE).within(`${resource.kind} ${resource.name}`, resource.pointer);
+    const label = `${resource.kind} ${resource.name}`;
+    const listener = resource.kind === 'service' ? resource.body.listener : undefined;
+    if (listener !== undefined && added.has(listener)) {
+      result.notPreviewed.push({ resource: label, reason: `it uses listener ${listener}, which this file adds: apply the listener first` });
+      continue;
     }
+    let answer: DryRunAnswer;
+    try {
+      answer = await client.request<DryRunAnswer>('PUT', dryRunPath(resource), { body: resource.body, ifMatch: revision });
+    } catch (error) {
+      if (!(error instanceof RejectedError)) throw error;
+      throw new RejectedError(error.error, error.body, EXIT_USAGE).within(label, resource.pointer);
+    }
+    revision ??= answer.revision;
+    result.revision = answer.revision;
+    if (resource.kind === 'listener' && answer.changes.some((c) => c.kind === 'listener' && c.change === 'added')) added.add(resource.name);
+    result.changes.push(...answer.changes);
   }
-  return next;
+  return result;
 }
 
 function valueText(value: unknown): string {
@@ -69,8 +69,18 @@ function changeLines(change: ResourceChange, out: Output): string[] {
     change.change === 'added' ? ['+', out.green] : change.change === 'removed' ? ['-', out.red] : ['~', out.yellow];
   return [
     paint(`${mark} ${change.kind} ${change.name}`),
-    ...(change.paths ?? []).map((p) => `    ${p.path}: ${valueText(p.old)} → ${valueText(p.new)}`),
+    ...(change.paths ?? []).map((p) => `    ${p.path}${p.order ? ' (order)' : ''}: ${valueText(p.old)} → ${valueText(p.new)}`),
+    ...(change.morePaths === undefined ? [] : [`    … and ${change.morePaths} more`]),
   ];
+}
+
+/** Envoy's default group's changes first, as they are; any other group's under its name. */
+function groupedLines(changes: ResourceChange[], out: Output): string[] {
+  const groups = [...new Set([DEFAULT_GROUP, ...changes.map((c) => c.group)])];
+  return groups.flatMap((group) => {
+    const lines = changes.filter((c) => c.group === group).flatMap((change) => changeLines(change, out));
+    return group === DEFAULT_GROUP || lines.length === 0 ? lines : [`for node group ${group}:`, ...lines];
+  });
 }
 
 function summary(changes: ResourceChange[]): string {
@@ -79,31 +89,40 @@ function summary(changes: ResourceChange[]): string {
   return `${differ}: ${count('changed')} changed, ${count('added')} added, ${count('removed')} removed`;
 }
 
+/** Prints a preview as `diff` and `apply --dry-run` show it; exit 0 when nothing would change, else 1. */
+export function printPreview({ revision, changes, notPreviewed }: Preview, client: AdminClient, out: Output): ExitCode {
+  const skipped = notPreviewed.map(({ resource, reason }) => `${resource}: not previewed: ${reason}`);
+  if (out.json) {
+    out.printJson({ revision, changes, ...(notPreviewed.length === 0 ? {} : { notPreviewed }) });
+  } else if (changes.length === 0) {
+    out.lines([`no change to Envoy's resources (against revision ${revision})`, ...skipped]);
+  } else {
+    out.lines([
+      `against revision ${revision} at ${client.server}:`,
+      ...groupedLines(changes, out),
+      summary(changes),
+      ...skipped,
+      `apply with --if-match ${revision} to change exactly this`,
+    ]);
+  }
+  return changes.length === 0 && notPreviewed.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The file's resources previewed by the server; a single unnamed service body is named after the file. */
+export async function previewFile(client: AdminClient, file: string): Promise<Preview> {
+  return preview(client, await readResourceFile(file, basename(file, extname(file))));
+}
+
 async function run({ args, file, client, out }: CommandContext): Promise<ExitCode> {
   if (file === undefined) throw usageError('diff needs -f FILE');
   if (args.length > 0) throw usageError('diff takes no arguments besides -f FILE');
-  const resources = await readResourceFile(file);
-  const before = await currentState(client);
-  const changes = diffResources(translate(before), translate(applyFile(before, resources)));
-  if (out.json) {
-    out.printJson({ revision: before.revision, changes });
-  } else if (changes.length === 0) {
-    out.line(`no change to Envoy's resources (against revision ${before.revision})`);
-  } else {
-    out.lines([
-      `against revision ${before.revision} at ${client.server}:`,
-      ...changes.flatMap((change) => changeLines(change, out)),
-      summary(changes),
-      `apply with --if-match ${before.revision} to change exactly this`,
-    ]);
-  }
-  return changes.length === 0 ? EXIT_OK : EXIT_FAILED;
+  return printPreview(await previewFile(client, file), client, out);
 }
 
 export const diffCommand: Command = {
   name: 'diff',
   synopsis: 'diff -f FILE',
-  summary: "what applying FILE would change in Envoy's resources (exit 0: nothing, 1: differences)",
+  summary: "what applying FILE would change in Envoy's resources, as the server previews it (exit 0: nothing, 1: differences)",
   options: ['file'],
   failureExit: EXIT_USAGE,
   run,
