@@ -26,6 +26,8 @@ export interface CommandLine {
     reason?: string;
     wait?: boolean;
     timeout?: string;
+    'dry-run'?: boolean;
+    name?: string;
   };
 }
 
@@ -43,6 +45,10 @@ export interface CommandOptions {
   reason?: string;
   /** `rollout status --wait`: wait until the rollout has ended. */
   wait: boolean;
+  /** `apply --dry-run`: show what the server would change, change nothing. */
+  dryRun: boolean;
+  /** `apply`/`diff --name NAME`: the name of a single service body that has none in the file. */
+  name?: string;
   /** `--timeout 10m`: give up waiting (rollout status --wait, rollout watch) after this long. */
   timeoutMs?: number;
   /** The admin API's base URL, without a trailing slash. */
@@ -62,11 +68,13 @@ const OPTIONS = {
   reason: { type: 'string' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The options only some commands take, by their flag. */
-const COMMAND_OPTIONS = ['file', 'if-match', 'force', 'candidate', 'steps', 'reason', 'wait', 'timeout'] as const;
+const COMMAND_OPTIONS = ['file', 'if-match', 'force', 'candidate', 'steps', 'reason', 'wait', 'timeout', 'dry-run', 'name'] as const;
 
 function timeoutMs(value: string): number {
   try {
@@ -124,8 +132,10 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
     json: values.json === true,
     force: values.force === true,
     wait: values.wait === true,
+    dryRun: values['dry-run'] === true,
     ...(values.file !== undefined ? { file: values.file } : {}),
     ...(values.candidate !== undefined ? { candidate: values.candidate } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.steps !== undefined ? { steps: values.steps } : {}),
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
     ...(values.timeout !== undefined ? { timeoutMs: timeoutMs(values.timeout) } : {}),

@@ -26,6 +26,9 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
                   rollout (aborting it) or that proxies served in the last 5 minutes. Without it
                   such a change is refused (exit 1); rollback never needs it
 
+  --dry-run       apply: the server previews FILE (as diff shows it); nothing changes
+  --name NAME     apply, diff: the name of a single service body that has no "name" (diff: else
+                  the file's name, e.g. service for demo/service.json)
   rollout start SERVICE -f FILE | --candidate VERSION --steps STEPS
                   STEPS: WEIGHT[:HOLD] or approve, comma-separated (e.g. 10:2m,50:5m,approve,100)
   rollout status [SERVICE] [--wait [--timeout D]]   rollout watch SERVICE [--timeout D]

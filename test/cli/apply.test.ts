@@ -117,3 +117,22 @@ it('a replacement that would abort an active rollout is refused (exit 1, "repeat
   expect(h.sluice.store.current().rollouts!['predict']!.phase).toBe('aborted');
   expect(h.sluice.store.current().services['predict']?.weights).toEqual({ blue: 80, green: 20 });
 });
+
+it('--dry-run shows what the server would change and changes nothing; --name names a body without one', async () => {
+  const file = await h.file('unnamed.json', JSON.stringify({ ...predictService(), name: undefined }));
+  const before = await fetch(`${h.sluice.adminUrl}/v1/revisions?limit=1`).then((r) => r.json());
+  const preview = await h.run('apply', '-f', file, '--name', 'predict', '--dry-run');
+  expect(preview.stderr).toBe('');
+  expect(preview.code).toBe(0);
+  expect(preview.stdout).toContain('\n+ cluster predict_blue\n');
+  expect(preview.stdout).not.toContain('--if-match 0');
+  expect(await fetch(`${h.sluice.adminUrl}/v1/revisions?limit=1`).then((r) => r.json())).toEqual(before);
+  expect((await fetch(`${h.sluice.adminUrl}/v1/services/predict`)).status).toBe(404);
+
+  const applied = await h.run('apply', '-f', file, '--name', 'predict');
+  expect(applied.code).toBe(0);
+  expect(applied.stdout).toMatch(/^service predict: applied, revision \d+\n$/);
+  // Now the same file changes nothing.
+  const again = await h.run('apply', '-f', file, '--name', 'predict', '--dry-run');
+  expect(again.stdout).toMatch(/^no change to Envoy's resources/);
+});

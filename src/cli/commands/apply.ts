@@ -1,11 +1,13 @@
 // `sluice apply -f FILE`: one PUT per resource in the file, listeners first, each its own
 // revision. Stops at the first rejection (what came before stays applied); with --if-match, each
 // PUT after the first must land on the revision the previous one made; with --force, each service
-// PUT is sent with ?override=rollout, as set-weights sends it. The server validates and guards.
+// PUT is sent with ?override=rollout, as set-weights sends it; with --dry-run, the server previews
+// the file as `diff` shows it and nothing changes. The server validates and guards.
 
 import { EXIT_OK, RejectedError, usageError, type ExitCode } from '../cli-error.js';
 import { readResourceFile, type FileResource } from '../resource-file.js';
 import type { Command, CommandContext } from './command.js';
+import { previewFile, printPreview } from './diff.js';
 import { abortedRolloutText, withForceHint, withRolloutOverride, type AbortedRollout } from './guardrails.js';
 
 type Answer = { revision: number; abortedRollout?: AbortedRollout } & Record<string, unknown>;
@@ -34,12 +36,16 @@ function answersJson(applied: Applied): unknown {
   return sections;
 }
 
-async function run({ args, file, ifMatch, force, client, out }: CommandContext): Promise<ExitCode> {
+async function run({ args, file, ifMatch, force, dryRun, name, client, out }: CommandContext): Promise<ExitCode> {
   if (file === undefined) throw usageError('apply needs -f FILE');
   if (args.length > 0) throw usageError('apply takes no arguments besides -f FILE');
+  if (dryRun) {
+    printPreview(await previewFile(client, file, name), client, out);
+    return EXIT_OK;
+  }
   const applied: Applied = [];
   let expected = ifMatch;
-  for (const resource of await readResourceFile(file)) {
+  for (const resource of await readResourceFile(file, name)) {
     let answer: Answer;
     try {
       answer = await withForceHint(client.request<Answer>('PUT', resourcePath(resource, force), { body: resource.body, ifMatch: expected }));
@@ -58,7 +64,7 @@ async function run({ args, file, ifMatch, force, client, out }: CommandContext):
 export const applyCommand: Command = {
   name: 'apply',
   synopsis: 'apply -f FILE',
-  summary: 'define or replace the services (and listeners) in FILE, YAML or JSON',
-  options: ['file', 'if-match', 'force'],
+  summary: 'define or replace the services (and listeners) in FILE, YAML or JSON; --dry-run: show what would change, change nothing',
+  options: ['file', 'if-match', 'force', 'dry-run', 'name'],
   run,
 };

@@ -21,6 +21,10 @@ export interface CommandContext {
   reason?: string;
   wait?: boolean;
   timeoutMs?: number;
+  /** `apply --dry-run`: preview through the server, change nothing. */
+  dryRun?: boolean;
+  /** `--name NAME` for a single service body without one. */
+  name?: string;
   /** Whether stdout is a terminal (`rollout watch` redraws in place there). */
   terminal?: boolean;
   client: AdminClient;
@@ -32,7 +36,7 @@ export interface Command {
   /** e.g. `promote SERVICE VERSION` */
   synopsis: string;
   summary: string;
-  options: readonly ('file' | 'if-match' | 'force' | 'candidate' | 'steps' | 'reason' | 'wait' | 'timeout')[];
+  options: readonly ('file' | 'if-match' | 'force' | 'candidate' | 'steps' | 'reason' | 'wait' | 'timeout' | 'dry-run' | 'name')[];
   /** The exit code of any failure, when it is not the error's own (diff: 1 means "differences"). */
   failureExit?: ExitCode;
   run(context: CommandContext): Promise<ExitCode>;

@@ -102,28 +102,29 @@ export function printPreview({ revision, changes, notPreviewed }: Preview, clien
       ...groupedLines(changes, out),
       summary(changes),
       ...skipped,
-      `apply with --if-match ${revision} to change exactly this`,
+      // Nothing was ever committed at revision 0, so there is no revision to pin.
+      ...(revision > 0 ? [`apply with --if-match ${revision} to change exactly this`] : []),
     ]);
   }
   return changes.length === 0 && notPreviewed.length === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-/** The file's resources previewed by the server; a single unnamed service body is named after the file. */
-export async function previewFile(client: AdminClient, file: string): Promise<Preview> {
-  return preview(client, await readResourceFile(file, basename(file, extname(file))));
+/** The file's resources previewed by the server; a single service body without a name takes `unnamed`. */
+export async function previewFile(client: AdminClient, file: string, unnamed: string | undefined): Promise<Preview> {
+  return preview(client, await readResourceFile(file, unnamed));
 }
 
-async function run({ args, file, client, out }: CommandContext): Promise<ExitCode> {
+async function run({ args, file, name, client, out }: CommandContext): Promise<ExitCode> {
   if (file === undefined) throw usageError('diff needs -f FILE');
   if (args.length > 0) throw usageError('diff takes no arguments besides -f FILE');
-  return printPreview(await previewFile(client, file), client, out);
+  return printPreview(await previewFile(client, file, name ?? basename(file, extname(file))), client, out);
 }
 
 export const diffCommand: Command = {
   name: 'diff',
   synopsis: 'diff -f FILE',
   summary: "what applying FILE would change in Envoy's resources, as the server previews it (exit 0: nothing, 1: differences)",
-  options: ['file'],
+  options: ['file', 'name'],
   failureExit: EXIT_USAGE,
   run,
 };
