@@ -13,7 +13,10 @@ export type ResourceKind = 'listener' | 'route' | 'cluster' | 'endpoints';
 
 /** One differing value at a JSON pointer (into the new resource; into the old one for a removed value). */
 export interface PathChange {
+  /** JSON pointer into the resource (an index into the new one, or the old one for a removed value). */
   path: string;
+  /** The same place for people: named elements by name, e.g. `routes["predict_split"].route.timeout`. */
+  label: string;
   /** Absent for an added value; a value too long is `{"$truncated": <its JSON length>}`. */
   old?: unknown;
   /** Absent for a removed value. */
@@ -49,7 +52,7 @@ const dryRunProperty = {
     enum: ['true', 'false'],
     description:
       'true: change nothing; validate and refuse exactly as the call would (the same 4xx, If-Match included) and answer 200 with ' +
-      '{dryRun: true, revision (the current one), unchanged, changes: [{group, kind, name, change: added|removed|changed, paths: [{path, old, new}]}]}: ' +
+      '{dryRun: true, revision (the current one), unchanged, changes: [{group, kind, name, change: added|removed|changed, paths: [{path, label, old, new}]}]}: ' +
       "what each node group's proxies would receive differently.",
   },
 } as const;

@@ -1,5 +1,5 @@
 // The per-resource diff on its own: named arrays matched by name (and a change of their order
-// reported), unnamed arrays by index, added and removed paths as JSON pointers, resources sorted
+// reported), unnamed arrays by index, added and removed paths as JSON pointers with readable labels, resources sorted
 // by kind and name, long values and many paths bounded.
 
 import { expect, it } from 'vitest';
@@ -32,11 +32,11 @@ it('matches named elements by name, points into the new resource (the old one fo
       name: 'default',
       change: 'changed',
       paths: [
-        { path: '/virtual_hosts/0/routes', order: true, old: ['a', 'b', 'd/~'], new: ['b', 'a', 'c'] },
-        { path: '/virtual_hosts/0/routes/1/tags/1', old: 'y' },
-        { path: '/virtual_hosts/0/routes/0/timeout', old: '30s', new: '5s' },
-        { path: '/virtual_hosts/0/routes/2', old: { name: 'd/~' } },
-        { path: '/virtual_hosts/0/routes/2', new: { name: 'c' } },
+        { path: '/virtual_hosts/0/routes', label: 'virtual_hosts["*"].routes', order: true, old: ['a', 'b', 'd/~'], new: ['b', 'a', 'c'] },
+        { path: '/virtual_hosts/0/routes/1/tags/1', label: 'virtual_hosts["*"].routes["a"].tags[1]', old: 'y' },
+        { path: '/virtual_hosts/0/routes/0/timeout', label: 'virtual_hosts["*"].routes["b"].timeout', old: '30s', new: '5s' },
+        { path: '/virtual_hosts/0/routes/2', label: 'virtual_hosts["*"].routes["d/~"]', old: { name: 'd/~' } },
+        { path: '/virtual_hosts/0/routes/2', label: 'virtual_hosts["*"].routes["c"]', new: { name: 'c' } },
       ],
     },
   ]);
@@ -48,7 +48,7 @@ it('escapes keys in pointers and bounds long values and long path lists', () => 
   const [change] = diffResources(wide('short'), wide(long));
   expect(change?.paths).toHaveLength(MAX_PATHS);
   expect(change?.morePaths).toBe(6);
-  expect(change?.paths?.[0]).toEqual({ path: '/a~1b~0', old: 'short', new: { $truncated: MAX_VALUE_CHARS + 2 } });
+  expect(change?.paths?.[0]).toEqual({ path: '/a~1b~0', label: 'a/b~', old: 'short', new: { $truncated: MAX_VALUE_CHARS + 2 } });
 });
 
 it('reports added and removed resources, and nothing for equal ones', () => {

@@ -1,6 +1,6 @@
 // PURE: what differs between two translations of the desired state, per resource (added,
-// removed, changed) and, for a changed one, per JSON pointer with its old and new values, each
-// bounded. Arrays of uniquely named objects (virtual hosts, routes, weighted clusters) are matched
+// removed, changed) and, for a changed one, per JSON pointer (with a readable label naming the
+// named elements on the way) with its old and new values, each bounded. Arrays of uniquely named objects (virtual hosts, routes, weighted clusters) are matched
 // by name. Reads translations only; never translates, builds or sends anything.
 
 import type { PathChange, ResourceChange, ResourceKind } from '../admin/dry-run.js';
@@ -24,8 +24,17 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function pointer(path: string, token: string | number): string {
-  return `${path}/${String(token).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+/** Where a value is: its JSON pointer, and a readable label naming named elements (`routes["predict_split"]`). */
+interface Where {
+  path: string;
+  label: string;
+}
+
+function child(where: Where, token: string | number, name?: string): Where {
+  return {
+    path: `${where.path}/${String(token).replaceAll('~', '~0').replaceAll('/', '~1')}`,
+    label: name !== undefined ? `${where.label}[${JSON.stringify(name)}]` : typeof token === 'number' ? `${where.label}[${token}]` : where.label === '' ? token : `${where.label}.${token}`,
+  };
 }
 
 function bounded(value: unknown): unknown {
@@ -41,36 +50,36 @@ function namesOf(array: unknown[]): string[] | undefined {
 }
 
 /** Elements matched by name; an element's pointer is its index in `after`, or in `before` once removed. */
-function diffNamed(before: unknown[], after: unknown[], beforeNames: string[], afterNames: string[], path: string, out: PathChange[]): void {
+function diffNamed(before: unknown[], after: unknown[], beforeNames: string[], afterNames: string[], where: Where, out: PathChange[]): void {
   const common = (names: string[], others: string[]) => names.filter((name) => others.includes(name));
   if (!same(common(beforeNames, afterNames), common(afterNames, beforeNames))) {
-    out.push({ path, order: true, old: beforeNames, new: afterNames });
+    out.push({ ...where, order: true, old: beforeNames, new: afterNames });
   }
   for (const name of new Set([...beforeNames, ...afterNames])) {
     const i = beforeNames.indexOf(name);
     const j = afterNames.indexOf(name);
-    diffValues(i === -1 ? undefined : before[i], j === -1 ? undefined : after[j], pointer(path, j === -1 ? i : j), out);
+    diffValues(i === -1 ? undefined : before[i], j === -1 ? undefined : after[j], child(where, j === -1 ? i : j, name), out);
   }
 }
 
-function diffValues(before: unknown, after: unknown, path: string, out: PathChange[]): void {
+function diffValues(before: unknown, after: unknown, where: Where, out: PathChange[]): void {
   if (same(before, after)) return;
   if (before === undefined) {
-    out.push({ path, new: bounded(after) });
+    out.push({ ...where, new: bounded(after) });
   } else if (after === undefined) {
-    out.push({ path, old: bounded(before) });
+    out.push({ ...where, old: bounded(before) });
   } else if (isObject(before) && isObject(after)) {
-    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) diffValues(before[key], after[key], pointer(path, key), out);
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) diffValues(before[key], after[key], child(where, key), out);
   } else if (Array.isArray(before) && Array.isArray(after)) {
     const beforeNames = namesOf(before);
     const afterNames = namesOf(after);
     if (beforeNames && afterNames) {
-      diffNamed(before, after, beforeNames, afterNames, path, out);
+      diffNamed(before, after, beforeNames, afterNames, where, out);
     } else {
-      for (let i = 0; i < Math.max(before.length, after.length); i++) diffValues(before[i], after[i], pointer(path, i), out);
+      for (let i = 0; i < Math.max(before.length, after.length); i++) diffValues(before[i], after[i], child(where, i), out);
     }
   } else {
-    out.push({ path, old: bounded(before), new: bounded(after) });
+    out.push({ ...where, old: bounded(before), new: bounded(after) });
   }
 }
 
@@ -87,7 +96,7 @@ export function diffResources(before: TranslatedResources, after: TranslatedReso
       else if (next === undefined && previous !== undefined) changes.push({ kind, name, change: 'removed' });
       else if (!same(previous, next)) {
         const paths: PathChange[] = [];
-        diffValues(previous, next, '', paths);
+        diffValues(previous, next, { path: '', label: '' }, paths);
         const more = paths.length - MAX_PATHS;
         changes.push({ kind, name, change: 'changed', paths: paths.slice(0, MAX_PATHS), ...(more > 0 ? { morePaths: more } : {}) });
       }

@@ -18,7 +18,7 @@ afterEach(async () => {
   await h.stop();
 });
 
-const WEIGHT_PATH = '/virtual_hosts/0/routes/3/route/weighted_clusters/clusters';
+const WEIGHT_PATH = 'virtual_hosts["*"].routes["predict_split"].route.weighted_clusters.clusters';
 
 it('exits 0 when the file changes nothing in Envoy', async () => {
   const file = await h.file('same.yaml', JSON.stringify(predictService()));
@@ -33,8 +33,8 @@ it('exits 1 and shows the weight paths with old and new values when weights chan
     [
       `against revision 1 at ${h.sluice.adminUrl}:`,
       '~ route default',
-      `    ${WEIGHT_PATH}/0/weight: 10000 → 9000`,
-      `    ${WEIGHT_PATH}/1/weight: 0 → 1000`,
+      `    ${WEIGHT_PATH}["predict_blue"].weight: 10000 → 9000`,
+      `    ${WEIGHT_PATH}["predict_green"].weight: 0 → 1000`,
       '1 resource differs: 1 changed, 0 added, 0 removed',
       'apply with --if-match 1 to change exactly this',
       '',

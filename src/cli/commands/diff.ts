@@ -69,7 +69,7 @@ function changeLines(change: ResourceChange, out: Output): string[] {
     change.change === 'added' ? ['+', out.green] : change.change === 'removed' ? ['-', out.red] : ['~', out.yellow];
   return [
     paint(`${mark} ${change.kind} ${change.name}`),
-    ...(change.paths ?? []).map((p) => `    ${p.path}${p.order ? ' (order)' : ''}: ${valueText(p.old)} → ${valueText(p.new)}`),
+    ...(change.paths ?? []).map((p) => `    ${p.label || '/'}${p.order ? ' (order)' : ''}: ${valueText(p.old)} → ${valueText(p.new)}`),
     ...(change.morePaths === undefined ? [] : [`    … and ${change.morePaths} more`]),
   ];
 }
