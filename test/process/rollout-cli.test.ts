@@ -4,67 +4,29 @@
 // step and the approval gate, `rollout approve` from a second terminal, and the watch ending with
 // exit 0; `rollout status` shows the proxies. Every wait is for a state, bounded.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { DEMO_MODELS } from '../../demo/demo-models.js';
-import { startModelServer, type ModelServer } from '../../demo/model-server.js';
-import { startEnvoy, type EnvoyProcess } from '../support/envoy-process.js';
-import { freePort } from '../support/ports.js';
-import { blueGreenService } from '../support/services.js';
-import { runSluice, startSluiceCommand, startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { runSluice, startSluiceCommand } from '../support/sluice-process.js';
 
-const NODE_ID = 'rollout-cli-envoy';
-
-let dir: string;
-let blue: ModelServer;
-let green: ModelServer;
-let sluice: SluiceProcess;
-let envoy: EnvoyProcess | undefined;
+let stack: ProcessStack;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-rollout-cli-'));
-  blue = await startModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model });
-  green = await startModelServer({ version: 'green', model: DEMO_MODELS['green']!.model });
-  sluice = await startSluiceProcess({
-    args: ['--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-port', '0', '--listener-port', String(await freePort())],
-    cwd: dir,
-  });
-  envoy = await startEnvoy({ xdsPort: sluice.xdsPort, nodeId: NODE_ID });
-  await envoy.waitLive(20_000);
-  const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(blueGreenService(blue, green)),
-  });
-  expect(put.status).toBe(200);
-  const { revision } = (await put.json()) as { revision: number };
-  await vi.waitFor(
-    async () => {
-      const report = (await (await fetch(`${sluice.adminUrl}/v1/revisions/${revision}`)).json()) as { complete: boolean; proxies: unknown[] };
-      expect(report.proxies).toHaveLength(1);
-      expect(report.complete).toBe(true);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
+  stack = await startProcessStack('rollout-cli-envoy');
 });
 
 afterAll(async () => {
-  await envoy?.stop();
-  await sluice?.stop();
-  await blue?.close();
-  await green?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 it('rollout start; rollout watch sees the Envoy apply the step and the gate; approve from a second terminal; watch exits 0', async () => {
-  const file = join(dir, 'rollout.yaml');
+  const file = join(stack.dir, 'rollout.yaml');
   writeFileSync(
     file,
     ['candidate: green', 'steps:', '  - {weight: 50, hold: 1s}', '  - {approve: true}', '  - {weight: 100, hold: 1s}', 'analysis: {interval: 1s, metrics: []}', ''].join('\n'),
   );
-  const server = ['--server', sluice.adminUrl];
+  const server = ['--server', stack.sluice.adminUrl];
   const started = await runSluice(['rollout', 'start', 'predict', '-f', file, ...server]);
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
