@@ -87,6 +87,8 @@ describe('narrate', () => {
   it('writes a line per commit, in order, with the actor of each, and per fleet event', async () => {
     const store = await Store.open(SqliteAdapter.open(':memory:'), { initialState: INITIAL_STATE });
     const fleet = new FleetStatus();
+    // Connected before the narration starts: told first.
+    fleet.streamOpened(0, { id: 'e0', cluster: 'edge', userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' }, { kind: 'sotw', aggregated: true });
     const lines: string[] = [];
     let wake: () => void = () => {};
     const stop = narrate(store, fleet, (line) => {
@@ -113,14 +115,15 @@ describe('narrate', () => {
       await store.apply({ kind: 'setWeights', name: 'predict', weights: { blue: 50, green: 50 } }, { actor: 'carol' });
       await store.apply({ kind: 'rollback', name: 'predict' }, { actor: 'alice' });
       fleet.streamOpened(1, { id: 'e1', cluster: '', userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' }, { kind: 'delta', aggregated: true });
-      await until(5);
+      await until(6);
+      expect(lines[0]).toBe('proxy e0 connected (envoy 1.40.0, node cluster edge, ADS)');
       expect(lines.filter((l) => !l.startsWith('proxy'))).toEqual([
         'put service predict (by admin, revision 1)',
         'weights predict: blue 100 → 90, green 0 → 10 (by alice, revision 2)',
         'weights predict: blue 90 → 50, green 10 → 50 (by carol, revision 3)',
         'rollback predict: all traffic back to stable blue; blue 50 → 100, green 50 → 0 (by alice, revision 4)',
       ]);
-      expect(lines.filter((l) => l.startsWith('proxy'))).toEqual(['proxy e1 connected (envoy 1.40.0, ADS (delta))']);
+      expect(lines.filter((l) => l.startsWith('proxy'))).toEqual(['proxy e0 connected (envoy 1.40.0, node cluster edge, ADS)', 'proxy e1 connected (envoy 1.40.0, ADS (delta))']);
     } finally {
       stop();
       await store.close();

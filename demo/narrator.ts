@@ -105,8 +105,9 @@ export class FleetNarrator {
 }
 
 /**
- * Writes a line for every commit and fleet event from now on, in commit order (each commit's
- * audit entries are read before the next commit's). Returns the function that stops it.
+ * Writes a line for each proxy connected now, then for every commit and fleet event from now on,
+ * in commit order (each commit's audit entries are read before the next commit's). Returns the
+ * function that stops it.
  */
 export function narrate(store: NarratedStore, fleet: NarratedFleet, write: (line: string) => void): () => void {
   let previous = store.current();
@@ -135,8 +136,9 @@ export function narrate(store: NarratedStore, fleet: NarratedFleet, write: (line
     queue = queue.then(() => told(before, state));
   });
 
+  // Proxies connected already (the demo's Envoy, by the time it narrates) are told first.
   const proxies = new FleetNarrator();
-  proxies.update(fleet.list());
+  emit(proxies.update(fleet.list()));
   const stopFleet = fleet.onChange(() => emit(proxies.update(fleet.list())));
 
   return () => {

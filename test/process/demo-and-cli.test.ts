@@ -103,6 +103,8 @@ describe('the demo, driven by the CLI', () => {
     expect(shift.code, shift.stderr).toBe(0);
     await servedBy('green');
     await demoSays(/^\d\d:\d\d:\d\d weights predict: blue 100 → 0, green 0 → 100 \(by admin, revision \d+\)$/m);
+    // Its own Envoy, connected before the narration began, is told too.
+    await demoSays(/^\d\d:\d\d:\d\d proxy sluice-demo-envoy connected \(envoy 1\.40\.\d+, node cluster sluice-demo, ADS\)$/m);
 
     expect((await sluice('rollback', 'predict')).code).toBe(0);
     await servedBy('blue');
