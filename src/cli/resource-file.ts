@@ -24,6 +24,12 @@ function fileError(file: string, message: string): CliError {
   return new CliError(`${file}: ${message}`, EXIT_USAGE);
 }
 
+/** Where a resource of the file is PUT; a service's with `?override=rollout` under --force (listeners have no rollouts). */
+export function resourcePath(resource: FileResource, force: boolean | undefined): string {
+  const path = `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}`;
+  return resource.kind === 'service' && force === true ? `${path}?override=rollout` : path;
+}
+
 /** The YAML (or, by its `.json` extension, JSON) document in `file`; an unreadable or malformed one is a CliError (exit 2). */
 export async function parseFile(file: string): Promise<unknown> {
   let text: string;

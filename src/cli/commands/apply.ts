@@ -2,22 +2,16 @@
 // revision. Stops at the first rejection (what came before stays applied); with --if-match, each
 // PUT after the first must land on the revision the previous one made; with --force, each service
 // PUT is sent with ?override=rollout, as set-weights sends it; with --dry-run, the server previews
-// the file as `diff` shows it and nothing changes. The server validates and guards.
+// the file (with --force too) as `diff` shows it and nothing changes. The server validates and guards.
 
 import { EXIT_OK, RejectedError, usageError, type ExitCode } from '../cli-error.js';
-import { readResourceFile, type FileResource } from '../resource-file.js';
+import { readResourceFile, resourcePath, type FileResource } from '../resource-file.js';
 import type { Command, CommandContext } from './command.js';
 import { previewFile, printPreview } from './diff.js';
-import { abortedRolloutText, withForceHint, withRolloutOverride, type AbortedRollout } from './guardrails.js';
+import { abortedRolloutText, withForceHint, type AbortedRollout } from './guardrails.js';
 
 type Answer = { revision: number; abortedRollout?: AbortedRollout } & Record<string, unknown>;
 type Applied = { resource: FileResource; answer: Answer }[];
-
-/** The resource's PUT path; a service's with `?override=rollout` under --force (listeners have no rollouts). */
-function resourcePath(resource: FileResource, force: boolean | undefined): string {
-  const path = `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}`;
-  return resource.kind === 'service' ? withRolloutOverride(path, force) : path;
-}
 
 /** A rejection pointed at the resource in the file, saying what was applied before it. */
 function located(error: unknown, resource: FileResource, applied: Applied): unknown {
@@ -40,7 +34,7 @@ async function run({ args, file, ifMatch, force, dryRun, name, client, out }: Co
   if (file === undefined) throw usageError('apply needs -f FILE');
   if (args.length > 0) throw usageError('apply takes no arguments besides -f FILE');
   if (dryRun) {
-    printPreview(await previewFile(client, file, name), client, out);
+    printPreview(await previewFile(client, file, name, force), client, out);
     return EXIT_OK;
   }
   const applied: Applied = [];

@@ -8,7 +8,7 @@ import type { ResourceChange } from '../../admin/dry-run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, RejectedError, usageError, type ExitCode } from '../cli-error.js';
 import type { AdminClient } from '../http-client.js';
 import type { Output, Paint } from '../output.js';
-import { readResourceFile, type FileResource } from '../resource-file.js';
+import { readResourceFile, resourcePath, type FileResource } from '../resource-file.js';
 import type { Command, CommandContext } from './command.js';
 
 const MAX_VALUE_LENGTH = 100;
@@ -27,12 +27,14 @@ interface Preview {
   notPreviewed: { resource: string; reason: string }[];
 }
 
-function dryRunPath(resource: FileResource): string {
-  return `/v1/${resource.kind}s/${encodeURIComponent(resource.name)}?dryRun=true`;
+/** The resource's PUT, as apply sends it (with --force's override), previewed. */
+function dryRunPath(resource: FileResource, force: boolean | undefined): string {
+  const path = resourcePath(resource, force);
+  return `${path}${path.includes('?') ? '&' : '?'}dryRun=true`;
 }
 
 /** Each resource's dry run against the revision the first one saw; a refusal points at the resource in the file. */
-async function preview(client: AdminClient, resources: FileResource[]): Promise<Preview> {
+async function preview(client: AdminClient, resources: FileResource[], force: boolean | undefined): Promise<Preview> {
   const result: Preview = { revision: 0, changes: [], notPreviewed: [] };
   const added = new Set<string>();
   let revision: number | undefined;
@@ -45,7 +47,7 @@ async function preview(client: AdminClient, resources: FileResource[]): Promise<
     }
     let answer: DryRunAnswer;
     try {
-      answer = await client.request<DryRunAnswer>('PUT', dryRunPath(resource), { body: resource.body, ifMatch: revision });
+      answer = await client.request<DryRunAnswer>('PUT', dryRunPath(resource, force), { body: resource.body, ifMatch: revision });
     } catch (error) {
       if (!(error instanceof RejectedError)) throw error;
       throw new RejectedError(error.error, error.body, EXIT_USAGE).within(label, resource.pointer);
@@ -110,8 +112,8 @@ export function printPreview({ revision, changes, notPreviewed }: Preview, clien
 }
 
 /** The file's resources previewed by the server; a single service body without a name takes `unnamed`. */
-export async function previewFile(client: AdminClient, file: string, unnamed: string | undefined): Promise<Preview> {
-  return preview(client, await readResourceFile(file, unnamed));
+export async function previewFile(client: AdminClient, file: string, unnamed: string | undefined, force?: boolean): Promise<Preview> {
+  return preview(client, await readResourceFile(file, unnamed), force);
 }
 
 async function run({ args, file, name, client, out }: CommandContext): Promise<ExitCode> {
