@@ -138,6 +138,18 @@ function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVer
   return { group: holds ? holds.groupFor(proxy.node.id, base) : base, ...ackedVersions(proxy) };
 }
 
+/** `applied`, but at most the revision before the first of `held` (changes held back for the proxy). */
+function beforeHeld(applied: number | null, held: readonly HeldUnit[]): number | null {
+  if (applied === null || held.length === 0) return applied;
+  return Math.min(applied, ...held.map((unit) => unit.since - 1));
+}
+
+/** What the ledger says of one service, capped by its own held change. */
+function serviceApplied(ledger: RevisionLedger, service: string, held: HeldVersions, heldUnits: readonly HeldUnit[]): number | null {
+  const own = heldUnits.filter((unit) => unit.unit === 'service' && unit.name === service);
+  return beforeHeld(ledger.unitAppliedRevision(serviceKey(service), held) ?? null, own);
+}
+
 /**
  * Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will);
  * null when none. While changes are held back for it, at most the revision before the first.
@@ -145,10 +157,7 @@ function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVer
 export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): number | null {
   // Asked for every proxy on every fleet change (revision waiters, convergence): no group, no copies.
   const held = ackedVersions(proxy);
-  const applied = ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null;
-  const heldUnits = holds?.heldFor(proxy.node.id) ?? [];
-  if (applied === null || heldUnits.length === 0) return applied;
-  return Math.min(applied, ...heldUnits.map((unit) => unit.since - 1));
+  return beforeHeld(ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null, holds?.heldFor(proxy.node.id) ?? []);
 }
 
 /**
@@ -156,9 +165,7 @@ export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, ho
  * of it is held back for the proxy, at most the revision before that change.
  */
 export function serviceAppliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, service: string, holds?: HoldsView): number | null {
-  const applied = ledger.unitAppliedRevision(serviceKey(service), heldVersions(proxy, holds)) ?? null;
-  const held = holds?.heldFor(proxy.node.id).find((unit) => unit.unit === 'service' && unit.name === service);
-  return held === undefined || applied === null ? applied : Math.min(applied, held.since - 1);
+  return serviceApplied(ledger, service, heldVersions(proxy, holds), holds?.heldFor(proxy.node.id) ?? []);
 }
 
 /** A type's last answer was a NACK (one that came with or after its last ACK). */
@@ -168,15 +175,13 @@ export function currentNack(status: TypeStatus | undefined): TypeStatus['lastNac
   return status?.ackedAt !== undefined && status.ackedAt > nack.at ? undefined : nack;
 }
 
-/** What the proxy rejects now, per type, with the services and listeners that changed in it. */
-export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): Rejection[] {
-  const held = heldVersions(proxy, holds);
+function rejectionsIn(proxy: ProxyStatus, ledger: RevisionLedger, group: string): Rejection[] {
   const rejections: Rejection[] = [];
   for (const typeUrl of PUSH_ORDER) {
     const status = proxy.types[typeUrl];
     const nack = currentNack(status);
     if (!nack) continue;
-    const changed = ledger.changedUnits(held.group, typeUrl, status?.ackedVersion, nack.version).keys.map(footprintUnit);
+    const changed = ledger.changedUnits(group, typeUrl, status?.ackedVersion, nack.version).keys.map(footprintUnit);
     rejections.push({
       type: SHORT_TYPE_NAMES[typeUrl],
       version: nack.version,
@@ -189,18 +194,24 @@ export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?:
   return rejections;
 }
 
-/** The whole standing of a proxy: applied revision, per service, rejections, held changes. */
+/** What the proxy rejects now, per type, with the services and listeners that changed in it. */
+export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): Rejection[] {
+  return rejectionsIn(proxy, ledger, heldVersions(proxy, holds).group);
+}
+
+/** The whole standing of a proxy: applied revision, per service, rejections, held changes (its group found once). */
 export function standingOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): ProxyStanding {
   const held = heldVersions(proxy, holds);
+  const heldUnits = holds?.heldFor(proxy.node.id) ?? [];
   const services: Record<string, number | null> = {};
   for (const unit of ledger.units(held.group).map(footprintUnit)) {
-    if (unit.kind === 'service') services[unit.name] = serviceAppliedRevisionOf(proxy, ledger, unit.name, holds);
+    if (unit.kind === 'service') services[unit.name] = serviceApplied(ledger, unit.name, held, heldUnits);
   }
   return {
-    appliedRevision: appliedRevisionOf(proxy, ledger, holds),
+    appliedRevision: beforeHeld(ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null, heldUnits),
     services,
-    rejected: rejectionsOf(proxy, ledger, holds),
-    held: holds?.heldFor(proxy.node.id) ?? [],
+    rejected: rejectionsIn(proxy, ledger, held.group),
+    held: heldUnits,
   };
 }
 
