@@ -3,7 +3,7 @@
 // select the same listeners counted once, as the reconciler translates them once), then diffed.
 // Translates only; never builds, caches or sends a snapshot.
 
-import type { DryRunView, ResourceChange } from '../admin/dry-run.js';
+import type { DryRunView, ResourceChange } from '../api/dry-run.js';
 import type { DesiredState } from '../model/types.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';
 import { parseGroup } from './node-groups.js';
