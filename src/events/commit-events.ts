@@ -7,7 +7,8 @@ import { describeDecision, newDecisions } from '../model/rollout.js';
 import type { DesiredState } from '../model/types.js';
 import type { StoreChange } from '../state/changes.js';
 import type { AuditEntry, AuditQuery } from '../state/state-adapter.js';
-import type { EventInput, EventJournal } from './journal.js';
+import type { RevisionEvent, RolloutEvent } from '../api/events.js';
+import type { EventJournal } from './journal.js';
 
 export interface CommittedStore {
   current(): DesiredState;
@@ -31,13 +32,13 @@ function subjectOf(change: StoreChange): { service: string } | { listener: strin
   }
 }
 
-export function revisionEvent(entry: AuditEntry): EventInput {
+export function revisionEvent(entry: AuditEntry): RevisionEvent {
   return { type: 'revision', at: entry.at, revision: entry.revision, actor: entry.actor, change: entry.change.kind, summary: entry.summary, ...subjectOf(entry.change) };
 }
 
 /** One `rollout` event per decision recorded between `before` and `after`. */
-export function rolloutEvents(before: DesiredState, after: DesiredState): EventInput[] {
-  const events: EventInput[] = [];
+export function rolloutEvents(before: DesiredState, after: DesiredState): RolloutEvent[] {
+  const events: RolloutEvent[] = [];
   for (const [service, rollout] of Object.entries(after.rollouts ?? {})) {
     const previous = before.rollouts !== undefined && Object.hasOwn(before.rollouts, service) ? before.rollouts[service] : undefined;
     for (const decision of newDecisions(previous, rollout)) {

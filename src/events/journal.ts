@@ -8,12 +8,9 @@ export const EVENT_HISTORY = 10_000;
 /** How long after the last subscriber left the journal still counts as watched (a client reconnecting). */
 export const WATCHED_GRACE_MS = 30_000;
 
-export const EVENT_TYPES = ['revision', 'rollout', 'proxy-connected', 'proxy-disconnected', 'ack', 'nack'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** What a source appends: `service` (or `services`) names what the event is about, for `?service=`. */
+/** What a source appends (its shapes are the API's, src/api/events.ts): `service` (or `services`) names what the event is about, for `?service=`. */
 export interface EventInput {
-  type: EventType;
+  type: string;
   /** ISO 8601 time of what happened. */
   at: string;
   service?: string;
@@ -23,7 +20,7 @@ export interface EventInput {
 
 export interface JournalEntry {
   id: number;
-  type: EventType;
+  type: string;
   services: readonly string[];
   /** `id:`, `event:` and `data:` lines, ready to write. */
   frame: Buffer;
@@ -64,7 +61,6 @@ function aboutServices(event: EventInput): readonly string[] {
 }
 
 export class EventJournal {
-  readonly types: readonly EventType[] = EVENT_TYPES;
   private readonly ring: (JournalEntry | undefined)[];
   private latest = 0;
   /** Appended since the last delivery (kept apart from the ring: a burst may outgrow it). */

@@ -6,7 +6,8 @@
 import type { StreamCallbacks, StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import { SHORT_TYPE_NAMES, type ResourceTypeUrl } from '../xds/type-urls.js';
-import type { EventJournal, EventType } from './journal.js';
+import type { EventNode, NackEvent, ProxyEvent } from '../api/events.js';
+import type { EventJournal } from './journal.js';
 
 /** What a proxy rejects now, per resource type, with the services and listeners that changed in the rejected version. */
 export interface SuspectedRejection {
@@ -29,12 +30,9 @@ interface OpenStream {
 }
 
 /** An event waiting for the end of the turn; it is stamped then. */
-interface PendingEvent {
-  type: EventType;
-  [field: string]: unknown;
-}
+type PendingEvent = ProxyEvent extends infer E ? (E extends ProxyEvent ? Omit<E, 'at'> : never) : never;
 
-function nodeFields(node: NodeInfo): Record<string, string> {
+function nodeFields(node: NodeInfo): EventNode {
   return {
     node: node.id,
     cluster: node.cluster,
@@ -118,13 +116,14 @@ export class ProxyEvents implements StreamCallbacks {
     const at = this.now().toISOString();
     for (const event of events) {
       const suspects = event.type === 'nack' ? this.suspects(rejections, event) : {};
-      this.options.journal.append({ ...event, at, ...suspects });
+      const stamped: ProxyEvent = { ...event, at, ...suspects };
+      this.options.journal.append(stamped);
     }
   }
 
   /** The services and listeners that changed in the version the node rejected, when it still rejects it. */
-  private suspects(rejections: ReadonlyMap<string, readonly SuspectedRejection[]> | undefined, nack: PendingEvent): Partial<Pick<SuspectedRejection, 'services' | 'listeners'>> {
-    const rejection = rejections?.get(String(nack['node']))?.find((r) => r.type === nack['resourceType'] && r.version === nack['version']);
-    return rejection === undefined ? {} : { services: rejection.services, listeners: rejection.listeners };
+  private suspects(rejections: ReadonlyMap<string, readonly SuspectedRejection[]> | undefined, nack: PendingEvent & { type: 'nack' }): Pick<NackEvent, 'services' | 'listeners'> {
+    const rejection = rejections?.get(nack.node)?.find((r) => r.type === nack.resourceType && r.version === nack.version);
+    return rejection === undefined ? {} : { services: [...rejection.services], listeners: [...rejection.listeners] };
   }
 }

@@ -2,7 +2,7 @@
 // bodies share: names, ports, header and cookie names, hosts, path prefixes, durations, URLs,
 // percentages. Their patterns are exported for the error messages that explain them. Shape only.
 
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type TSchema } from '@sinclair/typebox';
 import { DURATION_PATTERN } from './duration.js';
 
 /** Service, version and listener names: lowercase DNS-label-like, 1–32 characters. */
@@ -37,9 +37,15 @@ export const timeField = Type.String({ description: 'ISO 8601 time.' });
 /** Percentages per version name. */
 export const weightsField = Type.Record(Type.String(), percentField, { propertyNames: nameField, maxProperties: MAX_VERSIONS });
 
+const STRING_ENUM = 'StringEnum';
+// TypeBox's own checker (tests use it) learns the kind; ajv reads the plain `enum`.
+if (!TypeRegistry.Has(STRING_ENUM)) {
+  TypeRegistry.Set<{ enum: readonly string[] }>(STRING_ENUM, (schema, value) => typeof value === 'string' && schema.enum.includes(value));
+}
+
 /** A string that is one of `values` (a JSON Schema `enum`, whose errors read better than a union's). */
 export function stringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+  return Type.Unsafe<T[number]>({ [Kind]: STRING_ENUM, type: 'string', enum: [...values], ...options });
 }
 
 /** `schema` with a description or a documented default (a body may leave the field out; normalisation fills it). */

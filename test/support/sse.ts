@@ -1,6 +1,11 @@
 // Reads Server-Sent Events as a client would: `parseFrames` turns text into events and comment
 // lines; `SseReader` follows a `fetch` stream, keeps everything it read and lets a test await the
-// next event that matches. Reading only; it never answers the server.
+// next event that matches. Every event an `SseReader` reads must be one of the API's event shapes
+// (src/api/events.ts): one that is not fails the wait that meets it. Reading only; it never
+// answers the server.
+
+import { Value } from '@sinclair/typebox/value';
+import { eventDataSchema } from '../../src/api/events.js';
 
 export interface SseEvent {
   /** The `id:` line, when the frame had one. */
@@ -14,6 +19,13 @@ export interface Parsed {
   comments: string[];
   /** An unfinished frame at the end of the text. */
   rest: string;
+}
+
+/** Why an event is not the shape the API documents for its type, if it is not. */
+export function shapeProblem({ event, data }: SseEvent): string | undefined {
+  const problem = Value.Errors(eventDataSchema, data).First();
+  if (problem !== undefined) return `event ${event}: ${JSON.stringify(data)} is not one of the API's event shapes (${problem.path}: ${problem.message})`;
+  return data['type'] === event ? undefined : `event ${event}: its data says type ${JSON.stringify(data['type'])}`;
 }
 
 export function parseFrames(text: string): Parsed {
@@ -44,6 +56,8 @@ export class SseReader {
   private cursor = 0;
   private wake: (() => void) | undefined;
   private done = false;
+  /** The first event read that is not an API event shape. */
+  private misshapen: string | undefined;
 
   private constructor(
     readonly response: Response,
@@ -71,6 +85,7 @@ export class SseReader {
         const parsed = parseFrames(buffered + decoder.decode(chunk, { stream: true }));
         buffered = parsed.rest;
         this.events.push(...parsed.events);
+        this.misshapen ??= parsed.events.map(shapeProblem).find((problem) => problem !== undefined);
         this.comments.push(...parsed.comments);
         this.wake?.();
       }
@@ -101,6 +116,7 @@ export class SseReader {
   private async waitUntil<T>(found: () => T | undefined, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (this.misshapen !== undefined) throw new Error(this.misshapen);
       const result = found();
       if (result !== undefined) return result;
       const read = JSON.stringify(this.events.slice(-10).map((e) => [e.id, e.event]));

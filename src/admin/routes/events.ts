@@ -3,9 +3,10 @@
 // heartbeats, dropping a subscriber whose connection cannot keep up, ending every stream when its
 // client leaves or the server closes. The events, their history and their frames come from an EventsView.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SluiceError } from '../../errors.js';
 import { responses, WHOLE_NUMBER_PATTERN } from '../../api/common.js';
+import { EVENT_TYPES, eventsHeadersSchema, eventsQuerySchema } from '../../api/events.js';
 import { wholeNumber } from '../whole-numbers.js';
 
 /** A comment line every so often keeps proxies and load balancers from closing an idle stream. */
@@ -24,8 +25,6 @@ export interface EventSubscriptionFilter {
 }
 
 export interface EventsView {
-  /** Every event name, for checking `?types=`. */
-  readonly types: readonly string[];
   /**
    * From now on, `deliver` gets each burst of events the filter lets through, as ready-to-write
    * frames; `initial` is what comes first: with `since`, a reset when events after it are gone,
@@ -35,31 +34,6 @@ export interface EventsView {
 }
 
 const KEEPALIVE = Buffer.from(': keepalive\n\n');
-
-interface EventsQuery {
-  since?: string;
-  types?: string;
-  service?: string;
-}
-
-const querystring = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    since: {
-      type: 'string',
-      pattern: WHOLE_NUMBER_PATTERN,
-      description: 'Resume after this event id, for clients that cannot send `Last-Event-ID` (the header wins when both are given).',
-    },
-    types: { type: 'string', maxLength: 200, description: 'Only these events, comma-separated (e.g. `revision,rollout`).' },
-    service: { type: 'string', maxLength: 64, description: 'Only events about this service (revisions, rollout decisions, NACKs naming it).' },
-  },
-} as const;
-
-const headers = {
-  type: 'object',
-  properties: { 'last-event-id': { type: 'string', description: 'Resume after this event id (sent by EventSource on reconnecting).' } },
-} as const;
 
 function sinceParam(header: string | string[] | undefined, query: string | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
@@ -82,7 +56,7 @@ function typesParam(value: string | undefined, known: readonly string[]): Readon
   return new Set(types);
 }
 
-export const eventRoutes: FastifyPluginAsync<{ events: EventsView; limits?: Partial<EventStreamLimits> }> = async (app, { events, limits }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventsView; limits?: Partial<EventStreamLimits> }> = async (app, { events, limits }) => {
   const heartbeatMs = limits?.heartbeatMs ?? HEARTBEAT_MS;
   const maxBufferedBytes = limits?.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
   /** Each open stream's ending, so that closing the server ends them all; the heartbeat runs while there is one. */
@@ -94,14 +68,14 @@ export const eventRoutes: FastifyPluginAsync<{ events: EventsView; limits?: Part
     done();
   });
 
-  app.get<{ Querystring: EventsQuery }>(
+  app.get(
     '/v1/events',
     {
       schema: {
         tags: ['events'],
         summary: 'What happens, as it happens: Server-Sent Events of commits, rollout decisions, proxies, ACKs and NACKs',
-        querystring,
-        headers,
+        querystring: eventsQuerySchema,
+        headers: eventsHeadersSchema,
         response: responses({
           200: {
             description:
@@ -114,7 +88,7 @@ export const eventRoutes: FastifyPluginAsync<{ events: EventsView; limits?: Part
     async (request, reply) => {
       const since = sinceParam(request.headers['last-event-id'], request.query.since);
       const filter = {
-        ...(request.query.types === undefined ? {} : { types: typesParam(request.query.types, events.types) }),
+        ...(request.query.types === undefined ? {} : { types: typesParam(request.query.types, EVENT_TYPES) }),
         ...(request.query.service === undefined ? {} : { service: request.query.service }),
       };
       reply.hijack();
