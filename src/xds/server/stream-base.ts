@@ -16,6 +16,9 @@ import type { NodePeers, PeerStream } from './node-peers.js';
 
 export const CONTROL_PLANE_ID = 'sluice';
 
+/** How much of a type URL sluice does not serve reaches the log (the longest real one is under 100). */
+const LOGGED_TYPE_URL_CHARS = 120;
+
 /**
  * Keeps a client's configuration from being replaced by an empty one (XDS-NOTES §0.5): a stream
  * whose client declared holding configuration on its first request sends nothing that would
@@ -77,6 +80,8 @@ export abstract class StreamBase<Response> implements PeerStream {
   private guarding = false;
   /** Types withheld from the client so far (reported to the guard when it changes). */
   private withheld = new Set<ResourceTypeUrl>();
+  /** A request for a type this stream does not serve was logged (once per stream). */
+  private loggedUnservedType = false;
 
   constructor(
     protected readonly deps: StreamDeps<Response>,
@@ -138,11 +143,21 @@ export abstract class StreamBase<Response> implements PeerStream {
     });
   }
 
-  /** The request's resource type, or undefined (logged) when this stream does not serve it. */
+  /**
+   * The request's resource type, or undefined when this stream does not serve it: such requests
+   * get no answer, and only the first of the stream is logged, its type URL cut short.
+   */
   protected resolveType(requested: string | undefined): ResourceTypeUrl | undefined {
     const typeUrl = requested || this.deps.fixedType || '';
     if (isResourceTypeUrl(typeUrl) && (!this.deps.fixedType || typeUrl === this.deps.fixedType)) return typeUrl;
-    this.deps.logger.warn({ node: this.node?.id, typeUrl }, 'request for a resource type this stream does not serve');
+    if (!this.loggedUnservedType) {
+      this.loggedUnservedType = true;
+      const shown = typeUrl.length > LOGGED_TYPE_URL_CHARS ? `${typeUrl.slice(0, LOGGED_TYPE_URL_CHARS)}…` : typeUrl;
+      this.deps.logger.warn(
+        { node: this.node?.id, typeUrl: shown, typeUrlLength: typeUrl.length },
+        'request for a resource type this stream does not serve (ignored; logged once per stream)',
+      );
+    }
     return undefined;
   }
 
@@ -175,6 +190,10 @@ export abstract class StreamBase<Response> implements PeerStream {
       }
     }
     return warmed;
+  }
+
+  servesCluster(name: string): boolean {
+    return this.snapshot?.resource(CLUSTER_TYPE, name) !== undefined || this.sentClusterVersions.has(name);
   }
 
   /** Listeners and routes may reference clusters that are still on their way (on any of the node's streams). */
