@@ -25,9 +25,10 @@ export const DEFAULT_STREAM_LIMITS: StreamLimitSettings = {
 };
 
 /**
- * Responses written to one stream whose bytes gRPC has not handed to the connection yet. A client
- * that stops reading holds at most this many; the stream then waits and, once they leave, sends the
- * latest snapshot instead of every one it missed.
+ * Responses written to one stream whose bytes gRPC has not handed to the connection yet: one per
+ * resource type. A client that stops reading holds at most this many (gRPC alone queues 16 before
+ * saying it is full); the stream then waits and, once they leave, sends the latest snapshot
+ * instead of every one it missed.
  */
 export const MAX_PENDING_RESPONSES = 4;
 
