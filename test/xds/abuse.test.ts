@@ -245,6 +245,23 @@ describe('limits of the xDS port', () => {
     expect((await withinLimit.next(5000)).type_url).toBe(ENDPOINT_TYPE);
   });
 
+  it('refuse a delta stream whose subscriptions of one type add up past the names limit', async () => {
+    const { address, server, publish } = await start({ limits: { maxResourceNames: 5 } });
+    publish(1);
+    const client = delta(address);
+    client.send({ node: NODE, type_url: ENDPOINT_TYPE, resource_names_subscribe: ['predict_blue', 'a', 'b'] });
+    expect((await client.next(5000)).type_url).toBe(ENDPOINT_TYPE);
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['c', 'd'], resource_names_unsubscribe: ['a'] });
+    // c and d do not exist: the answer says so (five names now).
+    expect((await client.next(5000)).removed_resources).toEqual(['c', 'd']);
+    client.send({ type_url: ENDPOINT_TYPE, resource_names_subscribe: ['e', 'f'] });
+    expect(await refusal(client)).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'a stream subscribes to 6 resources of one type; at most 5 (--xds-max-resource-names)',
+    });
+    expect(server.refusals().get('resource-names')).toBe(1);
+  });
+
   it('refuse a request larger than the largest allowed with RESOURCE_EXHAUSTED', async () => {
     const { address, publish } = await start({ maxRequestBytes: 1024 });
     publish(1);

@@ -201,6 +201,11 @@ export class XdsServer {
         this.peakPending = Math.max(this.peakPending, pending.count());
         return writable;
       },
+      subscriptionWithinLimit: (names) => {
+        if (this.limits.acceptsSubscription(call, names)) return true;
+        finish();
+        return false;
+      },
       fail: (message) => {
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: message });
         finish();

@@ -87,6 +87,8 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, nonce, request);
     this.updateSubscription(typeUrl, state, request);
+    // Subscriptions add up over requests: the names limit holds for the sum too.
+    if (!this.deps.subscriptionWithinLimit(state.names.size)) return;
     this.flush();
     if (nonce !== '' && (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE)) this.routesAnswered();
   }

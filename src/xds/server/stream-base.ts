@@ -47,6 +47,8 @@ export interface StreamDeps<Response> {
   write(response: Response): boolean;
   /** Ends the stream with an error the client can read. */
   fail(message: string): void;
+  /** Whether a stream may subscribe to this many names of one type; if not, it has been ended. */
+  subscriptionWithinLimit(names: number): boolean;
 }
 
 export abstract class StreamBase<Response> implements PeerStream {

@@ -127,6 +127,15 @@ export class StreamLimits {
     return false;
   }
 
+  /** Whether a stream may subscribe to `names` names of one type (delta subscriptions add up); if not, the call is ended. */
+  acceptsSubscription(call: RefusableCall, names: number): boolean {
+    const max = this.settings.maxResourceNames;
+    if (names <= max) return true;
+    const message = `a stream subscribes to ${names} resources of one type; at most ${max} (--xds-max-resource-names)`;
+    this.refuse(call, { limit: 'resource-names', code: grpc.status.INVALID_ARGUMENT, message });
+    return false;
+  }
+
   /** Refusals so far, per limit (every limit listed, from 0). */
   refusals(): ReadonlyMap<LimitName, number> {
     return this.counts;
