@@ -292,6 +292,23 @@ describe('a type the stream does not serve', () => {
   });
 });
 
+describe('a NACK', () => {
+  it('reaches the log cut short, and the fleet whole', async () => {
+    const { address, publish, logs, fleet } = await start();
+    publish(1);
+    const client = await connectedProxy(address);
+    client.subscribe(ENDPOINT_TYPE, ['predict_blue']);
+    const response = await client.next(5000);
+    const message = 'bad endpoint '.repeat(10_000);
+    client.send({ type_url: ENDPOINT_TYPE, response_nonce: response.nonce, resource_names: ['predict_blue'], error_detail: { code: 3, message } });
+    await expect.poll(() => fleet.list()[0]?.types[ENDPOINT_TYPE]?.lastNack?.message, { timeout: 5000 }).toBe(message);
+    const lines = logs.filter((line) => line.includes('"NACK"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThan(2500);
+    expect(JSON.parse(lines[0]!).error).toMatch(/… \(130000 characters\)$/);
+  });
+});
+
 describe('a client that stops reading', () => {
   it('holds at most a few responses however many snapshots pass, and then gets the latest', async () => {
     const { address, server, publish, fleet } = await start();

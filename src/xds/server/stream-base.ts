@@ -19,6 +19,14 @@ export const CONTROL_PLANE_ID = 'sluice';
 /** How much of a type URL sluice does not serve reaches the log (the longest real one is under 100). */
 const LOGGED_TYPE_URL_CHARS = 120;
 
+/** How much of a client's NACK message reaches the log (the fleet keeps it whole for /v1/proxies). */
+const LOGGED_NACK_CHARS = 2000;
+
+/** A client's text cut to `max` characters for a log line, saying how long it was when cut. */
+export function forLog(text: string, max = LOGGED_NACK_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /**
  * Keeps a client's configuration from being replaced by an empty one (XDS-NOTES §0.5): a stream
  * whose client declared holding configuration on its first request sends nothing that would
@@ -154,9 +162,8 @@ export abstract class StreamBase<Response> implements PeerStream {
     if (isResourceTypeUrl(typeUrl) && (!this.deps.fixedType || typeUrl === this.deps.fixedType)) return typeUrl;
     if (!this.loggedUnservedType) {
       this.loggedUnservedType = true;
-      const shown = typeUrl.length > LOGGED_TYPE_URL_CHARS ? `${typeUrl.slice(0, LOGGED_TYPE_URL_CHARS)}…` : typeUrl;
       this.deps.logger.warn(
-        { node: this.node?.id, typeUrl: shown, typeUrlLength: typeUrl.length },
+        { node: this.node?.id, typeUrl: forLog(typeUrl, LOGGED_TYPE_URL_CHARS), typeUrlLength: typeUrl.length },
         'request for a resource type this stream does not serve (ignored; logged once per stream)',
       );
     }
