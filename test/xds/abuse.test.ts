@@ -166,6 +166,7 @@ describe('load reports', () => {
     await expect.poll(() => lrs.error?.code, { timeout: 5000 }).toBe(grpc.status.INVALID_ARGUMENT);
     expect(lrs.error?.details).toBe('a request names 4 resources; at most 3 (--xds-max-resource-names)');
     expect(server.refusals().get('resource-names')).toBe(1);
+    expect(server.admittedStreams()).toBe(0);
   });
 });
 
@@ -190,7 +191,7 @@ describe('limits of the xDS port', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ limit: 'streams', peer: '127.0.0.1', refused: 1 });
 
     first.close();
-    await expect.poll(() => server.streamCount(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => server.admittedStreams(), { timeout: 5000 }).toBe(1);
     await connectedProxy(address, { ...NODE, id: 'f' });
   });
 
@@ -263,13 +264,14 @@ describe('limits of the xDS port', () => {
   });
 
   it('refuse a request larger than the largest allowed with RESOURCE_EXHAUSTED', async () => {
-    const { address, publish } = await start({ maxRequestBytes: 1024 });
+    const { address, server, publish } = await start({ maxRequestBytes: 1024 });
     publish(1);
     const client = await connectedProxy(address);
     client.subscribe(ENDPOINT_TYPE, ['x'.repeat(2000)]);
     const error = await refusal(client);
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(error.details).toMatch(/^Received message larger than max \(\d+ vs 1024\)$/);
+    await expect.poll(() => server.admittedStreams(), { timeout: 5000 }).toBe(0);
   });
 });
 

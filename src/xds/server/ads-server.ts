@@ -123,7 +123,11 @@ export class XdsServer {
         const release = this.limits.admit(call);
         if (!release) return;
         serveLoadStats(call, sink, options.logger, interval, {
-          accepts: (request) => this.limits.accepts(call, request),
+          accepts: (request) => {
+            if (this.limits.accepts(call, request)) return true;
+            release();
+            return false;
+          },
           serves: (nodeId, cluster) => this.peers.servesCluster(nodeId, cluster),
           closed: release,
         });
@@ -161,6 +165,11 @@ export class XdsServer {
   /** Nodes with at least one open stream (for leak checks). */
   nodeCount(): number {
     return this.peers.nodeCount();
+  }
+
+  /** Streams (xDS and load reporting) holding a place under the stream limits (for leak checks). */
+  admittedStreams(): number {
+    return this.limits.openStreams();
   }
 
   /** Streams refused so far, per limit. */
