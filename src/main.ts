@@ -19,6 +19,7 @@ import { ConvergenceTracker } from './observability/convergence.js';
 import { fanOutCallbacks } from './observability/fan-out-callbacks.js';
 import { SluiceMetrics } from './observability/metrics.js';
 import { registerTrafficMetrics } from './observability/traffic-metrics.js';
+import { registerXdsGuardMetrics } from './observability/xds-guard-metrics.js';
 import { RolloutController } from './rollout/controller.js';
 import { httpMetricSources } from './rollout/http-metrics.js';
 import { RolloutNotifier } from './rollout/notifier.js';
@@ -187,6 +188,18 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     loadReports: loadStats,
     logger: logger.child({ module: 'xds' }),
     ...(emptyState ? { emptyState } : {}),
+    limits: {
+      maxStreams: config.xdsMaxStreams,
+      maxStreamsPerPeer: config.xdsMaxStreamsPerPeer,
+      maxNodeFieldBytes: config.xdsMaxNodeBytes,
+      maxResourceNames: config.xdsMaxResourceNames,
+    },
+    maxRequestBytes: config.xdsMaxRequestKib * 1024,
+  });
+  registerXdsGuardMetrics(metrics.registry, {
+    refusals: () => xds.refusals(),
+    droppedReports: () => loadStats.droppedReports(),
+    keptSamples: () => loadStats.kept().samples,
   });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
   holds.start();

@@ -35,6 +35,16 @@ export interface SluiceConfig {
   allowEmpty: boolean;
   /** Webhooks told of the phase changes of every rollout whose body names none (`notify`). */
   rolloutWebhooks: string[];
+  /** xDS and load reporting streams open at once, over every client. */
+  xdsMaxStreams: number;
+  /** xDS and load reporting streams open at once from one client address. */
+  xdsMaxStreamsPerPeer: number;
+  /** The longest node.id and node.cluster accepted, in bytes. */
+  xdsMaxNodeBytes: number;
+  /** Resource names one xDS request (or clusters one load report) may carry. */
+  xdsMaxResourceNames: number;
+  /** The largest xDS or load reporting request accepted, in KiB. */
+  xdsMaxRequestKib: number;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -51,6 +61,11 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   revisionRetention: 10_000,
   allowEmpty: false,
   rolloutWebhooks: [],
+  xdsMaxStreams: 20_000,
+  xdsMaxStreamsPerPeer: 1_000,
+  xdsMaxNodeBytes: 512,
+  xdsMaxResourceNames: 20_000,
+  xdsMaxRequestKib: 4096,
 };
 
 type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token' | 'urls';
@@ -91,6 +106,11 @@ export const SETTINGS: readonly Setting[] = [
     fileKey: 'rolloutWebhooks',
     help: 'http(s) URL told of every phase change of a rollout that names no webhooks (repeatable or comma-separated)',
   },
+  { key: 'xdsMaxStreams', flag: 'xds-max-streams', env: 'SLUICE_XDS_MAX_STREAMS', kind: 'count', help: 'xDS and load reporting streams open at once, over every client (more are refused: RESOURCE_EXHAUSTED)' },
+  { key: 'xdsMaxStreamsPerPeer', flag: 'xds-max-streams-per-peer', env: 'SLUICE_XDS_MAX_STREAMS_PER_PEER', kind: 'count', help: 'xDS and load reporting streams open at once from one client address' },
+  { key: 'xdsMaxNodeBytes', flag: 'xds-max-node-bytes', env: 'SLUICE_XDS_MAX_NODE_BYTES', kind: 'count', help: 'longest node.id and node.cluster accepted, in bytes (a longer one ends the stream: INVALID_ARGUMENT)' },
+  { key: 'xdsMaxResourceNames', flag: 'xds-max-resource-names', env: 'SLUICE_XDS_MAX_RESOURCE_NAMES', kind: 'count', help: 'resource names one xDS request, or clusters one load report, may carry' },
+  { key: 'xdsMaxRequestKib', flag: 'xds-max-request-kib', env: 'SLUICE_XDS_MAX_REQUEST_KIB', kind: 'count', help: 'largest xDS or load reporting request accepted, in KiB' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS, fileKey } from '../../src/config/config.js';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
 import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { freePort } from '../support/ports.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
@@ -264,6 +264,68 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
       kept.close();
     }
     covered[source].add('allowEmpty');
+  });
+
+  it('limits the xDS port as told: streams per address, node field length, names per request, request size, streams in all', async () => {
+    const limits = { xdsMaxStreamsPerPeer: 2, xdsMaxNodeBytes: 32, xdsMaxResourceNames: 5, xdsMaxRequestKib: 1 };
+    const sluice = await start(source, { ...limits, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-limits.db`) }, `${source}-limits`);
+    const address = `127.0.0.1:${sluice.xdsPort}`;
+    const clients: FakeEnvoy[] = [];
+    /** A client whose first request is `request` (a cluster subscription of NODE unless told). */
+    const client = (request: Record<string, unknown> = {}): FakeEnvoy => {
+      const envoy = new FakeEnvoy(address);
+      clients.push(envoy);
+      envoy.send({ type_url: CLUSTER_TYPE, resource_names: [], node: NODE, ...request });
+      return envoy;
+    };
+    const endedWith = (envoy: FakeEnvoy) =>
+      envoy.next(5000).then(
+        () => 'answered',
+        (error: { code?: number; details?: string }) => ({ code: error.code, details: error.details }),
+      );
+    const metric = async (series: string): Promise<number | undefined> => {
+      const line = (await (await fetch(`${sluice.adminUrl}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    try {
+      const first = client();
+      expect(await endedWith(first)).toBe('answered');
+      expect(await endedWith(client({ node: { ...NODE, id: 'second' } }))).toBe('answered');
+      expect(await endedWith(client({ node: { ...NODE, id: 'third' } }))).toEqual({
+        code: 8,
+        details: 'sluice serves at most 2 xDS streams at once from one address (--xds-max-streams-per-peer)',
+      });
+      clients[1]!.close();
+      await expect.poll(() => metric('sluice_xds_connected_proxies{kind="sotw"}'), { timeout: 5000 }).toBe(1);
+      expect(await endedWith(client({ node: { ...NODE, id: 'n'.repeat(33) } }))).toEqual({ code: 3, details: 'node.id is longer than 32 bytes (--xds-max-node-bytes)' });
+      expect(await endedWith(client({ type_url: ENDPOINT_TYPE, resource_names: ['a', 'b', 'c', 'd', 'e', 'f'] }))).toEqual({
+        code: 3,
+        details: 'a request names 6 resources; at most 5 (--xds-max-resource-names)',
+      });
+      const large = await endedWith(client({ type_url: ENDPOINT_TYPE, resource_names: ['x'.repeat(1100)] }));
+      expect(large).toMatchObject({ code: 8, details: expect.stringMatching(/^Received message larger than max \(\d+ vs 1024\)$/) });
+      expect(await metric('sluice_xds_streams_refused_total{limit="streams-per-peer"}')).toBe(1);
+      expect(await metric('sluice_xds_streams_refused_total{limit="node-id-length"}')).toBe(1);
+      expect(await metric('sluice_xds_streams_refused_total{limit="resource-names"}')).toBe(1);
+      const refusedLines = sluice.logs().filter((line) => line.msg.startsWith('xDS stream refused'));
+      expect(refusedLines.map((line) => line['limit'])).toEqual(['streams-per-peer', 'node-id-length', 'resource-names']);
+    } finally {
+      for (const envoy of clients) envoy.close();
+    }
+
+    const one = await start(source, { xdsMaxStreams: 1, xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-one-stream.db`) }, `${source}-one-stream`);
+    const onlyOne = new FakeEnvoy(`127.0.0.1:${one.xdsPort}`);
+    const another = new FakeEnvoy(`127.0.0.1:${one.xdsPort}`);
+    try {
+      onlyOne.subscribe(CLUSTER_TYPE, [], NODE);
+      expect((await onlyOne.next(5000)).type_url).toBe(CLUSTER_TYPE);
+      another.subscribe(CLUSTER_TYPE, [], { ...NODE, id: 'another' });
+      await expect(another.next(5000)).rejects.toMatchObject({ code: 8, details: 'sluice serves at most 1 xDS streams at once (--xds-max-streams)' });
+    } finally {
+      onlyOne.close();
+      another.close();
+    }
+    for (const key of [...Object.keys(limits), 'xdsMaxStreams']) covered[source].add(key);
   });
 });
 

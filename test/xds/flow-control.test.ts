@@ -79,6 +79,7 @@ describe('stream lifecycle', () => {
     await expect.poll(() => harness.server.streamCount(), { timeout: 5000 }).toBe(0);
     expect(harness.cache.watcherCount()).toBe(0);
     expect(harness.server.nodeCount()).toBe(0);
+    expect(harness.server.admittedStreams()).toBe(0);
     expect(harness.fleet.list()).toEqual([]);
   }, 120_000);
 });

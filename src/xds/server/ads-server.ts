@@ -28,6 +28,7 @@ import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsReque
 import { NodePeers } from './node-peers.js';
 import { SotwStream } from './sotw-stream.js';
 import type { EmptyStateGuard, StreamDeps } from './stream-base.js';
+import { DEFAULT_STREAM_LIMITS, PendingResponses, StreamLimits, type LimitName, type MeasuredRequest, type StreamLimitSettings } from './stream-limits.js';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -41,10 +42,16 @@ export interface XdsServerOptions {
   groupOf?: (node: NodeInfo, transport: StreamTransport) => string;
   /** Keeps a connecting client's configuration while the snapshot comes from an empty state; without it, none is kept. */
   emptyState?: EmptyStateGuard;
+  /** What one client may cost (streams, node fields, names per request); defaults where not given. */
+  limits?: Partial<StreamLimitSettings>;
+  /** The largest request gRPC accepts, in bytes (larger ones end the stream with RESOURCE_EXHAUSTED). */
+  maxRequestBytes?: number;
 }
 
 export const DEFAULT_GROUP = 'default';
 export const DEFAULT_LOAD_REPORT_INTERVAL_MS = 2000;
+/** gRPC's own default: a discovery request or load report of a large fleet is a few hundred KiB. */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 const sotwMethod = {
   requestStream: true,
@@ -85,13 +92,17 @@ export class XdsServer {
   private nextStreamId = 1;
   private readonly streams = new Set<ProtocolStream<never>>();
   private readonly peers = new NodePeers();
+  private readonly limits: StreamLimits;
+  /** The most responses one stream has had pending at once (see PendingResponses). */
+  private peakPending = 0;
 
   constructor(private readonly options: XdsServerOptions) {
+    this.limits = new StreamLimits({ ...DEFAULT_STREAM_LIMITS, ...options.limits }, options.logger);
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
-      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.max_receive_message_length': options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
     });
     for (const [service, sotwName, deltaName, fixedType] of SERVICES) {
@@ -108,8 +119,19 @@ export class XdsServer {
     const sink = options.loadReports;
     if (sink) {
       const interval = options.loadReportIntervalMs ?? DEFAULT_LOAD_REPORT_INTERVAL_MS;
-      const streamLoadStats: grpc.handleBidiStreamingCall<LoadStatsRequest, object> = (call) =>
-        serveLoadStats(call, sink, options.logger, interval);
+      const streamLoadStats: grpc.handleBidiStreamingCall<LoadStatsRequest, object> = (call) => {
+        const release = this.limits.admit(call);
+        if (!release) return;
+        serveLoadStats(call, sink, options.logger, interval, {
+          accepts: (request) => {
+            if (this.limits.accepts(call, request)) return true;
+            release();
+            return false;
+          },
+          serves: (nodeId, cluster) => this.peers.servesCluster(nodeId, cluster),
+          closed: release,
+        });
+      };
       this.server.addService(lrsDefinition, { StreamLoadStats: streamLoadStats } as grpc.UntypedServiceImplementation);
     }
   }
@@ -145,17 +167,36 @@ export class XdsServer {
     return this.peers.nodeCount();
   }
 
+  /** Streams (xDS and load reporting) holding a place under the stream limits (for leak checks). */
+  admittedStreams(): number {
+    return this.limits.openStreams();
+  }
+
+  /** Streams refused so far, per limit. */
+  refusals(): ReadonlyMap<LimitName, number> {
+    return this.limits.refusals();
+  }
+
+  /** The most responses any one stream has had written and not yet taken by gRPC, since start. */
+  peakPendingResponses(): number {
+    return this.peakPending;
+  }
+
   private serve<Request, Response>(
     call: grpc.ServerDuplexStream<Request, Response>,
     create: (deps: StreamDeps<Response>) => ProtocolStream<Request>,
   ): void {
+    const release = this.limits.admit(call);
+    if (!release) return;
     const streamId = this.nextStreamId++;
     const logger = this.options.logger;
     let stream: ProtocolStream<Request> | undefined;
     const finish = (): void => {
+      release();
       if (!stream || !this.streams.delete(stream as ProtocolStream<never>)) return;
       stream.close();
     };
+    const pending = new PendingResponses(() => stream?.drained());
     stream = create({
       streamId,
       cache: this.options.cache,
@@ -164,7 +205,16 @@ export class XdsServer {
       peers: this.peers,
       ...(this.options.emptyState ? { emptyState: this.options.emptyState } : {}),
       logger,
-      write: (response) => call.write(response),
+      write: (response) => {
+        const writable = pending.write((done) => call.write(response, done));
+        this.peakPending = Math.max(this.peakPending, pending.count());
+        return writable;
+      },
+      subscriptionWithinLimit: (names) => {
+        if (this.limits.acceptsSubscription(call, names)) return true;
+        finish();
+        return false;
+      },
       fail: (message) => {
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: message });
         finish();
@@ -172,6 +222,7 @@ export class XdsServer {
     });
     this.streams.add(stream as ProtocolStream<never>);
     call.on('data', (request: Request) => {
+      if (!this.limits.accepts(call, request as MeasuredRequest)) return finish();
       try {
         stream?.handleRequest(request);
       } catch (error) {

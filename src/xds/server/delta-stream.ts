@@ -27,7 +27,7 @@ import {
   type ResourceTypeUrl,
 } from '../type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
-import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
+import { CONTROL_PLANE_ID, StreamBase, forLog, type StreamDeps } from './stream-base.js';
 
 /** Sent responses remembered for ACK/NACK correlation; older ones are forgotten. */
 const MAX_OUTSTANDING = 64;
@@ -87,6 +87,8 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') this.recordAckOrNack(typeUrl, state, nonce, request);
     this.updateSubscription(typeUrl, state, request);
+    // Subscriptions add up over requests: the names limit holds for the sum too.
+    if (!this.deps.subscriptionWithinLimit(state.names.size)) return;
     this.flush();
     if (nonce !== '' && (typeUrl === LISTENER_TYPE || typeUrl === ROUTE_TYPE)) this.routesAnswered();
   }
@@ -100,7 +102,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
-      this.deps.logger.warn({ ...log, version: sent?.typeVersion, error: message }, 'NACK');
+      this.deps.logger.warn({ ...log, version: sent?.typeVersion, error: forLog(message) }, 'NACK');
       if (sent) {
         for (const [name, version] of sent.carried) {
           if (version !== undefined) state.rejected.set(name, version);

@@ -1,7 +1,8 @@
 // The load reporting service (LRS, envoy.service.load_stats.v3) on the xDS port: Envoys stream
 // their per-cluster request counts every interval. This module speaks the protocol — ask for
-// every cluster at a fixed interval, decode each report — and hands reports to a sink; it does not
-// keep or interpret them.
+// every cluster at a fixed interval, decode each report — and hands the sink the reports on
+// clusters sluice serves to the reporting node, and the others to be dropped; it does not keep or
+// interpret them.
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -20,6 +21,18 @@ export interface LoadReport {
 
 export interface LoadReportSink {
   report(reports: LoadReport[]): void;
+  /** Reports on clusters sluice does not serve to their node: evidence of nothing, not kept. */
+  drop(reports: LoadReport[]): void;
+}
+
+/** What the xDS server decides for a load reporting stream. */
+export interface LoadStatsGuard {
+  /** Whether a request is within the port's limits (if not, the stream has been ended). */
+  accepts(request: LoadStatsRequest): boolean;
+  /** Whether sluice serves `cluster` to node `nodeId` now (over one of its xDS streams). */
+  serves(nodeId: string, cluster: string): boolean;
+  /** The stream is over. */
+  closed(): void;
 }
 
 interface UpstreamLocalityStats {
@@ -85,9 +98,11 @@ export function serveLoadStats(
   sink: LoadReportSink,
   logger: Logger,
   intervalMs: number,
+  guard: LoadStatsGuard,
 ): void {
   let nodeId: string | undefined;
   call.on('data', (request: LoadStatsRequest) => {
+    if (!guard.accepts(request)) return;
     if (nodeId === undefined) {
       nodeId = request.node ? nodeInfo(request.node).id : '';
       call.write({
@@ -96,9 +111,14 @@ export function serveLoadStats(
       });
       logger.debug({ node: nodeId }, 'load reporting started');
     }
-    const reports = reportsOf(nodeId, request).filter((r) => r.cluster !== '');
-    if (reports.length > 0) sink.report(reports);
+    const served: LoadReport[] = [];
+    const unserved: LoadReport[] = [];
+    for (const report of reportsOf(nodeId, request)) (guard.serves(report.nodeId, report.cluster) ? served : unserved).push(report);
+    if (served.length > 0) sink.report(served);
+    if (unserved.length > 0) sink.drop(unserved);
   });
   call.on('end', () => call.end());
   call.on('error', () => undefined);
+  call.on('close', guard.closed);
+  call.on('cancelled', guard.closed);
 }

@@ -26,6 +26,8 @@ export interface PeerStream {
   isRetaining(): boolean;
   /** Re-evaluates what is due now that a peer's clusters or routes were answered. */
   flush(): void;
+  /** Whether the cluster is in the snapshot this stream reads, or among the clusters it sent and still holds. */
+  servesCluster(name: string): boolean;
 }
 
 export class NodePeers {
@@ -46,6 +48,12 @@ export class NodePeers {
       current.delete(stream);
       if (current.size === 0) this.byNode.delete(nodeId);
     };
+  }
+
+  /** Whether any of the node's open streams serves it the cluster (load reports are taken for those alone). */
+  servesCluster(nodeId: string, cluster: string): boolean {
+    for (const peer of this.byNode.get(nodeId) ?? []) if (peer.servesCluster(cluster)) return true;
+    return false;
   }
 
   /** Numbers a cluster or endpoint response, in sending order across every stream. */

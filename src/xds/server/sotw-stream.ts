@@ -23,7 +23,7 @@ import {
   type ResourceTypeUrl,
 } from '../type-urls.js';
 import type { DiscoveryRequest, DiscoveryResponse } from './messages.js';
-import { CONTROL_PLANE_ID, StreamBase, type StreamDeps } from './stream-base.js';
+import { CONTROL_PLANE_ID, StreamBase, forLog, type StreamDeps } from './stream-base.js';
 
 interface TypeState {
   wildcard: boolean;
@@ -111,7 +111,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
     const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
-      this.deps.logger.warn({ ...log, version: state.sentVersion, error: message }, 'NACK');
+      this.deps.logger.warn({ ...log, version: state.sentVersion, error: forLog(message) }, 'NACK');
       this.deps.callbacks.nacked(this.deps.streamId, typeUrl, state.sentVersion ?? '', message);
     } else {
       this.deps.logger.debug({ ...log, version: request.version_info }, 'ACK');

@@ -16,6 +16,17 @@ import type { NodePeers, PeerStream } from './node-peers.js';
 
 export const CONTROL_PLANE_ID = 'sluice';
 
+/** How much of a type URL sluice does not serve reaches the log (the longest real one is under 100). */
+const LOGGED_TYPE_URL_CHARS = 120;
+
+/** How much of a client's NACK message reaches the log (the fleet keeps it whole for /v1/proxies). */
+const LOGGED_NACK_CHARS = 2000;
+
+/** A client's text cut to `max` characters for a log line, saying how long it was when cut. */
+export function forLog(text: string, max = LOGGED_NACK_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
 /**
  * Keeps a client's configuration from being replaced by an empty one (XDS-NOTES §0.5): a stream
  * whose client declared holding configuration on its first request sends nothing that would
@@ -44,6 +55,8 @@ export interface StreamDeps<Response> {
   write(response: Response): boolean;
   /** Ends the stream with an error the client can read. */
   fail(message: string): void;
+  /** Whether a stream may subscribe to this many names of one type; if not, it has been ended. */
+  subscriptionWithinLimit(names: number): boolean;
 }
 
 export abstract class StreamBase<Response> implements PeerStream {
@@ -77,6 +90,8 @@ export abstract class StreamBase<Response> implements PeerStream {
   private guarding = false;
   /** Types withheld from the client so far (reported to the guard when it changes). */
   private withheld = new Set<ResourceTypeUrl>();
+  /** A request for a type this stream does not serve was logged (once per stream). */
+  private loggedUnservedType = false;
 
   constructor(
     protected readonly deps: StreamDeps<Response>,
@@ -138,11 +153,20 @@ export abstract class StreamBase<Response> implements PeerStream {
     });
   }
 
-  /** The request's resource type, or undefined (logged) when this stream does not serve it. */
+  /**
+   * The request's resource type, or undefined when this stream does not serve it: such requests
+   * get no answer, and only the first of the stream is logged, its type URL cut short.
+   */
   protected resolveType(requested: string | undefined): ResourceTypeUrl | undefined {
     const typeUrl = requested || this.deps.fixedType || '';
     if (isResourceTypeUrl(typeUrl) && (!this.deps.fixedType || typeUrl === this.deps.fixedType)) return typeUrl;
-    this.deps.logger.warn({ node: this.node?.id, typeUrl }, 'request for a resource type this stream does not serve');
+    if (!this.loggedUnservedType) {
+      this.loggedUnservedType = true;
+      this.deps.logger.warn(
+        { node: this.node?.id, typeUrl: forLog(typeUrl, LOGGED_TYPE_URL_CHARS), typeUrlLength: typeUrl.length },
+        'request for a resource type this stream does not serve (ignored; logged once per stream)',
+      );
+    }
     return undefined;
   }
 
@@ -175,6 +199,10 @@ export abstract class StreamBase<Response> implements PeerStream {
       }
     }
     return warmed;
+  }
+
+  servesCluster(name: string): boolean {
+    return this.snapshot?.resource(CLUSTER_TYPE, name) !== undefined || this.sentClusterVersions.has(name);
   }
 
   /** Listeners and routes may reference clusters that are still on their way (on any of the node's streams). */
