@@ -77,8 +77,8 @@ export function readAdminTls(config: SluiceConfig): { cert: string; key: string;
   } catch (error) {
     // OpenSSL's reason (e.g. "key values mismatch"), never the files' contents.
     throw new StartupError(
-      `the admin TLS files cannot be used (${(error as Error).message}): check ${howToSet('adminTlsCert')}, ` +
-        `${howToSet('adminTlsKey')}${clientCa === undefined ? '' : ` and ${howToSet('adminClientCa')}`}.`,
+      `the admin TLS files cannot be used (${(error as Error).message}): check ${howToSet('adminTlsCert')}` +
+        `${clientCa === undefined ? '' : `, ${howToSet('adminClientCa')}`} and ${howToSet('adminTlsKey')}.`,
     );
   }
   return { cert, key, ...(clientCa === undefined ? {} : { clientCa }) };
