@@ -42,7 +42,7 @@ import { RevisionStatus } from './sync/revision-status.js';
 import { RecentTraffic } from './sync/recent-traffic.js';
 import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
-import { checkPortsFree, readAdminTls } from './startup.js';
+import { StartupError, checkPortsFree, readAdminTls } from './startup.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
 
@@ -72,13 +72,22 @@ function initialState(config: SluiceConfig): DesiredState {
   };
 }
 
+/** The shared store, or a StartupError naming it without its password (pg's reason alone says neither). */
+async function openSharedStore(url: string, config: SluiceConfig, retention: { revisionRetention: number }): Promise<PostgresAdapter> {
+  try {
+    return await PostgresAdapter.open(url, retention);
+  } catch (error) {
+    throw new StartupError(`cannot open the state store ${stateLocation(config)} (--store): ${(error as Error).message}`);
+  }
+}
+
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
   let storeReachable = true;
   await checkPortsFree(config);
   const adminTls = readAdminTls(config);
   const retention = { revisionRetention: config.revisionRetention };
-  const adapter = config.store ? await PostgresAdapter.open(config.store, retention) : openSqlite(config.statePath, config.revisionRetention);
+  const adapter = config.store ? await openSharedStore(config.store, config, retention) : openSqlite(config.statePath, config.revisionRetention);
   const store = await Store.open(adapter, {
     initialState: initialState(config),
     onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),
