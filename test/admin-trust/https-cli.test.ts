@@ -37,14 +37,28 @@ describe('the admin API over HTTPS', () => {
     await expect(rawRequest(`http://127.0.0.1:${sluice.adminPort}/v1/services`)).rejects.toThrow();
   });
 
+  it("takes a change from a page of its https:// origin and refuses one from the http:// origin of the same host and port", async () => {
+    const change = (origin: string) =>
+      rawRequest(`${sluice.adminUrl}/v1/listeners/edge`, {
+        method: 'PUT',
+        caFile: certs.caCert,
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ address: '0.0.0.0', port: 8181 }),
+      });
+    const foreign = await change(`http://127.0.0.1:${sluice.adminPort}`);
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body).error.code).toBe('SLUICE_CROSS_ORIGIN');
+    expect((await change(sluice.adminUrl)).status).toBe(200);
+  });
+
   it('is what the CLI talks to with --cacert or SLUICE_CACERT', async () => {
     const byFlag = await runSluice(['status', '--server', sluice.adminUrl, '--cacert', certs.caCert, '--json']);
     expect(byFlag.stderr).toBe('');
     expect(byFlag.code).toBe(0);
-    expect(JSON.parse(byFlag.stdout)).toMatchObject({ revision: 0 });
+    expect(JSON.parse(byFlag.stdout)).toMatchObject({ revision: 1 });
     const byEnv = await runSluice(['status'], { env: { SLUICE_SERVER: sluice.adminUrl, SLUICE_CACERT: certs.caCert } });
     expect(byEnv.code).toBe(0);
-    expect(byEnv.stdout).toMatch(/revision 0/);
+    expect(byEnv.stdout).toMatch(/revision 1/);
   });
 
   it('is refused by the CLI in one line naming --cacert when the certificate is not trusted', async () => {
