@@ -11,6 +11,8 @@ export const ERROR_CATALOG = {
   SLUICE_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   SLUICE_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the limit.' },
   SLUICE_UNAUTHORIZED: { status: 401, message: 'This call needs the admin token: send Authorization: Bearer <token>.' },
+  SLUICE_CROSS_ORIGIN: { status: 403, message: 'A change from a page of another site is refused: the admin API takes changes from its own origin, or from clients that are not browsers.' },
+  SLUICE_UNKNOWN_HOST: { status: 421, message: 'The admin API is not served under this host name.' },
   SLUICE_RATE_LIMITED: { status: 429, message: 'Too many changes from this client; retry shortly.' },
   SLUICE_WEIGHTS_SUM: { status: 422, message: 'Weights must sum to exactly 100.' },
   SLUICE_UNKNOWN_VERSION: { status: 422, message: 'The version is not defined for this service.' },

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
+import { adminHostNames } from './admin/host-guard.js';
 import { stateLocation, type SluiceConfig } from './config/config.js';
 import { recordCommits } from './events/commit-events.js';
 import { EventJournal } from './events/journal.js';
@@ -42,7 +43,7 @@ import { RevisionStatus } from './sync/revision-status.js';
 import { RecentTraffic } from './sync/recent-traffic.js';
 import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
-import { checkPortsFree } from './startup.js';
+import { StartupError, checkPortsFree, readAdminTls } from './startup.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
 
@@ -72,12 +73,22 @@ function initialState(config: SluiceConfig): DesiredState {
   };
 }
 
+/** The shared store, or a StartupError naming it without its password (pg's reason alone says neither). */
+async function openSharedStore(url: string, config: SluiceConfig, retention: { revisionRetention: number }): Promise<PostgresAdapter> {
+  try {
+    return await PostgresAdapter.open(url, retention);
+  } catch (error) {
+    throw new StartupError(`cannot open the state store ${stateLocation(config)} (--store): ${(error as Error).message}`);
+  }
+}
+
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
   let storeReachable = true;
   await checkPortsFree(config);
+  const adminTls = readAdminTls(config);
   const retention = { revisionRetention: config.revisionRetention };
-  const adapter = config.store ? await PostgresAdapter.open(config.store, retention) : openSqlite(config.statePath, config.revisionRetention);
+  const adapter = config.store ? await openSharedStore(config.store, config, retention) : openSqlite(config.statePath, config.revisionRetention);
   const store = await Store.open(adapter, {
     initialState: initialState(config),
     onSubscriberError: (error) => logger.error({ err: error }, 'a state subscriber failed'),
@@ -219,6 +230,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     events,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
     mutationRateLimit: config.adminRateLimit,
+    hostNames: adminHostNames(config.adminHost, config.adminHostNames),
+    ...(adminTls === undefined ? {} : { tls: adminTls }),
   });
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const address = admin.server.address();
@@ -226,7 +239,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   await lease.start();
   rollouts.start();
   ready = true;
-  const adminUrl = `http://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`;
+  const adminUrl = `${adminTls === undefined ? 'http' : 'https'}://${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${adminPort}`;
   logger.info({ xdsPort, adminPort, adminUrl, revision: store.current().revision, state: stateLocation(config) }, 'sluice is serving');
 
   return {

@@ -1,9 +1,12 @@
 // Reasons sluice cannot start that the person starting it can fix (a port taken, a state file held
-// by another process), as StartupError: `sluice serve` prints the message alone and exits 2. Also
-// checks, before anything is opened, that the ports sluice will listen on can be bound, and names
-// the setting to change when one cannot. Opens nothing it does not close at once.
+// by another process, an unreadable certificate), as StartupError: `sluice serve` prints the
+// message alone and exits 2. Also checks, before anything is opened, that the ports sluice will
+// listen on can be bound and that the admin TLS files make a key pair, naming the setting to
+// change when not. Opens nothing it does not close at once.
 
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { SETTINGS, fileKey, type SluiceConfig } from './config/config.js';
 
 export class StartupError extends Error {
@@ -50,4 +53,33 @@ export async function checkPortsFree(config: SluiceConfig): Promise<void> {
         `check ${howToSet(hostKey)} and ${howToSet(key)}.`,
     );
   }
+}
+
+type AdminTlsSetting = 'adminTlsCert' | 'adminTlsKey' | 'adminClientCa';
+
+function readPem(config: SluiceConfig, key: AdminTlsSetting): string {
+  const path = config[key]!;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StartupError(`cannot read ${path}, given by ${howToSet(key)}: ${(error as Error).message}`);
+  }
+}
+
+/** The admin API's PEM certificate, key and client CA, read and checked as a pair; undefined without TLS. */
+export function readAdminTls(config: SluiceConfig): { cert: string; key: string; clientCa?: string } | undefined {
+  if (config.adminTlsCert === undefined || config.adminTlsKey === undefined) return undefined;
+  const cert = readPem(config, 'adminTlsCert');
+  const key = readPem(config, 'adminTlsKey');
+  const clientCa = config.adminClientCa === undefined ? undefined : readPem(config, 'adminClientCa');
+  try {
+    createSecureContext({ cert, key, ...(clientCa === undefined ? {} : { ca: clientCa }) });
+  } catch (error) {
+    // OpenSSL's reason (e.g. "key values mismatch"), never the files' contents.
+    throw new StartupError(
+      `the admin TLS files cannot be used (${(error as Error).message}): check ${howToSet('adminTlsCert')}` +
+        `${clientCa === undefined ? '' : `, ${howToSet('adminClientCa')}`} and ${howToSet('adminTlsKey')}.`,
+    );
+  }
+  return { cert, key, ...(clientCa === undefined ? {} : { clientCa }) };
 }

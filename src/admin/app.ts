@@ -1,9 +1,12 @@
 // Builds the admin HTTP API as a fastify instance that is not listening (main.ts listens, tests
-// use inject()). Owns body parsing, error shape, access (token, rate limit), the API description,
-// request counting and route registration; state is changed only through the store, the fleet
-// and a node's resources are only read, through the interfaces below.
+// use inject()). Owns body parsing, error shape, access (host and origin guards, token, rate
+// limit), security headers, HTTP or HTTPS, the API description, request counting and route
+// registration; state is changed only through the store, the fleet and a node's resources are
+// only read, through the interfaces below.
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../state/store.js';
 import type { AdminAuth } from './access-rules.js';
@@ -12,9 +15,12 @@ import { requireToken } from './auth.js';
 import type { ServiceTrafficView } from '../api/desired-state.js';
 import type { DryRunView } from '../api/dry-run.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
+import { requireKnownHost } from './host-guard.js';
 import { parseAnyBodyAsJson } from './json-body.js';
+import { refuseForeignChanges } from './origin-guard.js';
 import { limitMutations } from './rate-limit.js';
 import { countRequests } from './request-counter.js';
+import { RequestLog } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
 import { eventRoutes, type EventStreamLimits, type EventsView } from './routes/events.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
@@ -26,11 +32,19 @@ import { revisionHistoryRoutes } from './routes/revision-history.js';
 import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
 import { rolloutRoutes } from './routes/rollouts.js';
 import { serviceRoutes } from './routes/services.js';
+import { addSecurityHeaders } from './security-headers.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** Log paths that may hold the admin token; pino replaces their values. */
 const REDACTED_PATHS = ['headers.authorization', '*.headers.authorization'];
+
+/** PEM texts: the admin API speaks HTTPS with them; with `clientCa` clients must present a certificate it signed. */
+export interface AdminTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
 
 export interface AdminDeps {
   store: Store;
@@ -61,13 +75,28 @@ export interface AdminDeps {
   eventStreamLimits?: Partial<EventStreamLimits>;
   /** The clock rollout commands are stamped with (the rollout controller's); Date.now by default. */
   rolloutClock?: () => number;
+  /** Host names the admin API answers under (the Host header, see host-guard.ts); without it any Host is answered. */
+  hostNames?: readonly string[];
+  /** Serve HTTPS with this certificate (and require client certificates with its `clientCa`); plain HTTP without it. */
+  tls?: AdminTls;
+}
+
+function serverFactory(tls: AdminTls | undefined): FastifyServerFactory {
+  if (tls === undefined) return (handler) => createHttpServer(handler);
+  const clientCerts = tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return (handler) => createHttpsServer({ cert: tls.cert, key: tls.key, ...clientCerts }, handler);
 }
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  const requestLog = new RequestLog();
   // Typed as fastify's logger so the instance is a plain FastifyInstance for the route plugins.
-  const loggerInstance: FastifyBaseLogger = deps.logger.child({}, { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  const loggerInstance: FastifyBaseLogger = deps.logger.child(
+    {},
+    { redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: requestLog.serializeRequest } },
+  );
   const app = Fastify({
     loggerInstance,
+    serverFactory: serverFactory(deps.tls),
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Malformed URLs are rejected before routing; answer them in the same error shape.
     frameworkErrors: sendError,
@@ -77,6 +106,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },
   });
+  requestLog.learnRoutes(app);
+  // Headers first, then the host guard: every answer, a refusal too, carries them.
+  addSecurityHeaders(app);
+  if (deps.hostNames !== undefined) requireKnownHost(app, deps.hostNames);
+  refuseForeignChanges(app);
   parseAnyBodyAsJson(app);
   replyWithSluiceErrors(app);
   if (deps.metrics) countRequests(app, deps.metrics);

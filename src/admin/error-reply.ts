@@ -82,6 +82,8 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
 export function replyWithSluiceErrors(app: FastifyInstance): void {
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
-    sendError(new SluiceError('SLUICE_NOT_FOUND', `No route for ${request.method} ${request.url}.`), request, reply);
+    // The path only: a query string may hold a secret (a token sent as `?token=…`).
+    const path = request.url.split('?', 1)[0];
+    sendError(new SluiceError('SLUICE_NOT_FOUND', `No route for ${request.method} ${path}.`), request, reply);
   });
 }

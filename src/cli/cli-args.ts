@@ -17,6 +17,7 @@ export interface CommandLine {
   values: {
     server?: string;
     token?: string;
+    cacert?: string;
     json?: boolean;
     'if-match'?: string;
     file?: string;
@@ -54,11 +55,14 @@ export interface CommandOptions {
   /** The admin API's base URL, without a trailing slash. */
   server: string;
   token?: string;
+  /** `--cacert FILE`: the PEM CA an https:// server's certificate must chain to. */
+  caCert?: string;
 }
 
 const OPTIONS = {
   server: { type: 'string' },
   token: { type: 'string' },
+  cacert: { type: 'string' },
   json: { type: 'boolean' },
   'if-match': { type: 'string' },
   force: { type: 'boolean' },
@@ -128,6 +132,7 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
   if (ifMatch !== undefined && !/^[1-9]\d{0,14}$/.test(ifMatch)) throw usageError(`--if-match must be a revision number, not "${ifMatch}"`);
   // The server's own variable works too, so one exported token serves both.
   const token = values.token ?? env['SLUICE_TOKEN'] ?? env['SLUICE_ADMIN_TOKEN'];
+  const caCert = values.cacert ?? env['SLUICE_CACERT'];
   return {
     json: values.json === true,
     force: values.force === true,
@@ -142,5 +147,6 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
     ...(ifMatch !== undefined ? { ifMatch: Number(ifMatch) } : {}),
     server: serverUrl(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER),
     ...(token ? { token } : {}),
+    ...(caCert ? { caCert } : {}),
   };
 }

@@ -1,7 +1,12 @@
-// The CLI's HTTP client for the admin API: one JSON request at a time with the bearer token and
-// If-Match, turning "no sluice there" into a one-line CliError (exit 2) and the server's error
-// answers into RejectedError. Knows the wire, not what any command means.
+// The CLI's HTTP(S) client for the admin API: one JSON request at a time with the bearer token
+// and If-Match, over HTTPS trusting the system's CAs or the one given (--cacert), turning "no
+// sluice there" or an untrusted certificate into a one-line CliError (exit 2) and the server's
+// error answers into RejectedError. Knows the wire, not what any command means.
 
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { CliError, EXIT_USAGE, RejectedError, type ErrorBody } from './cli-error.js';
 
 const TIMEOUT_MS = 30_000;
@@ -16,19 +21,49 @@ const REASONS: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
+/** TLS failures that mean the server's certificate is not trusted (or not for this host). */
+const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The PEM CA bundle in `path` (`--cacert`), or a usage error naming the file. */
+export function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the CA file ${path} (--cacert or SLUICE_CACERT): ${(error as Error).message}`, EXIT_USAGE);
+  }
+}
+
 export interface RequestOptions {
   body?: unknown;
   /** Sent as `If-Match: "<revision>"`: the server refuses the change (412) if the state moved on. */
   ifMatch?: number;
 }
 
-/** Why fetch failed, from its cause (an AggregateError when every address of a host refused). */
-function failure(error: unknown): { code?: string; reason: string } {
-  if (error instanceof DOMException && error.name === 'TimeoutError') return { reason: `no answer within ${TIMEOUT_MS / 1000} s` };
-  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] } }).cause;
-  const code = cause?.code ?? cause?.errors?.[0]?.code;
-  if (typeof code === 'string') return { code, reason: REASONS[code] ?? code };
-  return { reason: typeof cause?.message === 'string' ? cause.message : String(error) };
+/** Why a request failed (an AggregateError when every address of a host refused). */
+function failure(error: unknown, signal: AbortSignal): { code?: string; reason: string } {
+  if (signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError') {
+    return { reason: `no answer within ${TIMEOUT_MS / 1000} s` };
+  }
+  const failed = error as { code?: unknown; message?: unknown; errors?: { code?: unknown }[] };
+  const code = failed.code ?? failed.errors?.[0]?.code;
+  const message = typeof failed.message === 'string' ? failed.message : String(error);
+  if (typeof code === 'string') return { code, reason: REASONS[code] ?? (UNTRUSTED_CERTIFICATE_CODES.has(code) ? message : code) };
+  return { reason: message };
+}
+
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isErrorBody(value: unknown): value is { error: ErrorBody } {
@@ -41,39 +76,51 @@ export class AdminClient {
     /** The admin API's base URL, without a trailing slash. */
     readonly server: string,
     private readonly token: string | undefined,
+    /** PEM CA bundle the server's certificate must chain to; the system's CAs without it. */
+    private readonly ca?: string,
   ) {}
+
+  /** Sends one request and resolves with the answer's head (its body still to be read). */
+  private send(method: string, path: string, headers: OutgoingHttpHeaders, body: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(`${this.server}${path}`);
+    return new Promise((resolve, reject) => {
+      const request =
+        url.protocol === 'https:'
+          ? httpsRequest(url, { method, headers, signal, ...(this.ca === undefined ? {} : { ca: this.ca }) }, resolve)
+          : httpRequest(url, { method, headers, signal }, resolve);
+      request.once('error', reject);
+      request.end(body);
+    });
+  }
 
   async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    const signal = AbortSignal.timeout(TIMEOUT_MS);
+    let status: number;
     let text: string;
     try {
-      response = await fetch(`${this.server}${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? null : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      text = await response.text();
+      const response = await this.send(method, path, headers, options.body === undefined ? undefined : JSON.stringify(options.body), signal);
+      status = response.statusCode ?? 0;
+      text = await readText(response);
     } catch (error) {
-      throw this.unreachable(error);
+      throw this.unreachable(error, signal);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new CliError(`${this.server} answered ${method} ${path} with HTTP ${response.status} and no JSON: is it sluice's admin API?`, EXIT_USAGE);
+      throw new CliError(`${this.server} answered ${method} ${path} with HTTP ${status} and no JSON: is it sluice's admin API?`, EXIT_USAGE);
     }
-    if (response.ok) return json as T;
+    if (status >= 200 && status < 300) return json as T;
     if (isErrorBody(json)) {
       const { error } = json;
       const hint = error.code === 'SLUICE_UNAUTHORIZED' && this.token === undefined ? ' Give the token with --token or SLUICE_TOKEN.' : '';
       throw new RejectedError({ ...error, message: `${error.message}${hint}` }, json);
     }
-    throw new CliError(`${this.server} answered ${method} ${path} with HTTP ${response.status}: ${text}`, EXIT_USAGE);
+    throw new CliError(`${this.server} answered ${method} ${path} with HTTP ${status}: ${text}`, EXIT_USAGE);
   }
 
   /**
@@ -83,22 +130,28 @@ export class AdminClient {
   async stream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | undefined> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      response = await fetch(`${this.server}${path}`, { headers, signal });
+      response = await this.send('GET', path, headers, undefined, signal);
     } catch (error) {
-      throw this.unreachable(error);
+      throw this.unreachable(error, signal);
     }
-    if (!response.ok || response.body === null) {
-      await response.body?.cancel();
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      response.destroy();
       return undefined;
     }
-    return response.body;
+    return Readable.toWeb(response) as ReadableStream<Uint8Array>;
   }
 
-  private unreachable(error: unknown): CliError {
-    const { code, reason } = failure(error);
-    const hint = code === 'ECONNREFUSED' ? ' — is `sluice serve` running?' : ' — check --server or SLUICE_SERVER';
+  private unreachable(error: unknown, signal: AbortSignal): CliError {
+    const { code, reason } = failure(error, signal);
+    const hint =
+      code === 'ECONNREFUSED'
+        ? ' — is `sluice serve` running?'
+        : code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)
+          ? " — give the CA of the admin API's certificate with --cacert or SLUICE_CACERT"
+          : ' — check --server or SLUICE_SERVER';
     return new CliError(`cannot reach sluice at ${this.server}: ${reason}${hint}`, EXIT_USAGE);
   }
 }

@@ -18,6 +18,7 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
 
   --server URL    the admin API (env SLUICE_SERVER; default ${DEFAULT_SERVER})
   --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN, else SLUICE_ADMIN_TOKEN)
+  --cacert FILE   PEM CA that an https:// server's certificate must chain to (env SLUICE_CACERT)
   --json          print the server's JSON instead of tables
   --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback,
                   delete, apply)

@@ -45,6 +45,14 @@ export interface SluiceConfig {
   xdsMaxResourceNames: number;
   /** The largest xDS or load reporting request accepted, in KiB. */
   xdsMaxRequestKib: number;
+  /** Names the admin API answers under besides loopback and its bind address (the Host header clients send). */
+  adminHostNames: string[];
+  /** PEM certificate chain file: with `adminTlsKey`, the admin API speaks HTTPS. */
+  adminTlsCert?: string;
+  /** PEM private key file of `adminTlsCert`. */
+  adminTlsKey?: string;
+  /** PEM CA file: admin clients must present a certificate it signed. */
+  adminClientCa?: string;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -66,9 +74,10 @@ export const DEFAULT_CONFIG: SluiceConfig = {
   xdsMaxNodeBytes: 512,
   xdsMaxResourceNames: 20_000,
   xdsMaxRequestKib: 4096,
+  adminHostNames: [],
 };
 
-type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token' | 'urls';
+type Kind = 'port' | 'string' | 'boolean' | 'count' | 'path' | 'token' | 'urls' | 'hosts';
 type Value = string | number | boolean | string[];
 
 interface Setting {
@@ -111,10 +120,28 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'xdsMaxNodeBytes', flag: 'xds-max-node-bytes', env: 'SLUICE_XDS_MAX_NODE_BYTES', kind: 'count', help: 'longest node.id and node.cluster accepted, in bytes (a longer one ends the stream: INVALID_ARGUMENT)' },
   { key: 'xdsMaxResourceNames', flag: 'xds-max-resource-names', env: 'SLUICE_XDS_MAX_RESOURCE_NAMES', kind: 'count', help: 'resource names one xDS request, or clusters one load report, may carry' },
   { key: 'xdsMaxRequestKib', flag: 'xds-max-request-kib', env: 'SLUICE_XDS_MAX_REQUEST_KIB', kind: 'count', help: 'largest xDS or load reporting request accepted, in KiB' },
+  {
+    key: 'adminHostNames',
+    flag: 'admin-host-name',
+    env: 'SLUICE_ADMIN_HOST_NAMES',
+    kind: 'hosts',
+    fileKey: 'adminHostNames',
+    help: 'another host name or address clients reach the admin API by (loopback names and the bind address always work; repeatable or comma-separated)',
+  },
+  { key: 'adminTlsCert', flag: 'admin-tls-cert', env: 'SLUICE_ADMIN_TLS_CERT', kind: 'path', help: 'PEM certificate (chain) file: the admin API speaks HTTPS (with --admin-tls-key)' },
+  { key: 'adminTlsKey', flag: 'admin-tls-key', env: 'SLUICE_ADMIN_TLS_KEY', kind: 'path', help: 'PEM private key file of --admin-tls-cert' },
+  { key: 'adminClientCa', flag: 'admin-client-ca', env: 'SLUICE_ADMIN_CLIENT_CA', kind: 'path', help: 'PEM CA file: admin clients must present a certificate it signed (needs --admin-tls-cert)' },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 
 const MAX_RATE_LIMIT = 1_000_000;
+const MAX_HOST_NAMES = 32;
+const HOST_NAME_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** Settings whose flag may be repeated and whose text is a comma-separated list. */
+function isList(kind: Kind): boolean {
+  return kind === 'urls' || kind === 'hosts';
+}
 
 /** A setting's key in a config file: its flag in camelCase (`--admin-port` → `adminPort`). */
 export function fileKey(setting: Setting): string {
@@ -141,6 +168,8 @@ function fromText(setting: Setting, raw: string, source: string): Value {
       throw new ConfigError(`${source} must be "true" or "false", got "${raw}"`);
     case 'urls':
       return checkUrls(raw.split(','), source);
+    case 'hosts':
+      return checkHostNames(raw.split(','), source);
     default:
       return checkText(setting, raw, source);
   }
@@ -159,6 +188,9 @@ function fromFile(setting: Setting, raw: unknown, source: string): Value {
     case 'urls':
       if (!Array.isArray(raw) || raw.some((url) => typeof url !== 'string')) throw new ConfigError(`${source} must be a list of URLs`);
       return checkUrls(raw as string[], source);
+    case 'hosts':
+      if (!Array.isArray(raw) || raw.some((name) => typeof name !== 'string')) throw new ConfigError(`${source} must be a list of host names`);
+      return checkHostNames(raw as string[], source);
     default:
       if (typeof raw !== 'string') throw new ConfigError(`${source} must be a string`);
       return checkText(setting, raw, source);
@@ -187,6 +219,17 @@ function checkUrls(raw: readonly string[], source: string): string[] {
   return urls;
 }
 
+/** Host names or IP addresses (IPv6 with or without brackets), lower-cased, at most MAX_HOST_NAMES. */
+function checkHostNames(raw: readonly string[], source: string): string[] {
+  const names = raw.map((name) => name.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')).filter((name) => name !== '');
+  if (names.length === 0) throw new ConfigError(`${source} must name at least one host`);
+  if (names.length > MAX_HOST_NAMES) throw new ConfigError(`${source} names ${names.length} hosts; at most ${MAX_HOST_NAMES}`);
+  for (const name of names) {
+    if (isIP(name) === 0 && !HOST_NAME_RE.test(name)) throw new ConfigError(`${source}: "${name}" is not a host name or IP address`);
+  }
+  return names;
+}
+
 function checkText(setting: Setting, raw: string, source: string): string {
   if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
   // The URL may hold a password: name the setting, never the value.
@@ -198,7 +241,7 @@ function checkText(setting: Setting, raw: string, source: string): string {
 
 function flagLayer(argv: string[]): Layer {
   const options = Object.fromEntries(
-    SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: s.kind === 'urls' }]),
+    SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: isList(s.kind) }]),
   );
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
@@ -299,6 +342,16 @@ export function stateLocation(config: Pick<SluiceConfig, 'store' | 'statePath'>)
   }
 }
 
+/** The admin TLS settings go together: a certificate with its key, a client CA only with both. */
+function checkAdminTls(config: SluiceConfig): void {
+  if ((config.adminTlsCert === undefined) !== (config.adminTlsKey === undefined)) {
+    throw new ConfigError('HTTPS for the admin API needs both --admin-tls-cert and --admin-tls-key (SLUICE_ADMIN_TLS_CERT, SLUICE_ADMIN_TLS_KEY)');
+  }
+  if (config.adminClientCa !== undefined && config.adminTlsCert === undefined) {
+    throw new ConfigError('--admin-client-ca (SLUICE_ADMIN_CLIENT_CA) needs HTTPS: give --admin-tls-cert and --admin-tls-key too');
+  }
+}
+
 /** Builds the configuration: flags (e.g. `--xds-port 18000`) over environment over config file over defaults. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig {
   const flags = flagLayer(argv);
@@ -317,6 +370,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig
   if (token === undefined && result.adminAuthReads) {
     throw new ConfigError('--admin-auth-reads needs an admin token (--admin-token-file, SLUICE_ADMIN_TOKEN or --admin-token)');
   }
+  checkAdminTls(result);
   if (token === undefined && !isLoopback(result.adminHost)) {
     throw new ConfigError(
       `refusing to expose the admin API on ${result.adminHost} without a token: anyone who can reach it could change ` +

@@ -194,7 +194,7 @@ describe('settings', () => {
     for (const field of [...Object.keys(DEFAULT_CONFIG), 'adminToken']) expect(fields.has(field as never), field).toBe(true);
     // A list setting's flag names one entry per use (--rollout-webhook); its variable holds them all (…_WEBHOOKS).
     for (const setting of SETTINGS) {
-      expect(setting.env).toBe(`SLUICE_${setting.flag.toUpperCase().replaceAll('-', '_')}${setting.kind === 'urls' ? 'S' : ''}`);
+      expect(setting.env).toBe(`SLUICE_${setting.flag.toUpperCase().replaceAll('-', '_')}${setting.kind === 'urls' || setting.kind === 'hosts' ? 'S' : ''}`);
     }
   });
 

@@ -17,6 +17,8 @@ import { freePort } from '../support/ports.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
 import { blueGreenService } from '../support/services.js';
+import { makeCertificates } from '../admin-trust/certificates.js';
+import { rawRequest } from '../admin-trust/raw-request.js';
 
 const TOKEN = 'proc-token-7c1e94';
 type Source = 'flag' | 'env' | 'file';
@@ -232,6 +234,33 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
       await new Promise((resolve) => receiver.close(resolve));
     }
     covered[source].add('rolloutWebhooks');
+  });
+
+  it('serves the admin API over HTTPS with the certificate and key given, asks a certificate of the client CA given, and answers under the host names given', async () => {
+    const certs = makeCertificates(mkdtempSync(join(dir, `${source}-tls-`)));
+    const settings: Settings = {
+      adminTlsCert: certs.serverCert,
+      adminTlsKey: certs.serverKey,
+      adminClientCa: certs.caCert,
+      adminHostNames: ['sluice.test', 'Admin.Example'],
+      xdsPort: 0,
+      adminPort: 0,
+      statePath: join(dir, `${source}-tls.db`),
+    };
+    const sluice = await start(source, settings, `${source}-tls`);
+    expect(sluice.adminUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const client = { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey };
+    const read = (host?: string) => rawRequest(`${sluice.adminUrl}/v1/services`, { ...client, ...(host === undefined ? {} : { headers: { host } }) });
+    expect((await read()).status).toBe(200);
+    expect((await read(`sluice.test:${sluice.adminPort}`)).status).toBe(200);
+    expect((await read('admin.example')).status).toBe(200);
+    const misdirected = await read(`elsewhere.test:${sluice.adminPort}`);
+    expect(misdirected.status).toBe(421);
+    expect(JSON.parse(misdirected.body).error.code).toBe('SLUICE_UNKNOWN_HOST');
+    // The client CA: no certificate, or one it did not sign, ends the handshake.
+    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert })).rejects.toThrow();
+    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert, certFile: certs.serverCert, keyFile: certs.serverKey })).rejects.toThrow();
+    for (const key of Object.keys(settings)) covered[source].add(key);
   });
 
   it('sends an empty state to a proxy that connects holding configuration only when allowEmpty is on', async () => {
