@@ -35,6 +35,12 @@ export interface SluiceConfig {
   allowEmpty: boolean;
   /** Webhooks told of the phase changes of every rollout whose body names none (`notify`). */
   rolloutWebhooks: string[];
+  // xDS over TLS: certificate and key (PEM files, re-read when they change), the CA client
+  // certificates must chain to, and what each verified identity may claim.
+  xdsTlsCert?: string;
+  xdsTlsKey?: string;
+  xdsClientCa?: string;
+  xdsIdentityPolicy?: string;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -90,6 +96,16 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'urls',
     fileKey: 'rolloutWebhooks',
     help: 'http(s) URL told of every phase change of a rollout that names no webhooks (repeatable or comma-separated)',
+  },
+  { key: 'xdsTlsCert', flag: 'xds-tls-cert', env: 'SLUICE_XDS_TLS_CERT', kind: 'path', help: 'PEM certificate (chain) the xDS port serves TLS with (re-read when the file changes)' },
+  { key: 'xdsTlsKey', flag: 'xds-tls-key', env: 'SLUICE_XDS_TLS_KEY', kind: 'path', help: 'PEM private key of --xds-tls-cert' },
+  { key: 'xdsClientCa', flag: 'xds-client-ca', env: 'SLUICE_XDS_CLIENT_CA', kind: 'path', help: 'PEM CA every xDS client certificate must chain to (clients without one are refused)' },
+  {
+    key: 'xdsIdentityPolicy',
+    flag: 'xds-identity-policy',
+    env: 'SLUICE_XDS_IDENTITY_POLICY',
+    kind: 'path',
+    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim',
   },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
@@ -261,7 +277,7 @@ function adminToken(layers: Layer[]): string | undefined {
   return undefined;
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
@@ -304,5 +320,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig
         'loopback address (127.0.0.1, ::1)',
     );
   }
+  checkXdsTls(result);
   return result;
+}
+
+/** The xDS TLS settings go together: a certificate with its key; a client CA over TLS; a policy over client certificates. */
+function checkXdsTls(config: SluiceConfig): void {
+  if ((config.xdsTlsCert === undefined) !== (config.xdsTlsKey === undefined)) {
+    throw new ConfigError('--xds-tls-cert and --xds-tls-key go together: give both (or neither, for plaintext xDS)');
+  }
+  if (config.xdsClientCa !== undefined && config.xdsTlsCert === undefined) {
+    throw new ConfigError('--xds-client-ca needs --xds-tls-cert and --xds-tls-key: client certificates are checked over TLS');
+  }
+  if (config.xdsIdentityPolicy !== undefined && config.xdsClientCa === undefined) {
+    throw new ConfigError('--xds-identity-policy needs --xds-client-ca: identities come from verified client certificates');
+  }
 }
