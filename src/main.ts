@@ -95,8 +95,15 @@ function startupRefusalOf<T>(build: () => T): T {
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
   let storeReachable = true;
-  await checkPortsFree(config);
   const xdsLogger = logger.child({ module: 'xds' });
+  if (config.xdsTlsCert === undefined && !isLoopback(config.xdsHost)) {
+    xdsLogger.warn(
+      { xdsHost: config.xdsHost },
+      `xDS WITHOUT TLS on ${config.xdsHost}, beyond loopback: anyone on the network can read the fleet's configuration ` +
+        'and impersonate proxies. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (see docs/production.md) or bind 127.0.0.1',
+    );
+  }
+  await checkPortsFree(config);
   const xdsTrust = xdsTrustOptions(config, xdsLogger);
   const retention = { revisionRetention: config.revisionRetention };
   const adapter = config.store ? await PostgresAdapter.open(config.store, retention) : openSqlite(config.statePath, config.revisionRetention);
@@ -214,13 +221,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     onRefused: (refusal) => metrics.streamDenied(refusal),
   });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
-  if (config.xdsTlsCert === undefined && !isLoopback(config.xdsHost)) {
-    xdsLogger.warn(
-      { xdsHost: config.xdsHost },
-      `xDS is served WITHOUT TLS on ${config.xdsHost}, beyond loopback: anyone on the network can read the fleet's configuration ` +
-        'and impersonate proxies. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (see docs/production.md) or bind 127.0.0.1',
-    );
-  }
   holds.start();
 
   const proxies = new ProxyReporter(fleet, ledger, store, holds);
