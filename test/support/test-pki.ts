@@ -26,7 +26,7 @@ export interface TestPki {
   dir: string;
   caFile: string;
   ca: Buffer;
-  /** A server certificate for 127.0.0.1 and localhost. */
+  /** A server certificate for 127.0.0.1, localhost and sluice-xds (the name envoy/bootstrap-ads-mtls.yaml checks). */
   server(name: string): IssuedPair;
   client(name: string, subject: ClientSubject): IssuedPair;
   remove(): void;
@@ -62,7 +62,7 @@ export function createTestPki(name = 'sluice-test-ca'): TestPki {
     caFile: join(dir, 'ca.crt'),
     ca: readFileSync(join(dir, 'ca.crt')),
     server: (file) =>
-      issue(file, '/CN=sluice-xds', ['basicConstraints=CA:FALSE', 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost']),
+      issue(file, '/CN=sluice-xds', ['basicConstraints=CA:FALSE', 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:sluice-xds']),
     client: (file, subject) =>
       issue(file, `/CN=${subject.commonName ?? 'no-name'}`.replace('/CN=no-name', '/O=sluice-test'), [
         'basicConstraints=CA:FALSE',
