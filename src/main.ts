@@ -218,7 +218,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     logger: xdsLogger,
     ...(emptyState ? { emptyState } : {}),
     ...xdsTrust,
-    onRefused: (refusal) => metrics.streamDenied(refusal),
+    onDenied: (denial) => metrics.streamDenied(denial),
   });
   const xdsPort = await xds.listen(config.xdsHost, config.xdsPort);
   holds.start();

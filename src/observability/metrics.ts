@@ -4,7 +4,7 @@
 // scrape time; it never changes what it observes.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StreamRefusal } from '../xds/server/ads-server.js';
+import type { StreamDenial } from '../xds/server/ads-server.js';
 import type { StreamKind } from '../xds/server/callbacks.js';
 import { MetricsCallbacks } from './metrics-callbacks.js';
 
@@ -86,8 +86,8 @@ export class SluiceMetrics {
     this.snapshotBuilds.inc();
   }
 
-  streamDenied(refusal: StreamRefusal): void {
-    this.deniedStreams.inc({ stream: refusal.stream, claim: refusal.claim });
+  streamDenied(denial: StreamDenial): void {
+    this.deniedStreams.inc({ stream: denial.stream, claim: denial.claim });
   }
 
   /** `route` is the route pattern (e.g. /v1/services/:name), never the raw URL. */

@@ -51,11 +51,11 @@ export interface XdsServerOptions {
   /** With client certificates: what each identity may claim; without, the node cluster must be the identity's name. */
   identityPolicy?: IdentityPolicy;
   /** Told of each stream denied for what its identity claimed (after it is logged). */
-  onRefused?(refusal: StreamRefusal): void;
+  onDenied?(denial: StreamDenial): void;
 }
 
 /** A stream denied because its verified identity may not claim the node it sent. */
-export interface StreamRefusal {
+export interface StreamDenial {
   stream: 'discovery' | 'load-reports';
   claim: Refusal['claim'];
 }
@@ -102,10 +102,8 @@ export class XdsServer {
   private nextStreamId = 1;
   private readonly streams = new Set<ProtocolStream<never>>();
   private readonly peers = new NodePeers();
-  private readonly tls: XdsCredentials | undefined;
 
   constructor(private readonly options: XdsServerOptions) {
-    this.tls = options.tls;
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
@@ -136,7 +134,7 @@ export class XdsServer {
   /** Binds and starts serving; returns the bound port (useful with port 0). */
   async listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const credentials = this.tls?.credentials ?? grpc.ServerCredentials.createInsecure();
+      const credentials = this.options.tls?.credentials ?? grpc.ServerCredentials.createInsecure();
       this.server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
         if (error) reject(error);
         else resolve(boundPort);
@@ -149,15 +147,18 @@ export class XdsServer {
     for (const stream of this.streams) stream.close();
     this.streams.clear();
     this.server.forceShutdown();
-    this.tls?.close();
+    this.options.tls?.close();
   }
 
   /**
    * With client certificates, what tells whether the call's verified identity may claim a node
    * (a refusal is logged once and counted); without, nothing to check.
    */
-  private refusalCheck(call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext' | 'getPeer'>, stream: StreamRefusal['stream']): ((node: NodeInfo) => string | undefined) | undefined {
-    if (!this.tls?.verifiesClients) return undefined;
+  private refusalCheck(
+    call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext' | 'getPeer'>,
+    stream: StreamDenial['stream'],
+  ): ((node: NodeInfo) => string | undefined) | undefined {
+    if (!this.options.tls?.verifiesClients) return undefined;
     return (node) => {
       const identity = identityOf(call.getAuthContext().sslPeerCertificate);
       const refusal = judgeClaim(this.options.identityPolicy, identity, node);
@@ -166,7 +167,7 @@ export class XdsServer {
         { stream, identity, node: node.id, nodeCluster: node.cluster, claim: refusal.claim, peer: call.getPeer() },
         `xDS stream denied: ${refusal.reason}`,
       );
-      this.options.onRefused?.({ stream, claim: refusal.claim });
+      this.options.onDenied?.({ stream, claim: refusal.claim });
       return refusal.reason;
     };
   }
