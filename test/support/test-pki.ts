@@ -64,7 +64,8 @@ export function createTestPki(name = 'sluice-test-ca'): TestPki {
     server: (file) =>
       issue(file, '/CN=sluice-xds', ['basicConstraints=CA:FALSE', 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:sluice-xds']),
     client: (file, subject) =>
-      issue(file, `/CN=${subject.commonName ?? 'no-name'}`.replace('/CN=no-name', '/O=sluice-test'), [
+      // Without a common name, the subject holds only an organisation (the certificate then names no identity but its SAN).
+      issue(file, subject.commonName === undefined ? '/O=sluice-test' : `/CN=${subject.commonName}`, [
         'basicConstraints=CA:FALSE',
         'extendedKeyUsage=clientAuth',
         ...(subject.spiffeId ? [`subjectAltName=URI:${subject.spiffeId}`] : []),
