@@ -36,6 +36,7 @@ let edge: IssuedPair;
 let core: IssuedPair;
 let stranger: IssuedPair;
 let foreign: IssuedPair;
+let nameless: IssuedPair;
 let policyFile: string;
 
 beforeAll(() => {
@@ -46,6 +47,7 @@ beforeAll(() => {
   core = pki.client('core', { commonName: 'core' });
   stranger = pki.client('stranger', { commonName: 'stranger' });
   foreign = otherPki.client('foreign', { commonName: 'core' });
+  nameless = pki.client('nameless', {});
   policyFile = join(pki.dir, 'policy.yaml');
   writeFileSync(policyFile, POLICY);
 });
@@ -150,7 +152,7 @@ describe('xDS over mutual TLS with an identity policy', () => {
     expect(sluice!.fleet.list()).toEqual([]);
   });
 
-  it('denies a node id the identity may not claim, and an identity the policy does not name', async () => {
+  it('denies a node id the identity may not claim, an identity the policy does not name, and a certificate naming none', async () => {
     await start({ xdsClientCa: pki.caFile, xdsIdentityPolicy: policyFile });
     const wrongId = adsClient(edge);
     wrongId.subscribe(LISTENER_TYPE, [], node('core-1', 'edge'));
@@ -162,8 +164,13 @@ describe('xDS over mutual TLS with an identity policy', () => {
     const unknownError = await streamError(unknown);
     expect(unknownError.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(unknownError.details).toBe('identity "stranger" is not in the xDS identity policy');
+    const anonymous = adsClient(nameless);
+    anonymous.subscribe(LISTENER_TYPE, [], node('edge-4', 'edge'));
+    const anonymousError = await streamError(anonymous);
+    expect(anonymousError.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(anonymousError.details).toMatch(/^the client certificate names no identity/);
     expect(await deniedCount('discovery', 'node-id')).toBe(1);
-    expect(await deniedCount('discovery', 'identity')).toBe(1);
+    expect(await deniedCount('discovery', 'identity')).toBe(2);
   });
 
   it('never opens a stream for a client without a certificate, with one from another CA, or in plaintext', async () => {
