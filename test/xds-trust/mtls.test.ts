@@ -14,7 +14,7 @@ import { startSluice, type RunningSluice } from '../../src/main.js';
 import { decodeMessage } from '../../src/xds/codec.js';
 import { LRS_PATH, lrsDefinition, type LoadStatsRequest } from '../../src/xds/server/lrs.js';
 import { LISTENER_TYPE } from '../../src/xds/type-urls.js';
-import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+import { FakeDeltaEnvoy, FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { blueGreenService } from '../support/services.js';
 import { createTestPki, type IssuedPair, type TestPki } from '../support/test-pki.js';
 
@@ -150,6 +150,25 @@ describe('xDS over mutual TLS with an identity policy', () => {
     expect(denials[0]).toMatchObject({ level: 40, identity: EDGE_SPIFFE, node: 'edge-2', nodeCluster: 'core', claim: 'node-cluster' });
     // Never part of the fleet.
     expect(sluice!.fleet.list()).toEqual([]);
+  });
+
+  it('denies the same over delta ADS and over a per-type service', async () => {
+    await start({ xdsClientCa: pki.caFile, xdsIdentityPolicy: policyFile });
+    const address = `127.0.0.1:${sluice!.xdsPort}`;
+    const delta = new FakeDeltaEnvoy(address, undefined, credentialsOf(edge));
+    clients.push(delta);
+    delta.send({ type_url: LISTENER_TYPE, resource_names_subscribe: ['*'], node: node('edge-2', 'core') });
+    const perType = new FakeEnvoy(address, 'envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners', credentialsOf(edge));
+    clients.push(perType);
+    perType.subscribe(LISTENER_TYPE, [], node('edge-2', 'core'));
+    for (const client of [delta, perType]) {
+      const outcome = await client.next(5000).then(
+        () => undefined,
+        (error: grpc.ServiceError) => error,
+      );
+      expect(outcome?.code).toBe(grpc.status.PERMISSION_DENIED);
+    }
+    expect(await deniedCount('discovery', 'node-cluster')).toBe(2);
   });
 
   it('denies a node id the identity may not claim, an identity the policy does not name, and a certificate naming none', async () => {
