@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
 import { adminHostNames } from './admin/host-guard.js';
-import { stateLocation, type SluiceConfig } from './config/config.js';
+import { isLoopback, stateLocation, type SluiceConfig } from './config/config.js';
 import { recordCommits } from './events/commit-events.js';
 import { EventJournal } from './events/journal.js';
 import { ProxyEvents } from './events/proxy-events.js';
@@ -45,7 +45,9 @@ import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
 import { StartupError, checkPortsFree, readAdminTls } from './startup.js';
 import { SnapshotCache } from './xds/cache.js';
-import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer } from './xds/server/ads-server.js';
+import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer, type XdsServerOptions } from './xds/server/ads-server.js';
+import { IdentityPolicyError, readIdentityPolicy } from './xds/server/identity-policy.js';
+import { XdsTlsError, watchXdsCredentials } from './xds/server/xds-credentials.js';
 
 export interface RunningSluice {
   adminUrl: string;
@@ -82,11 +84,39 @@ async function openSharedStore(url: string, config: SluiceConfig, retention: { r
   }
 }
 
+/** The xDS server's TLS and identity options from the settings, read and checked before anything opens. */
+function xdsTrustOptions(config: SluiceConfig, logger: Logger): Pick<XdsServerOptions, 'tls' | 'identityPolicy'> {
+  const identityPolicy = config.xdsIdentityPolicy === undefined ? undefined : startupRefusalOf(() => readIdentityPolicy(config.xdsIdentityPolicy!));
+  if (config.xdsTlsCert === undefined || config.xdsTlsKey === undefined) return {};
+  const files = { certFile: config.xdsTlsCert, keyFile: config.xdsTlsKey, ...(config.xdsClientCa ? { clientCaFile: config.xdsClientCa } : {}) };
+  const tls = startupRefusalOf(() => watchXdsCredentials(files, logger));
+  return { tls, ...(identityPolicy ? { identityPolicy } : {}) };
+}
+
+/** Runs `build`, turning a bad TLS file or identity policy into a StartupError (printed alone, exit 2). */
+function startupRefusalOf<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof XdsTlsError || error instanceof IdentityPolicyError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
 export async function startSluice(config: SluiceConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningSluice> {
   let ready = false;
   let storeReachable = true;
+  const xdsLogger = logger.child({ module: 'xds' });
+  if (config.xdsTlsCert === undefined && !isLoopback(config.xdsHost)) {
+    xdsLogger.warn(
+      { xdsHost: config.xdsHost },
+      `xDS WITHOUT TLS on ${config.xdsHost}, beyond loopback: anyone on the network can read the fleet's configuration ` +
+        'and impersonate proxies. Give --xds-tls-cert, --xds-tls-key and --xds-client-ca (see docs/production.md) or bind 127.0.0.1',
+    );
+  }
   await checkPortsFree(config);
   const adminTls = readAdminTls(config);
+  const xdsTrust = xdsTrustOptions(config, xdsLogger);
   const retention = { revisionRetention: config.revisionRetention };
   const adapter = config.store ? await openSharedStore(config.store, config, retention) : openSqlite(config.statePath, config.revisionRetention);
   const store = await Store.open(adapter, {
@@ -197,8 +227,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     callbacks,
     groupOf: (node, transport) => holds.groupFor(node.id, nodeGroup(node, transport)),
     loadReports: loadStats,
-    logger: logger.child({ module: 'xds' }),
+    logger: xdsLogger,
     ...(emptyState ? { emptyState } : {}),
+    ...xdsTrust,
+    onDenied: (denial) => metrics.streamDenied(denial),
     limits: {
       maxStreams: config.xdsMaxStreams,
       maxStreamsPerPeer: config.xdsMaxStreamsPerPeer,

@@ -2,6 +2,8 @@
 // mode): connect them with bounded concurrency, mark the start of a measurement, report what each
 // one saw since, drop and reconnect them all at once.
 
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { NameCache, SimEnvoy, type XdsMode } from './sim-envoy.js';
 import { now } from './util.js';
 
@@ -15,6 +17,20 @@ export interface ConnectCommand {
   /** Clients connecting at the same time (each waits until it has ACKed all four types). */
   concurrency: number;
   timeoutMs: number;
+  /** Connect over TLS with this client certificate (every client its own handshake); plaintext without. */
+  tls?: ClientTlsFiles;
+}
+
+/** PEM files: the CA the clients trust sluice by, and the client certificate and key they all present. */
+export interface ClientTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+function credentialsOf(tls: ClientTlsFiles | undefined): grpc.ChannelCredentials {
+  if (tls === undefined) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile));
 }
 
 export interface ConnectResult {
@@ -52,8 +68,9 @@ export class FleetCore {
   async connect(command: ConnectCommand): Promise<ConnectResult> {
     const started = now();
     const fresh: SimEnvoy[] = [];
+    const credentials = credentialsOf(command.tls);
     for (let i = 0; i < command.count; i++) {
-      fresh.push(new SimEnvoy(`${command.prefix}${command.first + i}`, command.address, command.mode, this.names));
+      fresh.push(new SimEnvoy(`${command.prefix}${command.first + i}`, command.address, command.mode, this.names, credentials));
     }
     this.sims.push(...fresh);
     const failures: string[] = [];

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FleetCore, mergeReports, type ConnectResult, type FleetReport } from './fleet-core.js';
+import { FleetCore, mergeReports, type ClientTlsFiles, type ConnectResult, type FleetReport } from './fleet-core.js';
 import type { WorkerAnswer, WorkerRequest } from './fleet-worker.js';
 import type { XdsMode } from './sim-envoy.js';
 import { REPO_ROOT } from './util.js';
@@ -22,6 +22,8 @@ export interface FleetOptions {
   light?: boolean;
   /** Clients connecting at the same time per process (default 100). */
   concurrency?: number;
+  /** Clients connect over TLS with this certificate; plaintext without. */
+  tls?: ClientTlsFiles;
 }
 
 export interface Fleet {
@@ -113,6 +115,7 @@ class ForkedFleet implements Fleet {
           count: this.shares[i]!,
           concurrency: this.options.concurrency ?? 100,
           timeoutMs,
+          ...(this.options.tls ? { tls: this.options.tls } : {}),
         };
         first += args.count;
         return worker.call<ConnectResult>({ cmd: 'connect', args });
@@ -173,6 +176,7 @@ class InProcessFleet implements Fleet {
       count: this.options.size,
       concurrency: this.options.concurrency ?? 100,
       timeoutMs,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
     });
   }
 

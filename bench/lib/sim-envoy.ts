@@ -131,6 +131,8 @@ export class SimEnvoy {
     private readonly address: string,
     readonly mode: XdsMode,
     private readonly names: NameCache,
+    /** Plaintext unless given (e.g. TLS with a client certificate). */
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     for (const type of TYPES) this.types.set(type, { requested: false, answered: false, names: [], version: '', nonce: '', held: new Map() });
   }
@@ -167,7 +169,7 @@ export class SimEnvoy {
   connect(waitSyncedMs?: number): Promise<void> {
     const session = { closed: false };
     this.session = session;
-    this.client = new grpc.Client(this.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new grpc.Client(this.address, this.credentials, CHANNEL_OPTIONS);
     const call =
       this.mode === 'sotw'
         ? this.client.makeBidiStreamRequest(`${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse)

@@ -53,6 +53,12 @@ export interface SluiceConfig {
   adminTlsKey?: string;
   /** PEM CA file: admin clients must present a certificate it signed. */
   adminClientCa?: string;
+  // xDS over TLS: certificate and key (PEM files, re-read when they change), the CA client
+  // certificates must chain to, and what each verified identity may claim.
+  xdsTlsCert?: string;
+  xdsTlsKey?: string;
+  xdsClientCa?: string;
+  xdsIdentityPolicy?: string;
 }
 
 export const DEFAULT_CONFIG: SluiceConfig = {
@@ -131,6 +137,16 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminTlsCert', flag: 'admin-tls-cert', env: 'SLUICE_ADMIN_TLS_CERT', kind: 'path', help: 'PEM certificate (chain) file: the admin API speaks HTTPS (with --admin-tls-key)' },
   { key: 'adminTlsKey', flag: 'admin-tls-key', env: 'SLUICE_ADMIN_TLS_KEY', kind: 'path', help: 'PEM private key file of --admin-tls-cert' },
   { key: 'adminClientCa', flag: 'admin-client-ca', env: 'SLUICE_ADMIN_CLIENT_CA', kind: 'path', help: 'PEM CA file: admin clients must present a certificate it signed (needs --admin-tls-cert)' },
+  { key: 'xdsTlsCert', flag: 'xds-tls-cert', env: 'SLUICE_XDS_TLS_CERT', kind: 'path', help: 'PEM certificate (chain) the xDS port serves TLS with (re-read when the file changes)' },
+  { key: 'xdsTlsKey', flag: 'xds-tls-key', env: 'SLUICE_XDS_TLS_KEY', kind: 'path', help: 'PEM private key of --xds-tls-cert' },
+  { key: 'xdsClientCa', flag: 'xds-client-ca', env: 'SLUICE_XDS_CLIENT_CA', kind: 'path', help: 'PEM CA every xDS client certificate must chain to (clients without one are refused)' },
+  {
+    key: 'xdsIdentityPolicy',
+    flag: 'xds-identity-policy',
+    env: 'SLUICE_XDS_IDENTITY_POLICY',
+    kind: 'path',
+    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim',
+  },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
 
@@ -324,7 +340,7 @@ function adminToken(layers: Layer[]): string | undefined {
   return undefined;
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
@@ -378,5 +394,19 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig
         'loopback address (127.0.0.1, ::1)',
     );
   }
+  checkXdsTls(result);
   return result;
+}
+
+/** The xDS TLS settings go together: a certificate with its key; a client CA over TLS; a policy over client certificates. */
+function checkXdsTls(config: SluiceConfig): void {
+  if ((config.xdsTlsCert === undefined) !== (config.xdsTlsKey === undefined)) {
+    throw new ConfigError('--xds-tls-cert and --xds-tls-key go together: give both (or neither, for plaintext xDS)');
+  }
+  if (config.xdsClientCa !== undefined && config.xdsTlsCert === undefined) {
+    throw new ConfigError('--xds-client-ca needs --xds-tls-cert and --xds-tls-key: client certificates are checked over TLS');
+  }
+  if (config.xdsIdentityPolicy !== undefined && config.xdsClientCa === undefined) {
+    throw new ConfigError('--xds-identity-policy needs --xds-client-ca: identities come from verified client certificates');
+  }
 }

@@ -4,6 +4,7 @@
 // scrape time; it never changes what it observes.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StreamDenial } from '../xds/server/ads-server.js';
 import type { StreamKind } from '../xds/server/callbacks.js';
 import { MetricsCallbacks } from './metrics-callbacks.js';
 
@@ -22,6 +23,7 @@ export class SluiceMetrics {
   readonly convergence: Histogram;
   private readonly snapshotBuilds: Counter;
   private readonly adminRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly deniedStreams: Counter<'stream' | 'claim'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -63,6 +65,12 @@ export class SluiceMetrics {
       labelNames: ['route', 'method', 'status'],
       registers,
     });
+    this.deniedStreams = new Counter({
+      name: 'sluice_xds_denied_streams_total',
+      help: 'xDS and load-report streams denied because their client certificate may not claim their node, by stream and claim.',
+      labelNames: ['stream', 'claim'],
+      registers,
+    });
   }
 
   get contentType(): string {
@@ -76,6 +84,10 @@ export class SluiceMetrics {
 
   snapshotBuilt(): void {
     this.snapshotBuilds.inc();
+  }
+
+  streamDenied(denial: StreamDenial): void {
+    this.deniedStreams.inc({ stream: denial.stream, claim: denial.claim });
   }
 
   /** `route` is the route pattern (e.g. /v1/services/:name), never the raw URL. */

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS, fileKey } from '../../src/config/config.js';
@@ -19,6 +20,7 @@ import { startSluiceProcess, type SluiceProcess } from '../support/sluice-proces
 import { blueGreenService } from '../support/services.js';
 import { makeCertificates } from '../admin-trust/certificates.js';
 import { rawRequest } from '../admin-trust/raw-request.js';
+import { createTestPki } from '../support/test-pki.js';
 
 const TOKEN = 'proc-token-7c1e94';
 type Source = 'flag' | 'env' | 'file';
@@ -261,6 +263,38 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert })).rejects.toThrow();
     await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert, certFile: certs.serverCert, keyFile: certs.serverKey })).rejects.toThrow();
     for (const key of Object.keys(settings)) covered[source].add(key);
+  });
+
+  it('serves xDS over TLS to the client certificates the CA signed, each claiming only what the identity policy allows', async () => {
+    const pki = createTestPki();
+    try {
+      const server = pki.server('server');
+      const edge = pki.client('edge', { spiffeId: 'spiffe://example.org/ns/ml/sa/edge-1' });
+      const policy = join(dir, `${source}-policy.yaml`);
+      writeFileSync(policy, 'rules:\n  - identity: spiffe://example.org/ns/ml/sa/edge-*\n    nodeIds: ["edge-*"]\n    nodeClusters: [edge]\n');
+      const settings: Settings = { xdsTlsCert: server.certFile, xdsTlsKey: server.keyFile, xdsClientCa: pki.caFile, xdsIdentityPolicy: policy };
+      const sluice = await start(source, { ...settings, xdsHost: '127.0.0.1', xdsPort: 0, adminPort: 0, statePath: join(dir, `${source}-tls.db`) }, `${source}-tls`);
+      const address = `127.0.0.1:${sluice.xdsPort}`;
+      const withCertificate = grpc.credentials.createSsl(pki.ca, edge.key, edge.cert);
+      const firstResponse = async (client: FakeEnvoy, cluster: string): Promise<string> => {
+        client.subscribe(LISTENER_TYPE, [], { ...NODE, id: 'edge-1', cluster });
+        try {
+          return (await client.next(5000)).type_url;
+        } catch (error) {
+          return `refused ${(error as grpc.ServiceError).code}`;
+        } finally {
+          client.close();
+        }
+      };
+      // The policy allows cluster edge to this identity, not core; the CA and TLS keep the others out.
+      expect(await firstResponse(new FakeEnvoy(address, undefined, withCertificate), 'edge')).toBe(LISTENER_TYPE);
+      expect(await firstResponse(new FakeEnvoy(address, undefined, withCertificate), 'core')).toBe(`refused ${grpc.status.PERMISSION_DENIED}`);
+      expect(await firstResponse(new FakeEnvoy(address, undefined, grpc.credentials.createSsl(pki.ca)), 'edge')).toBe(`refused ${grpc.status.UNAVAILABLE}`);
+      expect(await firstResponse(new FakeEnvoy(address), 'edge')).toBe(`refused ${grpc.status.UNAVAILABLE}`);
+      for (const key of Object.keys(settings)) covered[source].add(key);
+    } finally {
+      pki.remove();
+    }
   });
 
   it('sends an empty state to a proxy that connects holding configuration only when allowEmpty is on', async () => {

@@ -39,9 +39,9 @@ function expectOneLineRefusal(result: { code: number | null; stdout: string; std
 
 describe('a second sluice on one SQLite state file', () => {
   it('refuses to start, naming the file and the process holding it; the first one keeps serving', async () => {
-    const first = await startSluiceProcess({ args: ['--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], cwd: dir });
+    const first = await startSluiceProcess({ args: ['--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], cwd: dir });
     try {
-      const second = await runSluice(['serve', '--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], { cwd: dir });
+      const second = await runSluice(['serve', '--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], { cwd: dir });
       const line = expectOneLineRefusal(second);
       expect(line).toContain('the state file shared.db is in use');
       expect(line).toContain(`pid ${first.child.pid}`);
@@ -53,7 +53,7 @@ describe('a second sluice on one SQLite state file', () => {
       expect(await first.stop()).toBe(0);
     }
     // Once the first has stopped, the file is free again, with what the first wrote.
-    const third = await startSluiceProcess({ args: ['--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], cwd: dir });
+    const third = await startSluiceProcess({ args: ['--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-port', '0', '--state', 'shared.db'], cwd: dir });
     try {
       expect((await fetch(`${third.adminUrl}/v1/listeners/edge`)).status).toBe(200);
     } finally {

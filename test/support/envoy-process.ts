@@ -25,6 +25,14 @@ export interface BootstrapOverrides {
   adminPort?: number;
   nodeId?: string;
   nodeCluster?: string;
+  /** For a bootstrap whose xds_cluster speaks TLS: the proxy's certificate and key, and the CA it trusts sluice by. */
+  tls?: EnvoyTlsFiles;
+}
+
+export interface EnvoyTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 export type EnvoyLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
@@ -36,6 +44,8 @@ export interface StartEnvoyOptions {
   xdsHost?: string;
   nodeId?: string;
   nodeCluster?: string;
+  /** Certificate files for a bootstrap whose xds_cluster speaks TLS (`envoy/bootstrap-ads-mtls.yaml`). */
+  tls?: EnvoyTlsFiles;
   /** Defaults to `warning`. */
   logLevel?: EnvoyLogLevel;
 }
@@ -81,6 +91,10 @@ export function renderBootstrap(file: string, overrides: BootstrapOverrides): st
   const xdsAddress = ['static_resources', 'clusters', index, ...SOCKET_ADDRESS];
   set([...xdsAddress, 'address'], overrides.xdsHost);
   set([...xdsAddress, 'port_value'], overrides.xdsPort);
+  const tlsContext = ['static_resources', 'clusters', index, 'transport_socket', 'typed_config', 'common_tls_context'];
+  set([...tlsContext, 'tls_certificates', 0, 'certificate_chain', 'filename'], overrides.tls?.certFile);
+  set([...tlsContext, 'tls_certificates', 0, 'private_key', 'filename'], overrides.tls?.keyFile);
+  set([...tlsContext, 'validation_context', 'trusted_ca', 'filename'], overrides.tls?.caFile);
   return doc.toString();
 }
 
@@ -118,6 +132,7 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<EnvoyProce
       adminPort: 0,
       nodeId: options.nodeId,
       nodeCluster: options.nodeCluster,
+      ...(options.tls ? { tls: options.tls } : {}),
     }),
   );
 

@@ -48,8 +48,9 @@ class ScriptedStream<Request, Response> {
     path: string,
     serialize: (request: Request) => Buffer,
     deserialize: (buffer: Buffer) => Response,
+    credentials: grpc.ChannelCredentials,
   ) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.client = new grpc.Client(address, credentials);
     this.call = this.client.makeBidiStreamRequest(path, serialize, deserialize);
     this.call.on('data', (response: Response) => {
       this.queue.push(response);
@@ -160,9 +161,12 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
   /** SotW version the client ACKed last, per type URL. */
   private readonly versions = new Map<string, string>();
 
-  /** `method` defaults to ADS; e.g. `envoy.service.route.v3.RouteDiscoveryService/StreamRoutes` for a per-type stream. */
-  constructor(address: string, method = `${ADS}/StreamAggregatedResources`) {
-    super(address, method.startsWith('/') ? method : `/${method}`, encodeDiscoveryRequest, decodeDiscoveryResponse);
+  /**
+   * `method` defaults to ADS; e.g. `envoy.service.route.v3.RouteDiscoveryService/StreamRoutes` for a per-type stream.
+   * `credentials` default to plaintext.
+   */
+  constructor(address: string, method = `${ADS}/StreamAggregatedResources`, credentials = grpc.credentials.createInsecure()) {
+    super(address, method.startsWith('/') ? method : `/${method}`, encodeDiscoveryRequest, decodeDiscoveryResponse, credentials);
   }
 
   /** Requests `typeUrl` as Envoy does on a new stream (the node on the first request only). */
@@ -221,8 +225,8 @@ export class FakeEnvoy extends ScriptedStream<DiscoveryRequest, DiscoveryRespons
 
 export class FakeDeltaEnvoy extends ScriptedStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   /** `method` defaults to ADS; e.g. `envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes` for a per-type stream. */
-  constructor(address: string, method = `${ADS}/DeltaAggregatedResources`) {
-    super(address, method.startsWith('/') ? method : `/${method}`, encodeDeltaRequest, decodeDeltaResponse);
+  constructor(address: string, method = `${ADS}/DeltaAggregatedResources`, credentials = grpc.credentials.createInsecure()) {
+    super(address, method.startsWith('/') ? method : `/${method}`, encodeDeltaRequest, decodeDeltaResponse, credentials);
   }
 
   /** ACKs and applies the response: its resources are held, its removed_resources dropped. */

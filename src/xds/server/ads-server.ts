@@ -1,7 +1,9 @@
 // The gRPC side of xDS: registers the aggregated discovery service (state-of-the-world and delta),
 // the per-type listener / route / cluster / endpoint services and load reporting on @grpc/grpc-js, with
 // serialisers built on the shared schema, and hands each stream to a protocol handler. Owns the
-// port and stream lifetimes; the protocol rules live in the stream handlers.
+// port (plaintext or TLS, see xds-credentials.ts) and stream lifetimes, and with client
+// certificates denies a stream whose identity may not claim its node (identity-policy.ts); the
+// protocol rules live in the stream handlers.
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -24,11 +26,14 @@ import {
   type DiscoveryResponse,
   type NodeInfo,
 } from './messages.js';
+import { judgeClaim, type IdentityPolicy, type Refusal } from './identity-policy.js';
 import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
+import { identityOf } from './node-identity.js';
 import { NodePeers } from './node-peers.js';
 import { SotwStream } from './sotw-stream.js';
 import type { EmptyStateGuard, StreamDeps } from './stream-base.js';
 import { DEFAULT_STREAM_LIMITS, PendingResponses, StreamLimits, type LimitName, type MeasuredRequest, type StreamLimitSettings } from './stream-limits.js';
+import type { XdsCredentials } from './xds-credentials.js';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -46,6 +51,18 @@ export interface XdsServerOptions {
   limits?: Partial<StreamLimitSettings>;
   /** The largest request gRPC accepts, in bytes (larger ones end the stream with RESOURCE_EXHAUSTED). */
   maxRequestBytes?: number;
+  /** Serve TLS with these credentials (`watchXdsCredentials`; closed with the server); when they verify clients, every client needs a certificate. */
+  tls?: XdsCredentials;
+  /** With client certificates: what each identity may claim; without, the node cluster must be the identity's name. */
+  identityPolicy?: IdentityPolicy;
+  /** Told of each stream denied for what its identity claimed (after it is logged). */
+  onDenied?(denial: StreamDenial): void;
+}
+
+/** A stream denied because its verified identity may not claim the node it sent. */
+export interface StreamDenial {
+  stream: 'discovery' | 'load-reports';
+  claim: Refusal['claim'];
 }
 
 export const DEFAULT_GROUP = 'default';
@@ -122,6 +139,7 @@ export class XdsServer {
       const streamLoadStats: grpc.handleBidiStreamingCall<LoadStatsRequest, object> = (call) => {
         const release = this.limits.admit(call);
         if (!release) return;
+        const refusalOf = this.refusalCheck(call, 'load-reports');
         serveLoadStats(call, sink, options.logger, interval, {
           accepts: (request) => {
             if (this.limits.accepts(call, request)) return true;
@@ -130,6 +148,7 @@ export class XdsServer {
           },
           serves: (nodeId, cluster) => this.peers.servesCluster(nodeId, cluster),
           closed: release,
+          ...(refusalOf ? { refusalOf } : {}),
         });
       };
       this.server.addService(lrsDefinition, { StreamLoadStats: streamLoadStats } as grpc.UntypedServiceImplementation);
@@ -139,7 +158,8 @@ export class XdsServer {
   /** Binds and starts serving; returns the bound port (useful with port 0). */
   async listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      const credentials = this.options.tls?.credentials ?? grpc.ServerCredentials.createInsecure();
+      this.server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
         if (error) reject(error);
         else resolve(boundPort);
       });
@@ -151,6 +171,29 @@ export class XdsServer {
     for (const stream of this.streams) stream.close();
     this.streams.clear();
     this.server.forceShutdown();
+    this.options.tls?.close();
+  }
+
+  /**
+   * With client certificates, what tells whether the call's verified identity may claim a node
+   * (a refusal is logged once and counted); without, nothing to check.
+   */
+  private refusalCheck(
+    call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext' | 'getPeer'>,
+    stream: StreamDenial['stream'],
+  ): ((node: NodeInfo) => string | undefined) | undefined {
+    if (!this.options.tls?.verifiesClients) return undefined;
+    return (node) => {
+      const identity = identityOf(call.getAuthContext().sslPeerCertificate);
+      const refusal = judgeClaim(this.options.identityPolicy, identity, node);
+      if (refusal === undefined) return undefined;
+      this.options.logger.warn(
+        { stream, identity, node: node.id, nodeCluster: node.cluster, claim: refusal.claim, peer: call.getPeer() },
+        `xDS stream denied: ${refusal.reason}`,
+      );
+      this.options.onDenied?.({ stream, claim: refusal.claim });
+      return refusal.reason;
+    };
   }
 
   streamCount(): number {
@@ -191,6 +234,7 @@ export class XdsServer {
     const streamId = this.nextStreamId++;
     const logger = this.options.logger;
     let stream: ProtocolStream<Request> | undefined;
+    const refusalOf = this.refusalCheck(call, 'discovery');
     const finish = (): void => {
       release();
       if (!stream || !this.streams.delete(stream as ProtocolStream<never>)) return;
@@ -217,6 +261,11 @@ export class XdsServer {
       },
       fail: (message) => {
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: message });
+        finish();
+      },
+      ...(refusalOf ? { refusalOf } : {}),
+      deny: (reason) => {
+        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
         finish();
       },
     });

@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { messageType } from '../codec.js';
-import { nodeInfo, type RawNode } from './messages.js';
+import { nodeInfo, type NodeInfo, type RawNode } from './messages.js';
 
 export interface LoadReport {
   nodeId: string;
@@ -33,6 +33,8 @@ export interface LoadStatsGuard {
   serves(nodeId: string, cluster: string): boolean;
   /** The stream is over. */
   closed(): void;
+  /** Why the stream's credentials may not claim this node (the stream is then denied), or undefined. */
+  refusalOf?(node: NodeInfo): string | undefined;
 }
 
 interface UpstreamLocalityStats {
@@ -92,6 +94,7 @@ function reportsOf(nodeId: string, request: LoadStatsRequest): LoadReport[] {
 /**
  * Handles one LRS stream: answers the first request with "all clusters, every `intervalMs`"
  * (Envoy then re-reads its cluster list at every report; a cluster's first period is not counted).
+ * With `refusalOf`, a node the stream's credentials may not claim is denied and nothing it sends is kept.
  */
 export function serveLoadStats(
   call: grpc.ServerDuplexStream<LoadStatsRequest, object>,
@@ -101,10 +104,18 @@ export function serveLoadStats(
   guard: LoadStatsGuard,
 ): void {
   let nodeId: string | undefined;
+  let denied = false;
   call.on('data', (request: LoadStatsRequest) => {
-    if (!guard.accepts(request)) return;
+    if (denied || !guard.accepts(request)) return;
     if (nodeId === undefined) {
-      nodeId = request.node ? nodeInfo(request.node).id : '';
+      const node = nodeInfo(request.node ?? {});
+      const refusal = guard.refusalOf?.(node);
+      if (refusal !== undefined) {
+        denied = true;
+        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: refusal });
+        return;
+      }
+      nodeId = node.id;
       call.write({
         send_all_clusters: true,
         load_reporting_interval: { seconds: Math.floor(intervalMs / 1000), nanos: (intervalMs % 1000) * 1e6 },

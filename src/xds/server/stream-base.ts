@@ -3,7 +3,8 @@
 // of clusters just added; dropped clusters wait for the node's routes to settle) and which clusters
 // changed so their endpoints are re-sent, and the empty-state guard: a client that declared holding
 // configuration is sent nothing while the snapshot comes from a state with no service (the guard,
-// passed in, tells; the stream never reads the desired state). Protocol bookkeeping lives in the
+// passed in, tells; the stream never reads the desired state). A node its credentials may not claim
+// (the check is passed in) is denied before anything is opened. Protocol bookkeeping lives in the
 // subclasses; no encoding.
 
 import type { Logger } from 'pino';
@@ -57,6 +58,10 @@ export interface StreamDeps<Response> {
   fail(message: string): void;
   /** Whether a stream may subscribe to this many names of one type; if not, it has been ended. */
   subscriptionWithinLimit(names: number): boolean;
+  /** Why the stream's credentials may not claim this node (the stream is then denied), or undefined. */
+  refusalOf?(node: NodeInfo): string | undefined;
+  /** Ends the stream as not permitted, with a reason the client can read. */
+  deny(reason: string): void;
 }
 
 export abstract class StreamBase<Response> implements PeerStream {
@@ -116,14 +121,21 @@ export abstract class StreamBase<Response> implements PeerStream {
     }
   }
 
-  /** Takes the node from the first request; false (stream failed) if it has none. */
+  /** Takes the node from the first request; false (stream failed) if it has none or may not claim it (stream denied). */
   protected ensureNode(rawNode: RawNode | undefined): boolean {
     if (this.node) return true;
     if (!rawNode?.id) {
       this.deps.fail('the first request of a stream must carry node.id');
       return false;
     }
-    this.node = nodeInfo(rawNode);
+    const node = nodeInfo(rawNode);
+    const refusal = this.deps.refusalOf?.(node);
+    if (refusal !== undefined) {
+      this.closed = true;
+      this.deps.deny(refusal);
+      return false;
+    }
+    this.node = node;
     const transport = { kind: this.kind, aggregated: this.deps.fixedType === undefined };
     this.transport = transport;
     this.deps.callbacks.streamOpened(this.deps.streamId, this.node, transport);
