@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG, type SluiceConfig } from '../../src/config/config.js';
 import { startSluice, type RunningSluice } from '../../src/main.js';
 import { decodeMessage } from '../../src/xds/codec.js';
 import { LRS_PATH, lrsDefinition, type LoadStatsRequest } from '../../src/xds/server/lrs.js';
-import { LISTENER_TYPE } from '../../src/xds/type-urls.js';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../src/xds/type-urls.js';
 import { FakeDeltaEnvoy, FakeEnvoy, NODE } from '../support/fake-envoy.js';
 import { blueGreenService } from '../support/services.js';
 import { createTestPki, type IssuedPair, type TestPki } from '../support/test-pki.js';
@@ -226,6 +226,10 @@ describe('xDS over mutual TLS with an identity policy', () => {
     expect(denied).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
     expect(await deniedCount('load-reports', 'node-id')).toBe(1);
     expect(sluice!.loadStats.isReported('core-svc_blue')).toBe(false);
+    // Reports count only for clusters served to the node: edge-1 reads its clusters first.
+    const edgeNode = adsClient(edge);
+    edgeNode.subscribe(CLUSTER_TYPE, [], node('edge-1', 'edge'));
+    await edgeNode.next(5000);
     expect(await report(edge, 'edge-1', 'edge', 'edge-svc_blue')).toBe('answered');
     await expect.poll(() => sluice!.loadStats.isReported('edge-svc_blue'), { timeout: 5000 }).toBe(true);
   });
