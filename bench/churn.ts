@@ -12,7 +12,7 @@
 import { demoService, type RevisionReport } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { inProcessSluice, spawnSluice, type SluiceHandle } from './lib/sluice-process.js';
+import { inProcessSluice, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, greenPercent, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 export type ChurnScenario = 'blip' | 'away';
@@ -55,7 +55,7 @@ const maxStreamId = (report: RevisionReport): number => Math.max(0, ...report.pr
 async function runMode(mode: XdsMode, options: ChurnOptions): Promise<ChurnCase[]> {
   const log = options.log ?? (() => undefined);
   const size = options.size;
-  const sluice: SluiceHandle = options.light ? await inProcessSluice() : await spawnSluice();
+  const sluice: ServerHandle = options.light ? await inProcessSluice() : await spawnSluice();
   const rounds: ChurnRound[] = [];
   const errorSamples: string[] = [];
   try {

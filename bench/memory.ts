@@ -12,7 +12,7 @@
 import { demoService } from './lib/admin-client.js';
 import { startFleet, type Fleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { spawnSluice, type SluiceHandle } from './lib/sluice-process.js';
+import { spawnSluice, type ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, fmtBytes, percentile, round, runMain, sleep, table, writeResults } from './lib/util.js';
 
 export interface MemoryPoint {
@@ -28,7 +28,7 @@ export interface MemoryPoint {
 }
 
 /** Median of three samples, each right after a full garbage collection in sluice, once it is quiet. */
-async function sample(sluice: SluiceHandle): Promise<{ rss: number; heap: number; external: number }> {
+async function sample(sluice: ServerHandle): Promise<{ rss: number; heap: number; external: number }> {
   await sleep(2_000);
   const rss: number[] = [];
   const heap: number[] = [];
