@@ -91,21 +91,21 @@ async function runCase(server: ServerKind, mode: XdsMode, size: number, options:
   const warmup = options.warmup ?? (size >= 5000 ? 0 : 2);
   const changeTimeoutMs = options.changeTimeoutMs ?? 300_000;
   const budgetMs = options.caseBudgetMs ?? 600_000;
-  const sluice: ServerHandle = await startServer(server, { light: options.light ?? false, sluiceNodeArgs: options.sluiceNodeArgs ?? [] });
+  const controlPlane: ServerHandle = await startServer(server, { light: options.light ?? false, sluiceNodeArgs: options.sluiceNodeArgs ?? [] });
   const errorSamples: string[] = [];
   try {
-    await sluice.admin.putService('predict', demoService());
-    const fleet = startFleet({ address: sluice.xdsAddress, mode, size, light: options.light ?? false, ...(options.workers ? { workers: options.workers } : {}) });
+    await controlPlane.admin.putService('predict', demoService());
+    const fleet = startFleet({ address: controlPlane.xdsAddress, mode, size, light: options.light ?? false, ...(options.workers ? { workers: options.workers } : {}) });
     try {
       const connect = await fleet.connect(120_000);
       errorSamples.push(...connect.failures);
       log(`  ${server} ${mode} N=${size}: ${connect.connected} connected in ${fmt(connect.ms / 1000, 1)} s`);
-      const initial = await sluice.admin.waitComplete(await sluice.admin.currentRevision(), size, 60_000);
+      const initial = await controlPlane.admin.waitComplete(await controlPlane.admin.currentRevision(), size, 60_000);
       if (!initial.complete) errorSamples.push(`initial revision not complete with ${size} proxies`);
       await fleet.report(); // resets the clients' CPU counters
 
       const samples: ChangeSample[] = [];
-      let before = await sluice.admin.metrics();
+      let before = await controlPlane.admin.metrics();
       let clientCpuMs = 0;
       const started = now();
       let lastChangeMs = 0;
@@ -118,9 +118,9 @@ async function runCase(server: ServerKind, mode: XdsMode, size: number, options:
         const green = greenPercent(step + 1);
         await fleet.mark();
         const t0 = now();
-        const revision = await sluice.admin.putWeights('predict', { blue: 100 - green, green });
+        const revision = await controlPlane.admin.putWeights('predict', { blue: 100 - green, green });
         const putMs = now() - t0;
-        const done = await sluice.admin.waitComplete(revision, size, changeTimeoutMs, options.completion ?? 'wait');
+        const done = await controlPlane.admin.waitComplete(revision, size, changeTimeoutMs, options.completion ?? 'wait');
         lastChangeMs = done.at - t0;
         const report = await fleet.report();
         const acks = report.lastAckAt.filter((at) => at >= 0).map((at) => at - t0);
@@ -137,14 +137,14 @@ async function runCase(server: ServerKind, mode: XdsMode, size: number, options:
         };
         if (report.errors > 0) errorSamples.push(...report.errorSamples);
         if (!done.complete) {
-          // sluice is still working through the ACKs: further changes would only pile up.
+          // The server is still working through the ACKs: further changes would only pile up.
           errorSamples.push(`revision ${revision} not complete after ${changeTimeoutMs / 1000} s; case stopped`);
           log(`  ${server} ${mode} N=${size}: revision ${revision} not complete after ${changeTimeoutMs / 1000} s; stopping this case`);
           if (step >= warmup) samples.push(sample);
           break;
         }
         if (step === warmup - 1) {
-          before = await sluice.admin.metrics();
+          before = await controlPlane.admin.metrics();
         } else if (step >= warmup) {
           samples.push(sample);
           clientCpuMs += report.cpuMs;
@@ -155,8 +155,8 @@ async function runCase(server: ServerKind, mode: XdsMode, size: number, options:
         }
         await sleep(50);
       }
-      // After a change that timed out sluice may still be busy: its metrics then count as unknown.
-      const after = await sluice.admin.metrics().catch(() => new Map<string, number>());
+      // After a change that timed out the server may still be busy: its metrics then count as unknown.
+      const after = await controlPlane.admin.metrics().catch(() => new Map<string, number>());
       const final = await fleet.report();
       const metric = (map: Map<string, number>, name: string): number => map.get(name) ?? Number.NaN;
       const measured = Math.max(1, samples.length);
@@ -182,15 +182,15 @@ async function runCase(server: ServerKind, mode: XdsMode, size: number, options:
         serverCpuMsPerChange: ((metric(after, 'process_cpu_seconds_total') - metric(before, 'process_cpu_seconds_total')) * 1000) / measured,
         sluiceObservedMeanMs: observedCount > 0 ? (observedSum / observedCount) * 1000 : Number.NaN,
         clientCpuMsPerChange: clientCpuMs / measured,
-        errors: final.errors + connect.failed + sluice.errorLines().length,
-        errorSamples: [...errorSamples, ...sluice.errorLines()].slice(0, 10),
+        errors: final.errors + connect.failed + controlPlane.errorLines().length,
+        errorSamples: [...errorSamples, ...controlPlane.errorLines()].slice(0, 10),
         allInSync,
       };
     } finally {
       await fleet.close();
     }
   } finally {
-    await sluice.stop({ removeState: true });
+    await controlPlane.stop({ removeState: true });
   }
 }
 
