@@ -14,7 +14,7 @@
 import { demoService, type RevisionReport } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { fmtRatio, parseServers, ratio, startServer } from './lib/servers.js';
+import { fmtRatio, parseServers, prepareServers, ratio, startServer } from './lib/servers.js';
 import type { ServerHandle, ServerKind } from './lib/sluice-process.js';
 import { Args, fmt, greenPercent, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
@@ -209,6 +209,7 @@ async function main(argv: string[]): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   process.stderr.write(`churn: ${servers.join(' and ')}; N = ${options.size}; ${options.rounds} rounds; ${options.modes.join(' and ')}\n`);
+  prepareServers(servers, options.log!);
   const cases = await runChurn(options);
   process.stdout.write(`\n${churnTable(cases)}\n`);
   const ratios = churnRatios(cases);

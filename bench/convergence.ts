@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { demoService } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { fmtRatio, parseServers, ratio, startServer } from './lib/servers.js';
+import { fmtRatio, parseServers, prepareServers, ratio, startServer } from './lib/servers.js';
 import type { ServerHandle, ServerKind } from './lib/sluice-process.js';
 import { Args, RESULTS_DIR, fmt, greenPercent, now, percentile, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
@@ -315,6 +315,7 @@ async function main(argv: string[]): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   process.stderr.write(`convergence: ${servers.join(' and ')}; N = ${sizes.join(', ')}; ${modes.join(' and ')}; ${options.changes} changes each\n`);
+  prepareServers(servers, options.log!);
   const cases = await runConvergence(options);
   process.stdout.write(`\n${convergenceTable(cases)}\n`);
   const ratios = convergenceRatios(cases);

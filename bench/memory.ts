@@ -14,7 +14,7 @@
 import { demoService } from './lib/admin-client.js';
 import { startFleet, type Fleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { fmtRatio, parseServers, ratio, startServer } from './lib/servers.js';
+import { fmtRatio, parseServers, prepareServers, ratio, startServer } from './lib/servers.js';
 import type { ServerHandle, ServerKind } from './lib/sluice-process.js';
 import { Args, fmt, fmtBytes, percentile, round, runMain, sleep, table, writeResults } from './lib/util.js';
 
@@ -103,6 +103,7 @@ async function main(argv: string[]): Promise<void> {
   const workers = args.string('workers') ? args.number('workers', 1) : undefined;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`memory: ${servers.join(' and ')}; N = ${sizes.join(', ')}; ${modes.join(' and ')}`);
+  prepareServers(servers, log);
   const points: MemoryPoint[] = [];
   const errors: string[] = [];
   for (const mode of modes) {

@@ -2,7 +2,7 @@
 // sluice/peer ratio of a figure. `both` runs them alternately — sluice, peer, sluice, peer … per
 // case and round — so that noise on the shared machine falls on both alike.
 
-import { spawnPeer } from './peer-process.js';
+import { buildPeer, spawnPeer } from './peer-process.js';
 import { inProcessSluice, spawnSluice, type ServerHandle, type ServerKind } from './sluice-process.js';
 import { fmt } from './util.js';
 
@@ -17,6 +17,11 @@ export function parseServers(value: string | undefined): ServerKind[] {
     default:
       throw new Error(`--server takes sluice, peer or both, not ${value}`);
   }
+}
+
+/** Builds what the servers need before any is measured (the peer's binary, when it is out of date). */
+export function prepareServers(servers: readonly ServerKind[], log: (line: string) => void): void {
+  if (servers.includes('peer')) buildPeer(log);
 }
 
 export interface StartOptions {

@@ -16,7 +16,7 @@ import { REPO_ROOT, now, sleep } from './util.js';
 export type ServerKind = 'sluice' | 'peer';
 
 /** The Prometheus series holding sluice's live heap (V8 heap used). */
-export const SLUICE_HEAP_METRIC = 'nodejs_heap_size_used_bytes';
+const SLUICE_HEAP_METRIC = 'nodejs_heap_size_used_bytes';
 
 /** A control plane under test (sluice or the peer: the benchmarks drive either the same way). */
 export interface ServerHandle {
