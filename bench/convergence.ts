@@ -1,12 +1,13 @@
-// bench:convergence — N simulated Envoys on ADS (in client worker processes) and sluice in its
-// own process with one service; for each of `changes` weight changes, the time from the
-// PUT /v1/services/predict/weights to (a) GET /v1/revisions/{n}?wait answering complete (sluice's
-// own view: every connected proxy ACKed the revision) and (b) the last ACK any client sent (the
-// clients' receipt time stamps). SotW and delta, for each N.
+// bench:convergence — N simulated Envoys on ADS (in client worker processes) and sluice (or the
+// go-control-plane peer) in its own process with one service; for each of `changes` weight
+// changes, the time from the PUT /v1/services/predict/weights to (a) GET /v1/revisions/{n}?wait
+// answering complete (the server's own view: every connected proxy ACKed the revision) and (b) the
+// last ACK any client sent (the clients' receipt time stamps). SotW and delta, for each N.
 //
 //   npm run bench:convergence                 N = 100, 1000
 //   npm run bench:convergence -- --full       N = 100, 1000, 5000, 10000
 //   options: --sizes 100,2000 --modes sotw,delta --changes 20 --warmup 2 --workers K
+//            --server sluice|peer|both (both: sluice then the peer per case; prints sluice/peer ratios)
 //            --budget 300 (s per case; no change is started that would likely end after it)
 //            --change-timeout 300 (s; a change not complete by then stops its case)
 //            --completion wait|poll (?wait=30s long-poll, or plain GETs every 10 ms)
@@ -16,7 +17,8 @@ import { join } from 'node:path';
 import { demoService } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { inProcessSluice, spawnSluice, type SluiceHandle } from './lib/sluice-process.js';
+import { fmtRatio, parseServers, prepareServers, ratio, startServer } from './lib/servers.js';
+import type { ServerHandle, ServerKind } from './lib/sluice-process.js';
 import { Args, RESULTS_DIR, fmt, greenPercent, now, percentile, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 export interface ConvergenceOptions {
@@ -26,8 +28,10 @@ export interface ConvergenceOptions {
   changes: number;
   /** Unmeasured changes first (JIT and caches warm up); default 2, none from N = 5000 (a change takes minutes there). */
   warmup?: number;
-  /** Everything in this process (sluice and clients): the smoke test's mode. */
+  /** Everything in this process (sluice and clients): the smoke test's mode. The peer still runs as its own process. */
   light?: boolean;
+  /** The servers to measure, each case run on each in turn (default: sluice). */
+  servers?: ServerKind[];
   workers?: number;
   /** Extra node flags for the sluice process (e.g. --cpu-prof). */
   sluiceNodeArgs?: string[];
@@ -61,17 +65,19 @@ export interface ChangeSample {
 }
 
 export interface ConvergenceCase {
+  server: ServerKind;
   mode: XdsMode;
   size: number;
   connectMs: number;
   connectFailed: number;
   samples: ChangeSample[];
-  sluiceComplete: Summary;
+  /** The server answering complete. */
+  complete: Summary;
   lastAck: Summary;
   medianProxyAck: Summary;
-  /** sluice's CPU time (process_cpu_seconds_total) per measured change. */
-  sluiceCpuMsPerChange: number;
-  /** Mean of sluice's own sluice_convergence_seconds over the measured changes. */
+  /** The server's CPU time (process_cpu_seconds_total) per measured change. */
+  serverCpuMsPerChange: number;
+  /** Mean of sluice's own sluice_convergence_seconds over the measured changes (NaN for the peer). */
   sluiceObservedMeanMs: number;
   clientCpuMsPerChange: number;
   errors: number;
@@ -80,41 +86,41 @@ export interface ConvergenceCase {
   allInSync: boolean;
 }
 
-async function runCase(mode: XdsMode, size: number, options: ConvergenceOptions): Promise<ConvergenceCase> {
+async function runCase(server: ServerKind, mode: XdsMode, size: number, options: ConvergenceOptions): Promise<ConvergenceCase> {
   const log = options.log ?? (() => undefined);
   const warmup = options.warmup ?? (size >= 5000 ? 0 : 2);
   const changeTimeoutMs = options.changeTimeoutMs ?? 300_000;
   const budgetMs = options.caseBudgetMs ?? 600_000;
-  const sluice: SluiceHandle = options.light ? await inProcessSluice() : await spawnSluice({ nodeArgs: options.sluiceNodeArgs ?? [] });
+  const controlPlane: ServerHandle = await startServer(server, { light: options.light ?? false, sluiceNodeArgs: options.sluiceNodeArgs ?? [] });
   const errorSamples: string[] = [];
   try {
-    await sluice.admin.putService('predict', demoService());
-    const fleet = startFleet({ address: sluice.xdsAddress, mode, size, light: options.light ?? false, ...(options.workers ? { workers: options.workers } : {}) });
+    await controlPlane.admin.putService('predict', demoService());
+    const fleet = startFleet({ address: controlPlane.xdsAddress, mode, size, light: options.light ?? false, ...(options.workers ? { workers: options.workers } : {}) });
     try {
       const connect = await fleet.connect(120_000);
       errorSamples.push(...connect.failures);
-      log(`  ${mode} N=${size}: ${connect.connected} connected in ${fmt(connect.ms / 1000, 1)} s`);
-      const initial = await sluice.admin.waitComplete(await sluice.admin.currentRevision(), size, 60_000);
+      log(`  ${server} ${mode} N=${size}: ${connect.connected} connected in ${fmt(connect.ms / 1000, 1)} s`);
+      const initial = await controlPlane.admin.waitComplete(await controlPlane.admin.currentRevision(), size, 60_000);
       if (!initial.complete) errorSamples.push(`initial revision not complete with ${size} proxies`);
       await fleet.report(); // resets the clients' CPU counters
 
       const samples: ChangeSample[] = [];
-      let before = await sluice.admin.metrics();
+      let before = await controlPlane.admin.metrics();
       let clientCpuMs = 0;
       const started = now();
       let lastChangeMs = 0;
       for (let step = 0; step < warmup + options.changes; step++) {
         // Stop before a change that would likely end past the budget (judged by the previous one).
         if (now() - started + lastChangeMs > budgetMs) {
-          log(`  ${mode} N=${size}: budget of ${budgetMs / 1000} s spent after ${samples.length} changes`);
+          log(`  ${server} ${mode} N=${size}: budget of ${budgetMs / 1000} s spent after ${samples.length} changes`);
           break;
         }
         const green = greenPercent(step + 1);
         await fleet.mark();
         const t0 = now();
-        const revision = await sluice.admin.putWeights('predict', { blue: 100 - green, green });
+        const revision = await controlPlane.admin.putWeights('predict', { blue: 100 - green, green });
         const putMs = now() - t0;
-        const done = await sluice.admin.waitComplete(revision, size, changeTimeoutMs, options.completion ?? 'wait');
+        const done = await controlPlane.admin.waitComplete(revision, size, changeTimeoutMs, options.completion ?? 'wait');
         lastChangeMs = done.at - t0;
         const report = await fleet.report();
         const acks = report.lastAckAt.filter((at) => at >= 0).map((at) => at - t0);
@@ -131,26 +137,26 @@ async function runCase(mode: XdsMode, size: number, options: ConvergenceOptions)
         };
         if (report.errors > 0) errorSamples.push(...report.errorSamples);
         if (!done.complete) {
-          // sluice is still working through the ACKs: further changes would only pile up.
+          // The server is still working through the ACKs: further changes would only pile up.
           errorSamples.push(`revision ${revision} not complete after ${changeTimeoutMs / 1000} s; case stopped`);
-          log(`  ${mode} N=${size}: revision ${revision} not complete after ${changeTimeoutMs / 1000} s; stopping this case`);
+          log(`  ${server} ${mode} N=${size}: revision ${revision} not complete after ${changeTimeoutMs / 1000} s; stopping this case`);
           if (step >= warmup) samples.push(sample);
           break;
         }
         if (step === warmup - 1) {
-          before = await sluice.admin.metrics();
+          before = await controlPlane.admin.metrics();
         } else if (step >= warmup) {
           samples.push(sample);
           clientCpuMs += report.cpuMs;
           log(
-            `  ${mode} N=${size} change ${samples.length}: complete ${fmt(sample.completeMs)} ms, last ACK ${fmt(sample.lastAckMs)} ms, ` +
+            `  ${server} ${mode} N=${size} change ${samples.length}: complete ${fmt(sample.completeMs)} ms, last ACK ${fmt(sample.lastAckMs)} ms, ` +
               `${sample.acked}/${size} ACKed`,
           );
         }
         await sleep(50);
       }
-      // After a change that timed out sluice may still be busy: its metrics then count as unknown.
-      const after = await sluice.admin.metrics().catch(() => new Map<string, number>());
+      // After a change that timed out the server may still be busy: its metrics then count as unknown.
+      const after = await controlPlane.admin.metrics().catch(() => new Map<string, number>());
       const final = await fleet.report();
       const metric = (map: Map<string, number>, name: string): number => map.get(name) ?? Number.NaN;
       const measured = Math.max(1, samples.length);
@@ -164,26 +170,27 @@ async function runCase(mode: XdsMode, size: number, options: ConvergenceOptions)
         versions[0]![1] === size &&
         samples.every((s) => s.complete && s.acked === size && s.routesChanged === size);
       return {
+        server,
         mode,
         size,
         connectMs: connect.ms,
         connectFailed: connect.failed,
         samples,
-        sluiceComplete: summarize(samples.filter((s) => s.complete).map((s) => s.completeMs)),
+        complete: summarize(samples.filter((s) => s.complete).map((s) => s.completeMs)),
         lastAck: summarize(samples.map((s) => s.lastAckMs)),
         medianProxyAck: summarize(samples.map((s) => s.medianAckMs)),
-        sluiceCpuMsPerChange: ((metric(after, 'process_cpu_seconds_total') - metric(before, 'process_cpu_seconds_total')) * 1000) / measured,
+        serverCpuMsPerChange: ((metric(after, 'process_cpu_seconds_total') - metric(before, 'process_cpu_seconds_total')) * 1000) / measured,
         sluiceObservedMeanMs: observedCount > 0 ? (observedSum / observedCount) * 1000 : Number.NaN,
         clientCpuMsPerChange: clientCpuMs / measured,
-        errors: final.errors + connect.failed + sluice.errorLines().length,
-        errorSamples: [...errorSamples, ...sluice.errorLines()].slice(0, 10),
+        errors: final.errors + connect.failed + controlPlane.errorLines().length,
+        errorSamples: [...errorSamples, ...controlPlane.errorLines()].slice(0, 10),
         allInSync,
       };
     } finally {
       await fleet.close();
     }
   } finally {
-    await sluice.stop({ removeState: true });
+    await controlPlane.stop({ removeState: true });
   }
 }
 
@@ -191,28 +198,31 @@ export async function runConvergence(options: ConvergenceOptions): Promise<Conve
   const cases: ConvergenceCase[] = [];
   for (const size of options.sizes) {
     for (const mode of options.modes) {
-      try {
-        cases.push(await runCase(mode, size, options));
-      } catch (error) {
-        // One case failing (e.g. sluice unresponsive at a huge N) must not lose the others' figures.
-        options.log?.(`  ${mode} N=${size}: failed: ${String(error)}`);
-        const none = summarize([]);
-        cases.push({
-          mode,
-          size,
-          connectMs: Number.NaN,
-          connectFailed: 0,
-          samples: [],
-          sluiceComplete: none,
-          lastAck: none,
-          medianProxyAck: none,
-          sluiceCpuMsPerChange: Number.NaN,
-          sluiceObservedMeanMs: Number.NaN,
-          clientCpuMsPerChange: Number.NaN,
-          errors: 1,
-          errorSamples: [String(error)],
-          allInSync: false,
-        });
+      for (const server of options.servers ?? ['sluice']) {
+        try {
+          cases.push(await runCase(server, mode, size, options));
+        } catch (error) {
+          // One case failing (e.g. a server unresponsive at a huge N) must not lose the others' figures.
+          options.log?.(`  ${server} ${mode} N=${size}: failed: ${String(error)}`);
+          const none = summarize([]);
+          cases.push({
+            server,
+            mode,
+            size,
+            connectMs: Number.NaN,
+            connectFailed: 0,
+            samples: [],
+            complete: none,
+            lastAck: none,
+            medianProxyAck: none,
+            serverCpuMsPerChange: Number.NaN,
+            sluiceObservedMeanMs: Number.NaN,
+            clientCpuMsPerChange: Number.NaN,
+            errors: 1,
+            errorSamples: [String(error)],
+            allInSync: false,
+          });
+      }
       }
     }
   }
@@ -221,19 +231,20 @@ export async function runConvergence(options: ConvergenceOptions): Promise<Conve
 
 export function convergenceTable(cases: readonly ConvergenceCase[]): string {
   return table(
-    ['mode', 'N', 'changes', 'not complete', 'complete p50', 'p99', 'max', 'last ACK p50', 'p99', 'median proxy p50', 'sluice CPU/change', 'connect', 'errors', 'in sync'],
+    ['server', 'mode', 'N', 'changes', 'not complete', 'complete p50', 'p99', 'max', 'last ACK p50', 'p99', 'median proxy p50', 'CPU/change', 'connect', 'errors', 'in sync'],
     cases.map((c) => [
+      c.server,
       c.mode,
       c.size,
       c.samples.length,
       c.samples.filter((s) => !s.complete).length,
-      `${fmt(c.sluiceComplete.p50)} ms`,
-      `${fmt(c.sluiceComplete.p99)} ms`,
-      `${fmt(c.sluiceComplete.max)} ms`,
+      `${fmt(c.complete.p50)} ms`,
+      `${fmt(c.complete.p99)} ms`,
+      `${fmt(c.complete.max)} ms`,
       `${fmt(c.lastAck.p50)} ms`,
       `${fmt(c.lastAck.p99)} ms`,
       `${fmt(c.medianProxyAck.p50)} ms`,
-      `${fmt(c.sluiceCpuMsPerChange)} ms`,
+      `${fmt(c.serverCpuMsPerChange)} ms`,
       `${fmt(c.connectMs / 1000)} s`,
       c.errors,
       c.allInSync ? 'yes' : 'NO',
@@ -241,8 +252,48 @@ export function convergenceTable(cases: readonly ConvergenceCase[]): string {
   );
 }
 
+export interface ConvergenceRatio {
+  mode: XdsMode;
+  size: number;
+  /** sluice's figure over the peer's, per figure (below 1: sluice took less). */
+  completeP50: number;
+  lastAckP50: number;
+  lastAckP99: number;
+  medianProxyP50: number;
+  cpuPerChange: number;
+  connect: number;
+}
+
+/** sluice/peer per case both servers ran. */
+export function convergenceRatios(cases: readonly ConvergenceCase[]): ConvergenceRatio[] {
+  return cases.flatMap((sluice) => {
+    const peer = cases.find((c) => c.server === 'peer' && c.mode === sluice.mode && c.size === sluice.size);
+    if (sluice.server !== 'sluice' || !peer) return [];
+    return [
+      {
+        mode: sluice.mode,
+        size: sluice.size,
+        completeP50: ratio(sluice.complete.p50, peer.complete.p50),
+        lastAckP50: ratio(sluice.lastAck.p50, peer.lastAck.p50),
+        lastAckP99: ratio(sluice.lastAck.p99, peer.lastAck.p99),
+        medianProxyP50: ratio(sluice.medianProxyAck.p50, peer.medianProxyAck.p50),
+        cpuPerChange: ratio(sluice.serverCpuMsPerChange, peer.serverCpuMsPerChange),
+        connect: ratio(sluice.connectMs, peer.connectMs),
+      },
+    ];
+  });
+}
+
+export function convergenceRatioTable(ratios: readonly ConvergenceRatio[]): string {
+  return table(
+    ['sluice / peer', 'N', 'complete p50', 'last ACK p50', 'last ACK p99', 'median proxy p50', 'CPU/change', 'connect'],
+    ratios.map((r) => [r.mode, r.size, fmtRatio(r.completeP50), fmtRatio(r.lastAckP50), fmtRatio(r.lastAckP99), fmtRatio(r.medianProxyP50), fmtRatio(r.cpuPerChange), fmtRatio(r.connect)]),
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
-  const args = new Args(argv, ['full', 'sizes', 'modes', 'changes', 'warmup', 'workers', 'cpu-prof', 'light', 'completion', 'budget', 'change-timeout']);
+  const args = new Args(argv, ['full', 'sizes', 'modes', 'changes', 'warmup', 'workers', 'cpu-prof', 'light', 'completion', 'budget', 'change-timeout', 'server']);
+  const servers = parseServers(args.string('server'));
   const completion = args.string('completion') ?? 'wait';
   if (completion !== 'wait' && completion !== 'poll') throw new Error('--completion takes wait or poll');
   const sizes = args.numbers('sizes', args.flag('full') ? [100, 1000, 5000, 10000] : [100, 1000]);
@@ -255,6 +306,7 @@ async function main(argv: string[]): Promise<void> {
     changes: args.number('changes', 20),
     ...(args.string('warmup') ? { warmup: args.number('warmup', 2) } : {}),
     light: args.flag('light'),
+    servers,
     completion,
     caseBudgetMs: args.number('budget', 300) * 1000,
     changeTimeoutMs: args.number('change-timeout', 300) * 1000,
@@ -262,16 +314,20 @@ async function main(argv: string[]): Promise<void> {
     ...(args.flag('cpu-prof') ? { sluiceNodeArgs: ['--cpu-prof', '--cpu-prof-interval', '2000', '--cpu-prof-dir', profileDir] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   };
-  process.stderr.write(`convergence: N = ${sizes.join(', ')}; ${modes.join(' and ')}; ${options.changes} changes each\n`);
+  process.stderr.write(`convergence: ${servers.join(' and ')}; N = ${sizes.join(', ')}; ${modes.join(' and ')}; ${options.changes} changes each\n`);
+  prepareServers(servers, options.log!);
   const cases = await runConvergence(options);
   process.stdout.write(`\n${convergenceTable(cases)}\n`);
+  const ratios = convergenceRatios(cases);
+  if (ratios.length > 0) process.stdout.write(`\n${convergenceRatioTable(ratios)}\n`);
   const path = writeResults('convergence', {
     command: `npm run bench:convergence${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-    options: { sizes, modes, changes: options.changes, warmup: options.warmup ?? 'default', completion, caseBudgetS: options.caseBudgetMs! / 1000, light: options.light, profile: args.flag('cpu-prof') ? profileDir : undefined },
+    options: { servers, sizes, modes, changes: options.changes, warmup: options.warmup ?? 'default', completion, caseBudgetS: options.caseBudgetMs! / 1000, light: options.light, profile: args.flag('cpu-prof') ? profileDir : undefined },
     cases: cases.map((c) => ({
       ...c,
       samples: c.samples.map((s) => ({ ...s, putMs: round(s.putMs, 2), completeMs: round(s.completeMs, 2), lastAckMs: round(s.lastAckMs, 2), medianAckMs: round(s.medianAckMs, 2) })),
     })),
+    ratios: ratios.map((r) => Object.fromEntries(Object.entries(r).map(([key, value]) => [key, typeof value === 'number' && key !== 'size' ? round(value, 3) : value]))),
   });
   process.stdout.write(`\nresults: ${path}\n`);
   if (cases.some((c) => !c.allInSync)) process.exitCode = 1;

@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { demoService } from './lib/admin-client.js';
 import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { freePort, spawnSluice, type SluiceHandle } from './lib/sluice-process.js';
+import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
 import { Args, REPO_ROOT, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 interface Phase {
   name: string;
   /** Green's expected share in percent. */
   green: number;
-  apply(sluice: SluiceHandle): Promise<number>;
+  apply(sluice: ServerHandle): Promise<number>;
 }
 
 interface Outcome {
@@ -48,9 +48,9 @@ const PHASES: Phase[] = [
   ...[0, 10, 25, 50, 75, 100].map((green, i) => ({
     name: i === 0 ? 'blue 100 (start)' : `green ${green}`,
     green,
-    apply: (sluice: SluiceHandle) => sluice.admin.putWeights('predict', { blue: 100 - green, green }),
+    apply: (sluice: ServerHandle) => sluice.admin.putWeights('predict', { blue: 100 - green, green }),
   })),
-  { name: 'rollback', green: 0, apply: (sluice: SluiceHandle) => sluice.admin.rollback('predict') },
+  { name: 'rollback', green: 0, apply: (sluice: ServerHandle) => sluice.admin.rollback('predict') },
 ];
 
 const BODY = JSON.stringify({ features: [1, 2, 3] });
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
 
   const [bluePort, greenPort] = [await freePort(), await freePort()];
   const models = [await startModel('blue', bluePort), await startModel('green', greenPort)];
-  let sluice: SluiceHandle | undefined;
+  let sluice: ServerHandle | undefined;
   let envoy: EnvoyProcess | undefined;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   try {

@@ -9,7 +9,7 @@
 import { demoService } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { inProcessSluice, spawnSluice, type SluiceHandle } from './lib/sluice-process.js';
+import { inProcessSluice, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, greenPercent, now, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 export interface EventsOptions {
@@ -78,7 +78,7 @@ class Subscriber {
 
 async function runCase(subscribers: number, options: EventsOptions): Promise<EventsCase> {
   const log = options.log ?? (() => undefined);
-  const sluice: SluiceHandle = options.light ? await inProcessSluice() : await spawnSluice();
+  const sluice: ServerHandle = options.light ? await inProcessSluice() : await spawnSluice();
   const readers: Subscriber[] = [];
   try {
     await sluice.admin.putService('predict', demoService());

@@ -1,6 +1,7 @@
 // sluice under test. Normally its own child process (`node bin/sluice.js serve`, temp state,
 // loopback, free ports) so that nothing the benchmark does runs on sluice's event loop; in light
-// mode (the smoke test) startSluice() in this process instead.
+// mode (the smoke test) startSluice() in this process instead. Also the handle every server under
+// test shares, and the child supervision the peer (peer-process.ts) reuses.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AdminClient } from './admin-client.js';
 import { REPO_ROOT, now, sleep } from './util.js';
 
-export interface SluiceHandle {
+/** Which control plane runs under test: sluice, or the go-control-plane peer (bench/peer). */
+export type ServerKind = 'sluice' | 'peer';
+
+/** The Prometheus series holding sluice's live heap (V8 heap used). */
+const SLUICE_HEAP_METRIC = 'nodejs_heap_size_used_bytes';
+
+/** A control plane under test (sluice or the peer: the benchmarks drive either the same way). */
+export interface ServerHandle {
+  server: ServerKind;
   admin: AdminClient;
   /** host:port of the xDS gRPC server. */
   xdsAddress: string;
@@ -23,11 +32,13 @@ export interface SluiceHandle {
   pid: number | undefined;
   /** From spawn to the first 200 on /readyz, in ms. */
   readyMs: number;
-  /** Asks sluice for a full garbage collection (only when spawned with `gcOnSignal`). */
+  /** The /metrics series of the server's live heap. */
+  heapMetric: string;
+  /** Asks the server for a full garbage collection (only when spawned with `gcOnSignal`). */
   gc(): void;
-  /** Lines sluice logged at error level or worse (pino level ≥ 50). */
+  /** Lines the server logged at error level or worse (pino level ≥ 50). */
   errorLines(): string[];
-  /** Stops sluice (SIGTERM, SIGKILL after 10 s, 120 s when profiling); keeps the state file unless `removeState`. */
+  /** Stops the server (SIGTERM, SIGKILL after 10 s, 120 s when profiling); keeps the state file unless `removeState`. */
   stop(options?: { removeState?: boolean }): Promise<void>;
 }
 
@@ -68,7 +79,7 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function spawnSluice(options: SpawnOptions = {}): Promise<SluiceHandle> {
+export async function spawnSluice(options: SpawnOptions = {}): Promise<ServerHandle> {
   const fresh = options.statePath === undefined ? stateFile() : undefined;
   const statePath = options.statePath ?? fresh!.path;
   const [xdsPort, adminPort] = [await freePort(), await freePort()];
@@ -87,8 +98,45 @@ export async function spawnSluice(options: SpawnOptions = {}): Promise<SluiceHan
     '--state', statePath,
     '--log-level', 'warn',
   ];
+  // A CPU profile is written on exit and takes a while for a long run.
+  const profiling = (options.nodeArgs ?? []).some((arg) => arg.startsWith('--cpu-prof'));
+  return superviseChild({
+    server: 'sluice',
+    command: process.execPath,
+    args,
+    ports: { xdsPort, adminPort, listenerPort },
+    statePath,
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    stopTimeoutMs: profiling ? 120_000 : 10_000,
+    gcOnSignal: options.gcOnSignal ?? false,
+    heapMetric: SLUICE_HEAP_METRIC,
+    removeState: () => {
+      if (fresh) rmSync(fresh.dir, { recursive: true, force: true });
+      else for (const suffix of ['', '-wal', '-shm']) rmSync(`${statePath}${suffix}`, { force: true });
+    },
+  });
+}
+
+export interface ChildServer {
+  server: ServerKind;
+  command: string;
+  args: string[];
+  ports: { xdsPort: number; adminPort: number; listenerPort: number };
+  statePath: string;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  gcOnSignal: boolean;
+  heapMetric: string;
+  removeState: () => void;
+}
+
+/**
+ * Spawns a server under test, counts the lines it logs at error level (pino-style JSON `level` ≥ 50,
+ * or any line that is not JSON), waits for its /readyz and gives the handle that stops it.
+ */
+export async function superviseChild(spec: ChildServer): Promise<ServerHandle> {
   const started = now();
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(spec.command, spec.args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const errors: string[] = [];
   let tail = '';
@@ -101,7 +149,7 @@ export async function spawnSluice(options: SpawnOptions = {}): Promise<SluiceHan
       try {
         level = Number((JSON.parse(line) as { level?: number }).level ?? 0);
       } catch {
-        level = 50; // not pino: a crash or a warning from node itself
+        level = 50; // not JSON: a crash or a warning from the runtime itself
       }
       if (level >= 50 && errors.length < 100) errors.push(line);
     }
@@ -117,8 +165,8 @@ export async function spawnSluice(options: SpawnOptions = {}): Promise<SluiceHan
     });
   });
 
-  const admin = new AdminClient(`http://127.0.0.1:${adminPort}`);
-  const deadline = started + (options.readyTimeoutMs ?? 30_000);
+  const admin = new AdminClient(`http://127.0.0.1:${spec.ports.adminPort}`);
+  const deadline = started + spec.readyTimeoutMs;
   let readyMs = Number.NaN;
   while (exited === undefined) {
     const ok = await fetch(`${admin.baseUrl}/readyz`).then(
@@ -131,42 +179,41 @@ export async function spawnSluice(options: SpawnOptions = {}): Promise<SluiceHan
     }
     if (now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`sluice not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${errors.join('\n')}`);
+      throw new Error(`${spec.server} not ready within ${spec.readyTimeoutMs} ms: ${errors.join('\n')}`);
     }
     await sleep(2);
   }
-  if (exited !== undefined) throw new Error(`sluice ${exited} before it was ready: ${[...errors, tail].join('\n')}`);
+  if (exited !== undefined) throw new Error(`${spec.server} ${exited} before it was ready: ${[...errors, tail].join('\n')}`);
 
   return {
+    server: spec.server,
     admin,
-    xdsAddress: `127.0.0.1:${xdsPort}`,
-    xdsPort,
-    listenerPort,
-    statePath,
+    xdsAddress: `127.0.0.1:${spec.ports.xdsPort}`,
+    xdsPort: spec.ports.xdsPort,
+    listenerPort: spec.ports.listenerPort,
+    statePath: spec.statePath,
     pid: child.pid,
     readyMs,
+    heapMetric: spec.heapMetric,
     errorLines: () => [...errors],
     gc: () => {
-      if (!options.gcOnSignal) throw new Error('sluice was not started with gcOnSignal');
+      if (!spec.gcOnSignal) throw new Error(`${spec.server} was not started with gcOnSignal`);
       child.kill('SIGUSR2');
     },
     async stop({ removeState = false } = {}) {
       if (exited === undefined) {
         child.kill('SIGTERM');
-        // A CPU profile is written on exit and takes a while for a long run.
-        const profiling = (options.nodeArgs ?? []).some((arg) => arg.startsWith('--cpu-prof'));
-        const killer = setTimeout(() => child.kill('SIGKILL'), profiling ? 120_000 : 10_000);
+        const killer = setTimeout(() => child.kill('SIGKILL'), spec.stopTimeoutMs);
         await exit;
         clearTimeout(killer);
       }
-      if (removeState && fresh) rmSync(fresh.dir, { recursive: true, force: true });
-      else if (removeState) for (const suffix of ['', '-wal', '-shm']) rmSync(`${statePath}${suffix}`, { force: true });
+      if (removeState) spec.removeState();
     },
   };
 }
 
 /** Light mode: sluice inside this process, in-memory state (for the smoke test). */
-export async function inProcessSluice(): Promise<SluiceHandle> {
+export async function inProcessSluice(): Promise<ServerHandle> {
   const [{ startSluice }, { DEFAULT_CONFIG }, { pino }] = await Promise.all([
     import('../../src/main.js'),
     import('../../src/config/config.js'),
@@ -181,6 +228,8 @@ export async function inProcessSluice(): Promise<SluiceHandle> {
     logger,
   );
   return {
+    server: 'sluice',
+    heapMetric: SLUICE_HEAP_METRIC,
     admin: new AdminClient(sluice.adminUrl),
     xdsAddress: `127.0.0.1:${sluice.xdsPort}`,
     xdsPort: sluice.xdsPort,
