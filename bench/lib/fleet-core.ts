@@ -12,6 +12,8 @@ export interface ConnectCommand {
   prefix: string;
   first: number;
   count: number;
+  /** Each client's node cluster is its own node id (a mesh of sidecars); all share `bench` otherwise. */
+  ownNodeClusters?: boolean;
   /** Clients connecting at the same time (each waits until it has ACKed all four types). */
   concurrency: number;
   timeoutMs: number;
@@ -53,7 +55,8 @@ export class FleetCore {
     const started = now();
     const fresh: SimEnvoy[] = [];
     for (let i = 0; i < command.count; i++) {
-      fresh.push(new SimEnvoy(`${command.prefix}${command.first + i}`, command.address, command.mode, this.names));
+      const id = `${command.prefix}${command.first + i}`;
+      fresh.push(new SimEnvoy(id, command.address, command.mode, this.names, command.ownNodeClusters ? id : undefined));
     }
     this.sims.push(...fresh);
     const failures: string[] = [];

@@ -22,6 +22,8 @@ export interface FleetOptions {
   light?: boolean;
   /** Clients connecting at the same time per process (default 100). */
   concurrency?: number;
+  /** Each client's node cluster is its node id instead of the shared `bench`. */
+  ownNodeClusters?: boolean;
 }
 
 export interface Fleet {
@@ -113,6 +115,7 @@ class ForkedFleet implements Fleet {
           count: this.shares[i]!,
           concurrency: this.options.concurrency ?? 100,
           timeoutMs,
+          ...(this.options.ownNodeClusters ? { ownNodeClusters: true } : {}),
         };
         first += args.count;
         return worker.call<ConnectResult>({ cmd: 'connect', args });
@@ -173,6 +176,7 @@ class InProcessFleet implements Fleet {
       count: this.options.size,
       concurrency: this.options.concurrency ?? 100,
       timeoutMs,
+      ...(this.options.ownNodeClusters ? { ownNodeClusters: true } : {}),
     });
   }
 
