@@ -68,7 +68,7 @@ interface BuildMemo {
   state: DesiredState;
   /** Encoded resources by type, name and JSON (see Snapshot.build). */
   shared: Map<string, EncodedResource>;
-  byKey: Map<string, { resources: TranslatedResources; snapshot: Snapshot; footprints: Map<FootprintKey, Footprint> }>;
+  byKey: Map<string, { snapshot: Snapshot; footprints: Map<FootprintKey, Footprint> }>;
 }
 
 export function snapshotInput(resources: TranslatedResources): SnapshotInput {
@@ -194,7 +194,7 @@ export class Reconciler {
     }
   }
 
-  /** Streams ask for their group again, under `memo`'s state; groups they ask for join this build. */
+  /** Streams ask for their group again, under the latest build's state; groups they ask for join the build. */
   private regroupStreams(): void {
     this.regrouping = true;
     try {
@@ -249,7 +249,7 @@ export class Reconciler {
       const result = Snapshot.build(snapshotInput(resources), previous, memo.shared);
       encoded.count += result.encoded;
       const footprints = this.footprints.build(groupState, resources, result.snapshot, group === GRPC_CLIENT_GROUP);
-      made = { resources, snapshot: result.snapshot, footprints };
+      made = { snapshot: result.snapshot, footprints };
       memo.byKey.set(key, made);
     }
     // A revision that changes nothing this group receives keeps the same snapshot: no stream wakes

@@ -186,7 +186,11 @@ export class RejectionHolds implements GroupVariants, HoldsView {
         if (rejected === undefined || !acceptedState || !suspects.known) continue;
         const holds = node ?? { holds: new Map(), variant: base, base, seen: new Set<string>() };
         // Its listeners' node selectors may have moved the node to another group since its last hold.
-        holds.base = base;
+        if (holds.base !== base) {
+          holds.base = base;
+          this.renew(proxy.node.id, holds);
+          changed = true;
+        }
         holds.seen.add(seenKey);
         const current = this.options.current();
         let added = false;
