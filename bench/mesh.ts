@@ -2,7 +2,8 @@
 // service's name), connect all at once, then all drop and reconnect at once. A second listener
 // selects the first few node clusters, so the fleet needs two distinct outputs however many node
 // clusters it has. Reports the time until sluice sees every proxy in sync, sluice's CPU over each
-// phase and its snapshot builds; errors (stream errors, sluice error logs, proxies out of sync) must be 0.
+// phase (and the clients'), and its snapshot builds; errors (stream errors, sluice error logs,
+// proxies out of sync) must be 0.
 //
 //   npm run bench:mesh                      N = 1000, SotW and delta
 //   options: --size 1000 --modes sotw,delta --selected 10 --workers K --cpu-prof --light
@@ -37,6 +38,8 @@ export interface MeshCase {
   syncMs: number;
   /** CPU sluice used over the phase (NaN in light mode, where sluice shares the process). */
   sluiceCpuMs: number;
+  /** CPU the simulated Envoys' processes used over the phase (on the same machine). */
+  clientCpuMs: number;
   /** Snapshot builds over the phase (sluice_snapshot_builds_total). */
   builds: number;
   inSync: boolean;
@@ -93,6 +96,7 @@ async function runMode(mode: XdsMode, options: MeshOptions): Promise<MeshCase[]>
         const buildsBefore = await snapshotBuilds(sluice);
         const cpuBefore = processCpuMs(sluice.pid);
         const errorSamples: string[] = [];
+        await fleet.report(); // starts the clients' CPU count
         await fleet.mark();
         const t0 = now();
         if (phase === 'connect') {
@@ -113,8 +117,8 @@ async function runMode(mode: XdsMode, options: MeshOptions): Promise<MeshCase[]>
         errorsBefore = fleetReport.errors;
         errorSamples.push(...fleetReport.errorSamples);
         if (!inSync) errorSamples.push(`${mode} ${phase}: not all ${size} proxies in sync (${fleetReport.synced} synced, ${fleetReport.connected} connected, complete ${done.complete})`);
-        cases.push({ mode, phase, size, syncMs, sluiceCpuMs: cpuMs, builds, inSync, errors, errorSamples: errorSamples.slice(0, 10) });
-        log(`  ${mode} ${phase}: all ${size} in sync after ${fmt(syncMs)} ms (sluice CPU ${fmt(cpuMs)} ms, ${builds} builds)`);
+        cases.push({ mode, phase, size, syncMs, sluiceCpuMs: cpuMs, clientCpuMs: fleetReport.cpuMs, builds, inSync, errors, errorSamples: errorSamples.slice(0, 10) });
+        log(`  ${mode} ${phase}: all ${size} in sync after ${fmt(syncMs)} ms (sluice CPU ${fmt(cpuMs)} ms, clients' CPU ${fmt(fleetReport.cpuMs)} ms, ${builds} builds)`);
       }
     } finally {
       await fleet.close();
@@ -138,8 +142,17 @@ export async function runMesh(options: MeshOptions): Promise<MeshCase[]> {
 
 export function meshTable(cases: readonly MeshCase[]): string {
   return table(
-    ['mode', 'phase', 'N', 'all in sync', 'sluice CPU', 'snapshot builds', 'errors'],
-    cases.map((c) => [c.mode, c.phase, c.size, `${fmt(c.syncMs)} ms`, Number.isNaN(c.sluiceCpuMs) ? 'n/a' : `${fmt(c.sluiceCpuMs)} ms`, c.builds, c.errors]),
+    ['mode', 'phase', 'N', 'all in sync', 'sluice CPU', "clients' CPU", 'snapshot builds', 'errors'],
+    cases.map((c) => [
+      c.mode,
+      c.phase,
+      c.size,
+      `${fmt(c.syncMs)} ms`,
+      Number.isNaN(c.sluiceCpuMs) ? 'n/a' : `${fmt(c.sluiceCpuMs)} ms`,
+      `${fmt(c.clientCpuMs)} ms`,
+      c.builds,
+      c.errors,
+    ]),
   );
 }
 
@@ -163,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
   const path = writeResults('mesh', {
     command: `npm run bench:mesh${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     options: { size: options.size, modes: options.modes, selected: options.selected, light: options.light, profile: options.sluiceNodeArgs ? profileDir : undefined },
-    cases: cases.map((c) => ({ ...c, syncMs: round(c.syncMs, 2), sluiceCpuMs: round(c.sluiceCpuMs, 2) })),
+    cases: cases.map((c) => ({ ...c, syncMs: round(c.syncMs, 2), sluiceCpuMs: round(c.sluiceCpuMs, 2), clientCpuMs: round(c.clientCpuMs, 2) })),
   });
   process.stdout.write(`\nresults: ${path}\n`);
   if (cases.some((c) => c.errors > 0 || !c.inSync)) process.exitCode = 1;
