@@ -105,6 +105,11 @@ describe('node groups', () => {
     commit({ ...withExtra, listeners: { ...withExtra.listeners, extra: { name: 'extra', address: '127.0.0.1', port: 8082, nodes: { clusters: ['mesh'] } } } });
     expect(seen.slice(2)).toEqual([{ group: 'default#default,internal', listeners: ['default', 'internal'] }]);
     expect(cache.get('default#default')).toBeUndefined();
+
+    // Without that listener the stream joins `default`, whose snapshot of the old state has it: the
+    // stream is shown only the new state's.
+    commit(state(4, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh', 'edge'] } }));
+    expect(seen.slice(3)).toEqual([{ group: 'default', listeners: ['default', 'internal'] }]);
     watching!.unwatch();
     reconciler.stop();
     vi.useRealTimers();

@@ -182,10 +182,15 @@ export class Reconciler {
     }
   }
 
-  /** Groups no stream reads any more are dropped; the fixed ones stay. */
+  /** Whether a group is still built: a stream reads it, or it is one of the fixed ones. */
+  private isRead(group: string): boolean {
+    return group === DEFAULT_GROUP || group === GRPC_CLIENT_GROUP || this.options.cache.hasWatchers(group);
+  }
+
+  /** Groups no stream reads any more are dropped. */
   private dropUnread(): void {
     for (const group of this.groups) {
-      if (group !== DEFAULT_GROUP && group !== GRPC_CLIENT_GROUP && !this.options.cache.hasWatchers(group)) {
+      if (!this.isRead(group)) {
         this.groups.delete(group);
         this.options.cache.drop(group);
         this.options.ledger.dropGroup(group);
@@ -210,13 +215,24 @@ export class Reconciler {
     const previous = this.latest;
     const memo: BuildMemo = { state, shared: new Map(), byKey: new Map() };
     const regroup = previous !== undefined && !sameSelection(previous.state, state);
+    // While streams move, no group offers a snapshot: one joining a group must not read the old
+    // state's snapshot of it (which may hold a listener not meant for it); it gets the new one.
+    const hidden = new Map<string, Snapshot>();
     try {
       this.latest = memo;
-      if (regroup) this.regroupStreams();
-      this.dropUnread();
+      if (regroup) {
+        for (const group of this.groups) {
+          const snapshot = this.options.cache.get(group);
+          if (snapshot === undefined) continue;
+          hidden.set(group, snapshot);
+          this.options.cache.drop(group);
+        }
+        this.regroupStreams();
+      }
       // Every group's snapshot is built before any is set: a revision reaches all groups or none.
       const encoded = { count: 0 };
-      const built = [...this.groups].map((group) => this.buildGroup(group, memo, encoded));
+      const previousOf = (group: string): Snapshot | undefined => hidden.get(group) ?? this.options.cache.get(group);
+      const built = [...this.groups].filter((group) => this.isRead(group)).map((group) => this.buildGroup(group, memo, encoded, previousOf));
       this.footprints.endRevision();
       this.recentStates.set(state.revision, state);
       for (const revision of this.recentStates.keys()) {
@@ -224,10 +240,12 @@ export class Reconciler {
         this.recentStates.delete(revision);
       }
       this.publish(state, built, started, encoded.count);
+      this.dropUnread();
     } catch (error) {
       this.latest = previous;
-      // Streams go back to the groups of the snapshots they can still read.
+      // Streams go back to their groups, which offer their snapshots again.
       if (regroup) this.regroupStreams();
+      for (const [group, snapshot] of hidden) this.options.cache.set(group, snapshot);
       this.options.logger.error({ err: error, revision: state.revision }, 'translation failed; keeping the last snapshot');
     }
   }
@@ -237,12 +255,17 @@ export class Reconciler {
    * translation and one snapshot (unless a group keeps its previous one, equal to it); a
    * variant's state is its own.
    */
-  private buildGroup(group: string, memo: BuildMemo, encoded: { count: number }): GroupBuilt {
+  private buildGroup(
+    group: string,
+    memo: BuildMemo,
+    encoded: { count: number },
+    previousOf: (group: string) => Snapshot | undefined = (name) => this.options.cache.get(name),
+  ): GroupBuilt {
     const base = this.options.variants?.baseOf(group);
     const parsed = parseGroup(base ?? group)!;
     const groupState = base === undefined ? memo.state : this.options.variants!.adjust(group, memo.state);
     const key = base === undefined ? parsed.key(memo.state) : `variant\n${group}`;
-    const previous = this.options.cache.get(group);
+    const previous = previousOf(group);
     let made = memo.byKey.get(key);
     if (!made) {
       const resources = parsed.translate(groupState);
