@@ -73,6 +73,27 @@ module.exports = {
       to: { path: '^src/events/' },
     },
     {
+      name: 'api-is-the-contract',
+      comment: "the admin API's contract (schemas, their types, the views its routes read) builds on the model's vocabulary alone.",
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/', pathNot: ['^src/api/', '^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'sync-answers-through-the-contract',
+      comment: 'sync implements the views the admin API reads with the contract\'s types; it never imports the admin API itself.',
+      severity: 'error',
+      from: { path: '^src/sync/' },
+      to: { path: '^src/admin/' },
+    },
+    {
+      name: 'cli-speaks-only-the-contract',
+      comment: 'operator commands talk to a running sluice over HTTP: they read the contract and the model, never server internals (main.ts, the process entry, starts the server).',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/main\\.ts$' },
+      to: { path: '^src/(admin|sync|xds|state|translate|fleet|rollout|events|observability)/|^src/(main|startup)\\.ts$' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

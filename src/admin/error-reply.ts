@@ -5,9 +5,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { SluiceError } from '../errors.js';
 import { DURATION_PATTERN } from '../model/duration.js';
-import { HEADER_NAME_PATTERN, HOST_PATTERN, NAME_PATTERN, PREFIX_PATTERN } from '../model/schema.js';
-import { pointerToken } from '../model/validate.js';
-import { WHOLE_NUMBER_PATTERN } from './whole-numbers.js';
+import { HEADER_NAME_PATTERN, HOST_PATTERN, NAME_PATTERN, PREFIX_PATTERN } from '../model/fields.js';
+import { pointerToken } from '../model/json-pointer.js';
+import { WHOLE_NUMBER_PATTERN } from '../api/common.js';
 
 /** An ajv error; `propertyName` is set when an object key (not a value) failed. */
 type SchemaIssue = FastifySchemaValidationError & { propertyName?: string };

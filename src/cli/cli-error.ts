@@ -1,6 +1,8 @@
 // The CLI's exit codes and the one error type its commands throw: a message for one line of
 // stderr and the exit code it ends with. Knows nothing of HTTP or of any command.
 
+import type { ErrorBody as ApiErrorBody } from '../api/common.js';
+
 /** Done (`diff`: no difference). */
 export const EXIT_OK = 0;
 /** The server refused the change or the command failed (`diff`: differences found). */
@@ -27,12 +29,8 @@ export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE, true);
 }
 
-/** The admin API's error shape: `{"error": {"code", "message", "path"}}`. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  path?: string;
-}
+/** What the admin API says of a refusal: `{"error": {"code", "message", "path"}}`'s inside. */
+export type ErrorBody = Omit<ApiErrorBody['error'], 'code'> & { code: string };
 
 /** Input refused, by the server or by the same checks run locally: shown with code, path and message. */
 export class RejectedError extends CliError {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ListenerBody, ServiceBody } from '../model/schema.js';
-import { pointerToken } from '../model/validate.js';
+import { pointerToken } from '../model/json-pointer.js';
 import { CliError, EXIT_USAGE } from './cli-error.js';
 
 export type FileResource =

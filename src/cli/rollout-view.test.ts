@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Rollout } from '../model/types.js';
+import type { RolloutAnswer } from '../api/rollouts.js';
 import { CliError } from './cli-error.js';
 import { exitForPhase, formatRemaining, metricLines, parseSteps, phaseText, proxyLines, rolloutScreen, rolloutSummary, stepsLine } from './rollout-view.js';
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 
-function rollout(overrides: Partial<Rollout> = {}): Rollout {
+function rollout(overrides: Partial<RolloutAnswer> = {}): RolloutAnswer {
   return {
+    revision: 9,
     service: 'predict',
     candidate: 'green',
     stable: 'blue',
@@ -91,9 +92,22 @@ describe('what the screen says', () => {
       proxyLines({
         revision: 17,
         proxies: [
-          { node: { id: 'edge-1' }, applied: true },
-          { node: { id: 'edge-2' }, applied: false, rejected: [{ type: 'routes', message: 'regex too large\n' }] },
-          { node: { id: 'edge-3' }, replica: 'b', applied: false, held: [{ unit: 'service', name: 'predict', type: 'routes', message: 'bad' }] },
+          { node: { id: 'edge-1', cluster: 'edge' }, streams: [], appliedRevision: 17, applied: true },
+          {
+            node: { id: 'edge-2', cluster: 'edge' },
+            streams: [],
+            appliedRevision: 16,
+            applied: false,
+            rejected: [{ type: 'routes', version: 'r17', message: 'regex too large\n', at: '', services: ['predict'], listeners: [] }],
+          },
+          {
+            node: { id: 'edge-3', cluster: 'edge' },
+            replica: 'b',
+            streams: [],
+            appliedRevision: 16,
+            applied: false,
+            held: [{ unit: 'service', name: 'predict', since: 17, type: 'routes', message: 'bad', at: '' }],
+          },
         ],
       }),
     ).toEqual([
@@ -105,7 +119,7 @@ describe('what the screen says', () => {
   });
 
   it('draws the whole screen, and a one-line summary', () => {
-    const screen = rolloutScreen({ ...rollout(), weights: { blue: 50, green: 50 } }, { revision: 9, proxies: [{ node: { id: 'e' }, applied: true }] }, NOW);
+    const screen = rolloutScreen({ ...rollout(), weights: { blue: 50, green: 50 } }, { revision: 9, proxies: [{ node: { id: 'e', cluster: 'edge' }, streams: [], appliedRevision: 9, applied: true }] }, NOW);
     expect(screen).toEqual([
       'rollout predict: green (candidate) vs blue (stable) — holding, 3m12s left',
       '  steps:    10% 2m ✓ | ▶ 50% 5m | approve | 100%',

@@ -3,27 +3,17 @@
 // metric against its threshold, which proxies applied the step and what they reject, the latest
 // decisions), the one-line summary, and the exit code a finished phase means. Pure: no I/O, no clock.
 
-import { describeDecision } from '../model/rollout.js';
-import type { Rollout, RolloutDecision, RolloutMetric, RolloutPhase, Weights } from '../model/types.js';
+import type { RevisionReport } from '../api/fleet.js';
+import type { RolloutAnswer, RolloutSummary } from '../api/rollouts.js';
+import { describeDecision, type RolloutBody } from '../model/rollout.js';
+import type { RolloutDecision, RolloutMetric, RolloutPhase } from '../model/types.js';
 import { EXIT_FAILED, EXIT_OK, usageError, type ExitCode } from './cli-error.js';
 import { formatWeights } from './output.js';
 
-/** A rollout as the admin API answers it: with the service's weights now. */
-export type RolloutAnswer = Rollout & { weights?: Weights; revision?: number };
+/** What `GET /v1/revisions/{n}?service=` says of the proxies that got a step. */
+export type StepProxies = Pick<RevisionReport, 'revision' | 'proxies'>;
 
-/** What `GET /v1/revisions/{n}?service=` says of the proxies. */
-export interface StepProxies {
-  revision: number;
-  proxies: {
-    node: { id: string };
-    replica?: string;
-    applied: boolean;
-    rejected?: { type: string; message: string }[];
-    held?: { unit: string; name: string; type: string; message: string }[];
-  }[];
-}
-
-export type StepBody = { weight: number; hold?: string } | { approve: true };
+type StepBody = RolloutBody['steps'][number];
 
 const STEP_RE = /^(\d{1,3}(?:\.\d+)?)(?::(\S+))?$/;
 const LATEST_DECISIONS = 5;
@@ -59,24 +49,24 @@ export function formatRemaining(ms: number): string {
   return `${seconds}s`;
 }
 
-function stepText(step: Rollout['steps'][number]): string {
+function stepText(step: RolloutSummary['steps'][number]): string {
   if ('approve' in step) return 'approve';
   return step.hold === undefined || step.hold === '0s' ? `${step.weight}%` : `${step.weight}% ${step.hold}`;
 }
 
 /** `10% 2m ✓ | ▶ 50% 5m | approve | 100%`: passed steps ticked, the current one marked. */
-export function stepsLine(rollout: Rollout): string {
+export function stepsLine(rollout: RolloutSummary): string {
   return rollout.steps
     .map((step, i) => (i < rollout.step ? `${stepText(step)} ✓` : i === rollout.step && !isOver(rollout) ? `▶ ${stepText(step)}` : stepText(step)))
     .join(' | ');
 }
 
-function isOver(rollout: Rollout): boolean {
+function isOver(rollout: RolloutSummary): boolean {
   return exitForPhase(rollout.phase) !== undefined;
 }
 
 /** What is going on now, in a few words: the phase, and for a hold the time left. */
-export function phaseText(rollout: Rollout, now: number): string {
+export function phaseText(rollout: RolloutSummary, now: number): string {
   switch (rollout.phase) {
     case 'holding':
       return rollout.holdUntil === undefined ? 'holding' : `holding, ${formatRemaining(Date.parse(rollout.holdUntil) - now)} left`;
@@ -93,7 +83,7 @@ export function phaseText(rollout: Rollout, now: number): string {
 }
 
 /** One line per metric of the latest analysis: its value against its threshold and the verdict. */
-export function metricLines(rollout: Rollout): string[] {
+export function metricLines(rollout: RolloutAnswer): string[] {
   const analysis = [...rollout.timeline].reverse().find((decision) => decision.event === 'analysis');
   if (rollout.analysis.metrics.length === 0) return [];
   if (analysis === undefined) return rollout.analysis.metrics.map((metric) => `${metric.name}: no analysis yet (${threshold(metric)})`);
@@ -157,12 +147,12 @@ export function rolloutScreen(rollout: RolloutAnswer, stepProxies: StepProxies |
 }
 
 /** `green 2/4 holding, 3m12s left` — for tables of services. */
-export function rolloutSummary(rollout: Rollout, now: number): string {
+export function rolloutSummary(rollout: RolloutSummary, now: number): string {
   const step = Math.min(rollout.step + 1, rollout.steps.length);
   return `${rollout.candidate} ${step}/${rollout.steps.length} ${phaseText(rollout, now)}`;
 }
 
 /** Every decision, for `rollout history`. */
-export function historyLines(rollout: Rollout): string[] {
+export function historyLines(rollout: Pick<RolloutAnswer, 'timeline'>): string[] {
   return rollout.timeline.map((decision) => `${decision.at} ${describeDecision(decision)} (${decision.actor})`);
 }

@@ -2,30 +2,10 @@
 // services), its Envoy version, and per resource type what was sent, what it ACKed and its last
 // NACK. Written only by the xDS stream callbacks; everyone else reads it through `list()`.
 
-import type { StreamCallbacks, StreamKind, StreamTransport } from '../xds/server/callbacks.js';
+import type { StreamStatus, TypeStatus } from '../api/fleet.js';
+import type { StreamCallbacks, StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import type { ResourceTypeUrl } from '../xds/type-urls.js';
-
-export interface NackRecord {
-  version: string;
-  message: string;
-  at: string;
-}
-
-export interface TypeStatus {
-  sentVersion?: string;
-  sentAt?: string;
-  ackedVersion?: string;
-  ackedAt?: string;
-  lastNack?: NackRecord;
-}
-
-export interface StreamStatus {
-  id: number;
-  kind: StreamKind;
-  aggregated: boolean;
-  connectedAt: string;
-}
 
 /** One connected node, all of its streams merged. */
 export interface ProxyStatus {

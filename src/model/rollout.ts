@@ -1,11 +1,13 @@
-// Rollouts in the desired state: the request body's JSON Schema (shape), turning a body into a
+// Rollouts in the desired state: the request bodies' JSON Schemas (TypeBox), turning a body into a
 // new rollout with its defaults and meaning-level checks (JSON-pointer paths), the checks every
 // stored rollout must pass, and small pure helpers (step weights, audit wording). No I/O, no clock;
 // how a rollout moves is src/rollout's business.
 
+import { Type, type Static } from '@sinclair/typebox';
 import { SluiceError } from '../errors.js';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { NAME_PATTERN } from './schema.js';
+import { parseDuration } from './duration.js';
+import { METRIC_NAME_PATTERN, annotated, durationField, nameField, stringEnum, urlField } from './fields.js';
+import { METRIC_SOURCES, ROLLOUT_PHASES } from './types.js';
 import type {
   Rollout,
   RolloutAnalysis,
@@ -33,42 +35,11 @@ export const MAX_NOTIFY_URLS = 5;
 const MAX_STEPS = 32;
 const MAX_METRICS = 8;
 const MAX_COUNT = 1_000_000_000;
-const URL_PATTERN = '^https?://\\S+$';
-const METRIC_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+const closed = { additionalProperties: false } as const;
 
-export const ROLLOUT_PHASES: readonly RolloutPhase[] = [
-  'progressing',
-  'waiting-for-proxies',
-  'holding',
-  'awaiting-approval',
-  'paused',
-  'succeeded',
-  'rolled-back',
-  'aborted',
-];
 const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set(['succeeded', 'rolled-back', 'aborted']);
 
 export type RolloutCommand = 'pause' | 'resume' | 'approve' | 'abort';
-
-/** What a client sends to POST /v1/services/{name}/rollouts. */
-export interface RolloutBody {
-  candidate: string;
-  steps: { weight?: number; hold?: string; approve?: true }[];
-  analysis?: {
-    interval: string;
-    minRequests?: number;
-    failureLimit?: number;
-    inconclusiveLimit?: number;
-    metrics: { name: string; source: RolloutMetric['source']; maxErrorRate?: number; url?: string; query?: string; max?: number; min?: number }[];
-  };
-  proxyTimeout?: string;
-  notify?: string[];
-}
-
-/** The body of `pause` and `abort`. */
-export interface RolloutReasonBody {
-  reason?: string;
-}
 
 /**
  * One controller or person decision as a store change: the rollout after it (the store appends
@@ -93,85 +64,80 @@ export interface RolloutNote {
   decision: RolloutDecision & { event: 'notification-failed' };
 }
 
-const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
-const count = (fallback: number) => ({ type: 'integer', minimum: 0, maximum: MAX_COUNT, default: fallback }) as const;
+const count = (fallback: number) => Type.Integer({ minimum: 0, maximum: MAX_COUNT, default: fallback });
 
-export const rolloutBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['candidate', 'steps'],
-  properties: {
-    candidate: { type: 'string', pattern: NAME_PATTERN },
-    steps: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_STEPS,
-      description:
-        'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted. ' +
-        'Only the last weighted step may leave out "hold" (it then holds "0s": promotion follows once every proxy applied it).',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          weight: { type: 'number', minimum: 0, maximum: 100 },
-          hold: duration,
-          approve: { const: true },
+/** What a client sends to POST /v1/services/{name}/rollouts. */
+export const rolloutBodySchema = Type.Object(
+  {
+    candidate: nameField,
+    steps: Type.Array(
+      Type.Object(
+        {
+          weight: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+          hold: Type.Optional(durationField),
+          approve: Type.Optional(Type.Literal(true)),
         },
+        closed,
+      ),
+      {
+        minItems: 1,
+        maxItems: MAX_STEPS,
+        description:
+          'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted. ' +
+          'Only the last weighted step may leave out "hold" (it then holds "0s": promotion follows once every proxy applied it).',
       },
-    },
-    analysis: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['interval', 'metrics'],
-      description: `Optional: without it the rollout has no metrics (holds and approvals only) and the defaults (interval ${DEFAULT_ANALYSIS_INTERVAL}, unused without metrics).`,
-      properties: {
-        interval: duration,
-        minRequests: count(DEFAULT_MIN_REQUESTS),
-        failureLimit: count(DEFAULT_FAILURE_LIMIT),
-        inconclusiveLimit: count(DEFAULT_INCONCLUSIVE_LIMIT),
-        metrics: {
-          type: 'array',
-          maxItems: MAX_METRICS,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name', 'source'],
-            description:
-              'fleet: {maxErrorRate}; prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.',
-            properties: {
-              name: { type: 'string', pattern: METRIC_NAME_PATTERN },
-              source: { type: 'string', enum: ['fleet', 'prometheus', 'webhook'] },
-              maxErrorRate: { type: 'number', minimum: 0, maximum: 1 },
-              url: { type: 'string', maxLength: 2048, pattern: URL_PATTERN },
-              query: { type: 'string', minLength: 1, maxLength: 4096 },
-              max: { type: 'number' },
-              min: { type: 'number' },
-            },
-          },
+    ),
+    analysis: Type.Optional(
+      Type.Object(
+        {
+          interval: durationField,
+          minRequests: Type.Optional(count(DEFAULT_MIN_REQUESTS)),
+          failureLimit: Type.Optional(count(DEFAULT_FAILURE_LIMIT)),
+          inconclusiveLimit: Type.Optional(count(DEFAULT_INCONCLUSIVE_LIMIT)),
+          metrics: Type.Array(
+            Type.Object(
+              {
+                name: Type.String({ pattern: METRIC_NAME_PATTERN }),
+                source: stringEnum(METRIC_SOURCES),
+                maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+                url: Type.Optional(urlField),
+                query: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+                max: Type.Optional(Type.Number()),
+                min: Type.Optional(Type.Number()),
+              },
+              { ...closed, description: 'fleet: {maxErrorRate}; prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.' },
+            ),
+            { maxItems: MAX_METRICS },
+          ),
         },
-      },
-    },
-    proxyTimeout: {
-      ...duration,
-      default: DEFAULT_PROXY_TIMEOUT,
-      description:
-        'How long a step may wait for every connected proxy to apply it (at least 1s); then the rollout pauses, naming the proxies that have not and their last NACK.',
-    },
-    notify: {
-      type: 'array',
-      maxItems: MAX_NOTIFY_URLS,
-      items: { type: 'string', maxLength: 2048, pattern: URL_PATTERN },
-      description:
-        'http(s) URLs that get one JSON POST per phase change (Slack-compatible "text" plus fields). Absent: the server-wide --rollout-webhook list; [] : none.',
-    },
+        {
+          ...closed,
+          description: `Optional: without it the rollout has no metrics (holds and approvals only) and the defaults (interval ${DEFAULT_ANALYSIS_INTERVAL}, unused without metrics).`,
+        },
+      ),
+    ),
+    proxyTimeout: Type.Optional(
+      annotated(durationField, {
+        default: DEFAULT_PROXY_TIMEOUT,
+        description:
+          'How long a step may wait for every connected proxy to apply it (at least 1s); then the rollout pauses, naming the proxies that have not and their last NACK.',
+      }),
+    ),
+    notify: Type.Optional(
+      Type.Array(urlField, {
+        maxItems: MAX_NOTIFY_URLS,
+        description:
+          'http(s) URLs that get one JSON POST per phase change (Slack-compatible "text" plus fields). Absent: the server-wide --rollout-webhook list; [] : none.',
+      }),
+    ),
   },
-} as const;
+  closed,
+);
+export type RolloutBody = Static<typeof rolloutBodySchema>;
 
-export const rolloutReasonBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { reason: { type: 'string', minLength: 1, maxLength: 512 } },
-} as const;
+/** The body of `pause` and `abort`. */
+export const rolloutReasonBodySchema = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, closed);
+export type RolloutReasonBody = Static<typeof rolloutReasonBodySchema>;
 
 export function isFinal(phase: RolloutPhase): boolean {
   return FINAL_PHASES.has(phase);
@@ -364,7 +330,7 @@ export function checkRollout(key: string, rollout: Rollout): void {
   const base = `/rollouts/${key}`;
   if (rollout.service !== key) throw invalid(`Rollout stored as "${key}" is of service "${rollout.service}".`, `${base}/service`);
   if (rollout.candidate === rollout.stable) throw invalid(`Rollout of "${key}" has the same candidate and stable version.`, `${base}/candidate`);
-  if (!ROLLOUT_PHASES.includes(rollout.phase)) throw invalid(`Rollout of "${key}" has an unknown phase.`, `${base}/phase`);
+  if (!(ROLLOUT_PHASES as readonly string[]).includes(rollout.phase)) throw invalid(`Rollout of "${key}" has an unknown phase.`, `${base}/phase`);
   const steps = normalizeSteps(rollout.steps, `${base}/steps`);
   normalizeAnalysis(rollout.analysis, `${base}/analysis`);
   if (rollout.proxyTimeout !== undefined) normalizeProxyTimeout(rollout.proxyTimeout, `${base}/proxyTimeout`);

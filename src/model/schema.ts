@@ -1,159 +1,114 @@
-// JSON Schemas of the admin API request bodies and path parameters, with the TypeScript shapes
-// they describe. Plain objects usable by fastify/ajv and an OpenAPI document; shape only —
-// meaning-level checks (weights sum, references) live in validate.ts. No I/O.
+// The admin API's request bodies for the desired state (services, listeners, weights, promote)
+// and path parameters as JSON Schemas (TypeBox), with the TypeScript types derived from them.
+// Shape only — meaning-level checks and defaults (weights sum, references) live in validate.ts
+// and traffic-policies.ts. No I/O.
 
-import { DURATION_PATTERN } from './duration.js';
-import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
-import type { Endpoint, HealthCheck, Mirror, OutlierDetection, PathMatch, Rule, Weights } from './types.js';
+import { Type, type Static } from '@sinclair/typebox';
 import {
-  affinitySchema,
+  annotated,
+  cookieNameField,
+  durationField,
+  headerNameField,
+  nameField,
+  pathPrefixField,
+  portField,
+  queryNameField,
+  stringEnum,
+  weightsField,
+} from './fields.js';
+import {
+  DEFAULT_LISTENER_NAME,
+  DEFAULT_PIN_HEADER,
+  DEFAULT_TIMEOUT,
   healthCheckSchema,
+  hostsField,
+  listenerAddressField,
+  loadBalancerSchema,
   mirrorSchema,
+  nodeSelectorSchema,
   outlierDetectionSchema,
+  pathMatchSchema,
+  pinHeaderField,
   rulesSchema,
-  type AffinityBody,
-} from './traffic-policies.js';
+  versionsField,
+} from './types.js';
 
-/** Service, version and listener names: lowercase DNS-label-like, 1–32 characters. */
-export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$';
-/** A lowercase HTTP header name (RFC 9110 token characters). */
-export const HEADER_NAME_PATTERN = "^[a-z0-9!#$%&'*+.^_`|~-]+$";
-/** An Envoy virtual-host domain: "*", or a host with at most one leading or trailing wildcard. */
-export const HOST_PATTERN = '^(?:\\*|\\*?[A-Za-z0-9._:\\[\\]-]+|[A-Za-z0-9._:\\[\\]-]+\\*)$';
-/** A route prefix: starts with "/", no whitespace. */
-export const PREFIX_PATTERN = '^/\\S*$';
 export const DEFAULT_LISTENER_ADDRESS = '0.0.0.0';
 export const DEFAULT_HOSTS: readonly string[] = ['*'];
-export const MAX_VERSIONS = 16;
-export const MAX_ENDPOINTS = 256;
 
-export interface VersionBody {
-  name: string;
-  endpoints: Endpoint[];
-}
+const closed = { additionalProperties: false } as const;
+
+/** The affinity a body asks for; normalizeAffinity turns it into an `Affinity` with its defaults. */
+export const affinityBodySchema = Type.Object(
+  {
+    version: Type.Optional(
+      Type.Object(
+        {
+          by: stringEnum(['none', 'header', 'cookie', 'query', 'sourceIp', 'cohortCookie']),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          ttl: Type.Optional(durationField),
+        },
+        closed,
+      ),
+    ),
+    hash: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            header: Type.Optional(headerNameField),
+            cookie: Type.Optional(cookieNameField),
+            ttl: Type.Optional(durationField),
+            path: Type.Optional(pathPrefixField),
+            sourceIp: Type.Optional(Type.Literal(true)),
+            queryParameter: Type.Optional(queryNameField),
+          },
+          { ...closed, minProperties: 1 },
+        ),
+        { maxItems: 8 },
+      ),
+    ),
+    lb: Type.Optional(loadBalancerSchema),
+  },
+  closed,
+);
+export type AffinityBody = Static<typeof affinityBodySchema>;
 
 /** What a client sends to PUT /v1/services/{name}; normalizeService fills the defaults. */
-export interface ServiceBody {
-  name?: string;
-  listener?: string;
-  match: PathMatch;
-  hosts?: string[];
-  versions: VersionBody[];
-  weights?: Weights;
-  stable?: string;
-  pinHeader?: string;
-  timeout?: string;
-  affinity?: AffinityBody;
-  mirror?: Mirror;
-  rules?: Rule[];
-  outlierDetection?: Partial<OutlierDetection>;
-  healthCheck?: Partial<HealthCheck>;
-}
-
-export interface PromoteBody {
-  version: string;
-}
-
-export interface ListenerBody {
-  name?: string;
-  address?: string;
-  port: number;
-  nodes?: { clusters: string[] };
-}
-
-const nameSchema = { type: 'string', pattern: NAME_PATTERN } as const;
-const portSchema = { type: 'integer', minimum: 1, maximum: 65535 } as const;
-
-const endpointSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['address', 'port'],
-  properties: {
-    address: { type: 'string', minLength: 1, maxLength: 253 },
-    port: portSchema,
+export const serviceBodySchema = Type.Object(
+  {
+    name: Type.Optional(nameField),
+    listener: Type.Optional(annotated(nameField, { default: DEFAULT_LISTENER_NAME })),
+    match: pathMatchSchema,
+    hosts: Type.Optional(annotated(hostsField, { default: DEFAULT_HOSTS })),
+    versions: versionsField,
+    weights: Type.Optional(weightsField),
+    stable: Type.Optional(nameField),
+    pinHeader: Type.Optional(annotated(pinHeaderField, { default: DEFAULT_PIN_HEADER })),
+    timeout: Type.Optional(annotated(durationField, { default: DEFAULT_TIMEOUT })),
+    affinity: Type.Optional(affinityBodySchema),
+    mirror: Type.Optional(mirrorSchema),
+    rules: Type.Optional(rulesSchema),
+    outlierDetection: Type.Optional(Type.Partial(outlierDetectionSchema)),
+    healthCheck: Type.Optional(Type.Partial(healthCheckSchema)),
   },
-} as const;
+  closed,
+);
+export type ServiceBody = Static<typeof serviceBodySchema>;
 
-const versionSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'endpoints'],
-  properties: {
-    name: nameSchema,
-    endpoints: { type: 'array', minItems: 1, maxItems: MAX_ENDPOINTS, items: endpointSchema },
+export const weightsBodySchema = weightsField;
+
+export const promoteBodySchema = Type.Object({ version: nameField }, closed);
+export type PromoteBody = Static<typeof promoteBodySchema>;
+
+export const listenerBodySchema = Type.Object(
+  {
+    name: Type.Optional(nameField),
+    address: Type.Optional(annotated(listenerAddressField, { default: DEFAULT_LISTENER_ADDRESS })),
+    port: portField,
+    nodes: Type.Optional(nodeSelectorSchema),
   },
-} as const;
+  closed,
+);
+export type ListenerBody = Static<typeof listenerBodySchema>;
 
-export const weightsBodySchema = {
-  type: 'object',
-  propertyNames: nameSchema,
-  additionalProperties: { type: 'number', minimum: 0, maximum: 100 },
-  maxProperties: MAX_VERSIONS,
-} as const;
-
-export const serviceBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['match', 'versions'],
-  properties: {
-    name: nameSchema,
-    listener: { ...nameSchema, default: DEFAULT_LISTENER_NAME },
-    match: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['prefix'],
-      properties: { prefix: { type: 'string', pattern: PREFIX_PATTERN, maxLength: 1024 } },
-    },
-    hosts: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 64,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1, maxLength: 255, pattern: HOST_PATTERN },
-      default: DEFAULT_HOSTS,
-    },
-    versions: { type: 'array', minItems: 1, maxItems: MAX_VERSIONS, items: versionSchema },
-    weights: weightsBodySchema,
-    stable: nameSchema,
-    pinHeader: { type: 'string', maxLength: 128, pattern: HEADER_NAME_PATTERN, default: DEFAULT_PIN_HEADER },
-    timeout: { type: 'string', maxLength: 32, pattern: DURATION_PATTERN, default: DEFAULT_TIMEOUT },
-    affinity: affinitySchema,
-    mirror: mirrorSchema,
-    rules: rulesSchema,
-    outlierDetection: outlierDetectionSchema,
-    healthCheck: healthCheckSchema,
-  },
-} as const;
-
-export const promoteBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['version'],
-  properties: { version: nameSchema },
-} as const;
-
-export const listenerBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['port'],
-  properties: {
-    name: nameSchema,
-    address: { type: 'string', minLength: 1, maxLength: 45, default: DEFAULT_LISTENER_ADDRESS },
-    port: portSchema,
-    nodes: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['clusters'],
-      properties: {
-        clusters: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s#]+$' } },
-      },
-    },
-  },
-} as const;
-
-export const nameParamsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name'],
-  properties: { name: nameSchema },
-} as const;
+export const nameParamsSchema = Type.Object({ name: nameField }, closed);

@@ -1,11 +1,13 @@
 // The service's traffic policies beyond weights: version and replica affinity, mirroring, A/B
-// rules and replica health (outlier detection, active health checks) — their JSON Schemas
-// (shape), and their normalisation and meaning-level checks with JSON-pointer paths. Pure;
-// knows nothing of Envoy.
+// rules and replica health (outlier detection, active health checks) — their normalisation and
+// meaning-level checks with JSON-pointer paths (their shapes are in types.ts and schema.ts).
+// Pure; knows nothing of Envoy.
 
 import { SluiceError } from '../errors.js';
-import { DURATION_PATTERN, parseBoundedDuration, parseDuration } from './duration.js';
+import { parseBoundedDuration, parseDuration } from './duration.js';
+import { COOKIE_NAME_PATTERN, HEADER_NAME_PATTERN, QUERY_NAME_PATTERN } from './fields.js';
 import { pointerToken } from './json-pointer.js';
+import type { AffinityBody } from './schema.js';
 import {
   DEFAULT_COHORT_TTL,
   type Affinity,
@@ -17,93 +19,6 @@ import {
   type Version,
   type VersionAffinity,
 } from './types.js';
-
-const HEADER_NAME = "^[a-z0-9!#$%&'*+.^_`|~-]+$";
-/** Cookie names: RFC 6265 token characters. */
-const COOKIE_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
-const VERSION_NAME = '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$';
-const MAX_RULES = 32;
-
-const duration = { type: 'string', maxLength: 32, pattern: DURATION_PATTERN } as const;
-
-export interface AffinityBody {
-  version?: { by: VersionAffinity['by']; name?: string; ttl?: string };
-  hash?: { header?: string; cookie?: string; ttl?: string; path?: string; sourceIp?: true; queryParameter?: string }[];
-  lb?: Affinity['lb'];
-}
-
-export const affinitySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    version: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['by'],
-      properties: {
-        by: { type: 'string', enum: ['none', 'header', 'cookie', 'query', 'sourceIp', 'cohortCookie'] },
-        name: { type: 'string', minLength: 1, maxLength: 128 },
-        ttl: duration,
-      },
-    },
-    hash: {
-      type: 'array',
-      maxItems: 8,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          header: { type: 'string', minLength: 1, maxLength: 128, pattern: HEADER_NAME },
-          cookie: { type: 'string', minLength: 1, maxLength: 128, pattern: COOKIE_NAME },
-          ttl: duration,
-          path: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/\\S*$' },
-          sourceIp: { const: true },
-          queryParameter: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s&=#]+$' },
-        },
-      },
-    },
-    lb: { type: 'string', enum: ['ringHash', 'maglev'] },
-  },
-} as const;
-
-export const mirrorSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['to', 'percent'],
-  properties: {
-    to: { type: 'string', pattern: VERSION_NAME },
-    percent: { type: 'number', minimum: 0, maximum: 100 },
-  },
-} as const;
-
-const matchValues = (namePattern: string) =>
-  ({
-    type: 'object',
-    minProperties: 1,
-    maxProperties: 8,
-    propertyNames: { minLength: 1, maxLength: 128, pattern: namePattern },
-    additionalProperties: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\r\\n\\x00;]*$' },
-  }) as const;
-
-export const rulesSchema = {
-  type: 'array',
-  maxItems: MAX_RULES,
-  items: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['match', 'to'],
-    properties: {
-      match: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: { headers: matchValues(HEADER_NAME), cookies: matchValues(COOKIE_NAME) },
-      },
-      to: { type: 'string', pattern: VERSION_NAME },
-    },
-  },
-} as const;
 
 function invalid(message: string, path: string): never {
   throw new SluiceError('SLUICE_INVALID_BODY', message, path);
@@ -123,7 +38,7 @@ function normalizeVersionAffinity(body: AffinityBody['version']): VersionAffinit
     return body?.by === 'sourceIp' ? { by: 'sourceIp' } : { by: 'none' };
   }
   if (body.name === undefined) invalid(`Version affinity by ${body.by} needs the "name" of the ${body.by === 'query' ? 'query parameter' : body.by === 'header' ? 'header' : 'cookie'}.`, `${path}/name`);
-  const pattern = body.by === 'header' ? HEADER_NAME : body.by === 'query' ? '^[^\\s&=#]+$' : COOKIE_NAME;
+  const pattern = body.by === 'header' ? HEADER_NAME_PATTERN : body.by === 'query' ? QUERY_NAME_PATTERN : COOKIE_NAME_PATTERN;
   if (!new RegExp(pattern).test(body.name)) invalid(`"${body.name}" is not a valid ${body.by === 'query' ? 'query parameter' : body.by} name.`, `${path}/name`);
   if (body.by === 'cohortCookie') {
     const ttl = body.ttl ?? DEFAULT_COHORT_TTL;
@@ -253,29 +168,6 @@ export function checkPolicies(versions: readonly Version[], mirror: Mirror | und
   if (mirror) checkVersionName(versions, mirror.to, '/mirror/to');
   rules?.forEach((rule, i) => checkVersionName(versions, rule.to, `/rules/${i}/to`));
 }
-
-export const outlierDetectionSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    consecutive5xx: { type: 'integer', minimum: 1, maximum: 1000 },
-    interval: duration,
-    baseEjectionTime: duration,
-    maxEjectionPercent: { type: 'integer', minimum: 1, maximum: 100 },
-  },
-} as const;
-
-export const healthCheckSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    path: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^/\\S*$' },
-    interval: duration,
-    timeout: duration,
-    unhealthyThreshold: { type: 'integer', minimum: 1, maximum: 100 },
-    healthyThreshold: { type: 'integer', minimum: 1, maximum: 100 },
-  },
-} as const;
 
 function positiveDuration(text: string, path: string): string {
   if (parseBoundedDuration(text, path) <= 0) invalid('The duration must be longer than zero.', path);

@@ -1,236 +1,325 @@
-// The desired-state vocabulary: what an operator asks sluice for, independent of Envoy.
-// Plain, JSON-serialisable data; every other module reads these shapes. No behaviour,
-// no I/O, nothing that knows about xDS.
+// The desired-state vocabulary: what an operator asks sluice for, independent of Envoy. Each
+// shape is a JSON Schema (TypeBox) and its TypeScript type is derived from it, so the admin API
+// documents exactly what the code reads. Plain, JSON-serialisable data; no behaviour, no I/O,
+// nothing that knows about xDS.
 
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  COOKIE_NAME_PATTERN,
+  HEADER_NAME_PATTERN,
+  HOST_PATTERN,
+  MAX_ENDPOINTS,
+  MAX_VERSIONS,
+  METRIC_NAME_PATTERN,
+  annotated,
+  PREFIX_PATTERN,
+  cookieNameField,
+  durationField,
+  headerNameField,
+  nameField,
+  pathPrefixField,
+  percentField,
+  portField,
+  queryNameField,
+  stringEnum,
+  timeField,
+  urlField,
+  weightsField,
+} from './fields.js';
 
-export interface Version {
-  name: string;
-  endpoints: Endpoint[];
-}
+const closed = { additionalProperties: false } as const;
 
-export interface PathMatch {
-  prefix: string;
-}
+export const endpointSchema = Type.Object({ address: Type.String({ minLength: 1, maxLength: 253 }), port: portField }, closed);
+export type Endpoint = Static<typeof endpointSchema>;
+
+export const versionSchema = Type.Object(
+  { name: nameField, endpoints: Type.Array(endpointSchema, { minItems: 1, maxItems: MAX_ENDPOINTS }) },
+  closed,
+);
+export type Version = Static<typeof versionSchema>;
+
+export const pathMatchSchema = Type.Object({ prefix: Type.String({ pattern: PREFIX_PATTERN, maxLength: 1024 }) }, closed);
+export type PathMatch = Static<typeof pathMatchSchema>;
 
 /** Percentages per version name; they sum to exactly 100 (two decimals allowed). */
-export type Weights = Record<string, number>;
+export type Weights = Static<typeof weightsField>;
 
 /**
  * How a user is kept on one version while weights change. The key-based kinds make the version
  * a pure function of the key and the weights (Envoy ≥ 1.36); `cohortCookie` works on any Envoy.
  */
-export type VersionAffinity =
-  | { by: 'none' }
-  | { by: 'header' | 'cookie' | 'query'; name: string }
-  | { by: 'sourceIp' }
-  | { by: 'cohortCookie'; name: string; ttl: string };
+export const versionAffinitySchema = Type.Union([
+  Type.Object({ by: Type.Literal('none') }, closed),
+  Type.Object({ by: stringEnum(['header', 'cookie', 'query']), name: Type.String({ minLength: 1, maxLength: 128 }) }, closed),
+  Type.Object({ by: Type.Literal('sourceIp') }, closed),
+  Type.Object({ by: Type.Literal('cohortCookie'), name: cookieNameField, ttl: durationField }, closed),
+]);
+export type VersionAffinity = Static<typeof versionAffinitySchema>;
 
 /** One input of the consistent hash that keeps a user on one replica inside a version. */
-export type HashKey =
-  | { header: string }
-  | { cookie: string; ttl?: string; path?: string }
-  | { sourceIp: true }
-  | { queryParameter: string };
+export const hashKeySchema = Type.Union([
+  Type.Object({ header: headerNameField }, closed),
+  Type.Object({ cookie: cookieNameField, ttl: Type.Optional(durationField), path: Type.Optional(pathPrefixField) }, closed),
+  Type.Object({ sourceIp: Type.Literal(true) }, closed),
+  Type.Object({ queryParameter: queryNameField }, closed),
+]);
+export type HashKey = Static<typeof hashKeySchema>;
 
-export interface Affinity {
-  version: VersionAffinity;
-  /** Empty: no replica affinity (round robin inside a version). */
-  hash: HashKey[];
-  /** The consistent-hash load balancer used when `hash` is set. */
-  lb: 'ringHash' | 'maglev';
-}
+export const loadBalancerSchema = stringEnum(['ringHash', 'maglev'], { description: 'The consistent-hash load balancer used when `hash` is set.' });
+
+export const affinitySchema = Type.Object(
+  {
+    version: versionAffinitySchema,
+    hash: Type.Array(hashKeySchema, { maxItems: 8, description: 'Empty: no replica affinity (round robin inside a version).' }),
+    lb: loadBalancerSchema,
+  },
+  closed,
+);
+export type Affinity = Static<typeof affinitySchema>;
 
 /** A percentage of requests copied to a version; its responses are discarded. */
-export interface Mirror {
-  to: string;
-  percent: number;
-}
+export const mirrorSchema = Type.Object({ to: nameField, percent: Type.Number({ minimum: 0, maximum: 100 }) }, closed);
+export type Mirror = Static<typeof mirrorSchema>;
+
+const MAX_RULES = 32;
+const matchValues = (namePattern: string) =>
+  Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\r\\n\\x00;]*$' }), {
+    minProperties: 1,
+    maxProperties: 8,
+    propertyNames: { minLength: 1, maxLength: 128, pattern: namePattern },
+  });
 
 /** A cohort sent to one version whatever the weights (A/B), matched before the weighted split. */
-export interface Rule {
-  match: { headers?: Record<string, string>; cookies?: Record<string, string> };
-  to: string;
-}
+export const ruleSchema = Type.Object(
+  {
+    match: Type.Object(
+      { headers: Type.Optional(matchValues(HEADER_NAME_PATTERN)), cookies: Type.Optional(matchValues(COOKIE_NAME_PATTERN)) },
+      { ...closed, minProperties: 1 },
+    ),
+    to: nameField,
+  },
+  closed,
+);
+export type Rule = Static<typeof ruleSchema>;
+export const rulesSchema = Type.Array(ruleSchema, { maxItems: MAX_RULES });
 
 /** Passive health: replicas answering with repeated 5xx are ejected for a while. */
-export interface OutlierDetection {
-  consecutive5xx: number;
-  interval: string;
-  baseEjectionTime: string;
-  maxEjectionPercent: number;
-}
+export const outlierDetectionSchema = Type.Object(
+  {
+    consecutive5xx: Type.Integer({ minimum: 1, maximum: 1000 }),
+    interval: durationField,
+    baseEjectionTime: durationField,
+    maxEjectionPercent: Type.Integer({ minimum: 1, maximum: 100 }),
+  },
+  closed,
+);
+export type OutlierDetection = Static<typeof outlierDetectionSchema>;
 
 /** Active health: Envoy polls each replica's HTTP health endpoint. */
-export interface HealthCheck {
-  path: string;
-  interval: string;
-  timeout: string;
-  unhealthyThreshold: number;
-  healthyThreshold: number;
-}
+export const healthCheckSchema = Type.Object(
+  {
+    path: pathPrefixField,
+    interval: durationField,
+    timeout: durationField,
+    unhealthyThreshold: Type.Integer({ minimum: 1, maximum: 100 }),
+    healthyThreshold: Type.Integer({ minimum: 1, maximum: 100 }),
+  },
+  closed,
+);
+export type HealthCheck = Static<typeof healthCheckSchema>;
+
+export const hostsField = Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: HOST_PATTERN }), {
+  minItems: 1,
+  maxItems: 64,
+  uniqueItems: true,
+});
+export const pinHeaderField = Type.String({ maxLength: 128, pattern: HEADER_NAME_PATTERN });
+export const versionsField = Type.Array(versionSchema, { minItems: 1, maxItems: MAX_VERSIONS });
 
 /** One routed endpoint (e.g. `/predict`) and the versions that can serve it. */
-export interface Service {
-  name: string;
-  listener: string;
-  match: PathMatch;
-  hosts: string[];
-  versions: Version[];
-  weights: Weights;
-  /** The version `rollback` returns all traffic to. */
-  stable: string;
-  /** A request carrying this header with a version's name goes to that version. */
-  pinHeader: string;
-  /** Whole-request timeout as a duration string ("30s", "1m30s", "0s" = none). */
-  timeout: string;
-  /** Absent: per-request random split, no replica affinity. */
-  affinity?: Affinity;
-  mirror?: Mirror;
-  /** Evaluated in order, before the weighted split. */
-  rules?: Rule[];
-  /** Applied to every version's replicas. */
-  outlierDetection?: OutlierDetection;
-  healthCheck?: HealthCheck;
-}
+export const serviceSchema = Type.Object(
+  {
+    name: nameField,
+    listener: nameField,
+    match: pathMatchSchema,
+    hosts: hostsField,
+    versions: versionsField,
+    weights: weightsField,
+    stable: annotated(nameField, { description: 'The version `rollback` returns all traffic to.' }),
+    pinHeader: annotated(pinHeaderField, { description: "A request carrying this header with a version's name goes to that version." }),
+    timeout: annotated(durationField, { description: 'Whole-request timeout as a duration string ("30s", "1m30s", "0s" = none).' }),
+    affinity: Type.Optional(annotated(affinitySchema, { description: 'Absent: per-request random split, no replica affinity.' })),
+    mirror: Type.Optional(mirrorSchema),
+    rules: Type.Optional(Type.Array(ruleSchema, { maxItems: MAX_RULES, description: 'Evaluated in order, before the weighted split.' })),
+    outlierDetection: Type.Optional(outlierDetectionSchema),
+    healthCheck: Type.Optional(healthCheckSchema),
+  },
+  closed,
+);
+export type Service = Static<typeof serviceSchema>;
+
+const nodeClusterField = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s#]+$' });
 
 /** Which Envoys a listener (and the services on it) is sent to: by the node's `cluster`. */
-export interface NodeSelector {
-  clusters: string[];
-}
+export const nodeSelectorSchema = Type.Object({ clusters: Type.Array(nodeClusterField, { minItems: 1, maxItems: 64, uniqueItems: true }) }, closed);
+export type NodeSelector = Static<typeof nodeSelectorSchema>;
+
+export const listenerAddressField = Type.String({ minLength: 1, maxLength: 45 });
 
 /** Where Envoys expose services. */
-export interface Listener {
-  name: string;
-  address: string;
-  port: number;
-  /** Absent: every Envoy. */
-  nodes?: NodeSelector;
-}
+export const listenerSchema = Type.Object(
+  {
+    name: nameField,
+    address: listenerAddressField,
+    port: portField,
+    nodes: Type.Optional(annotated(nodeSelectorSchema, { description: 'Absent: every Envoy.' })),
+  },
+  closed,
+);
+export type Listener = Static<typeof listenerSchema>;
 
 /**
  * Where a rollout stands: about to set its step's weights (`progressing`), waiting until every
  * connected proxy has applied them, holding (analysis every interval), at an approval gate, or
  * paused; the last three are final.
  */
-export type RolloutPhase =
-  | 'progressing'
-  | 'waiting-for-proxies'
-  | 'holding'
-  | 'awaiting-approval'
-  | 'paused'
-  | 'succeeded'
-  | 'rolled-back'
-  | 'aborted';
+export const ROLLOUT_PHASES = [
+  'progressing',
+  'waiting-for-proxies',
+  'holding',
+  'awaiting-approval',
+  'paused',
+  'succeeded',
+  'rolled-back',
+  'aborted',
+] as const;
+export const rolloutPhaseSchema = stringEnum(ROLLOUT_PHASES);
+export type RolloutPhase = Static<typeof rolloutPhaseSchema>;
 
 /** Candidate at `weight` percent (stable at the rest) for at least `hold`; or a gate for a person. */
-export type RolloutStep = { weight: number; hold: string } | { approve: true };
+export const rolloutStepSchema = Type.Union([
+  Type.Object({ weight: Type.Number({ minimum: 0, maximum: 100 }), hold: durationField }, closed),
+  Type.Object({ approve: Type.Literal(true) }, closed),
+]);
+export type RolloutStep = Static<typeof rolloutStepSchema>;
+
+export const METRIC_SOURCES = ['fleet', 'prometheus', 'webhook'] as const;
+const metricName = Type.String({ pattern: METRIC_NAME_PATTERN });
+const bound = Type.Optional(Type.Number());
 
 /** What analysis measures; `max`/`min` bound the passing values (at least one is set). */
-export type RolloutMetric =
-  | { name: string; source: 'fleet'; maxErrorRate: number }
-  | { name: string; source: 'prometheus'; url: string; query: string; max?: number; min?: number }
-  | { name: string; source: 'webhook'; url: string; max?: number; min?: number };
+export const rolloutMetricSchema = Type.Union([
+  Type.Object({ name: metricName, source: Type.Literal('fleet'), maxErrorRate: Type.Number({ minimum: 0, maximum: 1 }) }, closed),
+  Type.Object({ name: metricName, source: Type.Literal('prometheus'), url: urlField, query: Type.String({ minLength: 1, maxLength: 4096 }), max: bound, min: bound }, closed),
+  Type.Object({ name: metricName, source: Type.Literal('webhook'), url: urlField, max: bound, min: bound }, closed),
+]);
+export type RolloutMetric = Static<typeof rolloutMetricSchema>;
 
-export interface RolloutAnalysis {
-  interval: string;
-  /** Fewer candidate requests than this in a window: the fleet metric is inconclusive. */
-  minRequests: number;
-  /** Failed analyses tolerated over the whole rollout; one more rolls it back. */
-  failureLimit: number;
-  /** Consecutive inconclusive analyses tolerated; one more pauses the rollout. */
-  inconclusiveLimit: number;
-  metrics: RolloutMetric[];
-}
+const count = Type.Integer({ minimum: 0 });
 
-export type AnalysisOutcome = 'pass' | 'fail' | 'inconclusive';
+export const rolloutAnalysisSchema = Type.Object(
+  {
+    interval: durationField,
+    minRequests: Type.Integer({ minimum: 0, description: 'Fewer candidate requests than this in a window: the fleet metric is inconclusive.' }),
+    failureLimit: Type.Integer({ minimum: 0, description: 'Failed analyses tolerated over the whole rollout; one more rolls it back.' }),
+    inconclusiveLimit: Type.Integer({ minimum: 0, description: 'Consecutive inconclusive analyses tolerated; one more pauses the rollout.' }),
+    metrics: Type.Array(rolloutMetricSchema),
+  },
+  closed,
+);
+export type RolloutAnalysis = Static<typeof rolloutAnalysisSchema>;
+
+export const analysisOutcomeSchema = stringEnum(['pass', 'fail', 'inconclusive']);
+export type AnalysisOutcome = Static<typeof analysisOutcomeSchema>;
 
 /** One metric's value in one analysis, with the sample behind it. */
-export interface Measurement {
-  metric: string;
-  outcome: AnalysisOutcome;
-  value?: number;
-  requests?: number;
-  errors?: number;
-  reason?: string;
-}
+export const measurementSchema = Type.Object(
+  {
+    metric: Type.String(),
+    outcome: analysisOutcomeSchema,
+    value: Type.Optional(Type.Number()),
+    requests: Type.Optional(count),
+    errors: Type.Optional(count),
+    reason: Type.Optional(Type.String()),
+  },
+  closed,
+);
+export type Measurement = Static<typeof measurementSchema>;
 
-export type RolloutEvent =
-  | 'started'
-  | 'weights-set'
-  | 'hold-started'
-  | 'analysis'
-  | 'hold-passed'
-  | 'awaiting-approval'
-  | 'approved'
-  | 'paused'
-  | 'resumed'
-  | 'promoted'
-  | 'rolled-back'
-  | 'aborted'
-  /** A phase change's notification that could not be delivered (it notifies nobody itself). */
-  | 'notification-failed';
+/** What a rollout decision was; `notification-failed`: a phase change's notification could not be delivered (it notifies nobody itself). */
+export const ROLLOUT_EVENTS = [
+  'started',
+  'weights-set',
+  'hold-started',
+  'analysis',
+  'hold-passed',
+  'awaiting-approval',
+  'approved',
+  'paused',
+  'resumed',
+  'promoted',
+  'rolled-back',
+  'aborted',
+  'notification-failed',
+] as const;
+export const rolloutEventSchema = stringEnum(ROLLOUT_EVENTS);
+export type RolloutEvent = Static<typeof rolloutEventSchema>;
 
 /** One decision of a rollout, by the controller (actor `rollout`) or a person. */
-export interface RolloutDecision {
-  at: string;
-  event: RolloutEvent;
-  step: number;
-  actor: string;
-  /** The revision that carried new weights. */
-  revision?: number;
-  weights?: Weights;
-  outcome?: AnalysisOutcome;
-  /** The traffic an analysis judged (ISO 8601 times). */
-  window?: { from: string; to: string };
-  measurements?: Measurement[];
-  /** Failed and consecutive inconclusive analyses after this one. */
-  failures?: number;
-  inconclusive?: number;
-  reason?: string;
-}
+export const rolloutDecisionSchema = Type.Object(
+  {
+    at: timeField,
+    event: rolloutEventSchema,
+    step: Type.Integer({ minimum: 0 }),
+    actor: Type.String(),
+    revision: Type.Optional(Type.Integer({ minimum: 0, description: 'The revision that carried new weights.' })),
+    weights: Type.Optional(weightsField),
+    outcome: Type.Optional(analysisOutcomeSchema),
+    window: Type.Optional(Type.Object({ from: timeField, to: timeField }, { ...closed, description: 'The traffic an analysis judged.' })),
+    measurements: Type.Optional(Type.Array(measurementSchema)),
+    failures: Type.Optional(Type.Integer({ minimum: 0, description: 'Failed analyses after this one.' })),
+    inconclusive: Type.Optional(Type.Integer({ minimum: 0, description: 'Consecutive inconclusive analyses after this one.' })),
+    reason: Type.Optional(Type.String()),
+  },
+  closed,
+);
+export type RolloutDecision = Static<typeof rolloutDecisionSchema>;
 
 /** The latest rollout of one service; its times are ISO 8601, kept so a restart resumes it. */
-export interface Rollout {
-  service: string;
-  candidate: string;
-  /** The stable version when the rollout started: rollback returns traffic to it. */
-  stable: string;
-  steps: RolloutStep[];
-  analysis: RolloutAnalysis;
-  /**
-   * How long a step may wait for every connected proxy to apply it before the rollout pauses
-   * (a duration; absent in rollouts stored before it existed, which means the default "5m").
-   */
-  proxyTimeout?: string;
-  /** Webhooks told of each phase change; absent: the server-wide list (`--rollout-webhook`), [] none. */
-  notify?: string[];
-  phase: RolloutPhase;
-  /** Index of the current step; `steps.length` once past the last one. */
-  step: number;
-  /** The weights the rollout last set, and the revision that carried them. */
-  stepWeights?: Weights;
-  stepRevision?: number;
-  holdStartedAt?: string;
-  holdUntil?: string;
-  /** Start of the traffic the next analysis judges (it stays put while results are inconclusive). */
-  windowStart?: string;
-  nextAnalysisAt?: string;
-  failures: number;
-  inconclusive: number;
-  /** While paused: the phase to resume, and what was left of the hold. */
-  pausedFrom?: RolloutPhase;
-  holdRemainingMs?: number;
-  /** Why it paused, rolled back or was aborted. */
-  reason?: string;
-  startedAt: string;
-  finishedAt?: string;
-  /** The latest decisions, oldest first (capped; the audit log keeps every one). */
-  timeline: RolloutDecision[];
-}
+export const rolloutSchema = Type.Object(
+  {
+    service: nameField,
+    candidate: nameField,
+    stable: annotated(nameField, { description: 'The stable version when the rollout started: rollback returns traffic to it.' }),
+    steps: Type.Array(rolloutStepSchema, { minItems: 1 }),
+    analysis: rolloutAnalysisSchema,
+    proxyTimeout: Type.Optional(
+      annotated(durationField, {
+        description:
+          'How long a step may wait for every connected proxy to apply it before the rollout pauses (absent in rollouts stored before it existed, which means the default "5m").',
+      }),
+    ),
+    notify: Type.Optional(Type.Array(urlField, { description: 'Webhooks told of each phase change; absent: the server-wide list (`--rollout-webhook`), [] none.' })),
+    phase: rolloutPhaseSchema,
+    step: Type.Integer({ minimum: 0, description: 'Index of the current step; `steps.length` once past the last one.' }),
+    stepWeights: Type.Optional(Type.Record(Type.String(), percentField, { propertyNames: nameField, description: 'The weights the rollout last set.' })),
+    stepRevision: Type.Optional(Type.Integer({ minimum: 0, description: 'The revision that carried stepWeights.' })),
+    holdStartedAt: Type.Optional(timeField),
+    holdUntil: Type.Optional(timeField),
+    windowStart: Type.Optional(Type.String({ description: 'Start of the traffic the next analysis judges (it stays put while results are inconclusive).' })),
+    nextAnalysisAt: Type.Optional(timeField),
+    failures: Type.Integer({ minimum: 0 }),
+    inconclusive: Type.Integer({ minimum: 0 }),
+    pausedFrom: Type.Optional(stringEnum(ROLLOUT_PHASES, { description: 'While paused: the phase to resume.' })),
+    holdRemainingMs: Type.Optional(Type.Integer({ minimum: 0, description: 'While paused: what was left of the hold.' })),
+    reason: Type.Optional(Type.String({ description: 'Why it paused, rolled back or was aborted.' })),
+    startedAt: timeField,
+    finishedAt: Type.Optional(timeField),
+    timeline: Type.Array(rolloutDecisionSchema, { description: 'The latest decisions, oldest first (capped; the audit log keeps every one).' }),
+  },
+  closed,
+);
+export type Rollout = Static<typeof rolloutSchema>;
 
 /** The whole desired state at one revision. Frozen once committed. */
 export interface DesiredState {

@@ -6,7 +6,8 @@ import { isIP } from 'node:net';
 import { SluiceError } from '../errors.js';
 import { parseBoundedDuration, parseDuration } from './duration.js';
 import { pointerToken } from './json-pointer.js';
-import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, NAME_PATTERN, type ListenerBody, type ServiceBody } from './schema.js';
+import { NAME_PATTERN } from './fields.js';
+import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, type ListenerBody, type ServiceBody } from './schema.js';
 import { selectionsOverlap } from './node-selector.js';
 import { checkRollout } from './rollout.js';
 import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
@@ -25,8 +26,6 @@ const NAME_RE = new RegExp(NAME_PATTERN);
 const HOSTNAME_LABEL_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 /** Weights are compared in hundredths of a percent: they must sum to exactly this. */
 const HUNDREDTHS_TOTAL = 10_000;
-
-export { pointerToken };
 
 function checkName(kind: string, name: string, path?: string): void {
   if (!NAME_RE.test(name)) {

@@ -3,7 +3,7 @@
 // itself and changes nothing.
 
 import { Gauge, type Registry } from 'prom-client';
-import { ROLLOUT_PHASES } from '../model/rollout.js';
+import { ROLLOUT_PHASES } from '../model/types.js';
 import type { DesiredState } from '../model/types.js';
 
 export function registerRolloutPhases(registry: Registry, state: () => DesiredState): void {

@@ -3,7 +3,7 @@
 // the change (listeners' node selectors may move a proxy to another group), each distinct pair of
 // translations once, then diffed. Translates only; never builds, caches or sends a snapshot.
 
-import type { DryRunView, ResourceChange } from '../admin/dry-run.js';
+import type { DryRunView, ResourceChange } from '../api/dry-run.js';
 import type { ProxyStatus } from '../fleet/status.js';
 import type { DesiredState } from '../model/types.js';
 import { DEFAULT_GROUP } from '../xds/server/ads-server.js';

@@ -8,7 +8,7 @@ import type { DesiredState } from '../model/types.js';
 import type { StreamTransport } from '../xds/server/callbacks.js';
 import { Snapshot } from '../xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
-import type { DiscoveryKind, NodeQuery } from '../admin/routes/nodes.js';
+import type { DiscoveryKind, NodeQuery } from '../api/fleet.js';
 import { nodeGroup, parseGroup } from './node-groups.js';
 import { snapshotInput } from './reconciler.js';
 

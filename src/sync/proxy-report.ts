@@ -5,7 +5,8 @@
 // about how the proxy is configured: a node id several clients claim, a node cluster no listener
 // selects, an Envoy too old for hash affinity. Read-only over the fleet, the ledger and the desired state.
 
-import type { FleetStatus, ProxyStatus, StreamStatus, TypeStatus } from '../fleet/status.js';
+import type { HeldUnit, ProxyReport, ProxyWarning, Rejection, StreamStatus, TypeStatus } from '../api/fleet.js';
+import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { listenerSelects } from '../model/node-selector.js';
 import type { DesiredState } from '../model/types.js';
@@ -14,35 +15,6 @@ import type { NodeInfo } from '../xds/server/messages.js';
 import { isGrpcClient, nodeGroup, supportsHashSplit } from './node-groups.js';
 import type { HeldVersions, RevisionLedger } from './revision-ledger.js';
 import { footprintUnit, serviceKey } from './service-footprints.js';
-
-/** A resource type a proxy rejects now: its last answer of that type was a NACK. */
-export interface Rejection {
-  /** `listeners`, `routes`, `clusters` or `endpoints`. */
-  type: string;
-  /** The version it rejected. */
-  version: string;
-  /** Envoy's message. */
-  message: string;
-  at: string;
-  /**
-   * The services and listeners whose resources of that type differ between what the proxy holds and
-   * what it rejected: the suspects (empty when the ledger no longer knows the versions).
-   */
-  services: string[];
-  listeners: string[];
-}
-
-/** A change a proxy rejected that is held back for it (see rejection-holds.ts). */
-export interface HeldUnit {
-  unit: 'service' | 'listener';
-  name: string;
-  /** The revision whose change the proxy rejected; it holds the unit as before it. */
-  since: number;
-  /** The resource type it rejected, with Envoy's message. */
-  type: string;
-  message: string;
-  at: string;
-}
 
 /** What the proxy reports read of the holds. */
 export interface HoldsView {
@@ -63,51 +35,6 @@ export interface ProxyStanding {
   rejected: Rejection[];
   /** Changes it rejected that are held back for it. */
   held: HeldUnit[];
-}
-
-export interface ProxyReport {
-  node: { id: string; cluster: string };
-  /** Set only when the client is Envoy. */
-  envoyVersion: string;
-  userAgent: string;
-  clientVersion: string;
-  /**
-   * For Envoys: how key-based version affinity reaches it — `hash` (use_hash_policy) or, for
-   * Envoys older than 1.36, `cohort-cookie` (a stand-in, never a silent random split).
-   */
-  versionAffinity?: 'hash' | 'cohort-cookie';
-  streams: StreamStatus[];
-  /** Newest revision whose resources this proxy has ACKed; null while it has not caught up with any. */
-  appliedRevision: number | null;
-  inSync: boolean;
-  /**
-   * Per service: the newest revision the proxy holds it as of (its listener, its routes, its clusters
-   * and endpoints), and whether that is the current revision. A rejected resource of another service
-   * or listener does not hold a service back.
-   */
-  services: Record<string, { appliedRevision: number | null; inSync: boolean }>;
-  /** Resource types whose last answer was a NACK, with Envoy's message and the suspects. */
-  rejected: Rejection[];
-  /** Changes it rejected that are held back for it: it gets every other change (see rejection-holds.ts). */
-  held: HeldUnit[];
-  resources: Record<string, TypeStatus>;
-  /** How the proxy looks misconfigured; empty when nothing does. */
-  warnings: ProxyWarning[];
-}
-
-/**
- * Stable codes of the warnings (documented in README's /v1/proxies row):
- * - `duplicate-node-id`: streams of more than one client carry this node id (an Envoy opens one
- *   ADS stream, or one stream per type on the per-type services); they are merged into one entry.
- * - `no-listener-selected`: listeners have node selectors and none selects this Envoy's cluster,
- *   so it receives no listener.
- * - `cohort-cookie-affinity`: an Envoy older than 1.36 gets cohort cookies, not hash affinity.
- */
-export type ProxyWarningCode = 'duplicate-node-id' | 'no-listener-selected' | 'cohort-cookie-affinity' | 'empty-state-withheld';
-
-export interface ProxyWarning {
-  code: ProxyWarningCode;
-  message: string;
 }
 
 /** What the warnings read of the desired state. */

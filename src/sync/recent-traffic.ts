@@ -2,7 +2,7 @@
 // guard: the requests Envoys reported (LoadStats) on each version's cluster, by cluster name, and
 // how many proxies reported them. Reads only; the admin API decides what to refuse.
 
-import type { RecentServiceTraffic, ServiceTrafficView } from '../admin/delete-guard.js';
+import type { RecentServiceTraffic, ServiceTrafficView } from '../api/desired-state.js';
 import type { LoadStats } from '../fleet/load-stats.js';
 import type { Service } from '../model/types.js';
 import { clusterName } from '../translate/names.js';

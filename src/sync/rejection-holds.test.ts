@@ -38,7 +38,7 @@ describe('withHolds', () => {
     unit: key.startsWith('service') ? ('service' as const) : ('listener' as const),
     name: key.split('/')[1]!,
     since: 5,
-    type: 'routes',
+    type: 'routes' as const,
     message: 'rejected',
     at: '',
     accepted: accepted as Service,

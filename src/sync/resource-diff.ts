@@ -3,7 +3,7 @@
 // named elements on the way) with its old and new values, each bounded. Arrays of uniquely named objects (virtual hosts, routes, weighted clusters) are matched
 // by name. Reads translations only; never translates, builds or sends anything.
 
-import type { PathChange, ResourceChange, ResourceKind } from '../admin/dry-run.js';
+import type { PathChange, ResourceChange, ResourceKind } from '../api/dry-run.js';
 import type { TranslatedResources } from '../translate/resources.js';
 
 const RESOURCE_KINDS = { listeners: 'listener', routes: 'route', clusters: 'cluster', endpoints: 'endpoints' } as const satisfies Record<

@@ -6,8 +6,8 @@
 
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
-import type { StreamKind } from '../xds/server/callbacks.js';
-import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type HeldUnit, type HoldsView, type Rejection } from './proxy-report.js';
+import type { HeldUnit, Rejection, RevisionProxy, RevisionReport } from '../api/fleet.js';
+import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type HoldsView } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 /** A proxy connected to another replica, as that replica reports it. */
@@ -20,35 +20,6 @@ export interface ReportedProxy {
   services?: Record<string, number | null>;
   rejected?: Rejection[];
   held?: HeldUnit[];
-}
-
-export interface RevisionProxy {
-  node: { id: string; cluster: string };
-  /** Set for a proxy connected to another replica (a shared store), naming that replica. */
-  replica?: string;
-  streams: { id: number; kind: StreamKind; aggregated: boolean }[];
-  /**
-   * Newest revision this proxy has fully ACKed (asked for a service: holds that service as of); null
-   * while none the ledger knows.
-   */
-  appliedRevision: number | null;
-  applied: boolean;
-  /** Set when the proxy rejects resources now: Envoy's message, and which services and listeners changed in them. */
-  rejected?: Rejection[];
-  /** Set when changes it rejected are held back for it (it gets every other change). */
-  held?: HeldUnit[];
-}
-
-export interface RevisionReport {
-  revision: number;
-  /** Set when the question was about one service. */
-  service?: string;
-  current: number;
-  /** Every connected proxy has applied the revision (trivially true when none is connected). */
-  complete: boolean;
-  proxies: RevisionProxy[];
-  /** Set only when no proxy is connected, so that a trivially complete answer is not mistaken. */
-  note?: string;
 }
 
 export const NO_PROXY_NOTE = 'No proxy is connected; complete is trivially true.';

@@ -7,7 +7,7 @@ import type { LoadStats, LoadTotals } from '../fleet/load-stats.js';
 import type { ProxyProgress } from '../rollout/controller.js';
 import type { PendingProxy } from '../rollout/plan.js';
 import { clusterName } from '../translate/names.js';
-import type { Rejection } from './proxy-report.js';
+import type { Rejection } from '../api/fleet.js';
 import type { RevisionStatus } from './revision-status.js';
 
 /** The rejection that names the service, else the newest. */

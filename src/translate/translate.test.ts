@@ -9,8 +9,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AffinityBody } from '../model/traffic-policies.js';
-import type { ServiceBody } from '../model/schema.js';
+import type { AffinityBody, ServiceBody } from '../model/schema.js';
 import type { DesiredState, Endpoint, Service } from '../model/types.js';
 import { normalizeService, validateState } from '../model/validate.js';
 import { XDS_CLUSTER_NAME } from './config-source.js';

@@ -20,12 +20,12 @@ export const PUSH_ORDER: readonly ResourceTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TY
 /** Types whose SotW subscription is a wildcard and whose responses must carry the full set. */
 export const WILDCARD_TYPES: ReadonlySet<string> = new Set([LISTENER_TYPE, CLUSTER_TYPE]);
 
-export const SHORT_TYPE_NAMES: Readonly<Record<ResourceTypeUrl, string>> = {
+export const SHORT_TYPE_NAMES = {
   [LISTENER_TYPE]: 'listeners',
   [ROUTE_TYPE]: 'routes',
   [CLUSTER_TYPE]: 'clusters',
   [ENDPOINT_TYPE]: 'endpoints',
-};
+} as const satisfies Record<ResourceTypeUrl, string>;
 
 export function isResourceTypeUrl(typeUrl: string): typeUrl is ResourceTypeUrl {
   return typeUrl in SHORT_TYPE_NAMES;

@@ -3,7 +3,7 @@
 // pointer resolving to its old and new value), and refusals equal the real call's, If-Match included.
 
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { ResourceChange } from '../../src/admin/dry-run.js';
+import type { ResourceChange } from '../../src/api/dry-run.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { DryRunDiff } from '../../src/sync/dry-run.js';
 import { MAX_VALUE_CHARS } from '../../src/sync/resource-diff.js';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { ProxyReport } from '../../src/api/fleet.js';
 import { buildAdminApp, type AdminDeps } from '../../src/admin/app.js';
 import type { DesiredState } from '../../src/model/types.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
@@ -40,7 +41,7 @@ export interface Harness {
   dbFile: string;
   logs: Record<string, unknown>[];
   ready: { value: boolean };
-  proxies: unknown[];
+  proxies: ProxyReport[];
   /** Closes app and store; the database file stays until cleanup(). */
   close(): Promise<void>;
   cleanup(): Promise<void>;
@@ -58,7 +59,7 @@ export async function openHarness(
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   const ready = { value: true };
-  const proxies: unknown[] = [];
+  const proxies: ProxyReport[] = [];
   const app = buildAdminApp({
     store,
     fleet: { list: () => proxies },

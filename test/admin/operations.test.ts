@@ -1,6 +1,7 @@
 // Health, readiness, the proxies list and the audit route.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProxyReport } from '../../src/api/fleet.js';
 import { openHarness, predictBody, send, type Harness } from './harness.js';
 
 let h: Harness;
@@ -29,8 +30,22 @@ describe('health, readiness and proxies', () => {
 
   it('lists the proxies the fleet reports', async () => {
     expect((await send(h.app, 'GET', '/v1/proxies')).json()).toEqual({ proxies: [] });
-    h.proxies.push({ id: 'envoy-1', envoyVersion: '1.36.0' });
-    expect((await send(h.app, 'GET', '/v1/proxies')).json()).toEqual({ proxies: [{ id: 'envoy-1', envoyVersion: '1.36.0' }] });
+    const proxy: ProxyReport = {
+      node: { id: 'envoy-1', cluster: 'edge' },
+      envoyVersion: '1.36.0',
+      userAgent: 'envoy',
+      clientVersion: '1.36.0',
+      streams: [],
+      appliedRevision: 1,
+      inSync: true,
+      services: {},
+      rejected: [],
+      held: [],
+      warnings: [],
+      resources: {},
+    };
+    h.proxies.push(proxy);
+    expect((await send(h.app, 'GET', '/v1/proxies')).json()).toEqual({ proxies: [proxy] });
   });
 });
 

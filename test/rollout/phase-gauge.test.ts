@@ -2,7 +2,7 @@
 
 import { Registry } from 'prom-client';
 import { expect, it } from 'vitest';
-import { ROLLOUT_PHASES } from '../../src/model/rollout.js';
+import { ROLLOUT_PHASES } from '../../src/model/types.js';
 import type { DesiredState } from '../../src/model/types.js';
 import { registerRolloutPhases } from '../../src/rollout/phase-gauge.js';
 import { INITIAL_STATE } from '../admin/harness.js';

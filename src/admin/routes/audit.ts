@@ -1,14 +1,15 @@
 // The audit route: who changed what and when, newest first, paged with `limit` and `before`
 // (a revision). Read-only; the store owns the log.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pagingQuerySchema, responses } from '../../api/common.js';
+import { auditSchema } from '../../api/history.js';
 import type { Store } from '../../state/store.js';
-import { auditSchema, responses } from '../api-schemas.js';
-import { pageOf, pagingQuerySchema, type PagingQuery } from '../paging.js';
+import { pageOf } from '../paging.js';
 import { withRevision } from '../revision-headers.js';
 
-export const auditRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
-  app.get<{ Querystring: PagingQuery }>(
+export const auditRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+  app.get(
     '/v1/audit',
     {
       schema: {

@@ -5,8 +5,8 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { SluiceError } from '../../errors.js';
-import { responses } from '../api-schemas.js';
-import { WHOLE_NUMBER_PATTERN, wholeNumber } from '../whole-numbers.js';
+import { responses, WHOLE_NUMBER_PATTERN } from '../../api/common.js';
+import { wholeNumber } from '../whole-numbers.js';
 
 /** A comment line every so often keeps proxies and load balancers from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;

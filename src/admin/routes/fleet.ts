@@ -1,14 +1,15 @@
 // The fleet route: every connected Envoy as the fleet status reports it. Read-only; the admin
 // API never writes fleet status.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { proxiesSchema, responses } from '../api-schemas.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { responses } from '../../api/common.js';
+import { proxiesSchema, type ProxyReport } from '../../api/fleet.js';
 
 export interface FleetView {
-  list(): unknown[];
+  list(): ProxyReport[];
 }
 
-export const fleetRoutes: FastifyPluginAsync<{ fleet: FleetView }> = async (app, { fleet }) => {
+export const fleetRoutes: FastifyPluginAsyncTypebox<{ fleet: FleetView }> = async (app, { fleet }) => {
   app.get(
     '/v1/proxies',
     {

@@ -3,9 +3,9 @@
 // state while proxies with configuration are connected: the 503 says so). No state is read or
 // written here.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { responses, statusSchema } from '../../api/common.js';
 import { SluiceError } from '../../errors.js';
-import { responses, statusSchema } from '../api-schemas.js';
 
 const tags = ['health'];
 
@@ -15,7 +15,7 @@ export interface HealthOptions {
   readinessProblem?: () => string | undefined;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { isReady, readinessProblem }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { isReady, readinessProblem }) => {
   app.get('/healthz', { schema: { tags, summary: 'Liveness', response: responses({ 200: statusSchema }) } }, async () => ({
     status: 'ok',
   }));

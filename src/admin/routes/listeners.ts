@@ -3,23 +3,22 @@
 // revision (`unchanged` when the change changed nothing); with `?dryRun=true`, what proxies would
 // receive instead, nothing written. Writes only through the store.
 
-import type { FastifyPluginAsync } from 'fastify';
-import { listenerBodySchema, nameParamsSchema, type ListenerBody } from '../../model/schema.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { nameParamsSchema, responses } from '../../api/common.js';
+import { listenerAnswerSchema, listenerChangeSchema, listenersSchema } from '../../api/desired-state.js';
+import { dryRunQuerySchema, orDryRun, type DryRunView } from '../../api/dry-run.js';
+import { listenerBodySchema } from '../../model/schema.js';
 import { getListener } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
-import { listenerChangeSchema, listenerSchema, listenersSchema, responses, revisioned } from '../api-schemas.js';
-import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
+import { answerDryRun, isDryRun } from '../dry-run.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
-
-interface NameParams {
-  name: string;
-}
 
 const tags = ['listeners'];
 const params = nameParamsSchema;
-const response = responses({ 200: revisioned(listenerSchema) });
+const response = responses({ 200: listenerAnswerSchema });
+const deletionResponse = responses({ 200: orDryRun(listenerAnswerSchema) });
 
-export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
+export const listenerRoutes: FastifyPluginAsyncTypebox<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
   app.get(
     '/v1/listeners',
     { schema: { tags, summary: 'Every listener, by name', response: responses({ 200: listenersSchema }) } },
@@ -30,7 +29,7 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunV
     },
   );
 
-  app.get<{ Params: NameParams }>(
+  app.get(
     '/v1/listeners/:name',
     { schema: { tags, summary: 'One listener', params, response } },
     async (request, reply) => {
@@ -39,7 +38,7 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunV
     },
   );
 
-  app.put<{ Params: NameParams; Body: ListenerBody; Querystring: DryRunQuery }>(
+  app.put(
     '/v1/listeners/:name',
     {
       schema: {
@@ -48,7 +47,7 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunV
         params,
         querystring: dryRunQuerySchema,
         body: listenerBodySchema,
-        response: responses({ 200: listenerChangeSchema }),
+        response: responses({ 200: orDryRun(listenerChangeSchema) }),
       },
     },
     async (request, reply) => {
@@ -60,9 +59,9 @@ export const listenerRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunV
     },
   );
 
-  app.delete<{ Params: NameParams; Querystring: DryRunQuery }>(
+  app.delete(
     '/v1/listeners/:name',
-    { schema: { tags, summary: 'Remove a listener no service uses; answers with what was removed', params, querystring: dryRunQuerySchema, response } },
+    { schema: { tags, summary: 'Remove a listener no service uses; answers with what was removed', params, querystring: dryRunQuerySchema, response: deletionResponse } },
     async (request, reply) => {
       const { name } = request.params;
       const change = { kind: 'deleteListener', name } as const;

@@ -2,7 +2,7 @@
 // Read-only; the admin API neither defines nor computes metrics.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { responses } from '../api-schemas.js';
+import { responses } from '../../api/common.js';
 
 export interface AdminMetrics {
   readonly contentType: string;

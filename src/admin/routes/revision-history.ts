@@ -4,22 +4,24 @@
 // `?dryRun=true`, what proxies would receive instead, nothing written). Reads and writes only
 // through the store.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pagingQuerySchema, responses, revisionParamsSchema } from '../../api/common.js';
+import { dryRunQuerySchema, orDryRun, type DryRunView } from '../../api/dry-run.js';
+import { restoredSchema, revisionHistorySchema } from '../../api/history.js';
 import { endedRollout } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
-import { responses, restoredSchema, revisionHistorySchema } from '../api-schemas.js';
-import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
+import { answerDryRun, isDryRun } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
-import { pageOf, pagingQuerySchema, type PagingQuery } from '../paging.js';
+import { pageOf } from '../paging.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
-import { revisionParam, revisionParamsSchema } from '../whole-numbers.js';
+import { revisionParam } from '../whole-numbers.js';
 
 const tags = ['revisions'];
 
 const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
 
-export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
-  app.get<{ Querystring: PagingQuery }>(
+export const revisionHistoryRoutes: FastifyPluginAsyncTypebox<{ store: Store; dryRun?: DryRunView }> = async (app, { store, dryRun }) => {
+  app.get(
     '/v1/revisions',
     {
       schema: {
@@ -38,7 +40,7 @@ export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store; dryRun?: 
     },
   );
 
-  app.post<{ Params: { revision: string }; Body: unknown; Querystring: DryRunQuery }>(
+  app.post(
     '/v1/revisions/:revision/restore',
     {
       schema: {
@@ -47,7 +49,7 @@ export const revisionHistoryRoutes: FastifyPluginAsync<{ store: Store; dryRun?: 
         description: 'Takes no body (or an empty JSON object). A revision that no longer passes validation is refused.',
         params: revisionParamsSchema,
         querystring: dryRunQuerySchema,
-        response: responses({ 200: restoredSchema }),
+        response: responses({ 200: orDryRun(restoredSchema) }),
       },
     },
     async (request, reply) => {

@@ -2,12 +2,13 @@
 // as of n: `?service=`), optionally waiting (`?wait=5s`, at most 60 s) until all have. The answer comes from a RevisionsView; this route
 // only reads parameters and ends a wait when its request goes away or the server closes.
 
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { responses, revisionParamsSchema } from '../../api/common.js';
+import { revisionQuerySchema, revisionReportSchema, type RevisionReport } from '../../api/fleet.js';
 import { SluiceError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
-import { responses, revisionReportSchema } from '../api-schemas.js';
-import { revisionParam, revisionParamsSchema } from '../whole-numbers.js';
 import type { Store } from '../../state/store.js';
+import { revisionParam } from '../whole-numbers.js';
 
 export const MAX_WAIT_MS = 60_000;
 
@@ -18,20 +19,8 @@ export interface RevisionsView {
    * SLUICE_REVISION_NOT_FOUND past the current revision. With `service`, a proxy has applied it
    * when it holds that service as of the revision or later.
    */
-  wait(revision: number, timeoutMs: number, signal: AbortSignal, service?: string): Promise<object>;
+  wait(revision: number, timeoutMs: number, signal: AbortSignal, service?: string): Promise<RevisionReport>;
 }
-
-const querystring = {
-  type: 'object',
-  properties: {
-    wait: { type: 'string', maxLength: 32, description: 'Wait until every connected proxy has applied the revision, at most this long (e.g. "5s"; at most 60s).' },
-    service: {
-      type: 'string',
-      maxLength: 64,
-      description: 'Ask about one service: a proxy has applied the revision when it holds that service as of it or later, whatever it rejects of others.',
-    },
-  },
-} as const;
 
 function waitParam(value: string | undefined): number {
   if (value === undefined) return 0;
@@ -52,7 +41,7 @@ function serviceParam(value: string | undefined, store: Pick<Store, 'current'>):
   throw new SluiceError('SLUICE_SERVICE_NOT_FOUND', `No service is named ${JSON.stringify(value)}.`, '/service');
 }
 
-export const revisionRoutes: FastifyPluginAsync<{ revisions: RevisionsView; store: Pick<Store, 'current'> }> = async (app, { revisions, store }) => {
+export const revisionRoutes: FastifyPluginAsyncTypebox<{ revisions: RevisionsView; store: Pick<Store, 'current'> }> = async (app, { revisions, store }) => {
   /** One per request that is waiting, so that closing the server ends every wait at once. */
   const waiting = new Set<AbortController>();
   app.addHook('preClose', (done) => {
@@ -60,14 +49,14 @@ export const revisionRoutes: FastifyPluginAsync<{ revisions: RevisionsView; stor
     done();
   });
 
-  app.get<{ Params: { revision: string }; Querystring: { wait?: string; service?: string } }>(
+  app.get(
     '/v1/revisions/:revision',
     {
       schema: {
         tags: ['revisions'],
         summary: 'Which connected proxies have applied a revision; ?wait blocks until all have',
         params: revisionParamsSchema,
-        querystring,
+        querystring: revisionQuerySchema,
         response: responses({ 200: revisionReportSchema }),
       },
     },

@@ -3,110 +3,18 @@
 // by the rollout clock; the answer is the rollout at the new revision (with `?dryRun=true`, what
 // proxies would receive instead, nothing written). Writes only through the store.
 
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  ROLLOUT_PHASES,
-  isFinal,
-  rolloutBodySchema,
-  rolloutReasonBodySchema,
-  type RolloutBody,
-  type RolloutCommand,
-  type RolloutReasonBody,
-} from '../../model/rollout.js';
-import { nameParamsSchema, weightsBodySchema } from '../../model/schema.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { nameParamsSchema, responses } from '../../api/common.js';
+import { dryRunAnswerSchema, dryRunQuerySchema, orDryRun, type DryRunQuery, type DryRunView } from '../../api/dry-run.js';
+import { rolloutAnswerSchema, rolloutListQuerySchema, rolloutListSchema } from '../../api/rollouts.js';
+import { isFinal, rolloutBodySchema, rolloutReasonBodySchema, type RolloutCommand, type RolloutReasonBody } from '../../model/rollout.js';
 import type { DesiredState } from '../../model/types.js';
 import { getRollout, type Change } from '../../state/changes.js';
 import type { Store } from '../../state/store.js';
-import { responses, revisioned } from '../api-schemas.js';
-import { answerDryRun, dryRunQuerySchema, isDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
+import { answerDryRun, isDryRun } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
-
-interface NameParams {
-  name: string;
-}
-
-const time = { type: 'string', description: 'ISO 8601 time.' } as const;
-const count = { type: 'integer', minimum: 0 } as const;
-const outcome = { type: 'string', enum: ['pass', 'fail', 'inconclusive'] } as const;
-
-const decisionSchema = {
-  type: 'object',
-  required: ['at', 'event', 'step', 'actor'],
-  properties: {
-    at: time,
-    event: { type: 'string' },
-    step: count,
-    actor: { type: 'string', description: '"rollout" for the controller, else who steered it.' },
-    revision: { type: 'integer', description: 'The revision that carried new weights.' },
-    weights: weightsBodySchema,
-    outcome,
-    window: { type: 'object', required: ['from', 'to'], properties: { from: time, to: time } },
-    measurements: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['metric', 'outcome'],
-        properties: {
-          metric: { type: 'string' },
-          outcome,
-          value: { type: 'number' },
-          requests: count,
-          errors: count,
-          reason: { type: 'string' },
-        },
-      },
-    },
-    failures: count,
-    inconclusive: count,
-    reason: { type: 'string' },
-  },
-} as const;
-
-const rolloutSchema = revisioned({
-  type: 'object',
-  required: ['service', 'candidate', 'stable', 'steps', 'analysis', 'phase', 'step', 'failures', 'inconclusive', 'startedAt', 'timeline'],
-  properties: {
-    service: { type: 'string' },
-    candidate: { type: 'string' },
-    stable: { type: 'string', description: 'The stable version when the rollout started.' },
-    steps: rolloutBodySchema.properties.steps,
-    analysis: rolloutBodySchema.properties.analysis,
-    proxyTimeout: rolloutBodySchema.properties.proxyTimeout,
-    notify: rolloutBodySchema.properties.notify,
-    phase: { type: 'string', enum: ROLLOUT_PHASES },
-    step: { ...count, description: 'Index of the current step (the number of steps once past the last).' },
-    weights: { ...weightsBodySchema, description: "The service's weights now." },
-    stepWeights: weightsBodySchema,
-    stepRevision: { type: 'integer' },
-    holdStartedAt: time,
-    holdUntil: time,
-    windowStart: time,
-    nextAnalysisAt: time,
-    failures: count,
-    inconclusive: { ...count, description: 'Consecutive inconclusive analyses.' },
-    pausedFrom: { type: 'string', enum: ROLLOUT_PHASES },
-    holdRemainingMs: count,
-    reason: { type: 'string' },
-    startedAt: time,
-    finishedAt: time,
-    timeline: { type: 'array', items: decisionSchema, description: 'The latest decisions, oldest first (the audit log keeps all).' },
-  },
-} as const);
-
-const { timeline: _timeline, ...summaryProperties } = rolloutSchema.properties;
-
-/** Every service's latest rollout, without its timeline. */
-const rolloutListSchema = revisioned({
-  type: 'object',
-  required: ['rollouts'],
-  properties: {
-    rollouts: {
-      type: 'array',
-      items: { type: 'object', required: rolloutSchema.required.filter((field) => field !== 'timeline'), properties: summaryProperties },
-    },
-  },
-} as const);
 
 const tags = ['rollouts'];
 const params = nameParamsSchema;
@@ -118,15 +26,15 @@ function rolloutOf(state: DesiredState, name: string) {
   return service === undefined ? rollout : { ...rollout, weights: service.weights };
 }
 
-export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => number; dryRun?: DryRunView }> = async (app, { store, clock, dryRun }) => {
+export const rolloutRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: () => number; dryRun?: DryRunView }> = async (app, { store, clock, dryRun }) => {
   /** The rollout at the new revision, with `status`; under `?dryRun=true` the dry run's answer instead. */
-  async function change(request: FastifyRequest<{ Querystring: DryRunQuery }>, reply: FastifyReply, rolloutChange: Change, status = 200) {
+  async function change(request: FastifyRequest & { query: DryRunQuery }, reply: FastifyReply, rolloutChange: Change, status = 200) {
     if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, rolloutChange);
     const { revision, state } = await store.apply(rolloutChange, applyOptions(request));
     return withRevision(reply.status(status), revision, rolloutOf(state, rolloutChange.name));
   }
 
-  app.post<{ Params: NameParams; Body: RolloutBody; Querystring: DryRunQuery }>(
+  app.post(
     '/v1/services/:name/rollouts',
     {
       schema: {
@@ -135,7 +43,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
         params,
         querystring: dryRunQuerySchema,
         body: rolloutBodySchema,
-        response: responses({ 201: rolloutSchema }),
+        response: responses({ 201: rolloutAnswerSchema, 200: dryRunAnswerSchema }),
       },
     },
     async (request, reply) => {
@@ -146,13 +54,13 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
     },
   );
 
-  app.get<{ Querystring: { active?: 'true' | 'false' } }>(
+  app.get(
     '/v1/rollouts',
     {
       schema: {
         tags,
         summary: "Every service's latest rollout (phase, step, weights; no timeline), by service name; ?active=true: only those not finished",
-        querystring: { type: 'object', additionalProperties: false, properties: { active: { type: 'string', enum: ['true', 'false'] } } },
+        querystring: rolloutListQuerySchema,
         response: responses({ 200: rolloutListSchema }),
       },
     },
@@ -169,9 +77,9 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
     },
   );
 
-  app.get<{ Params: NameParams }>(
+  app.get(
     '/v1/services/:name/rollout',
-    { schema: { tags, summary: "The service's latest rollout: phase, step, weights and every decision", params, response: responses({ 200: rolloutSchema }) } },
+    { schema: { tags, summary: "The service's latest rollout: phase, step, weights and every decision", params, response: responses({ 200: rolloutAnswerSchema }) } },
     async (request, reply) => {
       const state = store.current();
       return withRevision(reply, state.revision, rolloutOf(state, request.params.name));
@@ -185,7 +93,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
     { command: 'abort', summary: 'End the rollout and send all traffic to stable in one push', reason: true },
   ];
   for (const { command, summary, reason } of commands) {
-    app.post<{ Params: NameParams; Body: RolloutReasonBody | undefined; Querystring: DryRunQuery }>(
+    app.post(
       `/v1/services/:name/rollout/${command}`,
       {
         schema: {
@@ -195,7 +103,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
           params,
           querystring: dryRunQuerySchema,
           ...(reason ? { body: rolloutReasonBodySchema } : {}),
-          response: responses({ 200: rolloutSchema }),
+          response: responses({ 200: orDryRun(rolloutAnswerSchema) }),
         },
         // No body is the same as an empty one (the schema validates whatever arrives).
         ...(reason
@@ -211,7 +119,8 @@ export const rolloutRoutes: FastifyPluginAsync<{ store: Store; clock: () => numb
         const { name } = request.params;
         const { actor } = applyOptions(request);
         const at = new Date(clock()).toISOString();
-        const why = request.body?.reason;
+        // Validated against rolloutReasonBodySchema for the commands that take a reason.
+        const why = reason ? (request.body as RolloutReasonBody).reason : undefined;
         const steerChange: Change = { kind: 'steerRollout', name, command, at, actor, ...(why === undefined ? {} : { reason: why }) };
         return change(request, reply, steerChange);
       },

@@ -5,49 +5,33 @@
 // cut off recent traffic; with `?dryRun=true`, what proxies would receive instead, nothing written.
 // Writes only through the store; reads traffic only through its view.
 
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  nameParamsSchema,
-  promoteBodySchema,
-  serviceBodySchema,
-  weightsBodySchema,
-  type PromoteBody,
-  type ServiceBody,
-} from '../../model/schema.js';
-import type { Service, Weights } from '../../model/types.js';
-import { activeRollout, endedRollout, getService, type Change } from '../../state/changes.js';
-import type { ApplyResult, Store } from '../../state/store.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { nameParamsSchema, responses } from '../../api/common.js';
 import {
   forceQuerySchema,
   overrideQuerySchema,
-  responses,
-  revisioned,
+  serviceAnswerSchema,
   serviceChangeSchema,
   serviceDeletionSchema,
-  serviceSchema,
   servicesSchema,
-} from '../api-schemas.js';
-import { unconfirmedDelete, type ServiceTrafficView } from '../delete-guard.js';
-import { answerDryRun, dryRunQuerySchema, isDryRun, withDryRun, type DryRunQuery, type DryRunView } from '../dry-run.js';
+  type OverrideQuery,
+  type ServiceTrafficView,
+} from '../../api/desired-state.js';
+import { dryRunQuerySchema, orDryRun, type DryRunQuery, type DryRunView } from '../../api/dry-run.js';
+import { promoteBodySchema, serviceBodySchema, weightsBodySchema } from '../../model/schema.js';
+import type { Service } from '../../model/types.js';
+import { activeRollout, endedRollout, getService, type Change } from '../../state/changes.js';
+import type { ApplyResult, Store } from '../../state/store.js';
+import { unconfirmedDelete } from '../delete-guard.js';
+import { answerDryRun, isDryRun } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
 import { applyOptions, withRevision } from '../revision-headers.js';
 
-interface NameParams {
-  name: string;
-}
-
-interface OverrideQuery extends DryRunQuery {
-  override?: 'rollout';
-}
-
-interface ForceQuery extends DryRunQuery {
-  force?: 'true' | 'false';
-}
-
 const tags = ['services'];
 const params = nameParamsSchema;
-const response = responses({ 200: revisioned(serviceSchema) });
-const changeResponse = responses({ 200: serviceChangeSchema });
+const response = responses({ 200: serviceAnswerSchema });
+const changeResponse = responses({ 200: orDryRun(serviceChangeSchema) });
 
 /** `{override: 'rollout'}` when the query asks for it, else nothing. */
 function overrideOf(query: OverrideQuery): { override?: 'rollout' } {
@@ -72,7 +56,7 @@ export interface ServiceRouteOptions {
   dryRun?: DryRunView;
 }
 
-export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app, { store, traffic, dryRun }) => {
+export const serviceRoutes: FastifyPluginAsyncTypebox<ServiceRouteOptions> = async (app, { store, traffic, dryRun }) => {
   app.get(
     '/v1/services',
     { schema: { tags, summary: 'Every service, by name', response: responses({ 200: servicesSchema }) } },
@@ -83,7 +67,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.get<{ Params: NameParams }>(
+  app.get(
     '/v1/services/:name',
     { schema: { tags, summary: 'One service', params, response } },
     async (request, reply) => {
@@ -93,7 +77,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
   );
 
   /** Applies a change to one service and answers with that service at the new revision. */
-  async function change(request: FastifyRequest<{ Querystring: DryRunQuery }>, reply: FastifyReply, serviceChange: Change) {
+  async function change(request: FastifyRequest & { query: DryRunQuery }, reply: FastifyReply, serviceChange: Change) {
     if (isDryRun(request)) return answerDryRun(store, dryRun, request, reply, serviceChange);
     const result = await store.apply(serviceChange, applyOptions(request));
     return withRevision(reply, result.revision, changeAnswer(result, serviceChange.name, getService(result.state, serviceChange.name)));
@@ -101,7 +85,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
 
   const guarded = 'During an active rollout a change that would abort it is refused (409 SLUICE_ROLLOUT_IN_PROGRESS) unless `?override=rollout`.';
 
-  app.put<{ Params: NameParams; Body: ServiceBody; Querystring: OverrideQuery }>(
+  app.put(
     '/v1/services/:name',
     {
       schema: {
@@ -109,7 +93,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'Define or replace a service',
         description: `${guarded} Only a replacement that changes the weights or stable version, or removes the rollout's candidate or stable version, would abort it; other replacements leave it running.`,
         params,
-        querystring: withDryRun(overrideQuerySchema),
+        querystring: overrideQuerySchema,
         body: serviceBodySchema,
         response: changeResponse,
       },
@@ -120,7 +104,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.delete<{ Params: NameParams; Querystring: ForceQuery }>(
+  app.delete(
     '/v1/services/:name',
     {
       schema: {
@@ -131,8 +115,8 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
           'with `?force=true` (else 409 SLUICE_DELETE_UNCONFIRMED, naming the rollout and the requests that would fail); ' +
           'the rollout is aborted, and the answer says so and what traffic the delete cut off.',
         params,
-        querystring: withDryRun(forceQuerySchema),
-        response: responses({ 200: serviceDeletionSchema }),
+        querystring: forceQuerySchema,
+        response: responses({ 200: orDryRun(serviceDeletionSchema) }),
       },
     },
     async (request, reply) => {
@@ -150,7 +134,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.put<{ Params: NameParams; Body: Weights; Querystring: OverrideQuery }>(
+  app.put(
     '/v1/services/:name/weights',
     {
       schema: {
@@ -158,7 +142,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'Shift traffic: percentages per version, summing to 100 (versions left out get 0)',
         description: guarded,
         params,
-        querystring: withDryRun(overrideQuerySchema),
+        querystring: overrideQuerySchema,
         body: weightsBodySchema,
         response: changeResponse,
       },
@@ -169,7 +153,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.post<{ Params: NameParams; Body: PromoteBody; Querystring: OverrideQuery }>(
+  app.post(
     '/v1/services/:name/promote',
     {
       schema: {
@@ -177,7 +161,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
         summary: 'All traffic to a version, which becomes stable',
         description: guarded,
         params,
-        querystring: withDryRun(overrideQuerySchema),
+        querystring: overrideQuerySchema,
         body: promoteBodySchema,
         response: changeResponse,
       },
@@ -188,7 +172,7 @@ export const serviceRoutes: FastifyPluginAsync<ServiceRouteOptions> = async (app
     },
   );
 
-  app.post<{ Params: NameParams; Body: unknown; Querystring: DryRunQuery }>(
+  app.post(
     '/v1/services/:name/rollback',
     {
       schema: {

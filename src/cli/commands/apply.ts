@@ -8,7 +8,8 @@ import { EXIT_OK, RejectedError, usageError, type ExitCode } from '../cli-error.
 import { readResourceFile, resourcePath, type FileResource } from '../resource-file.js';
 import type { Command, CommandContext } from './command.js';
 import { previewFile, printPreview } from './diff.js';
-import { abortedRolloutText, withForceHint, type AbortedRollout } from './guardrails.js';
+import type { AbortedRollout } from '../../api/desired-state.js';
+import { abortedRolloutText, withForceHint } from './guardrails.js';
 
 type Answer = { revision: number; abortedRollout?: AbortedRollout } & Record<string, unknown>;
 type Applied = { resource: FileResource; answer: Answer }[];

@@ -2,17 +2,11 @@
 // --force sent as ?force=true), answered by what it did: a rollout it aborted, the recent traffic
 // it cut off, the new revision. The server decides what needs confirming; this only asks.
 
-import { servedText, type RecentServiceTraffic } from '../../admin/delete-guard.js';
+import type { ServiceDeletionAnswer } from '../../api/desired-state.js';
+import { servedText } from '../../api/traffic-wording.js';
 import { EXIT_OK, usageError } from '../cli-error.js';
 import type { Command, CommandContext } from './command.js';
-import { abortedRolloutText, withForceHint, type AbortedRollout } from './guardrails.js';
-
-interface Answer {
-  name: string;
-  revision: number;
-  abortedRollout?: AbortedRollout;
-  recentTraffic?: RecentServiceTraffic;
-}
+import { abortedRolloutText, withForceHint } from './guardrails.js';
 
 export const deleteCommand: Command = {
   name: 'delete',
@@ -23,7 +17,7 @@ export const deleteCommand: Command = {
     const [name] = args;
     if (name === undefined || args.length > 1) throw usageError('delete needs exactly one service');
     const path = `/v1/services/${encodeURIComponent(name)}${force === true ? '?force=true' : ''}`;
-    const answer = await withForceHint(client.request<Answer>('DELETE', path, { ifMatch }));
+    const answer = await withForceHint(client.request<ServiceDeletionAnswer>('DELETE', path, { ifMatch }));
     if (out.json) {
       out.printJson(answer);
       return EXIT_OK;

@@ -4,7 +4,7 @@
 // as such, not guessed at. Never writes; validating and translating are the server's alone.
 
 import { basename, extname } from 'node:path';
-import type { ResourceChange } from '../../admin/dry-run.js';
+import type { DryRunAnswer, ResourceChange } from '../../api/dry-run.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, RejectedError, usageError, type ExitCode } from '../cli-error.js';
 import type { AdminClient } from '../http-client.js';
 import type { Output, Paint } from '../output.js';
@@ -13,12 +13,6 @@ import type { Command, CommandContext } from './command.js';
 
 const MAX_VALUE_LENGTH = 100;
 const DEFAULT_GROUP = 'default';
-
-interface DryRunAnswer {
-  revision: number;
-  unchanged: boolean;
-  changes: ResourceChange[];
-}
 
 interface Preview {
   revision: number;

@@ -2,14 +2,8 @@
 // refusal that --force overrides completed with "repeat with --force", and the words for a rollout
 // a forced change aborted. Knows the guardrails' codes and answer fields, not any command.
 
+import type { AbortedRollout } from '../../api/desired-state.js';
 import { RejectedError } from '../cli-error.js';
-
-export interface AbortedRollout {
-  candidate: string;
-  phase: string;
-  step: number;
-  reason: string;
-}
 
 /** Refusals that `--force` overrides: a change that would abort a rollout, a delete that needs confirming. */
 const FORCEABLE = new Set(['SLUICE_ROLLOUT_IN_PROGRESS', 'SLUICE_DELETE_UNCONFIRMED']);

@@ -4,6 +4,7 @@
 // exit 0 when it succeeded, 1 when it rolled back or was aborted, 2 on an error or when --timeout
 // passed. The server decides; these only ask and show.
 
+import type { RolloutAnswer, RolloutListAnswer } from '../../api/rollouts.js';
 import type { RolloutDecision } from '../../model/types.js';
 import { CliError, EXIT_OK, EXIT_USAGE, usageError, type ExitCode } from '../cli-error.js';
 import { EventWakeups } from '../event-wakeups.js';
@@ -18,7 +19,6 @@ import {
   phaseText,
   rolloutScreen,
   stepsLine,
-  type RolloutAnswer,
   type StepProxies,
 } from '../rollout-view.js';
 import type { Command, CommandContext } from './command.js';
@@ -145,7 +145,7 @@ async function start({ args, file, candidate, steps, client, out }: CommandConte
 async function status({ args, wait, timeoutMs, client, out }: CommandContext): Promise<ExitCode> {
   if (args.length === 0) {
     if (wait) throw usageError('rollout status --wait needs a service');
-    const { rollouts } = await client.request<{ rollouts: RolloutAnswer[] }>('GET', '/v1/rollouts');
+    const { rollouts } = await client.request<RolloutListAnswer>('GET', '/v1/rollouts');
     if (out.json) out.printJson({ rollouts });
     else if (rollouts.length === 0) out.line('no rollouts');
     else {

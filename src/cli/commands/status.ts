@@ -4,14 +4,14 @@
 // services and listeners), the changes held back for them, and their warnings (misconfigured Envoys).
 // Read-only: GET /v1/services[/{name}], GET /v1/proxies and GET /v1/rollouts.
 
-import type { Endpoint, Rollout, Service } from '../../model/types.js';
-import type { ProxyReport } from '../../sync/proxy-report.js';
+import type { Endpoint, Service } from '../../model/types.js';
+import type { ServiceAnswer, ServicesAnswer } from '../../api/desired-state.js';
+import type { ProxiesAnswer, ProxyReport } from '../../api/fleet.js';
+import type { RolloutListAnswer, RolloutSummary } from '../../api/rollouts.js';
 import { EXIT_OK, usageError, type ExitCode } from '../cli-error.js';
 import { formatWeights, table } from '../output.js';
 import { rolloutSummary } from '../rollout-view.js';
 import type { Command, CommandContext } from './command.js';
-
-type Revisioned<T> = T & { revision: number };
 
 function endpointText({ address, port }: Endpoint): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -85,7 +85,7 @@ function serviceLines(service: Service, revision: number, proxies: ProxyReport[]
   ];
 }
 
-function servicesLines(services: Service[], proxies: ProxyReport[], rollouts: Rollout[]): string[] {
+function servicesLines(services: Service[], proxies: ProxyReport[], rollouts: RolloutSummary[]): string[] {
   if (services.length === 0) return ['no services'];
   const now = Date.now();
   const active = new Map(rollouts.map((r) => [r.service, rolloutSummary(r, now)]));
@@ -98,18 +98,18 @@ function servicesLines(services: Service[], proxies: ProxyReport[], rollouts: Ro
 async function run({ args, client, out }: CommandContext): Promise<ExitCode> {
   if (args.length > 1) throw usageError('status takes at most one service name');
   const name = args[0];
-  const proxiesRequest = client.request<{ proxies: ProxyReport[] }>('GET', '/v1/proxies');
+  const proxiesRequest = client.request<ProxiesAnswer>('GET', '/v1/proxies');
   if (name === undefined) {
     const [{ revision, services }, { proxies }, { rollouts }] = await Promise.all([
-      client.request<Revisioned<{ services: Service[] }>>('GET', '/v1/services'),
+      client.request<ServicesAnswer>('GET', '/v1/services'),
       proxiesRequest,
-      client.request<{ rollouts: Rollout[] }>('GET', '/v1/rollouts?active=true'),
+      client.request<RolloutListAnswer>('GET', '/v1/rollouts?active=true'),
     ]);
     if (out.json) out.printJson({ revision, services, proxies, rollouts });
     else out.lines([`sluice at ${client.server}, revision ${revision}`, '', ...servicesLines(services, proxies, rollouts), '', ...proxyLines(proxies)]);
   } else {
     const [{ revision, ...service }, { proxies }] = await Promise.all([
-      client.request<Revisioned<Service>>('GET', `/v1/services/${encodeURIComponent(name)}`),
+      client.request<ServiceAnswer>('GET', `/v1/services/${encodeURIComponent(name)}`),
       proxiesRequest,
     ]);
     if (out.json) out.printJson({ revision, service, proxies });

@@ -3,11 +3,12 @@
 // service's weights at the new revision, saying when nothing changed or a rollout was aborted.
 // The server validates and guards rollouts; these only read their arguments.
 
-import type { Service, Weights } from '../../model/types.js';
+import type { ServiceChangeAnswer } from '../../api/desired-state.js';
+import type { Weights } from '../../model/types.js';
 import { EXIT_OK, usageError } from '../cli-error.js';
 import { formatWeights, type Output } from '../output.js';
 import type { Command, CommandContext } from './command.js';
-import { abortedRolloutText, withForceHint, withRolloutOverride, type AbortedRollout } from './guardrails.js';
+import { abortedRolloutText, withForceHint, withRolloutOverride } from './guardrails.js';
 
 const WEIGHT_RE = /^([^=\s]+)=(\d{1,3}(?:\.\d+)?)$/;
 
@@ -15,13 +16,7 @@ function servicePath(name: string, action: string): string {
   return `/v1/services/${encodeURIComponent(name)}/${action}`;
 }
 
-interface Answer extends Service {
-  revision: number;
-  unchanged?: true;
-  abortedRollout?: AbortedRollout;
-}
-
-function report(out: Output, answer: Answer): typeof EXIT_OK {
+function report(out: Output, answer: ServiceChangeAnswer): typeof EXIT_OK {
   if (out.json) {
     out.printJson(answer);
     return EXIT_OK;
@@ -55,7 +50,7 @@ export const setWeightsCommand: Command = {
     const [name, ...pairs] = args;
     if (name === undefined || pairs.length === 0) throw usageError('set-weights needs a service and at least one VERSION=PERCENT');
     const body = parseWeights(pairs);
-    return report(out, await withForceHint(client.request<Answer>('PUT', withRolloutOverride(servicePath(name, 'weights'), force), { body, ifMatch })));
+    return report(out, await withForceHint(client.request<ServiceChangeAnswer>('PUT', withRolloutOverride(servicePath(name, 'weights'), force), { body, ifMatch })));
   },
 };
 
@@ -68,7 +63,7 @@ export const promoteCommand: Command = {
     const [name, version] = args;
     if (name === undefined || version === undefined || args.length > 2) throw usageError('promote needs a service and a version');
     const path = withRolloutOverride(servicePath(name, 'promote'), force);
-    return report(out, await withForceHint(client.request<Answer>('POST', path, { body: { version }, ifMatch })));
+    return report(out, await withForceHint(client.request<ServiceChangeAnswer>('POST', path, { body: { version }, ifMatch })));
   },
 };
 
@@ -80,6 +75,6 @@ export const rollbackCommand: Command = {
   async run({ args, ifMatch, client, out }: CommandContext) {
     const [name] = args;
     if (name === undefined || args.length > 1) throw usageError('rollback needs exactly one service');
-    return report(out, await client.request<Answer>('POST', servicePath(name, 'rollback'), { ifMatch }));
+    return report(out, await client.request<ServiceChangeAnswer>('POST', servicePath(name, 'rollback'), { ifMatch }));
   },
 };
