@@ -33,7 +33,6 @@ import { Store } from './state/store.js';
 import { EmptyStateWatch, withEmptyStateWarnings } from './sync/empty-state.js';
 import { envoyAcceptanceCheck } from './sync/envoy-acceptance.js';
 import { ProxyReporter, rejectionsOf } from './sync/proxy-report.js';
-import { nodeGroup } from './sync/node-groups.js';
 import { DryRunDiff } from './sync/dry-run.js';
 import { NodeResources } from './sync/node-resources.js';
 import { Reconciler } from './sync/reconciler.js';
@@ -140,6 +139,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     ledger,
     stateAt: (revision): DesiredState | undefined => reconciler.stateAt(revision),
     current: () => store.current(),
+    groupOf: (node, transport) => reconciler.groupOf(node, transport),
     regroup: () => xds.regroup(),
     logger: logger.child({ module: 'sync' }),
   });
@@ -168,6 +168,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     ledger,
     logger: logger.child({ module: 'sync' }),
     variants: holds,
+    regroup: () => xds.regroup(),
     onBuilt: () => {
       metrics.snapshotBuilt();
       revisions.ledgerChanged();
@@ -225,7 +226,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   const xds = new XdsServer({
     cache,
     callbacks,
-    groupOf: (node, transport) => holds.groupFor(node.id, nodeGroup(node, transport)),
+    groupOf: (node, transport) => holds.groupFor(node.id, reconciler.groupOf(node, transport)),
     loadReports: loadStats,
     logger: xdsLogger,
     ...(emptyState ? { emptyState } : {}),
@@ -257,7 +258,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     revisions,
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
-    dryRun: new DryRunDiff(() => reconciler.groupsInUse()),
+    dryRun: new DryRunDiff(() => fleet.list()),
     serviceTraffic: new RecentTraffic(loadStats),
     events,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),

@@ -14,6 +14,8 @@ export interface ConnectCommand {
   prefix: string;
   first: number;
   count: number;
+  /** Each client's node cluster is its own node id (a mesh of sidecars); all share `bench` otherwise. */
+  ownNodeClusters?: boolean;
   /** Clients connecting at the same time (each waits until it has ACKed all four types). */
   concurrency: number;
   timeoutMs: number;
@@ -70,7 +72,8 @@ export class FleetCore {
     const fresh: SimEnvoy[] = [];
     const credentials = credentialsOf(command.tls);
     for (let i = 0; i < command.count; i++) {
-      fresh.push(new SimEnvoy(`${command.prefix}${command.first + i}`, command.address, command.mode, this.names, credentials));
+      const id = `${command.prefix}${command.first + i}`;
+      fresh.push(new SimEnvoy(id, command.address, command.mode, this.names, credentials, command.ownNodeClusters ? id : undefined));
     }
     this.sims.push(...fresh);
     const failures: string[] = [];

@@ -24,6 +24,8 @@ export interface FleetOptions {
   concurrency?: number;
   /** Clients connect over TLS with this certificate; plaintext without. */
   tls?: ClientTlsFiles;
+  /** Each client's node cluster is its node id instead of the shared `bench`. */
+  ownNodeClusters?: boolean;
 }
 
 export interface Fleet {
@@ -116,6 +118,7 @@ class ForkedFleet implements Fleet {
           concurrency: this.options.concurrency ?? 100,
           timeoutMs,
           ...(this.options.tls ? { tls: this.options.tls } : {}),
+          ...(this.options.ownNodeClusters ? { ownNodeClusters: true } : {}),
         };
         first += args.count;
         return worker.call<ConnectResult>({ cmd: 'connect', args });
@@ -177,6 +180,7 @@ class InProcessFleet implements Fleet {
       concurrency: this.options.concurrency ?? 100,
       timeoutMs,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      ...(this.options.ownNodeClusters ? { ownNodeClusters: true } : {}),
     });
   }
 

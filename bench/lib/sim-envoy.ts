@@ -34,8 +34,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
 };
 
-export function simNode(id: string): RawNode {
-  return { id, cluster: 'bench', user_agent_name: 'envoy', user_agent_build_version: { version: { major_number: 1, minor_number: 40, patch: 0 } } };
+/** The node a simulated Envoy presents; its node cluster is `bench` unless told otherwise. */
+export function simNode(id: string, cluster = 'bench'): RawNode {
+  return { id, cluster, user_agent_name: 'envoy', user_agent_build_version: { version: { major_number: 1, minor_number: 40, patch: 0 } } };
 }
 
 /** What a resource's bytes tell a client to subscribe to next; cached, since every client gets the same bytes. */
@@ -133,6 +134,7 @@ export class SimEnvoy {
     private readonly names: NameCache,
     /** Plaintext unless given (e.g. TLS with a client certificate). */
     private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    readonly nodeCluster = 'bench',
   ) {
     for (const type of TYPES) this.types.set(type, { requested: false, answered: false, names: [], version: '', nonce: '', held: new Map() });
   }
@@ -231,7 +233,7 @@ export class SimEnvoy {
   /** The first request of a type on this stream (a reconnect repeats what the client holds). */
   private request(type: TypeUrl, state: TypeState, withNode: boolean): void {
     state.requested = true;
-    const node = withNode ? { node: simNode(this.id) } : {};
+    const node = withNode ? { node: simNode(this.id, this.nodeCluster) } : {};
     if (this.mode === 'sotw') {
       const request: DiscoveryRequest = { ...node, type_url: type, version_info: state.version, resource_names: state.names };
       this.call?.write(request);

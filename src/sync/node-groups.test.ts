@@ -37,30 +37,41 @@ function state(revision: number, internal: Listener): DesiredState {
 const ADS = { kind: 'sotw' as const, aggregated: true };
 
 describe('node groups', () => {
-  it('name a group by flavour and node cluster', () => {
-    expect(nodeGroup(envoy('edge'), ADS)).toBe('default#edge');
-    expect(nodeGroup(envoy('edge', '1.35.3'), ADS)).toBe(`default${PRE_HASH_SPLIT_SUFFIX}#edge`);
-    expect(nodeGroup(envoy('edge'), { kind: 'delta', aggregated: false })).toBe('envoy-per-type-delta#edge');
-    expect(nodeGroup({ ...envoy('x'), userAgentName: 'gRPC Go' }, ADS)).toBe(GRPC_CLIENT_GROUP);
+  const selective = state(1, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh'] } });
+
+  it('name a group by flavour and, unless every listener selects the node cluster, the listeners that do', () => {
+    expect(nodeGroup(envoy('mesh'), ADS, selective.listeners)).toBe('default');
+    expect(nodeGroup(envoy('edge'), ADS, selective.listeners)).toBe('default#default');
+    expect(nodeGroup(envoy('edge', '1.35.3'), ADS, selective.listeners)).toBe(`default${PRE_HASH_SPLIT_SUFFIX}#default`);
+    expect(nodeGroup(envoy('edge'), { kind: 'delta', aggregated: false }, selective.listeners)).toBe('envoy-per-type-delta#default');
+    expect(nodeGroup({ ...envoy('x'), userAgentName: 'gRPC Go' }, ADS, selective.listeners)).toBe(GRPC_CLIENT_GROUP);
+    const edgeOnly = { internal: selective.listeners['internal']!, zeta: { name: 'zeta', address: '0.0.0.0', port: 9000, nodes: { clusters: ['mesh'] } } };
+    expect(nodeGroup(envoy('edge'), ADS, edgeOnly)).toBe('default#');
+    expect(nodeGroup(envoy('mesh'), ADS, { ...edgeOnly, default: selective.listeners['default']!, other: { ...edgeOnly.zeta, name: 'other', nodes: { clusters: ['x'] } } })).toBe(
+      'default#default,internal,zeta',
+    );
+    // A thousand node clusters that select the same listeners share one group.
+    expect(new Set(Array.from({ length: 1000 }, (_, i) => nodeGroup(envoy(`svc-${i}`), ADS, selective.listeners)))).toEqual(new Set(['default#default']));
     expect(parseGroup('nonsense#edge')).toBeUndefined();
   });
 
-  it('give a node only the listeners that select its cluster, with their services’ clusters', () => {
-    const desired = state(1, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh'] } });
-    const edge = parseGroup('default#edge')!.translate(desired);
-    const mesh = parseGroup('default#mesh')!.translate(desired);
+  it('give a group only the listeners it names, with their services’ clusters', () => {
+    const edge = parseGroup('default#default')!.translate(selective);
+    const mesh = parseGroup('default')!.translate(selective);
+    const none = parseGroup('default#')!.translate(selective);
     expect(edge.listeners.map((l) => l.name)).toEqual(['default']);
     expect(edge.clusters.map((c) => c.name)).toEqual(['predict_blue']);
     expect(mesh.listeners.map((l) => l.name)).toEqual(['default', 'internal']);
     expect(mesh.clusters.map((c) => c.name)).toEqual(['embed_blue', 'predict_blue']);
+    expect(none.listeners).toEqual([]);
     // Groups that select the same listeners translate once.
-    expect(parseGroup('default#edge')!.key(desired)).toBe(parseGroup('default#other')!.key(desired));
-    expect(parseGroup('default#edge')!.key(desired)).not.toBe(parseGroup('default#mesh')!.key(desired));
+    expect(parseGroup('default')!.key(selective)).toBe(parseGroup('default#default,internal')!.key(selective));
+    expect(parseGroup('default#default')!.key(selective)).not.toBe(parseGroup('default')!.key(selective));
   });
 
-  it('are built when a stream first asks, follow selector changes, and are dropped when unused', () => {
+  it('are built when a stream first asks, move their streams when selectors change, and are dropped when unused', () => {
     vi.useFakeTimers();
-    let current = state(1, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh'] } });
+    let current = selective;
     const subscribers = new Set<(s: DesiredState) => void>();
     const commit = (next: DesiredState): void => {
       current = next;
@@ -69,19 +80,37 @@ describe('node groups', () => {
     };
     const source = { current: () => current, subscribe: (fn: (s: DesiredState) => void) => (subscribers.add(fn), () => subscribers.delete(fn)) };
     const cache = new SnapshotCache();
-    const reconciler = new Reconciler({ state: source, cache, ledger: new RevisionLedger(), logger: pino({ level: 'silent' }), holdOffMs: 0 });
+    // One stream of node cluster "edge", re-asking for its group as XdsServer.regroup makes streams do.
+    const seen: { group: string; listeners: string[] }[] = [];
+    let watching: { group: string; unwatch: () => void } | undefined;
+    const watch = (): void => {
+      const group = reconciler.groupOf(envoy('edge'), ADS);
+      if (group === watching?.group) return;
+      watching?.unwatch();
+      watching = { group, unwatch: () => undefined };
+      watching.unwatch = cache.watch(group, (snapshot) => seen.push({ group, listeners: [...snapshot.type(LISTENER_TYPE).resources.keys()] }));
+    };
+    const reconciler: Reconciler = new Reconciler({ state: source, cache, ledger: new RevisionLedger(), logger: pino({ level: 'silent' }), holdOffMs: 0, regroup: watch });
     reconciler.start();
-    const seen: string[][] = [];
-    const unwatch = cache.watch('default#edge', (snapshot) => seen.push([...snapshot.type(LISTENER_TYPE).resources.keys()]));
-    expect(seen).toEqual([['default']]);
-    expect([...cache.get('default#edge')!.type(CLUSTER_TYPE).resources.keys()]).toEqual(['predict_blue']);
+    watch();
+    expect(seen).toEqual([{ group: 'default#default', listeners: ['default'] }]);
+    expect([...cache.get('default#default')!.type(CLUSTER_TYPE).resources.keys()]).toEqual(['predict_blue']);
 
     commit(state(2, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh', 'edge'] } }));
-    expect(seen.at(-1)).toEqual(['default', 'internal']);
+    expect(seen.slice(1)).toEqual([{ group: 'default', listeners: ['default', 'internal'] }]);
 
-    unwatch();
-    commit(state(3, { name: 'internal', address: '127.0.0.1', port: 8081 }));
-    expect(cache.get('default#edge')).toBeUndefined();
+    // A listener for other nodes: the stream moves before the snapshots are set, so it never reads
+    // the new state under its old group (which now has a listener not meant for it).
+    const withExtra = state(3, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh', 'edge'] } });
+    commit({ ...withExtra, listeners: { ...withExtra.listeners, extra: { name: 'extra', address: '127.0.0.1', port: 8082, nodes: { clusters: ['mesh'] } } } });
+    expect(seen.slice(2)).toEqual([{ group: 'default#default,internal', listeners: ['default', 'internal'] }]);
+    expect(cache.get('default#default')).toBeUndefined();
+
+    // Without that listener the stream joins `default`, whose snapshot of the old state has it: the
+    // stream is shown only the new state's.
+    commit(state(4, { name: 'internal', address: '127.0.0.1', port: 8081, nodes: { clusters: ['mesh', 'edge'] } }));
+    expect(seen.slice(3)).toEqual([{ group: 'default', listeners: ['default', 'internal'] }]);
+    watching!.unwatch();
     reconciler.stop();
     vi.useRealTimers();
   });

@@ -1,10 +1,11 @@
-// Which snapshot each stream reads. Nodes that must receive the same resources share a group:
-// the transport (ADS, per-type SotW, per-type delta) decides how routes and endpoints are
-// fetched, the Envoy version whether key-based version affinity is available (≥ 1.36), and the
-// node's cluster which listeners it gets (listener node selectors). gRPC clients have their own.
+// Which snapshot each stream reads. Nodes that must receive the same resources share a group,
+// whatever their node cluster: the transport (ADS, per-type SotW, per-type delta) decides how routes
+// and endpoints are fetched, the Envoy version whether key-based version affinity is available
+// (≥ 1.36), and the listeners whose node selectors choose the node's cluster what it gets. gRPC
+// clients have their own. A group's name says all of that, so it translates without knowing a node.
 
 import { listenerSelects } from '../model/node-selector.js';
-import type { DesiredState } from '../model/types.js';
+import type { DesiredState, Listener } from '../model/types.js';
 import { ADS, XDS_CLUSTER_NAME, type ConfigSource } from '../translate/config-source.js';
 import type { TranslatedResources } from '../translate/resources.js';
 import { translateForGrpcClients } from '../translate/translate.js';
@@ -20,8 +21,9 @@ export const PER_TYPE_SOTW_GROUP = 'envoy-per-type';
 export const PER_TYPE_DELTA_GROUP = 'envoy-per-type-delta';
 /** Suffix of the groups for Envoys older than 1.36 (no `use_hash_policy`: cohort-cookie fallback). */
 export const PRE_HASH_SPLIT_SUFFIX = '-pre-1.36';
-/** Separates the flavour from the node cluster in a group name: `default#edge`. */
-const CLUSTER_SEPARATOR = '#';
+/** Separates the flavour from the listeners a group selects (`default#edge,internal`); listener names have neither. */
+const SELECTION_SEPARATOR = '#';
+const LISTENER_SEPARATOR = ',';
 
 const CONFIG_SOURCES: Record<string, ConfigSource> = {
   [DEFAULT_GROUP]: ADS,
@@ -38,15 +40,38 @@ export function supportsHashSplit(envoyVersion: string): boolean {
   return major > 1 || (major === 1 && minor >= 36);
 }
 
+/** Whether a client's user agent is one of gRPC's proxyless xDS clients. */
+export function isGrpcClient(userAgentName: string): boolean {
+  return /^grpc\b/i.test(userAgentName);
+}
+
 /**
  * gRPC's xDS clients name themselves "gRPC Node Pure JS", "gRPC Go", …; Envoy says "envoy". An
- * Envoy's group is its flavour (transport and version) and its node cluster.
+ * Envoy's group is its flavour (transport and version) alone when every listener selects its node
+ * cluster (the usual case), else its flavour and the names of the listeners that do:
+ * `default#edge,internal` (`default#` when none does). `listeners`: those of the desired state the
+ * group is built from.
  */
-export function nodeGroup(node: NodeInfo, transport: StreamTransport): string {
-  if (/^grpc\b/i.test(node.userAgentName)) return GRPC_CLIENT_GROUP;
+export function nodeGroup(node: NodeInfo, transport: StreamTransport, listeners: Readonly<Record<string, Listener>>): string {
+  if (isGrpcClient(node.userAgentName)) return GRPC_CLIENT_GROUP;
   const base = transport.aggregated ? DEFAULT_GROUP : transport.kind === 'delta' ? PER_TYPE_DELTA_GROUP : PER_TYPE_SOTW_GROUP;
   const flavour = supportsHashSplit(node.envoyVersion) ? base : `${base}${PRE_HASH_SPLIT_SUFFIX}`;
-  return `${flavour}${CLUSTER_SEPARATOR}${node.cluster}`;
+  const names = Object.keys(listeners);
+  const selected = names.filter((name) => listenerSelects(listeners[name]!, node.cluster));
+  return selected.length === names.length ? flavour : `${flavour}${SELECTION_SEPARATOR}${selected.sort().join(LISTENER_SEPARATOR)}`;
+}
+
+/** Whether two states' listeners would put some node in different groups (names or node selectors differ). */
+export function sameSelection(a: DesiredState, b: DesiredState): boolean {
+  return a.listeners === b.listeners || selectionOf(a) === selectionOf(b);
+}
+
+function selectionOf(state: DesiredState): string {
+  return JSON.stringify(
+    Object.keys(state.listeners)
+      .sort()
+      .map((name) => [name, state.listeners[name]!.nodes?.clusters ?? null]),
+  );
 }
 
 interface ParsedGroup {
@@ -56,26 +81,20 @@ interface ParsedGroup {
 }
 
 /**
- * How to translate for a group, or undefined for a name no node can have. A group without a node
- * cluster (e.g. `default`) receives every listener.
+ * How to translate for a group, or undefined for a name no node can have. A group without a
+ * listener list (e.g. `default`) receives every listener.
  */
 export function parseGroup(group: string): ParsedGroup | undefined {
   if (group === GRPC_CLIENT_GROUP) return { translate: translateForGrpcClients, key: () => GRPC_CLIENT_GROUP };
-  const separator = group.indexOf(CLUSTER_SEPARATOR);
+  const separator = group.indexOf(SELECTION_SEPARATOR);
   const flavour = separator === -1 ? group : group.slice(0, separator);
-  const nodeCluster = separator === -1 ? undefined : group.slice(separator + 1);
+  const only = separator === -1 ? undefined : group.slice(separator + 1).split(LISTENER_SEPARATOR).filter((name) => name !== '');
   const legacy = flavour.endsWith(PRE_HASH_SPLIT_SUFFIX);
   const configSource = CONFIG_SOURCES[legacy ? flavour.slice(0, -PRE_HASH_SPLIT_SUFFIX.length) : flavour];
   if (!configSource) return undefined;
-  // The state itself when the node's cluster selects every listener (the usual case), so that its
-  // translation is the one the pre-commit check already made (translation-memo.ts).
-  const selected = (state: DesiredState): DesiredState => {
-    if (nodeCluster === undefined) return state;
-    const listeners = Object.entries(state.listeners).filter(([, l]) => listenerSelects(l, nodeCluster));
-    return listeners.length === Object.keys(state.listeners).length ? state : { ...state, listeners: Object.fromEntries(listeners) };
-  };
+  const present = (state: DesiredState): string[] => (only ?? Object.keys(state.listeners)).filter((name) => Object.hasOwn(state.listeners, name)).sort();
   return {
-    translate: (state) => translateOnce(selected(state), { configSource, capabilities: { hashSplit: !legacy } }),
-    key: (state) => `${flavour}\n${Object.keys(selected(state).listeners).sort().join('\n')}`,
+    translate: (state) => translateOnce(state, { configSource, capabilities: { hashSplit: !legacy } }, only),
+    key: (state) => `${flavour}\n${present(state).join('\n')}`,
   };
 }

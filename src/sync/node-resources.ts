@@ -53,6 +53,7 @@ export class NodeResources {
   resources(query: NodeQuery) {
     const node = this.describeNode(query);
     const isEnvoy = node.userAgent === 'envoy';
+    const state = this.sources.state.current();
     const group = nodeGroup(
       {
         id: node.id,
@@ -62,10 +63,10 @@ export class NodeResources {
         envoyVersion: isEnvoy ? node.envoyVersion : '',
       },
       TRANSPORTS[node.kind],
+      state.listeners,
     );
     const translation = parseGroup(group);
     if (translation === undefined) throw new Error(`nodeGroup chose "${group}", which parseGroup does not know`);
-    const state = this.sources.state.current();
     const translated = translation.translate(state);
     const versions = Snapshot.build(snapshotInput(translated)).snapshot.versions();
     return {

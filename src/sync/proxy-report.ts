@@ -10,16 +10,21 @@ import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { listenerSelects } from '../model/node-selector.js';
 import type { DesiredState } from '../model/types.js';
-import { GRPC_CLIENT_GROUP, nodeGroup, supportsHashSplit } from './node-groups.js';
+import type { StreamTransport } from '../xds/server/callbacks.js';
+import type { NodeInfo } from '../xds/server/messages.js';
+import { isGrpcClient, nodeGroup, supportsHashSplit } from './node-groups.js';
 import type { HeldVersions, RevisionLedger } from './revision-ledger.js';
 import { footprintUnit, serviceKey } from './service-footprints.js';
 
 /** What the proxy reports read of the holds. */
 export interface HoldsView {
-  /** The group a node's streams read, given the one its node and transport make. */
-  groupFor(nodeId: string, base: string): string;
+  /** The group a proxy's streams read now (its node's group, or the variant a hold moved it to). */
+  groupOf(proxy: ProxyStatus): string;
   heldFor(nodeId: string): HeldUnit[];
 }
+
+/** The group a node and transport make under the desired state the snapshots come from (the reconciler's `groupOf`). */
+export type NodeGrouping = (node: NodeInfo, transport: StreamTransport) => string;
 
 /** Where a proxy stands: the whole state, each service, and what it rejects. */
 export interface ProxyStanding {
@@ -61,8 +66,9 @@ function ackedVersions(proxy: ProxyStatus): Omit<HeldVersions, 'group'> {
 
 /** What the proxy holds, with the group its streams read (the per-service questions need it). */
 function heldVersions(proxy: ProxyStatus, holds: HoldsView | undefined): HeldVersions {
-  const base = proxy.streams.length > 0 ? nodeGroupOf(proxy) : '';
-  return { group: holds ? holds.groupFor(proxy.node.id, base) : base, ...ackedVersions(proxy) };
+  // Without the holds (and the grouping they know), the group of a node every listener selects.
+  const group = proxy.streams.length === 0 ? '' : holds ? holds.groupOf(proxy) : nodeGroupOf(proxy, (node, transport) => nodeGroup(node, transport, {}));
+  return { group, ...ackedVersions(proxy) };
 }
 
 /** `applied`, but at most the revision before the first of `held` (changes held back for the proxy). */
@@ -199,18 +205,17 @@ function cohortCookieAffinity(proxy: ProxyStatus): ProxyWarning | undefined {
 
 /** The warnings of one connected proxy; `state` undefined skips those about listeners. */
 export function proxyWarnings(proxy: ProxyStatus, state: DesiredState | undefined): ProxyWarning[] {
-  const isGrpcClient = proxy.streams.length > 0 && nodeGroupOf(proxy) === GRPC_CLIENT_GROUP;
   return [
     duplicateNodeId(proxy),
-    state === undefined || isGrpcClient ? undefined : noListenerSelected(proxy, state),
+    state === undefined || isGrpcClient(proxy.userAgent) ? undefined : noListenerSelected(proxy, state),
     cohortCookieAffinity(proxy),
   ].filter((warning): warning is ProxyWarning => warning !== undefined);
 }
 
-/** The group a proxy's node and transport make (its streams read it unless a hold moved them). */
-export function nodeGroupOf(proxy: ProxyStatus): string {
+/** The group a proxy's node and transport make (its streams read it unless a hold moved them); it has a stream. */
+export function nodeGroupOf(proxy: ProxyStatus, groupOf: NodeGrouping): string {
   const stream = proxy.streams[0]!;
-  return nodeGroup(
+  return groupOf(
     { id: proxy.node.id, cluster: proxy.node.cluster, userAgentName: proxy.userAgent, clientVersion: proxy.clientVersion, envoyVersion: proxy.envoyVersion },
     { kind: stream.kind, aggregated: stream.aggregated },
   );

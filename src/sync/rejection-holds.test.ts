@@ -5,13 +5,15 @@ import type { DesiredState, Service } from '../model/types.js';
 import { predictService } from '../translate/fixtures.test-support.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
 import { nodeGroup } from './node-groups.js';
+import type { NodeGrouping } from './proxy-report.js';
 import { RejectionHolds, withHolds } from './rejection-holds.js';
 import { RevisionLedger, type TypeVersions } from './revision-ledger.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const node = (id: string) => ({ id, cluster: 'edge', userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' });
 const ADS = { kind: 'sotw' as const, aggregated: true };
-const GROUP = nodeGroup(node('any'), ADS);
+const groupOf: NodeGrouping = (info, transport) => nodeGroup(info, transport, {});
+const GROUP = groupOf(node('any'), ADS);
 
 const rank: Service = predictService({ name: 'rank', match: { prefix: '/rank' } });
 const withRule: Service = { ...rank, rules: [{ match: { cookies: { beta: '1' } }, to: 'green' }] };
@@ -76,6 +78,7 @@ describe('RejectionHolds', () => {
       ledger,
       stateAt: (revision) => (revision === 1 ? accepted : undefined),
       current: () => current,
+      groupOf,
       regroup: () => regroups++,
       logger: pino({ level: 'silent' }),
     });

@@ -6,11 +6,11 @@
 // A hold ends when the unit changes otherwise (a fix is tried) or the node disconnects.
 
 import type { Logger } from 'pino';
-import type { FleetStatus } from '../fleet/status.js';
+import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
 import type { DesiredState, Listener, Service } from '../model/types.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES } from '../xds/type-urls.js';
 import type { HeldUnit } from '../api/fleet.js';
-import { currentNack, nodeGroupOf, type HoldsView } from './proxy-report.js';
+import { currentNack, nodeGroupOf, type HoldsView, type NodeGrouping } from './proxy-report.js';
 import type { GroupVariants } from './reconciler.js';
 import type { RevisionLedger } from './revision-ledger.js';
 import { footprintUnit, type FootprintKey } from './service-footprints.js';
@@ -38,6 +38,8 @@ export interface RejectionHoldsOptions {
   /** The desired state of a recent build (what a proxy accepted came from one). */
   stateAt(revision: number): DesiredState | undefined;
   current(): DesiredState;
+  /** The group a node's streams read when nothing is held for it (the reconciler's). */
+  groupOf: NodeGrouping;
   /** Streams must ask for their group again (a node's holds changed). */
   regroup(): void;
   logger: Logger;
@@ -111,6 +113,10 @@ export class RejectionHolds implements GroupVariants, HoldsView {
     return node && node.base === base ? node.variant : base;
   }
 
+  groupOf(proxy: ProxyStatus): string {
+    return this.groupFor(proxy.node.id, nodeGroupOf(proxy, this.options.groupOf));
+  }
+
   heldFor(nodeId: string): HeldUnit[] {
     const holds = this.byNode.get(nodeId)?.holds;
     if (holds === undefined || holds.size === 0) return [];
@@ -164,7 +170,7 @@ export class RejectionHolds implements GroupVariants, HoldsView {
     }
     for (const proxy of proxies) {
       if (proxy.streams.length === 0) continue;
-      const base = nodeGroupOf(proxy);
+      const base = nodeGroupOf(proxy, this.options.groupOf);
       const group = this.groupFor(proxy.node.id, base);
       for (const typeUrl of PUSH_ORDER) {
         const status = proxy.types[typeUrl];
@@ -180,6 +186,12 @@ export class RejectionHolds implements GroupVariants, HoldsView {
         const acceptedState = accepted === undefined ? undefined : this.options.stateAt(accepted);
         if (rejected === undefined || !acceptedState || !suspects.known) continue;
         const holds = node ?? { holds: new Map(), variant: base, base, seen: new Set<string>() };
+        // Its listeners' node selectors may have moved the node to another group since its last hold.
+        if (holds.base !== base) {
+          holds.base = base;
+          this.renew(proxy.node.id, holds);
+          changed = true;
+        }
         holds.seen.add(seenKey);
         const current = this.options.current();
         let added = false;

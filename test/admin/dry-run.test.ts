@@ -4,17 +4,19 @@
 
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ResourceChange } from '../../src/api/dry-run.js';
+import { FleetStatus } from '../../src/fleet/status.js';
 import { DryRunDiff } from '../../src/sync/dry-run.js';
 import { MAX_VALUE_CHARS } from '../../src/sync/resource-diff.js';
 import { buildFullApp, type FullApp } from './full-app.js';
 import { predictBody, send } from './harness.js';
 
 let full: FullApp;
-let groups: string[] = [];
+/** The proxies the dry run previews for (besides Envoy's default group). */
+let proxies: FleetStatus;
 
 beforeEach(async () => {
-  groups = [];
-  full = await buildFullApp({ dryRun: new DryRunDiff(() => groups) });
+  proxies = new FleetStatus();
+  full = await buildFullApp({ dryRun: new DryRunDiff(() => proxies.list()) });
   await full.app.ready();
 });
 
@@ -109,10 +111,24 @@ it('previews every mutating route without writing, listing what the real call th
   await dryThenReal('DELETE', '/v1/listeners/edge');
 });
 
+const envoyNode = (id: string, cluster: string) => ({ id, cluster, userAgentName: 'envoy', clientVersion: '1.40.0', envoyVersion: '1.40.0' });
+
 it('lists each node group in use once per distinct translation', async () => {
-  groups = ['default#edge', 'envoy-per-type#edge'];
+  proxies.streamOpened(1, envoyNode('a', 'edge'), { kind: 'sotw', aggregated: true });
+  proxies.streamOpened(2, envoyNode('b', 'edge'), { kind: 'sotw', aggregated: false });
+  proxies.streamOpened(3, envoyNode('c', 'mesh'), { kind: 'sotw', aggregated: false });
   const changes = await dryThenReal('PUT', predict, predictBody());
-  expect([...new Set(changes.map((c) => c.group))]).toEqual(['default', 'envoy-per-type#edge']);
+  expect([...new Set(changes.map((c) => c.group))]).toEqual(['default', 'envoy-per-type']);
+});
+
+it('shows proxies that a selector change moves to another group what they would receive there', async () => {
+  await send(full.app, 'PUT', predict, predictBody());
+  await send(full.app, 'PUT', '/v1/listeners/internal', { port: 9000, nodes: { clusters: ['mesh'] } });
+  proxies.streamOpened(1, envoyNode('a', 'edge'), { kind: 'sotw', aggregated: true });
+  proxies.streamOpened(2, envoyNode('b', 'mesh'), { kind: 'sotw', aggregated: true });
+  const changes = await dryThenReal('PUT', '/v1/listeners/internal', { port: 9000, nodes: { clusters: ['mesh', 'edge'] } });
+  // The listener itself is unchanged for those it already reached; the edge proxy moves to their group and gains it.
+  expect(changes.map((c) => `${c.group}: ${c.kind} ${c.name} ${c.change}`)).toEqual(['default#default → default: listener internal added', 'default#default → default: route internal added']);
 });
 
 it('refuses under dryRun exactly as the real call does, If-Match included, and writes nothing', async () => {

@@ -5,7 +5,6 @@
 
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nodeGroup } from '../../src/sync/node-groups.js';
 import { Reconciler } from '../../src/sync/reconciler.js';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';
 import { SnapshotCache } from '../../src/xds/cache.js';
@@ -83,7 +82,7 @@ describe('GET /v1/nodes/{id}/resources', () => {
     ['?userAgent=gRPC%20Go', node({ userAgentName: 'gRPC Go' }), ADS],
   ] as [string, NodeInfo, StreamTransport][])('query "%s": the group and resources the reconciler serves that node', async (query, info, transport) => {
     const answer = await dryRun(query);
-    const group = nodeGroup(info, transport);
+    const group = reconciler.groupOf(info, transport);
     expect(answer.group).toBe(group);
     expect(answer.revision).toBe(3);
     expect(answer.node.connected).toBe(false);
@@ -110,12 +109,12 @@ describe('GET /v1/nodes/{id}/resources', () => {
     full.fleet.streamOpened(7, info, transport);
     const answer = await dryRun('');
     expect(answer.node).toEqual({ id: 'edge-1', cluster: 'edge', kind: 'per-type-delta', envoyVersion: '1.35.1', userAgent: 'envoy', connected: true });
-    expect(answer.group).toBe(nodeGroup(info, transport));
+    expect(answer.group).toBe(reconciler.groupOf(info, transport));
     expect({ versions: answer.versions, resources: answer.resources }).toEqual(served(answer.group));
 
     const overridden = await dryRun('?envoyVersion=1.40.0&kind=ads');
     expect(overridden.node).toMatchObject({ cluster: 'edge', kind: 'ads', envoyVersion: '1.40.0', connected: true });
-    expect(overridden.group).toBe(nodeGroup({ ...info, clientVersion: '1.40.0', envoyVersion: '1.40.0' }, ADS));
+    expect(overridden.group).toBe(reconciler.groupOf({ ...info, clientVersion: '1.40.0', envoyVersion: '1.40.0' }, ADS));
   });
 
   it('answers for the state as it is now', async () => {

@@ -22,7 +22,7 @@ const clients: FakeEnvoy[] = [];
 beforeEach(async () => {
   full = await buildFullApp();
   await full.app.ready();
-  xds = new XdsServer({ cache: new SnapshotCache(), callbacks: full.fleet, groupOf: nodeGroup, logger: pino({ level: 'silent' }) });
+  xds = new XdsServer({ cache: new SnapshotCache(), callbacks: full.fleet, groupOf: (node, transport) => nodeGroup(node, transport, full.store.current().listeners), logger: pino({ level: 'silent' }) });
   address = `127.0.0.1:${await xds.listen('127.0.0.1', 0)}`;
 });
 
