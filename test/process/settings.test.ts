@@ -18,7 +18,6 @@ import { freePort } from '../support/ports.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
 import { blueGreenService } from '../support/services.js';
-import { makeCertificates } from '../admin-trust/certificates.js';
 import { rawRequest } from '../admin-trust/raw-request.js';
 import { createTestPki } from '../support/test-pki.js';
 
@@ -239,11 +238,13 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
   });
 
   it('serves the admin API over HTTPS with the certificate and key given, asks a certificate of the client CA given, and answers under the host names given', async () => {
-    const certs = makeCertificates(mkdtempSync(join(dir, `${source}-tls-`)));
+    const pki = createTestPki();
+    const server = pki.server('admin');
+    const clientPair = pki.client('client', { commonName: 'admin-client' });
     const settings: Settings = {
-      adminTlsCert: certs.serverCert,
-      adminTlsKey: certs.serverKey,
-      adminClientCa: certs.caCert,
+      adminTlsCert: server.certFile,
+      adminTlsKey: server.keyFile,
+      adminClientCa: pki.caFile,
       adminHostNames: ['sluice.test', 'Admin.Example'],
       xdsPort: 0,
       adminPort: 0,
@@ -251,7 +252,7 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     };
     const sluice = await start(source, settings, `${source}-tls`);
     expect(sluice.adminUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const client = { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey };
+    const client = { caFile: pki.caFile, certFile: clientPair.certFile, keyFile: clientPair.keyFile };
     const read = (host?: string) => rawRequest(`${sluice.adminUrl}/v1/services`, { ...client, ...(host === undefined ? {} : { headers: { host } }) });
     expect((await read()).status).toBe(200);
     expect((await read(`sluice.test:${sluice.adminPort}`)).status).toBe(200);
@@ -260,8 +261,9 @@ describe.each<Source>(['flag', 'env', 'file'])('settings given as %s', (source) 
     expect(misdirected.status).toBe(421);
     expect(JSON.parse(misdirected.body).error.code).toBe('SLUICE_UNKNOWN_HOST');
     // The client CA: no certificate, or one it did not sign, ends the handshake.
-    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert })).rejects.toThrow();
-    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: certs.caCert, certFile: certs.serverCert, keyFile: certs.serverKey })).rejects.toThrow();
+    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: pki.caFile })).rejects.toThrow();
+    await expect(rawRequest(`${sluice.adminUrl}/v1/services`, { caFile: pki.caFile, certFile: server.certFile, keyFile: server.keyFile })).rejects.toThrow();
+    pki.remove();
     for (const key of Object.keys(settings)) covered[source].add(key);
   });
 
