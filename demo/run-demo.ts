@@ -120,8 +120,15 @@ export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<vo
       async () => (await fetch('http://127.0.0.1:8080/predict', { method: 'POST', body: '{"features":[1,2,3]}' })).ok,
       15_000,
     );
+    // Following the events before saying "running": a change made right after it is told. The
+    // lines that come first (the proxies connected now) are printed below the text.
+    const held: string[] = [];
+    let printing = false;
+    const write = (line: string): void => (printing ? narration(line) : void held.push(line));
+    stopNarrating = await narrate(sluice.adminUrl, write, config.adminToken === undefined ? {} : { token: config.adminToken });
     process.stdout.write(TRY_IT);
-    stopNarrating = await narrate(sluice.adminUrl, narration, config.adminToken === undefined ? {} : { token: config.adminToken });
+    printing = true;
+    for (const line of held) narration(line);
   } catch (error) {
     await stop();
     throw error;
