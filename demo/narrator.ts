@@ -1,29 +1,39 @@
-// The demo's running commentary: one readable line per thing that happened — a commit of the
-// desired state (weights, promote, rollback, each rollout decision, anything else by its audit
-// summary; with the actor and revision from the audit entry), a proxy connecting or leaving, and
-// a NACK with Envoy's own message. The line makers are pure; `narrate` wires them to the store's
-// commit notifications and the fleet status's change notifications. Reads only; changes nothing.
+// The demo's running commentary, read from the admin API's event stream (`GET /v1/events`): one
+// readable line per commit (weights, promote, rollback with the weights they moved; anything else by
+// its summary), rollout decision, proxy connecting or leaving, and NACK with Envoy's own message.
+// The line makers are pure; `narrate` is an HTTP client of the admin API and changes nothing.
 
-import type { FleetStatus, ProxyStatus } from '../src/fleet/status.js';
-import { describeDecision } from '../src/model/rollout.js';
-import type { DesiredState, Weights } from '../src/model/types.js';
-import type { AuditEntry, AuditQuery } from '../src/state/state-adapter.js';
-import { SHORT_TYPE_NAMES, type ResourceTypeUrl } from '../src/xds/type-urls.js';
+import { splitFrames } from '../src/api/event-frames.js';
+import type { EventData, NackEvent, RevisionEvent, RolloutEvent } from '../src/api/events.js';
+import type { ServicesAnswer } from '../src/api/desired-state.js';
+import type { ProxiesAnswer, ProxyReport } from '../src/api/fleet.js';
+import type { Weights } from '../src/model/types.js';
 
-/** What the narrator reads of the store: the state, its commits and their audit entries. */
-export interface NarratedStore {
-  current(): DesiredState;
-  subscribe(fn: (state: DesiredState) => void): () => void;
-  audit(query: AuditQuery): Promise<AuditEntry[]>;
+/** The events the narration tells (ACKs are too many to read). */
+export const NARRATED_EVENT_TYPES = ['revision', 'rollout', 'proxy-connected', 'proxy-disconnected', 'nack'] as const;
+
+/** Changes that belong to a rollout: its own `rollout` events tell them. */
+const ROLLOUT_CHANGES = new Set(['startRollout', 'steerRollout', 'rolloutUpdate', 'noteRollout']);
+
+/** How a proxy connects, as a `proxy-connected` event or a `/v1/proxies` entry tells it. */
+export interface ProxyClient {
+  node: string;
+  cluster: string;
+  envoyVersion: string;
+  userAgent?: string | undefined;
+  clientVersion?: string | undefined;
+  transport: 'sotw' | 'delta';
+  aggregated: boolean;
 }
 
-export type NarratedFleet = Pick<FleetStatus, 'list' | 'onChange'>;
+/** What the narration remembers of a service: its versions in order and its weights now. */
+export interface KnownService {
+  versions: string[];
+  weights: Weights;
+}
 
-/** Commits narrated one by one when several land between two notifications (another replica's). */
-const MAX_ENTRIES_PER_COMMIT = 20;
-
-function byline(entry: Pick<AuditEntry, 'actor' | 'revision'>): string {
-  return `(by ${entry.actor}, revision ${entry.revision})`;
+function byline(event: { actor: string; revision: number }): string {
+  return `(by ${event.actor}, revision ${event.revision})`;
 }
 
 /** `blue 90 → 50, green 10 → 50`: every version of the service, an arrow where its weight changed. */
@@ -39,111 +49,166 @@ export function weightChanges(before: Weights | undefined, after: Weights, order
 }
 
 /**
- * The lines for one commit: `previous` is the state it was applied to (used only for the weights
- * it changed), `state` the state it made.
+ * The line for a commit, or none for a rollout's (its decisions are told as rollout events);
+ * `known` is the service as it was before the commit, when the narration knew it.
  */
-export function commitLines(entry: AuditEntry, previous: DesiredState | undefined, state: DesiredState | undefined): string[] {
-  const change = entry.change;
-  const by = byline(entry);
-  switch (change.kind) {
-    case 'setWeights':
-    case 'promote':
-    case 'rollback': {
-      const service = state?.services[change.name];
-      if (!service) break;
-      const weights = weightChanges(previous?.services[change.name]?.weights, service.weights, service.versions.map((v) => v.name));
-      if (change.kind === 'setWeights') return [`weights ${change.name}: ${weights} ${by}`];
-      if (change.kind === 'promote') return [`promote ${change.name}: ${service.stable} is stable; ${weights} ${by}`];
-      return [`rollback ${change.name}: all traffic back to stable ${service.stable}; ${weights} ${by}`];
-    }
-    case 'rolloutUpdate':
-      if (change.decisions.length === 0) break;
-      return change.decisions.map((decision) => `rollout ${change.name}: ${describeDecision(decision)} ${by}`);
+export function revisionLine(event: RevisionEvent, known: KnownService | undefined): string | undefined {
+  if (ROLLOUT_CHANGES.has(event.change)) return undefined;
+  const by = byline(event);
+  const { service, weights } = event;
+  if (service !== undefined && weights !== undefined && ['setWeights', 'promote', 'rollback'].includes(event.change)) {
+    const moved = weightChanges(known?.weights, weights, known?.versions ?? []);
+    if (event.change === 'setWeights') return `weights ${service}: ${moved} ${by}`;
+    // Promote and rollback both send all traffic to the version that is stable after them.
+    const stable = Object.keys(weights).find((version) => weights[version] === 100);
+    if (event.change === 'promote') return `promote ${service}: ${stable} is stable; ${moved} ${by}`;
+    return `rollback ${service}: all traffic back to stable ${stable}; ${moved} ${by}`;
   }
-  return [`${entry.summary} ${by}`];
+  return `${event.summary} ${by}`;
 }
 
-function clientText(proxy: ProxyStatus): string {
-  const client = proxy.envoyVersion ? `envoy ${proxy.envoyVersion}` : `${proxy.userAgent} ${proxy.clientVersion}`.trim();
-  const transport = proxy.streams.some((s) => s.aggregated) ? 'ADS' : 'per-type services';
-  const kind = proxy.streams[0]?.kind === 'delta' ? ' (delta)' : '';
-  return [client, proxy.node.cluster ? `node cluster ${proxy.node.cluster}` : '', `${transport}${kind}`].filter(Boolean).join(', ');
+export function rolloutLine(event: RolloutEvent): string {
+  return `rollout ${event.service}: ${event.message} ${byline(event)}`;
+}
+
+export function connectedLine(proxy: ProxyClient): string {
+  const client = proxy.envoyVersion ? `envoy ${proxy.envoyVersion}` : `${proxy.userAgent ?? ''} ${proxy.clientVersion ?? ''}`.trim();
+  const transport = `${proxy.aggregated ? 'ADS' : 'per-type services'}${proxy.transport === 'delta' ? ' (delta)' : ''}`;
+  const parts = [client, proxy.cluster ? `node cluster ${proxy.cluster}` : '', transport].filter(Boolean);
+  return `proxy ${proxy.node} connected (${parts.join(', ')})`;
+}
+
+export function nackLine(event: NackEvent): string {
+  return `NACK from ${event.node}: rejected ${event.resourceType} version ${event.version}: ${event.message}`;
+}
+
+/** A `/v1/proxies` entry told like the `proxy-connected` event of its first stream. */
+export function proxyClient(report: ProxyReport): ProxyClient {
+  return {
+    node: report.node.id,
+    cluster: report.node.cluster,
+    envoyVersion: report.envoyVersion,
+    userAgent: report.userAgent,
+    clientVersion: report.clientVersion,
+    transport: report.streams[0]?.kind ?? 'sotw',
+    aggregated: report.streams.some((stream) => stream.aggregated),
+  };
 }
 
 /**
- * Turns successive fleet views into lines: proxies that appeared or went, and NACKs not seen
- * before. Remembers only the ids and the NACKs it already told of.
+ * Turns events into lines, remembering each service's weights (from `/v1/services`, then from
+ * every revision event that carries them) and which proxies it told connected.
  */
-export class FleetNarrator {
+export class Narration {
+  private readonly services = new Map<string, KnownService>();
   private readonly connected = new Set<string>();
-  private readonly nacksSeen = new Set<string>();
+  private readonly knownRevision: number;
 
-  update(proxies: ProxyStatus[]): string[] {
-    const lines: string[] = [];
-    const now = new Set(proxies.map((p) => p.node.id));
-    for (const proxy of proxies) {
-      if (!this.connected.has(proxy.node.id)) lines.push(`proxy ${proxy.node.id} connected (${clientText(proxy)})`);
-      for (const [typeUrl, status] of Object.entries(proxy.types) as [ResourceTypeUrl, NonNullable<ProxyStatus['types'][ResourceTypeUrl]>][]) {
-        const nack = status.lastNack;
-        if (!nack) continue;
-        const key = JSON.stringify([proxy.node.id, typeUrl, nack.version, nack.at, nack.message]);
-        if (this.nacksSeen.has(key)) continue;
-        this.nacksSeen.add(key);
-        lines.push(`NACK from ${proxy.node.id}: rejected ${SHORT_TYPE_NAMES[typeUrl]} version ${nack.version}: ${nack.message}`);
+  /** `services` as `/v1/services` answered (with its revision); `proxies` connected now. */
+  constructor(
+    services: ServicesAnswer,
+    private readonly proxies: ProxiesAnswer['proxies'],
+  ) {
+    this.knownRevision = services.revision;
+    for (const service of services.services) this.services.set(service.name, { versions: service.versions.map((v) => v.name), weights: service.weights });
+  }
+
+  /** The lines for the proxies connected when the narration began. */
+  opening(): string[] {
+    return this.proxies.map((report) => {
+      this.connected.add(report.node.id);
+      return connectedLine(proxyClient(report));
+    });
+  }
+
+  linesFor(event: EventData): string[] {
+    switch (event.type) {
+      case 'revision':
+        return this.revision(event);
+      case 'rollout':
+        return [rolloutLine(event)];
+      case 'proxy-connected':
+        if (this.connected.has(event.node)) return [];
+        this.connected.add(event.node);
+        return [connectedLine(event)];
+      case 'proxy-disconnected':
+        this.connected.delete(event.node);
+        return [`proxy ${event.node} disconnected`];
+      case 'nack':
+        return [nackLine(event)];
+      case 'reset':
+        return [`some events were missed: ${event.message}`];
+      default:
+        return [];
+    }
+  }
+
+  private revision(event: RevisionEvent): string[] {
+    // Committed before `/v1/services` answered: its weights were already the ones remembered.
+    if (event.revision <= this.knownRevision) return ROLLOUT_CHANGES.has(event.change) ? [] : [`${event.summary} ${byline(event)}`];
+    const known = event.service === undefined ? undefined : this.services.get(event.service);
+    const line = revisionLine(event, known);
+    if (event.service !== undefined) {
+      if (event.weights !== undefined) {
+        const versions = [...new Set([...(known?.versions ?? []), ...Object.keys(event.weights)])];
+        this.services.set(event.service, { versions, weights: event.weights });
+      } else if (event.change === 'deleteService') {
+        this.services.delete(event.service);
       }
     }
-    for (const id of this.connected) {
-      if (!now.has(id)) {
-        lines.push(`proxy ${id} disconnected`);
-        for (const key of this.nacksSeen) if ((JSON.parse(key) as string[])[0] === id) this.nacksSeen.delete(key);
-      }
-    }
-    this.connected.clear();
-    for (const id of now) this.connected.add(id);
-    return lines;
+    return line === undefined ? [] : [line];
   }
 }
 
+async function getJson<T>(url: string, headers: Record<string, string>): Promise<T> {
+  const response = await fetch(url, { headers });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
 /**
- * Writes a line for each proxy connected now, then for every commit and fleet event from now on,
- * in commit order (each commit's audit entries are read before the next commit's). Returns the
- * function that stops it.
+ * Follows the event stream of the sluice at `adminUrl`: writes a line for each proxy connected
+ * now, then one per narrated event as it comes. The stream is opened before the state is read, so
+ * nothing that happens in between is missed. Resolves, once following, with the function that stops.
  */
-export function narrate(store: NarratedStore, fleet: NarratedFleet, write: (line: string) => void): () => void {
-  let previous = store.current();
-  let queue: Promise<void> = Promise.resolve();
+export async function narrate(adminUrl: string, write: (line: string) => void, options: { token?: string } = {}): Promise<() => void> {
+  const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  const abort = new AbortController();
+  const url = `${adminUrl}/v1/events?types=${NARRATED_EVENT_TYPES.join(',')}`;
+  const stream = await fetch(url, { headers, signal: abort.signal });
+  if (!stream.ok || stream.body === null) throw new Error(`GET ${url}: ${stream.status} ${await stream.text()}`);
   let stopped = false;
-  const emit = (lines: string[]): void => {
-    if (!stopped) for (const line of lines) write(line);
-  };
-
-  const told = async (before: DesiredState, state: DesiredState): Promise<void> => {
-    const count = Math.min(state.revision - before.revision, MAX_ENTRIES_PER_COMMIT);
-    if (count <= 0) return;
-    const entries = (await store.audit({ limit: count, before: state.revision + 1 }).catch(() => []))
-      .filter((entry) => entry.revision > before.revision)
-      .reverse();
-    if (entries.length === 0) return emit([`revision ${state.revision} committed`]);
-    // Only a single commit has both of its states at hand; others are told by their summaries.
-    for (const entry of entries) {
-      emit(entries.length === 1 ? commitLines(entry, before, state) : [`${entry.summary} ${byline(entry)}`]);
-    }
-  };
-
-  const stopCommits = store.subscribe((state) => {
-    const before = previous;
-    previous = state;
-    queue = queue.then(() => told(before, state));
-  });
-
-  // Proxies connected already (the demo's Envoy, by the time it narrates) are told first.
-  const proxies = new FleetNarrator();
-  emit(proxies.update(fleet.list()));
-  const stopFleet = fleet.onChange(() => emit(proxies.update(fleet.list())));
-
-  return () => {
+  const stop = (): void => {
     stopped = true;
-    stopCommits();
-    stopFleet();
+    abort.abort();
   };
+  try {
+    const [services, proxies] = await Promise.all([
+      getJson<ServicesAnswer>(`${adminUrl}/v1/services`, headers),
+      getJson<ProxiesAnswer>(`${adminUrl}/v1/proxies`, headers),
+    ]);
+    const narration = new Narration(services, proxies.proxies);
+    for (const line of narration.opening()) write(line);
+    void follow(stream.body, (event) => {
+      if (!stopped) for (const line of narration.linesFor(event)) write(line);
+    });
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return stop;
+}
+
+async function follow(body: ReadableStream<Uint8Array>, told: (event: EventData) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for await (const chunk of body) {
+      const { events, rest } = splitFrames(buffered + decoder.decode(chunk, { stream: true }));
+      buffered = rest;
+      for (const frame of events) told(frame.data as EventData);
+    }
+  } catch {
+    // Stopped (the stream aborted) or sluice went away: the narration ends.
+  }
 }

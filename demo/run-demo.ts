@@ -1,8 +1,8 @@
 // The seed scenario in one command: blue (:5001) and green (:5002) model servers, sluice (xDS
 // :18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
 // address; applies demo/service.json through the admin API like a user would, prints what to
-// try, narrates every change, rollout decision, proxy connect and NACK as one line (narrator.ts),
-// and stops everything on Ctrl-C. Owns only the processes and servers it starts.
+// try, narrates from the admin API's event stream every change, rollout decision, proxy connect
+// and NACK as one line (narrator.ts), and stops everything on Ctrl-C. Owns only what it starts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
@@ -120,8 +120,15 @@ export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<vo
       async () => (await fetch('http://127.0.0.1:8080/predict', { method: 'POST', body: '{"features":[1,2,3]}' })).ok,
       15_000,
     );
+    // Following the events before saying "running": a change made right after it is told. The
+    // lines that come first (the proxies connected now) are printed below the text.
+    const held: string[] = [];
+    let printing = false;
+    const write = (line: string): void => (printing ? narration(line) : void held.push(line));
+    stopNarrating = await narrate(sluice.adminUrl, write, config.adminToken === undefined ? {} : { token: config.adminToken });
     process.stdout.write(TRY_IT);
-    stopNarrating = narrate(sluice.store, sluice.fleet, narration);
+    printing = true;
+    for (const line of held) narration(line);
   } catch (error) {
     await stop();
     throw error;

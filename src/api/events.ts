@@ -4,7 +4,7 @@
 // the CLI and the console read them.
 
 import { Type, type Static, type TLiteral, type TProperties } from '@sinclair/typebox';
-import { stringEnum } from '../model/fields.js';
+import { stringEnum, weightsField } from '../model/fields.js';
 import { rolloutDecisionSchema, rolloutPhaseSchema } from '../model/types.js';
 import { WHOLE_NUMBER_PATTERN, revisionField, timeField } from './common.js';
 
@@ -27,6 +27,10 @@ export const revisionEventSchema = eventSchema(
     service: Type.Optional(Type.String()),
     listener: Type.Optional(Type.String()),
     restored: Type.Optional(Type.Integer({ minimum: 1, description: 'The revision a restore brought back.' })),
+    weights: Type.Optional({
+      ...weightsField,
+      description: "The service's weights after the change, per version; absent when the service is gone (or the commit was told in a batch caught up from another replica).",
+    }),
   },
   'A revision was committed: who, what, the service or listener it is about.',
 );

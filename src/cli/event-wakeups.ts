@@ -4,6 +4,7 @@
 // Without the stream (an older sluice, or it broke) `next()` waits `fallbackMs`: plain polling.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { splitFrames } from '../api/event-frames.js';
 import type { AdminClient } from './http-client.js';
 
 export class EventWakeups {
@@ -59,10 +60,9 @@ export class EventWakeups {
     let buffered = '';
     try {
       for await (const chunk of body) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const frames = buffered.split('\n\n');
-        buffered = frames.pop() ?? '';
-        if (frames.some((frame) => frame.split('\n').some((line) => line.startsWith('data:')))) this.signal();
+        const { events, rest } = splitFrames(buffered + decoder.decode(chunk, { stream: true }));
+        buffered = rest;
+        if (events.length > 0) this.signal();
       }
     } catch {
       // Aborted by close(), or the stream broke: fall back to polling below.

@@ -45,6 +45,16 @@ describe('commit events', () => {
     expect(revisionEvent({ ...entry, change: { kind: 'restoreRevision', revision: 2 }, summary: 'restore revision 2' })).toMatchObject({ restored: 2 });
   });
 
+  it("carries the service's weights from the state its own commit made, while the service exists", () => {
+    const entry: AuditEntry = { revision: 4, actor: 'admin', at: AT, change: { kind: 'promote', name: 'predict', version: 'green' }, summary: 'promote predict (stable green): blue 0, green 100' };
+    const predict = { name: 'predict', weights: { blue: 0, green: 100 } } as unknown as DesiredState['services'][string];
+    const made = { ...state(4), services: { predict } };
+    expect(revisionEvent(entry, made)).toMatchObject({ service: 'predict', weights: { blue: 0, green: 100 } });
+    // A later state (a batch caught up at once) does not hold this commit's weights; a deleted service has none.
+    expect(revisionEvent(entry, { ...made, revision: 5 })).not.toHaveProperty('weights');
+    expect(revisionEvent({ ...entry, change: { kind: 'deleteService', name: 'predict' } }, state(4))).not.toHaveProperty('weights');
+  });
+
   it('tells each decision a commit added to a rollout, with its readable message', () => {
     const events = rolloutEvents(state(5, { predict: rollout([started]) }), state(6, { predict: rollout([started, weightsSet, analysis], { phase: 'holding' }) }));
     expect(events).toEqual([

@@ -1,7 +1,7 @@
 // Commit events for the journal: one `revision` per commit of the desired state, from its audit
-// entry (actor, summary, what kind of change, which service or listener), then one `rollout` per
-// rollout decision the commit recorded, read from the rollouts' timelines. Driven by the store's
-// commit notifications; reads the audit log, never writes the state.
+// entry (actor, summary, what kind of change, which service or listener, that service's weights
+// after it), then one `rollout` per rollout decision the commit recorded, read from the rollouts'
+// timelines. Driven by the store's commit notifications; reads the audit log, never writes the state.
 
 import { describeDecision, newDecisions } from '../model/rollout.js';
 import type { DesiredState } from '../model/types.js';
@@ -32,8 +32,24 @@ function subjectOf(change: StoreChange): { service: string } | { listener: strin
   }
 }
 
-export function revisionEvent(entry: AuditEntry): RevisionEvent {
-  return { type: 'revision', at: entry.at, revision: entry.revision, actor: entry.actor, change: entry.change.kind, summary: entry.summary, ...subjectOf(entry.change) };
+/**
+ * The event of one commit; `state` is the state a commit made (the newest of a batch): the weights
+ * of the service the entry is about are told only when it is that entry's own state and the
+ * service still exists in it.
+ */
+export function revisionEvent(entry: AuditEntry, state?: DesiredState): RevisionEvent {
+  const subject = subjectOf(entry.change);
+  const service = 'service' in subject && state?.revision === entry.revision && Object.hasOwn(state.services, subject.service) ? state.services[subject.service] : undefined;
+  return {
+    type: 'revision',
+    at: entry.at,
+    revision: entry.revision,
+    actor: entry.actor,
+    change: entry.change.kind,
+    summary: entry.summary,
+    ...subject,
+    ...(service === undefined ? {} : { weights: service.weights }),
+  };
 }
 
 /** One `rollout` event per decision recorded between `before` and `after`. */
@@ -72,7 +88,7 @@ export function recordCommits(store: CommittedStore, journal: Pick<EventJournal,
       .filter((entry) => entry.revision > before.revision)
       .reverse();
     if (stopped) return;
-    for (const entry of entries) journal.append(revisionEvent(entry));
+    for (const entry of entries) journal.append(revisionEvent(entry, state));
     for (const event of rolloutEvents(before, state)) journal.append(event);
   };
 

@@ -5,6 +5,7 @@
 // answers the server.
 
 import { Value } from '@sinclair/typebox/value';
+import { splitFrames } from '../../src/api/event-frames.js';
 import { eventDataSchema } from '../../src/api/events.js';
 
 export interface SseEvent {
@@ -28,24 +29,9 @@ export function shapeProblem({ event, data }: SseEvent): string | undefined {
   return data['type'] === event ? undefined : `event ${event}: its data says type ${JSON.stringify(data['type'])}`;
 }
 
+/** The stream's one splitter (src/api/event-frames.ts), its data read as objects. */
 export function parseFrames(text: string): Parsed {
-  const blocks = text.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  const events: SseEvent[] = [];
-  const comments: string[] = [];
-  for (const block of blocks) {
-    let id: number | undefined;
-    let event = 'message';
-    let data: string | undefined;
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) comments.push(line.slice(1).trim());
-      else if (line.startsWith('id: ')) id = Number(line.slice(4));
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data = line.slice(6);
-    }
-    if (data !== undefined) events.push({ ...(id === undefined ? {} : { id }), event, data: JSON.parse(data) as Record<string, any> });
-  }
-  return { events, comments, rest };
+  return splitFrames(text) as Parsed;
 }
 
 export class SseReader {
