@@ -3,7 +3,7 @@
 // its summary), rollout decision, proxy connecting or leaving, and NACK with Envoy's own message.
 // The line makers are pure; `narrate` is an HTTP client of the admin API and changes nothing.
 
-import { splitFrames } from '../src/api/event-frames.js';
+import { readFrames } from '../src/api/event-frames.js';
 import type { EventData, NackEvent, RevisionEvent, RolloutEvent } from '../src/api/events.js';
 import type { ServicesAnswer } from '../src/api/desired-state.js';
 import type { ProxiesAnswer, ProxyReport } from '../src/api/fleet.js';
@@ -200,14 +200,10 @@ export async function narrate(adminUrl: string, write: (line: string) => void, o
 }
 
 async function follow(body: ReadableStream<Uint8Array>, told: (event: EventData) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = '';
   try {
-    for await (const chunk of body) {
-      const { events, rest } = splitFrames(buffered + decoder.decode(chunk, { stream: true }));
-      buffered = rest;
+    await readFrames(body, ({ events }) => {
       for (const frame of events) told(frame.data as EventData);
-    }
+    });
   } catch {
     // Stopped (the stream aborted) or sluice went away: the narration ends.
   }

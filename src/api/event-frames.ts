@@ -1,6 +1,7 @@
 // Splits the text of an event stream (`GET /v1/events`) into its complete Server-Sent Events —
 // `id`, `event` and the JSON `data` — and its comment lines, leaving an unfinished frame as the
-// rest to prepend to the next chunk. Pure: every reader of the stream uses it; it reads no socket.
+// rest to prepend to the next chunk; and reads a stream's body it is given chunk by chunk through
+// that split. Every reader of the stream uses it; it opens no connection.
 
 export interface EventFrame {
   /** The `id:` line, when the frame had one. */
@@ -43,4 +44,18 @@ export function splitFrames(text: string): SplitFrames {
     if (data.length > 0) events.push({ ...(id === undefined ? {} : { id }), event, data: JSON.parse(data.join('\n')) as unknown });
   }
   return { events, comments, rest };
+}
+
+/**
+ * Reads an event stream's body to its end, handing the complete events and comments of each chunk
+ * to `take`; rejects when the stream breaks or is aborted.
+ */
+export async function readFrames(body: AsyncIterable<Uint8Array>, take: (frames: Omit<SplitFrames, 'rest'>) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body) {
+    const { rest, ...frames } = splitFrames(buffered + decoder.decode(chunk, { stream: true }));
+    buffered = rest;
+    take(frames);
+  }
 }

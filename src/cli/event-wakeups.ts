@@ -4,7 +4,7 @@
 // Without the stream (an older sluice, or it broke) `next()` waits `fallbackMs`: plain polling.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { splitFrames } from '../api/event-frames.js';
+import { readFrames } from '../api/event-frames.js';
 import type { AdminClient } from './http-client.js';
 
 export class EventWakeups {
@@ -56,14 +56,10 @@ export class EventWakeups {
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = '';
     try {
-      for await (const chunk of body) {
-        const { events, rest } = splitFrames(buffered + decoder.decode(chunk, { stream: true }));
-        buffered = rest;
+      await readFrames(body, ({ events }) => {
         if (events.length > 0) this.signal();
-      }
+      });
     } catch {
       // Aborted by close(), or the stream broke: fall back to polling below.
     }

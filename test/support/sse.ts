@@ -5,7 +5,7 @@
 // answers the server.
 
 import { Value } from '@sinclair/typebox/value';
-import { splitFrames } from '../../src/api/event-frames.js';
+import { readFrames, splitFrames } from '../../src/api/event-frames.js';
 import { eventDataSchema } from '../../src/api/events.js';
 
 export interface SseEvent {
@@ -63,18 +63,15 @@ export class SseReader {
   }
 
   private async read(): Promise<'ended' | 'broken'> {
-    const decoder = new TextDecoder();
-    let buffered = '';
     let how: 'ended' | 'broken' = 'ended';
     try {
-      for await (const chunk of this.response.body as AsyncIterable<Uint8Array>) {
-        const parsed = parseFrames(buffered + decoder.decode(chunk, { stream: true }));
-        buffered = parsed.rest;
-        this.events.push(...parsed.events);
-        this.misshapen ??= parsed.events.map(shapeProblem).find((problem) => problem !== undefined);
-        this.comments.push(...parsed.comments);
+      await readFrames(this.response.body as AsyncIterable<Uint8Array>, ({ events, comments }) => {
+        const read = events as SseEvent[];
+        this.events.push(...read);
+        this.misshapen ??= read.map(shapeProblem).find((problem) => problem !== undefined);
+        this.comments.push(...comments);
         this.wake?.();
-      }
+      });
     } catch {
       how = 'broken';
     }
