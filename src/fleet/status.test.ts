@@ -29,4 +29,32 @@ describe('FleetStatus', () => {
     expect(merged.types[ROUTE_TYPE]?.lastNack?.message).toBe('bad route');
     expect(fleet.counters.nacks).toBe(1);
   });
+
+  it('hands out views that never change, rebuilt only for the nodes that changed', () => {
+    const fleet = new FleetStatus();
+    const changed: string[] = [];
+    fleet.onNodeChange((id) => changed.push(id));
+    fleet.streamOpened(1, node('a'), { kind: 'sotw', aggregated: true });
+    fleet.streamOpened(2, node('b'), { kind: 'delta', aggregated: true });
+    fleet.acked(1, ROUTE_TYPE, 'r1');
+    const before = fleet.list();
+    const [a, b] = before;
+    expect(fleet.list()).toBe(before);
+    fleet.acked(1, ROUTE_TYPE, 'r2');
+    fleet.responseSent(2, CLUSTER_TYPE, 'c1');
+    const after = fleet.list();
+    expect(after).not.toBe(before);
+    // The old view still says what was true when it was handed out.
+    expect(a!.types[ROUTE_TYPE]?.ackedVersion).toBe('r1');
+    expect(after[0]!.types[ROUTE_TYPE]?.ackedVersion).toBe('r2');
+    expect(after[1]!.types[CLUSTER_TYPE]?.sentVersion).toBe('c1');
+    expect(b!.types[CLUSTER_TYPE]).toBeUndefined();
+    expect(fleet.proxy('a')).toBe(after[0]);
+    // What was sent is no news for those waiting on ACKs: no node change is told for it.
+    expect(changed).toEqual(['a', 'b', 'a', 'a']);
+    fleet.streamClosed(1);
+    expect(fleet.proxy('a')).toBeUndefined();
+    expect(fleet.list().map((p) => p.node.id)).toEqual(['b']);
+    expect(changed.at(-1)).toBe('a');
+  });
 });

@@ -1,20 +1,21 @@
 // Per connected node: its streams (an ADS stream, or one stream per type for the per-type
 // services), its Envoy version, and per resource type what was sent, what it ACKed and its last
-// NACK. Written only by the xDS stream callbacks; everyone else reads it through `list()`.
+// NACK. Written only by the xDS stream callbacks; everyone else reads it through `list()` and
+// `proxy()`, whose answers are immutable views rebuilt only for the nodes that changed.
 
 import type { StreamStatus, TypeStatus } from '../api/fleet.js';
 import type { StreamCallbacks, StreamTransport } from '../xds/server/callbacks.js';
 import type { NodeInfo } from '../xds/server/messages.js';
 import type { ResourceTypeUrl } from '../xds/type-urls.js';
 
-/** One connected node, all of its streams merged. */
+/** One connected node, all of its streams merged: a view, never changed once handed out. */
 export interface ProxyStatus {
-  node: { id: string; cluster: string };
-  userAgent: string;
-  clientVersion: string;
-  envoyVersion: string;
-  streams: StreamStatus[];
-  types: Partial<Record<ResourceTypeUrl, TypeStatus>>;
+  readonly node: { readonly id: string; readonly cluster: string };
+  readonly userAgent: string;
+  readonly clientVersion: string;
+  readonly envoyVersion: string;
+  readonly streams: readonly Readonly<StreamStatus>[];
+  readonly types: Readonly<Partial<Record<ResourceTypeUrl, Readonly<TypeStatus>>>>;
 }
 
 interface StreamEntry {
@@ -30,7 +31,13 @@ export interface FleetCounters {
 
 export class FleetStatus implements StreamCallbacks {
   private readonly streams = new Map<number, StreamEntry>();
+  /** Stream ids per node id, ascending (ids only grow, so in opening order). */
+  private readonly nodeStreams = new Map<string, number[]>();
+  /** Each node's view as last built; absent for a node changed since. */
+  private readonly views = new Map<string, ProxyStatus>();
+  private listed: readonly ProxyStatus[] | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly nodeListeners = new Set<(nodeId: string) => void>();
   private notifyScheduled = false;
   readonly counters: FleetCounters = { nacks: 0, responses: 0 };
 
@@ -42,64 +49,93 @@ export class FleetStatus implements StreamCallbacks {
       node,
       types: {},
     });
-    this.changed();
+    const ids = this.nodeStreams.get(node.id);
+    if (ids) ids.push(streamId);
+    else this.nodeStreams.set(node.id, [streamId]);
+    this.changed(node.id);
   }
 
   /** A type the stream asked for counts as subscribed at once, with nothing ACKed yet. */
   subscribed(streamId: number, typeUrl: ResourceTypeUrl): void {
-    if (this.typeStatus(streamId, typeUrl)) this.changed();
+    const entry = this.streams.get(streamId);
+    if (entry && entry.types[typeUrl] === undefined) {
+      entry.types[typeUrl] = {};
+      this.changed(entry.node.id);
+    }
   }
 
   responseSent(streamId: number, typeUrl: ResourceTypeUrl, version: string): void {
-    const status = this.typeStatus(streamId, typeUrl);
-    if (!status) return;
+    const entry = this.streams.get(streamId);
+    if (!entry) return;
+    const status = (entry.types[typeUrl] ??= {});
     status.sentVersion = version;
     status.sentAt = this.now().toISOString();
     this.counters.responses++;
+    this.stale(entry.node.id);
   }
 
   acked(streamId: number, typeUrl: ResourceTypeUrl, version: string): void {
-    const status = this.typeStatus(streamId, typeUrl);
-    if (!status) return;
+    const entry = this.streams.get(streamId);
+    if (!entry) return;
+    const status = (entry.types[typeUrl] ??= {});
     status.ackedVersion = version;
     status.ackedAt = this.now().toISOString();
-    this.changed();
+    this.changed(entry.node.id);
   }
 
   nacked(streamId: number, typeUrl: ResourceTypeUrl, rejectedVersion: string, message: string): void {
-    const status = this.typeStatus(streamId, typeUrl);
-    if (!status) return;
-    status.lastNack = { version: rejectedVersion, message, at: this.now().toISOString() };
+    const entry = this.streams.get(streamId);
+    if (!entry) return;
+    (entry.types[typeUrl] ??= {}).lastNack = { version: rejectedVersion, message, at: this.now().toISOString() };
     this.counters.nacks++;
-    this.changed();
+    this.changed(entry.node.id);
   }
 
   streamClosed(streamId: number): void {
-    if (this.streams.delete(streamId)) this.changed();
+    const entry = this.streams.get(streamId);
+    if (!entry) return;
+    this.streams.delete(streamId);
+    const ids = this.nodeStreams.get(entry.node.id)!.filter((id) => id !== streamId);
+    if (ids.length === 0) this.nodeStreams.delete(entry.node.id);
+    else this.nodeStreams.set(entry.node.id, ids);
+    this.changed(entry.node.id);
   }
 
-  /** Connected nodes by id; a type's status comes from the node's newest stream that carries it. */
-  list(): ProxyStatus[] {
-    const byNode = new Map<string, ProxyStatus>();
-    for (const entry of [...this.streams.values()].sort((a, b) => a.stream.id - b.stream.id)) {
-      let proxy = byNode.get(entry.node.id);
-      if (!proxy) {
-        proxy = {
-          node: { id: entry.node.id, cluster: entry.node.cluster },
-          userAgent: entry.node.userAgentName,
-          clientVersion: entry.node.clientVersion,
-          envoyVersion: entry.node.envoyVersion,
-          streams: [],
-          types: {},
-        };
-        byNode.set(entry.node.id, proxy);
-      }
-      proxy.streams.push({ ...entry.stream });
-      for (const [typeUrl, status] of Object.entries(entry.types) as [ResourceTypeUrl, TypeStatus][]) {
-        proxy.types[typeUrl] = { ...status };
-      }
+  /**
+   * Connected nodes by id, in the order of their oldest stream; a type's status comes from the
+   * node's newest stream that carries it. The same array until something changes.
+   */
+  list(): readonly ProxyStatus[] {
+    if (this.listed) return this.listed;
+    const proxies: ProxyStatus[] = [];
+    for (const nodeId of this.nodeStreams.keys()) proxies.push(this.proxy(nodeId)!);
+    proxies.sort((a, b) => a.streams[0]!.id - b.streams[0]!.id);
+    this.listed = proxies;
+    return proxies;
+  }
+
+  /** One connected node's view; undefined when it has no stream. */
+  proxy(nodeId: string): ProxyStatus | undefined {
+    const cached = this.views.get(nodeId);
+    if (cached) return cached;
+    const ids = this.nodeStreams.get(nodeId);
+    if (!ids) return undefined;
+    const entries = ids.map((id) => this.streams.get(id)!);
+    const { node } = entries[0]!;
+    const types: Partial<Record<ResourceTypeUrl, TypeStatus>> = {};
+    for (const entry of entries) {
+      for (const [typeUrl, status] of Object.entries(entry.types) as [ResourceTypeUrl, TypeStatus][]) types[typeUrl] = { ...status };
     }
-    return [...byNode.values()];
+    const view: ProxyStatus = {
+      node: { id: node.id, cluster: node.cluster },
+      userAgent: node.userAgentName,
+      clientVersion: node.clientVersion,
+      envoyVersion: node.envoyVersion,
+      streams: entries.map((entry) => ({ ...entry.stream })),
+      types,
+    };
+    this.views.set(nodeId, view);
+    return view;
   }
 
   streamCount(): number {
@@ -112,10 +148,19 @@ export class FleetStatus implements StreamCallbacks {
     return () => this.listeners.delete(listener);
   }
 
-  private typeStatus(streamId: number, typeUrl: ResourceTypeUrl): TypeStatus | undefined {
-    const entry = this.streams.get(streamId);
-    if (!entry) return undefined;
-    return (entry.types[typeUrl] ??= {});
+  /**
+   * Called at once, with the node's id, whenever a node's streams, subscriptions, ACKs or NACKs
+   * change: for indexes that keep up with the fleet by redoing only what changed.
+   */
+  onNodeChange(listener: (nodeId: string) => void): () => void {
+    this.nodeListeners.add(listener);
+    return () => this.nodeListeners.delete(listener);
+  }
+
+  /** The node's view is out of date (what it was sent changed, which nobody waits on). */
+  private stale(nodeId: string): void {
+    this.views.delete(nodeId);
+    this.listed = undefined;
   }
 
   /**
@@ -123,7 +168,9 @@ export class FleetStatus implements StreamCallbacks {
    * brings N ACKs, and each listener (revision waiters, convergence timing) looks at the whole
    * fleet, so running them per ACK would cost N² work per change.
    */
-  private changed(): void {
+  private changed(nodeId: string): void {
+    this.stale(nodeId);
+    for (const listener of this.nodeListeners) listener(nodeId);
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
     setImmediate(() => {

@@ -9,7 +9,7 @@ import type { StreamKind } from '../xds/server/callbacks.js';
 import { MetricsCallbacks } from './metrics-callbacks.js';
 
 export interface MetricsSources {
-  fleet: { list(): { streams: { kind: StreamKind }[] }[] };
+  fleet: { list(): readonly { streams: readonly { kind: StreamKind }[] }[] };
   currentRevision(): number;
 }
 

@@ -13,7 +13,7 @@ import { diffResources } from './resource-diff.js';
 
 export class DryRunDiff implements DryRunView {
   /** `proxies`: the connected proxies (the fleet's); Envoy's default group (every listener) is always included. */
-  constructor(private readonly proxies: () => ProxyStatus[]) {}
+  constructor(private readonly proxies: () => readonly ProxyStatus[]) {}
 
   changes(before: DesiredState, after: DesiredState): ResourceChange[] {
     const moves = new Map<string, [string, string]>([[DEFAULT_GROUP, [DEFAULT_GROUP, DEFAULT_GROUP]]]);

@@ -25,7 +25,7 @@ const UNKNOWN_NODE = { cluster: '', kind: 'ads', userAgent: 'envoy', envoyVersio
 
 export interface NodeResourcesSources {
   state: { current(): DesiredState };
-  fleet: { list(): ProxyStatus[] };
+  fleet: { list(): readonly ProxyStatus[] };
 }
 
 function kindOf(transport: StreamTransport): DiscoveryKind {

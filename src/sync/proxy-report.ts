@@ -21,6 +21,8 @@ export interface HoldsView {
   /** The group a proxy's streams read now (its node's group, or the variant a hold moved it to). */
   groupOf(proxy: ProxyStatus): string;
   heldFor(nodeId: string): HeldUnit[];
+  /** Grows whenever any node's holds or group change. */
+  readonly generation: number;
 }
 
 /** The group a node and transport make under the desired state the snapshots come from (the reconciler's `groupOf`). */
@@ -247,7 +249,7 @@ export class ProxyReporter {
         clientVersion: proxy.clientVersion,
         ...(proxy.envoyVersion ? { versionAffinity: supportsHashSplit(proxy.envoyVersion) ? ('hash' as const) : ('cohort-cookie' as const) } : {}),
         userAgent: proxy.userAgent,
-        streams: proxy.streams,
+        streams: [...proxy.streams],
         appliedRevision: applied,
         inSync: applied !== null && applied === latest,
         services,

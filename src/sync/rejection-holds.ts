@@ -94,6 +94,7 @@ export class RejectionHolds implements GroupVariants, HoldsView {
   /** Every variant group still built, with the node and base group it stands for. */
   private readonly variants = new Map<string, { node: string; base: string }>();
   private counter = 0;
+  private changes = 0;
   private stopFleet: (() => void) | undefined;
   /** The fleet's NACK count at the last review: without new NACKs or holds there is nothing to look at. */
   private nacksReviewed = 0;
@@ -115,6 +116,10 @@ export class RejectionHolds implements GroupVariants, HoldsView {
 
   groupOf(proxy: ProxyStatus): string {
     return this.groupFor(proxy.node.id, nodeGroupOf(proxy, this.options.groupOf));
+  }
+
+  get generation(): number {
+    return this.changes;
   }
 
   heldFor(nodeId: string): HeldUnit[] {
@@ -166,6 +171,7 @@ export class RejectionHolds implements GroupVariants, HoldsView {
     for (const nodeId of this.byNode.keys()) {
       if (connected.has(nodeId)) continue;
       this.byNode.delete(nodeId);
+      this.changes++;
       changed = true;
     }
     for (const proxy of proxies) {
@@ -227,6 +233,7 @@ export class RejectionHolds implements GroupVariants, HoldsView {
 
   /** The node's holds changed: a new variant group (or its base again when none is left). */
   private renew(nodeId: string, node: NodeHolds): void {
+    this.changes++;
     if (node.holds.size === 0) {
       node.variant = node.base;
       return;

@@ -119,8 +119,14 @@ export class RevisionLedger {
   private readonly entries: { revision: number; groups: TypeVersions[]; names: Set<string> }[] = [];
   private readonly histories = new Map<string, GroupHistory>();
   private recordsSincePrune = 0;
+  private changes = 0;
 
   constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+
+  /** Grows with every change of what the ledger answers: a reader's cached answers are good while it stays. */
+  get generation(): number {
+    return this.changes;
+  }
 
   /**
    * `builds`: each group's snapshot of this revision. Recording the latest revision again adds the
@@ -129,6 +135,7 @@ export class RevisionLedger {
   record(revision: number, builds: readonly GroupBuild[]): void {
     const last = this.entries.at(-1);
     if (last && revision < last.revision) return;
+    this.changes++;
     let entry = last;
     if (!entry || revision !== entry.revision) {
       entry = { revision, groups: [], names: new Set() };
@@ -167,7 +174,7 @@ export class RevisionLedger {
 
   /** Forgets a group no stream reads any more. */
   dropGroup(group: string): void {
-    this.histories.delete(group);
+    if (this.histories.delete(group)) this.changes++;
   }
 
   /**

@@ -7,6 +7,7 @@
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
 import type { HeldUnit, Rejection, RevisionProxy, RevisionReport } from '../api/fleet.js';
+import { FleetProgress } from './fleet-progress.js';
 import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type HoldsView } from './proxy-report.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
@@ -26,6 +27,7 @@ export const NO_PROXY_NOTE = 'No proxy is connected; complete is trivially true.
 
 export class RevisionStatus {
   private readonly listeners = new Set<() => void>();
+  private readonly progress: FleetProgress;
 
   constructor(
     private readonly fleet: FleetStatus,
@@ -34,7 +36,9 @@ export class RevisionStatus {
     /** Proxies connected to other replicas, as they report them (a shared store). */
     private readonly remote: { list(): ReportedProxy[] } = { list: () => [] },
     private readonly holds?: HoldsView,
-  ) {}
+  ) {
+    this.progress = new FleetProgress(fleet, ledger, (proxy) => appliedRevisionOf(proxy, ledger, holds), holds);
+  }
 
   private applied(proxy: Parameters<typeof appliedRevisionOf>[0], service: string | undefined): number | null {
     return service === undefined ? appliedRevisionOf(proxy, this.ledger, this.holds) : serviceAppliedRevisionOf(proxy, this.ledger, service, this.holds);
@@ -108,12 +112,20 @@ export class RevisionStatus {
    * connected).
    */
   fleetRevision(service?: string): { connected: number; applied: number } {
-    const proxies = this.fleet.list();
     const remote = this.remote.list();
     let applied = this.currentRevision();
-    for (const proxy of proxies) applied = Math.min(applied, this.applied(proxy, service) ?? 0);
+    let connected = remote.length;
+    if (service === undefined) {
+      const local = this.progress.lowest();
+      connected += local.connected;
+      if (local.applied !== undefined) applied = Math.min(applied, local.applied);
+    } else {
+      const proxies = this.fleet.list();
+      connected += proxies.length;
+      for (const proxy of proxies) applied = Math.min(applied, this.applied(proxy, service) ?? 0);
+    }
     for (const proxy of remote) applied = Math.min(applied, remoteApplied(proxy, service) ?? 0);
-    return { connected: proxies.length + remote.length, applied };
+    return { connected, applied };
   }
 
   /** Calls `listener` after every fleet change and every `ledgerChanged()`; returns the unsubscribe. */
