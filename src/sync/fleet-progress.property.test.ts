@@ -42,7 +42,7 @@ class FakeHolds {
   readonly since = new Map<string, number>();
   heldFor(nodeId: string) {
     const since = this.since.get(nodeId);
-    return since === undefined ? [] : [{ unit: 'service' as const, name: 'predict', since, type: 'routes', message: 'rejected', at: '' }];
+    return since === undefined ? [] : [{ unit: 'service' as const, name: 'predict', since, type: 'routes' as const, message: 'rejected', at: '' }];
   }
   groupOf(): string {
     return 'g';

@@ -19,19 +19,20 @@ import {
   encodeDeltaRequest,
   encodeDeltaResponse,
   encodeDiscoveryRequest,
-  encodeDiscoveryResponse,
+  serializeSotwResponse,
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   type DiscoveryRequest,
-  type DiscoveryResponse,
+  type SotwResponse,
   type NodeInfo,
 } from './messages.js';
 import { judgeClaim, type IdentityPolicy, type Refusal } from './identity-policy.js';
 import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
 import { identityOf } from './node-identity.js';
 import { NodePeers } from './node-peers.js';
+import { ResponseBodies } from './response-bodies.js';
 import { SotwStream } from './sotw-stream.js';
-import type { EmptyStateGuard, StreamDeps } from './stream-base.js';
+import { CONTROL_PLANE_ID, type EmptyStateGuard, type StreamDeps } from './stream-base.js';
 import { DEFAULT_STREAM_LIMITS, PendingResponses, StreamLimits, type LimitName, type MeasuredRequest, type StreamLimitSettings } from './stream-limits.js';
 import type { XdsCredentials } from './xds-credentials.js';
 
@@ -75,7 +76,7 @@ const sotwMethod = {
   responseStream: true,
   requestSerialize: encodeDiscoveryRequest,
   requestDeserialize: decodeDiscoveryRequest,
-  responseSerialize: encodeDiscoveryResponse,
+  responseSerialize: serializeSotwResponse,
   responseDeserialize: decodeDiscoveryResponse,
 } as const;
 
@@ -109,6 +110,8 @@ export class XdsServer {
   private nextStreamId = 1;
   private readonly streams = new Set<ProtocolStream<never>>();
   private readonly peers = new NodePeers();
+  /** State-of-the-world response bodies, shared by the streams sending the same. */
+  private readonly bodies = new ResponseBodies(CONTROL_PLANE_ID);
   private readonly limits: StreamLimits;
   /** The most responses one stream has had pending at once (see PendingResponses). */
   private peakPending = 0;
@@ -127,8 +130,8 @@ export class XdsServer {
         [sotwName]: { path: `/${service}/${sotwName}`, ...sotwMethod },
         [deltaName]: { path: `/${service}/${deltaName}`, ...deltaMethod },
       };
-      const sotw: grpc.handleBidiStreamingCall<DiscoveryRequest, DiscoveryResponse> = (call) =>
-        this.serve(call, (deps) => new SotwStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
+      const sotw: grpc.handleBidiStreamingCall<DiscoveryRequest, SotwResponse> = (call) =>
+        this.serve(call, (deps) => new SotwStream({ ...deps, ...(fixedType ? { fixedType } : {}) }, this.bodies));
       const delta: grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse> = (call) =>
         this.serve(call, (deps) => new DeltaStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
       this.server.addService(definition, { [sotwName]: sotw, [deltaName]: delta } as grpc.UntypedServiceImplementation);

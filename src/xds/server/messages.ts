@@ -97,8 +97,39 @@ export function encodeDiscoveryRequest(request: DiscoveryRequest): Buffer {
   return Buffer.from(requestType.encode(requestType.fromObject(request)).finish());
 }
 
-export function encodeDiscoveryResponse(response: DiscoveryResponse): Buffer {
+/** A state-of-the-world response as a stream writes it: the shared body (see ResponseBodies) and its own nonce. */
+export interface SotwResponse {
+  body: Buffer;
+  nonce: string;
+}
+
+/** Everything of a response but its nonce. */
+export function encodeResponseBody(response: Omit<DiscoveryResponse, 'nonce'>): Buffer {
   return Buffer.from(responseType.encode(responseType.fromObject(response)).finish());
+}
+
+/** DiscoveryResponse.nonce is field 5, length-delimited: tag (5 << 3) | 2. */
+const NONCE_TAG = 0x2a;
+
+/**
+ * The response's bytes: its body followed by the nonce field (protobuf reads fields in any order;
+ * the body carries none). Nonces are short: their length fits a varint of one or two bytes.
+ */
+export function serializeSotwResponse(response: SotwResponse): Buffer {
+  const nonceLength = Buffer.byteLength(response.nonce);
+  if (nonceLength >= 1 << 14) throw new Error('nonce too long');
+  const lengthBytes = nonceLength < 0x80 ? 1 : 2;
+  const out = Buffer.allocUnsafe(response.body.length + 1 + lengthBytes + nonceLength);
+  response.body.copy(out, 0);
+  let at = response.body.length;
+  out[at++] = NONCE_TAG;
+  if (lengthBytes === 1) out[at++] = nonceLength;
+  else {
+    out[at++] = (nonceLength & 0x7f) | 0x80;
+    out[at++] = nonceLength >> 7;
+  }
+  out.write(response.nonce, at, 'utf8');
+  return out;
 }
 
 export function decodeDiscoveryResponse(buffer: Buffer): DiscoveryResponse {

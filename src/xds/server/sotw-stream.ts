@@ -22,8 +22,9 @@ import {
   WILDCARD_TYPES,
   type ResourceTypeUrl,
 } from '../type-urls.js';
-import type { DiscoveryRequest, DiscoveryResponse } from './messages.js';
-import { CONTROL_PLANE_ID, StreamBase, forLog, type StreamDeps } from './stream-base.js';
+import type { DiscoveryRequest, SotwResponse } from './messages.js';
+import type { ResponseBodies } from './response-bodies.js';
+import { StreamBase, forLog, type StreamDeps } from './stream-base.js';
 
 interface TypeState {
   wildcard: boolean;
@@ -61,10 +62,13 @@ function sameResources(resources: EncodedResource[], sent: ReadonlyMap<string, E
   return resources.length === sent.size && resources.every((r) => sent.get(r.name)?.version === r.version);
 }
 
-export class SotwStream extends StreamBase<DiscoveryResponse> {
+export class SotwStream extends StreamBase<SotwResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
 
-  constructor(deps: StreamDeps<DiscoveryResponse>) {
+  constructor(
+    deps: StreamDeps<SotwResponse>,
+    private readonly bodies: ResponseBodies,
+  ) {
     super(deps, 'sotw');
   }
 
@@ -212,11 +216,11 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
       this.deps.callbacks.acked(this.deps.streamId, typeUrl, plan.version);
       return true;
     }
-    return this.send(typeUrl, state, plan.version, plan.resources);
+    return this.send(typeUrl, state, plan.version, plan.resources, state.wildcard && !plan.retaining);
   }
 
-  /** Returns false when the transport is full. */
-  private send(typeUrl: ResourceTypeUrl, state: TypeState, version: string, resources: EncodedResource[]): boolean {
+  /** Returns false when the transport is full. `whole`: the resources are the snapshot's whole set of the type. */
+  private send(typeUrl: ResourceTypeUrl, state: TypeState, version: string, resources: EncodedResource[], whole: boolean): boolean {
     // A reconnecting client's first response: sluice cannot tell which clusters it already had.
     const baselineKnown = state.sentVersion !== undefined || state.clientVersion === '';
     const nonce = this.nextNonce();
@@ -234,13 +238,7 @@ export class SotwStream extends StreamBase<DiscoveryResponse> {
         if (endpoints?.names.has(name)) endpoints.forceSend = true;
       }
     }
-    const writable = this.writeResponse({
-      version_info: version,
-      resources: resources.map((r) => ({ type_url: typeUrl, value: r.bytes })),
-      type_url: typeUrl,
-      nonce,
-      control_plane: { identifier: CONTROL_PLANE_ID },
-    });
+    const writable = this.writeResponse({ body: this.bodies.body(typeUrl, version, resources, whole), nonce });
     this.deps.logger.debug(
       { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version, nonce, resources: resources.length },
       'response sent',
