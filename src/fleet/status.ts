@@ -18,10 +18,29 @@ export interface ProxyStatus {
   readonly types: Readonly<Partial<Record<ResourceTypeUrl, Readonly<TypeStatus>>>>;
 }
 
+/** A type's status as kept: times as epoch milliseconds, written as text only into views. */
+interface TypeRecord {
+  sentVersion?: string;
+  sentAt?: number;
+  ackedVersion?: string;
+  ackedAt?: number;
+  lastNack?: { version: string; message: string; at: number };
+}
+
 interface StreamEntry {
   stream: StreamStatus;
   node: NodeInfo;
-  types: Partial<Record<ResourceTypeUrl, TypeStatus>>;
+  types: Partial<Record<ResourceTypeUrl, TypeRecord>>;
+}
+
+function typeStatus(record: TypeRecord): TypeStatus {
+  const status: TypeStatus = {};
+  if (record.sentVersion !== undefined) status.sentVersion = record.sentVersion;
+  if (record.sentAt !== undefined) status.sentAt = new Date(record.sentAt).toISOString();
+  if (record.ackedVersion !== undefined) status.ackedVersion = record.ackedVersion;
+  if (record.ackedAt !== undefined) status.ackedAt = new Date(record.ackedAt).toISOString();
+  if (record.lastNack) status.lastNack = { ...record.lastNack, at: new Date(record.lastNack.at).toISOString() };
+  return status;
 }
 
 export interface FleetCounters {
@@ -41,11 +60,11 @@ export class FleetStatus implements StreamCallbacks {
   private notifyScheduled = false;
   readonly counters: FleetCounters = { nacks: 0, responses: 0 };
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
   streamOpened(streamId: number, node: NodeInfo, transport: StreamTransport): void {
     this.streams.set(streamId, {
-      stream: { id: streamId, kind: transport.kind, aggregated: transport.aggregated, connectedAt: this.now().toISOString() },
+      stream: { id: streamId, kind: transport.kind, aggregated: transport.aggregated, connectedAt: new Date(this.now()).toISOString() },
       node,
       types: {},
     });
@@ -69,7 +88,7 @@ export class FleetStatus implements StreamCallbacks {
     if (!entry) return;
     const status = (entry.types[typeUrl] ??= {});
     status.sentVersion = version;
-    status.sentAt = this.now().toISOString();
+    status.sentAt = this.now();
     this.counters.responses++;
     this.stale(entry.node.id);
   }
@@ -79,14 +98,14 @@ export class FleetStatus implements StreamCallbacks {
     if (!entry) return;
     const status = (entry.types[typeUrl] ??= {});
     status.ackedVersion = version;
-    status.ackedAt = this.now().toISOString();
+    status.ackedAt = this.now();
     this.changed(entry.node.id);
   }
 
   nacked(streamId: number, typeUrl: ResourceTypeUrl, rejectedVersion: string, message: string): void {
     const entry = this.streams.get(streamId);
     if (!entry) return;
-    (entry.types[typeUrl] ??= {}).lastNack = { version: rejectedVersion, message, at: this.now().toISOString() };
+    (entry.types[typeUrl] ??= {}).lastNack = { version: rejectedVersion, message, at: this.now() };
     this.counters.nacks++;
     this.changed(entry.node.id);
   }
@@ -124,7 +143,7 @@ export class FleetStatus implements StreamCallbacks {
     const { node } = entries[0]!;
     const types: Partial<Record<ResourceTypeUrl, TypeStatus>> = {};
     for (const entry of entries) {
-      for (const [typeUrl, status] of Object.entries(entry.types) as [ResourceTypeUrl, TypeStatus][]) types[typeUrl] = { ...status };
+      for (const [typeUrl, record] of Object.entries(entry.types) as [ResourceTypeUrl, TypeRecord][]) types[typeUrl] = typeStatus(record);
     }
     const view: ProxyStatus = {
       node: { id: node.id, cluster: node.cluster },

@@ -27,8 +27,9 @@ export const SHORT_TYPE_NAMES = {
   [ENDPOINT_TYPE]: 'endpoints',
 } as const satisfies Record<ResourceTypeUrl, string>;
 
+/** Asked for every request: plain comparisons (a lookup by a freshly decoded string would hash it first). */
 export function isResourceTypeUrl(typeUrl: string): typeUrl is ResourceTypeUrl {
-  return typeUrl in SHORT_TYPE_NAMES;
+  return typeUrl === ROUTE_TYPE || typeUrl === CLUSTER_TYPE || typeUrl === LISTENER_TYPE || typeUrl === ENDPOINT_TYPE;
 }
 
 export function messageNameOf(typeUrl: string): string {
