@@ -18,6 +18,12 @@ export interface ProxyStatus {
   readonly types: Readonly<Partial<Record<ResourceTypeUrl, Readonly<TypeStatus>>>>;
 }
 
+/** What a node has ACKed, per type it subscribed to: the part of its status its applied revision depends on. */
+export interface NodeAcks {
+  readonly node: { readonly id: string };
+  readonly types: Readonly<Partial<Record<ResourceTypeUrl, { readonly ackedVersion?: string }>>>;
+}
+
 /** A type's status as kept: times as epoch milliseconds, written as text only into views. */
 interface TypeRecord {
   sentVersion?: string;
@@ -155,6 +161,22 @@ export class FleetStatus implements StreamCallbacks {
     };
     this.views.set(nodeId, view);
     return view;
+  }
+
+  /**
+   * What one connected node has ACKed (its newest stream per type), without building its view:
+   * asked for every node whose ACKs changed, after every burst of ACKs. Undefined when it has no stream.
+   */
+  acks(nodeId: string): NodeAcks | undefined {
+    const ids = this.nodeStreams.get(nodeId);
+    if (!ids) return undefined;
+    const types: Partial<Record<ResourceTypeUrl, { ackedVersion?: string }>> = {};
+    for (const id of ids) {
+      for (const [typeUrl, record] of Object.entries(this.streams.get(id)!.types) as [ResourceTypeUrl, TypeRecord][]) {
+        types[typeUrl] = record.ackedVersion === undefined ? {} : { ackedVersion: record.ackedVersion };
+      }
+    }
+    return { node: { id: nodeId }, types };
   }
 
   streamCount(): number {

@@ -3,7 +3,7 @@
 // changed (and every node once the ledger or the holds change), so asking after each burst of ACKs
 // costs what the burst changed, not the fleet's size. Reads the fleet, the ledger and the holds; writes none.
 
-import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
+import type { FleetStatus, NodeAcks } from '../fleet/status.js';
 import type { RevisionLedger } from './revision-ledger.js';
 
 export class FleetProgress {
@@ -17,7 +17,7 @@ export class FleetProgress {
   constructor(
     private readonly fleet: FleetStatus,
     private readonly ledger: RevisionLedger,
-    private readonly appliedOf: (proxy: ProxyStatus) => number | null,
+    private readonly appliedOf: (acks: NodeAcks) => number | null,
     private readonly holds?: { readonly generation: number },
   ) {
     fleet.onNodeChange((nodeId) => this.changedNodes.add(nodeId));
@@ -42,11 +42,11 @@ export class FleetProgress {
       for (const proxy of this.fleet.list()) this.place(proxy.node.id, proxy);
       return;
     }
-    for (const nodeId of this.changedNodes) this.place(nodeId, this.fleet.proxy(nodeId));
+    for (const nodeId of this.changedNodes) this.place(nodeId, this.fleet.acks(nodeId));
     this.changedNodes.clear();
   }
 
-  private place(nodeId: string, proxy: ProxyStatus | undefined): void {
+  private place(nodeId: string, acks: NodeAcks | undefined): void {
     const before = this.appliedByNode.get(nodeId);
     if (before !== undefined) {
       const left = this.nodesAt.get(before)! - 1;
@@ -54,8 +54,8 @@ export class FleetProgress {
       else this.nodesAt.set(before, left);
       this.appliedByNode.delete(nodeId);
     }
-    if (!proxy) return;
-    const applied = this.appliedOf(proxy) ?? 0;
+    if (!acks) return;
+    const applied = this.appliedOf(acks) ?? 0;
     this.appliedByNode.set(nodeId, applied);
     this.nodesAt.set(applied, (this.nodesAt.get(applied) ?? 0) + 1);
   }

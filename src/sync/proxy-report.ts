@@ -6,7 +6,7 @@
 // selects, an Envoy too old for hash affinity. Read-only over the fleet, the ledger and the desired state.
 
 import type { HeldUnit, ProxyReport, ProxyWarning, Rejection, StreamStatus, TypeStatus } from '../api/fleet.js';
-import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
+import type { FleetStatus, NodeAcks, ProxyStatus } from '../fleet/status.js';
 import { PUSH_ORDER, SHORT_TYPE_NAMES, isResourceTypeUrl, type ResourceTypeUrl } from '../xds/type-urls.js';
 import { listenerSelects } from '../model/node-selector.js';
 import type { DesiredState } from '../model/types.js';
@@ -45,7 +45,7 @@ export interface DesiredStateView {
 }
 
 /** The types a proxy has subscribed to (asked for at least once). */
-function subscribedTypes(proxy: ProxyStatus): ResourceTypeUrl[] {
+function subscribedTypes(proxy: NodeAcks): ResourceTypeUrl[] {
   return Object.keys(proxy.types).filter(isResourceTypeUrl);
 }
 
@@ -59,7 +59,7 @@ function impliedTypes(subscribed: ResourceTypeUrl[]): ResourceTypeUrl[] {
   return PUSH_ORDER.filter((typeUrl) => !subscribed.includes(typeUrl));
 }
 
-function ackedVersions(proxy: ProxyStatus): Omit<HeldVersions, 'group'> {
+function ackedVersions(proxy: NodeAcks): Omit<HeldVersions, 'group'> {
   const subscribed = subscribedTypes(proxy);
   const acked: Partial<Record<ResourceTypeUrl, string | undefined>> = {};
   for (const typeUrl of subscribed) acked[typeUrl] = proxy.types[typeUrl]?.ackedVersion;
@@ -89,7 +89,7 @@ function serviceApplied(ledger: RevisionLedger, service: string, held: HeldVersi
  * Newest revision whose versions this proxy has ACKed for every type it subscribed to (or will);
  * null when none. While changes are held back for it, at most the revision before the first.
  */
-export function appliedRevisionOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): number | null {
+export function appliedRevisionOf(proxy: NodeAcks, ledger: RevisionLedger, holds?: Pick<HoldsView, 'heldFor'>): number | null {
   // Asked for every proxy on every fleet change (revision waiters, convergence): no group, no copies.
   const held = ackedVersions(proxy);
   return beforeHeld(ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null, holds?.heldFor(proxy.node.id) ?? []);
@@ -110,13 +110,13 @@ export function currentNack(status: TypeStatus | undefined): TypeStatus['lastNac
   return status?.ackedAt !== undefined && status.ackedAt > nack.at ? undefined : nack;
 }
 
-function rejectionsIn(proxy: ProxyStatus, ledger: RevisionLedger, group: string): Rejection[] {
+function rejectionsIn(proxy: ProxyStatus, ledger: RevisionLedger, groupOf: () => string): Rejection[] {
   const rejections: Rejection[] = [];
   for (const typeUrl of PUSH_ORDER) {
     const status = proxy.types[typeUrl];
     const nack = currentNack(status);
     if (!nack) continue;
-    const changed = ledger.changedUnits(group, typeUrl, status?.ackedVersion, nack.version).keys.map(footprintUnit);
+    const changed = ledger.changedUnits(groupOf(), typeUrl, status?.ackedVersion, nack.version).keys.map(footprintUnit);
     rejections.push({
       type: SHORT_TYPE_NAMES[typeUrl],
       version: nack.version,
@@ -131,7 +131,8 @@ function rejectionsIn(proxy: ProxyStatus, ledger: RevisionLedger, group: string)
 
 /** What the proxy rejects now, per type, with the services and listeners that changed in it. */
 export function rejectionsOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: HoldsView): Rejection[] {
-  return rejectionsIn(proxy, ledger, heldVersions(proxy, holds).group);
+  // Asked for every proxy when a revision's waiters wake: its group only when it rejects something.
+  return rejectionsIn(proxy, ledger, () => heldVersions(proxy, holds).group);
 }
 
 /** The whole standing of a proxy: applied revision, per service, rejections, held changes (its group found once). */
@@ -145,7 +146,7 @@ export function standingOf(proxy: ProxyStatus, ledger: RevisionLedger, holds?: H
   return {
     appliedRevision: beforeHeld(ledger.appliedRevision(held.acked, held.subscribed, held.implied) ?? null, heldUnits),
     services,
-    rejected: rejectionsIn(proxy, ledger, held.group),
+    rejected: rejectionsIn(proxy, ledger, () => held.group),
     held: heldUnits,
   };
 }

@@ -5,7 +5,7 @@
 // as of n or later (what it rejects of other services and listeners does not count).
 
 import { SluiceError } from '../errors.js';
-import type { FleetStatus } from '../fleet/status.js';
+import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
 import type { HeldUnit, Rejection, RevisionProxy, RevisionReport } from '../api/fleet.js';
 import { FleetProgress } from './fleet-progress.js';
 import { appliedRevisionOf, rejectionsOf, serviceAppliedRevisionOf, type HoldsView } from './proxy-report.js';
@@ -40,7 +40,7 @@ export class RevisionStatus {
     this.progress = new FleetProgress(fleet, ledger, (proxy) => appliedRevisionOf(proxy, ledger, holds), holds);
   }
 
-  private applied(proxy: Parameters<typeof appliedRevisionOf>[0], service: string | undefined): number | null {
+  private applied(proxy: ProxyStatus, service: string | undefined): number | null {
     return service === undefined ? appliedRevisionOf(proxy, this.ledger, this.holds) : serviceAppliedRevisionOf(proxy, this.ledger, service, this.holds);
   }
 
