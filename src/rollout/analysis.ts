@@ -4,15 +4,13 @@
 // nothing; the sources are the only I/O.
 
 import type { AnalysisOutcome, Measurement, Rollout, RolloutMetric } from '../model/types.js';
+import type { LoadTotals } from './compare-proportions.js';
 import type { AnalysisResult } from './plan.js';
 
 /** How long one Prometheus query or webhook call may take before it counts as inconclusive. */
 const QUERY_TIMEOUT_MS = 5_000;
 
-export interface LoadTotals {
-  requests: number;
-  errors: number;
-}
+export type { LoadTotals };
 
 export interface MetricSources {
   /** Completed requests and errors the fleet reported for one version of a service since `since` (epoch ms). */
