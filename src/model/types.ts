@@ -233,7 +233,10 @@ const count = Type.Integer({ minimum: 0 });
 export const rolloutAnalysisSchema = Type.Object(
   {
     interval: durationField,
-    minRequests: Type.Integer({ minimum: 0, description: 'Fewer candidate requests than this in a window: the fleet metric is inconclusive.' }),
+    minRequests: Type.Integer({
+      minimum: 0,
+      description: 'Fewer candidate requests than this in a window (for a relative metric, fewer requests to either version): the fleet metric is inconclusive.',
+    }),
     failureLimit: Type.Integer({ minimum: 0, description: 'Failed analyses tolerated over the whole rollout; one more rolls it back.' }),
     inconclusiveLimit: Type.Integer({ minimum: 0, description: 'Consecutive inconclusive analyses tolerated; one more pauses the rollout.' }),
     metrics: Type.Array(rolloutMetricSchema),
