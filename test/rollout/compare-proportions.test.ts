@@ -47,6 +47,10 @@ describe('verdicts', () => {
     [[40, 40], [40, 0], 0.01, 0.95, 'fail'],
     [[40, 0], [40, 0], 0.1, 0.95, 'pass'],
     [[40, 0], [40, 0], 0, 0.95, 'inconclusive'],
+    // One error against a large clean stable: the continuity correction keeps it open at 99%
+    // (the uncorrected interval fails it), though not at 95%.
+    [[50, 1], [529, 0], 0, 0.99, 'inconclusive'],
+    [[50, 1], [529, 0], 0, 0.95, 'fail'],
   ] as const)('%j vs %j, allowed +%s at %s: %s', ([n1, e1], [n2, e2], maxIncrease, confidence, verdict) => {
     expect(compareErrorRates({ requests: n1, errors: e1 }, { requests: n2, errors: e2 }, maxIncrease, confidence).verdict).toBe(verdict);
   });
