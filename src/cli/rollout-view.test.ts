@@ -87,6 +87,28 @@ describe('what the screen says', () => {
     expect(metricLines(rollout({ analysis: { ...rollout().analysis, metrics: [] } }))).toEqual([]);
   });
 
+  it('puts a relative metric against its allowed increase over stable, with both samples', () => {
+    const relative = { name: 'errors-vs-stable', source: 'fleet' as const, maxErrorRateIncrease: 0.01, confidence: 0.95 };
+    const comparison = { stableRequests: 2380, stableErrors: 24, maxIncrease: 0.01, confidence: 0.95, lower: 0.023, upper: 0.039 };
+    const analysed = rollout({
+      analysis: { ...rollout().analysis, metrics: [relative] },
+      timeline: [
+        {
+          at: '2026-12-03T11:59:00Z',
+          event: 'analysis',
+          step: 1,
+          actor: 'rollout',
+          outcome: 'fail',
+          measurements: [{ metric: 'errors-vs-stable', outcome: 'fail', value: 0.0307, requests: 2400, errors: 98, comparison, reason: 'worse' }],
+        },
+      ],
+    });
+    expect(metricLines(analysed)).toEqual(['errors-vs-stable: +3.07 points over stable (at most +1 points over stable at 95%, 2400 requests vs 2380 to stable) fail — worse']);
+    expect(metricLines(rollout({ analysis: { ...rollout().analysis, metrics: [relative] } }))).toEqual([
+      'errors-vs-stable: no analysis yet (at most +1 points over stable at 95%)',
+    ]);
+  });
+
   it('counts the proxies that applied the step and names what holds the others back', () => {
     expect(
       proxyLines({

@@ -5,7 +5,7 @@
 
 import type { RevisionReport } from '../api/fleet.js';
 import type { RolloutAnswer, RolloutSummary } from '../api/rollouts.js';
-import { describeDecision, type RolloutBody } from '../model/rollout.js';
+import { DEFAULT_CONFIDENCE, describeDecision, pointsText, type RolloutBody } from '../model/rollout.js';
 import type { RolloutDecision, RolloutMetric, RolloutPhase } from '../model/types.js';
 import { EXIT_FAILED, EXIT_OK, usageError, type ExitCode } from './cli-error.js';
 import { formatWeights } from './output.js';
@@ -91,7 +91,8 @@ export function metricLines(rollout: RolloutAnswer): string[] {
     const measured = analysis.measurements?.find((m) => m.metric === metric.name);
     if (measured === undefined) return `${metric.name}: not measured (${threshold(metric)})`;
     const value = measured.value === undefined ? 'no value' : formatValue(metric, measured.value);
-    const sample = measured.requests === undefined ? '' : `, ${measured.requests} requests`;
+    const stable = measured.comparison === undefined ? '' : ` vs ${measured.comparison.stableRequests} to stable`;
+    const sample = measured.requests === undefined ? '' : `, ${measured.requests} requests${stable}`;
     const why = measured.reason === undefined ? '' : ` — ${measured.reason}`;
     return `${metric.name}: ${value} (${threshold(metric)}${sample}) ${measured.outcome}${why}`;
   });
@@ -102,11 +103,15 @@ function percent(rate: number): string {
 }
 
 function formatValue(metric: RolloutMetric, value: number): string {
+  if (metric.source === 'fleet' && metric.maxErrorRateIncrease !== undefined) return `${pointsText(value)} points over stable`;
   return metric.source === 'fleet' ? percent(value) : String(Number(value.toPrecision(6)));
 }
 
 function threshold(metric: RolloutMetric): string {
-  if (metric.source === 'fleet') return `at most ${percent(metric.maxErrorRate)}`;
+  if (metric.source === 'fleet' && metric.maxErrorRateIncrease !== undefined) {
+    return `at most ${pointsText(metric.maxErrorRateIncrease)} points over stable at ${percent(metric.confidence ?? DEFAULT_CONFIDENCE)}`;
+  }
+  if (metric.source === 'fleet') return `at most ${percent(metric.maxErrorRate ?? 0)}`;
   const bounds = [metric.min === undefined ? '' : `at least ${metric.min}`, metric.max === undefined ? '' : `at most ${metric.max}`].filter(Boolean);
   return bounds.length > 0 ? bounds.join(' and ') : 'no threshold';
 }

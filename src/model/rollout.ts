@@ -9,6 +9,8 @@ import { parseDuration } from './duration.js';
 import { METRIC_NAME_PATTERN, annotated, durationField, nameField, stringEnum, urlField } from './fields.js';
 import { METRIC_SOURCES, ROLLOUT_PHASES } from './types.js';
 import type {
+  Comparison,
+  Measurement,
   Rollout,
   RolloutAnalysis,
   RolloutDecision,
@@ -24,6 +26,8 @@ export const TIMELINE_CAP = 200;
 const DEFAULT_MIN_REQUESTS = 50;
 const DEFAULT_FAILURE_LIMIT = 0;
 const DEFAULT_INCONCLUSIVE_LIMIT = 3;
+/** How sure a relative metric must be before it passes or fails a candidate, unless the body says. */
+export const DEFAULT_CONFIDENCE = 0.95;
 /** How long a step waits for the proxies to apply it before the rollout pauses, unless the body says. */
 export const DEFAULT_PROXY_TIMEOUT = '5m';
 /** The analysis interval of a rollout whose body names no analysis (it has no metrics, so nothing runs on it). */
@@ -99,13 +103,36 @@ export const rolloutBodySchema = Type.Object(
               {
                 name: Type.String({ pattern: METRIC_NAME_PATTERN }),
                 source: stringEnum(METRIC_SOURCES),
-                maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+                maxErrorRate: Type.Optional(
+                  Type.Number({ minimum: 0, maximum: 1, description: "fleet, absolute: fail when the candidate's error rate is above this (0.05 is 5%)." }),
+                ),
+                maxErrorRateIncrease: Type.Optional(
+                  Type.Number({
+                    minimum: 0,
+                    maximum: 1,
+                    description:
+                      "fleet, relative: fail when the candidate's error rate is shown, at `confidence`, to exceed the stable version's over the same window by more than this " +
+                      '(0.01 is one percentage point); pass when it is shown not to; inconclusive while the samples cannot tell or either version has fewer than minRequests requests.',
+                  }),
+                ),
+                confidence: Type.Optional(
+                  Type.Number({
+                    exclusiveMinimum: 0,
+                    exclusiveMaximum: 1,
+                    default: DEFAULT_CONFIDENCE,
+                    description: 'fleet, relative: how sure each verdict must be; a candidate no worse than allowed is failed by at most about 1 − confidence of analyses.',
+                  }),
+                ),
                 url: Type.Optional(urlField),
                 query: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
                 max: Type.Optional(Type.Number()),
                 min: Type.Optional(Type.Number()),
               },
-              { ...closed, description: 'fleet: {maxErrorRate}; prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.' },
+              {
+                ...closed,
+                description:
+                  'fleet: {maxErrorRate} (absolute) or {maxErrorRateIncrease, confidence} (against the stable version); prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.',
+              },
             ),
             { maxItems: MAX_METRICS },
           ),
@@ -200,9 +227,30 @@ function bounds(metric: MetricBody, path: string): { max?: number; min?: number 
   return { ...(metric.max === undefined ? {} : { max: metric.max }), ...(metric.min === undefined ? {} : { min: metric.min }) };
 }
 
+/** A fleet metric is absolute (maxErrorRate) or relative (maxErrorRateIncrease, at a confidence), never both. */
+function normalizeFleetMetric(metric: MetricBody, path: string): RolloutMetric {
+  const { maxErrorRate, maxErrorRateIncrease, confidence } = metric;
+  if (maxErrorRate !== undefined && maxErrorRateIncrease !== undefined) {
+    throw invalid('A fleet metric takes "maxErrorRate" (absolute) or "maxErrorRateIncrease" (against the stable version), not both.', `${path}/maxErrorRateIncrease`);
+  }
+  if (maxErrorRate !== undefined) {
+    if (confidence !== undefined) throw invalid('"confidence" belongs to a relative metric (with "maxErrorRateIncrease").', `${path}/confidence`);
+    return { name: metric.name, source: 'fleet', maxErrorRate };
+  }
+  if (maxErrorRateIncrease === undefined) {
+    throw invalid(`Missing required field "${path}/maxErrorRate" (or "maxErrorRateIncrease" to compare with the stable version).`, `${path}/maxErrorRate`);
+  }
+  const sure = confidence ?? DEFAULT_CONFIDENCE;
+  if (!(sure > 0 && sure < 1)) throw invalid(`Confidence ${sure} must be above 0 and below 1.`, `${path}/confidence`);
+  if (!(maxErrorRateIncrease >= 0 && maxErrorRateIncrease <= 1)) {
+    throw invalid(`maxErrorRateIncrease ${maxErrorRateIncrease} must be from 0 to 1.`, `${path}/maxErrorRateIncrease`);
+  }
+  return { name: metric.name, source: 'fleet', maxErrorRateIncrease, confidence: sure };
+}
+
 function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
   const allowed: Record<RolloutMetric['source'], readonly string[]> = {
-    fleet: ['name', 'source', 'maxErrorRate'],
+    fleet: ['name', 'source', 'maxErrorRate', 'maxErrorRateIncrease', 'confidence'],
     prometheus: ['name', 'source', 'url', 'query', 'max', 'min'],
     webhook: ['name', 'source', 'url', 'max', 'min'],
   };
@@ -213,8 +261,7 @@ function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
   };
   switch (metric.source) {
     case 'fleet':
-      need('maxErrorRate');
-      return { name: metric.name, source: 'fleet', maxErrorRate: metric.maxErrorRate! };
+      return normalizeFleetMetric(metric, path);
     case 'prometheus':
       need('url');
       need('query');
@@ -370,12 +417,51 @@ export function newDecisions(before: Rollout | undefined, after: Rollout): Rollo
   return after.timeline;
 }
 
-/** One decision in the audit log's words, e.g. `step 1 analysis pass (errors 0.01, 120 requests)`. */
+/** An error rate in percent, e.g. `4.1%` (at most two decimals). */
+export function percentText(rate: number): string {
+  return `${Number((rate * 100).toFixed(2))}%`;
+}
+
+/** A change of error rate in percentage points, signed, e.g. `+3.1` or `-0.25`. */
+export function pointsText(increase: number): string {
+  const points = Number((increase * 100).toFixed(2));
+  return `${points < 0 ? '' : '+'}${points}`;
+}
+
+function countText(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** What the confidence bounds of a relative measurement say against its allowance, e.g. `at least +2.2 > +1 at 95%`. */
+export function boundsText(comparison: Comparison): string {
+  const { lower, upper, maxIncrease, confidence } = comparison;
+  const allowed = pointsText(maxIncrease);
+  const sure = `at ${percentText(confidence)}`;
+  if (lower === undefined || upper === undefined) return `not compared (allowed ${allowed} ${sure})`;
+  if (lower > maxIncrease) return `at least ${pointsText(lower)} > ${allowed} ${sure}`;
+  if (upper <= maxIncrease) return `at most ${pointsText(upper)} ≤ ${allowed} ${sure}`;
+  return `${pointsText(lower)} to ${pointsText(upper)}, around ${allowed} ${sure}`;
+}
+
+/** A relative measurement in words: `4.1% vs stable 1.0%, +3.1 points, at least +2.2 > +1 at 95%, 2,400/2,380 requests`. */
+function describeComparison(m: Measurement, comparison: Comparison): string {
+  const requests = `${countText(m.requests ?? 0)}/${countText(comparison.stableRequests)} requests`;
+  if (m.value === undefined || m.requests === undefined || m.errors === undefined) return `${m.outcome}, ${requests}`;
+  const rates = `${percentText(m.errors / m.requests)} vs stable ${percentText(comparison.stableErrors / comparison.stableRequests)}`;
+  return `${rates}, ${pointsText(m.value)} points, ${boundsText(comparison)}, ${requests}`;
+}
+
+/**
+ * One decision in the audit log's words, e.g. `step 1 analysis pass (errors 0.01, 120 requests)`,
+ * or for a relative metric `step 1 analysis fail (errors 4.1% vs stable 1%, +3.1 points, at least
+ * +2.2 > +1 at 95%, 2,400/2,380 requests)`.
+ */
 export function describeDecision(decision: RolloutDecision): string {
   const parts = [`step ${decision.step} ${decision.event}`];
   if (decision.outcome !== undefined) parts.push(decision.outcome);
   if (decision.measurements !== undefined && decision.measurements.length > 0) {
     const values = decision.measurements.map((m) => {
+      if (m.comparison !== undefined) return `${m.metric} ${describeComparison(m, m.comparison)}`;
       const sample = m.requests === undefined ? '' : `, ${m.requests} requests`;
       return `${m.metric} ${m.value ?? m.outcome}${sample}`;
     });

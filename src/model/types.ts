@@ -209,7 +209,20 @@ const bound = Type.Optional(Type.Number());
 
 /** What analysis measures; `max`/`min` bound the passing values (at least one is set). */
 export const rolloutMetricSchema = Type.Union([
-  Type.Object({ name: metricName, source: Type.Literal('fleet'), maxErrorRate: Type.Number({ minimum: 0, maximum: 1 }) }, closed),
+  Type.Object(
+    {
+      name: metricName,
+      source: Type.Literal('fleet'),
+      maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Absolute: the candidate's error rate may be at most this." })),
+      maxErrorRateIncrease: Type.Optional(
+        Type.Number({ minimum: 0, maximum: 1, description: "Relative: the candidate's error rate may exceed the stable's over the same window by at most this." }),
+      ),
+      confidence: Type.Optional(
+        Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Relative: how sure an analysis must be before it passes or fails the candidate.' }),
+      ),
+    },
+    { ...closed, description: 'Exactly one of maxErrorRate (absolute) and maxErrorRateIncrease (relative, with its confidence).' },
+  ),
   Type.Object({ name: metricName, source: Type.Literal('prometheus'), url: urlField, query: Type.String({ minLength: 1, maxLength: 4096 }), max: bound, min: bound }, closed),
   Type.Object({ name: metricName, source: Type.Literal('webhook'), url: urlField, max: bound, min: bound }, closed),
 ]);
@@ -220,7 +233,10 @@ const count = Type.Integer({ minimum: 0 });
 export const rolloutAnalysisSchema = Type.Object(
   {
     interval: durationField,
-    minRequests: Type.Integer({ minimum: 0, description: 'Fewer candidate requests than this in a window: the fleet metric is inconclusive.' }),
+    minRequests: Type.Integer({
+      minimum: 0,
+      description: 'Fewer candidate requests than this in a window (for a relative metric, fewer requests to either version): the fleet metric is inconclusive.',
+    }),
     failureLimit: Type.Integer({ minimum: 0, description: 'Failed analyses tolerated over the whole rollout; one more rolls it back.' }),
     inconclusiveLimit: Type.Integer({ minimum: 0, description: 'Consecutive inconclusive analyses tolerated; one more pauses the rollout.' }),
     metrics: Type.Array(rolloutMetricSchema),
@@ -232,7 +248,27 @@ export type RolloutAnalysis = Static<typeof rolloutAnalysisSchema>;
 export const analysisOutcomeSchema = stringEnum(['pass', 'fail', 'inconclusive']);
 export type AnalysisOutcome = Static<typeof analysisOutcomeSchema>;
 
-/** One metric's value in one analysis, with the sample behind it. */
+/**
+ * A relative metric's comparison with the stable version over the same window: the stable's sample,
+ * the rule, and (once both samples are big enough) the confidence bounds on the measurement's value.
+ */
+export const comparisonSchema = Type.Object(
+  {
+    stableRequests: count,
+    stableErrors: count,
+    maxIncrease: Type.Number({ minimum: 0, maximum: 1 }),
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    lower: Type.Optional(Type.Number({ description: "The increase is at least this, at the confidence (one-sided)." })),
+    upper: Type.Optional(Type.Number({ description: "The increase is at most this, at the confidence (one-sided)." })),
+  },
+  closed,
+);
+export type Comparison = Static<typeof comparisonSchema>;
+
+/**
+ * One metric's value in one analysis, with the sample behind it; for a relative metric the value
+ * is the candidate's error rate minus the stable's, and `comparison` holds the rest.
+ */
 export const measurementSchema = Type.Object(
   {
     metric: Type.String(),
@@ -240,6 +276,7 @@ export const measurementSchema = Type.Object(
     value: Type.Optional(Type.Number()),
     requests: Type.Optional(count),
     errors: Type.Optional(count),
+    comparison: Type.Optional(comparisonSchema),
     reason: Type.Optional(Type.String()),
   },
   closed,

@@ -1,18 +1,17 @@
 // One analysis of a rollout's candidate: every metric measured over one window through injected
 // sources, each judged pass / fail / inconclusive (too few requests, no value, a source that did
-// not answer) and combined (any fail fails; else any inconclusive is inconclusive). Writes
-// nothing; the sources are the only I/O.
+// not answer, samples that cannot tell the candidate from the stable version) and combined (any
+// fail fails; else any inconclusive is inconclusive). Writes nothing; the sources are the only I/O.
 
 import type { AnalysisOutcome, Measurement, Rollout, RolloutMetric } from '../model/types.js';
+import { DEFAULT_CONFIDENCE, boundsText, percentText, pointsText } from '../model/rollout.js';
+import { compareErrorRates, type LoadTotals } from './compare-proportions.js';
 import type { AnalysisResult } from './plan.js';
 
 /** How long one Prometheus query or webhook call may take before it counts as inconclusive. */
 const QUERY_TIMEOUT_MS = 5_000;
 
-export interface LoadTotals {
-  requests: number;
-  errors: number;
-}
+export type { LoadTotals };
 
 export interface MetricSources {
   /** Completed requests and errors the fleet reported for one version of a service since `since` (epoch ms). */
@@ -34,9 +33,15 @@ function bounded(metric: { name: string; max?: number; min?: number }, value: nu
   return { metric: metric.name, outcome: 'pass', value };
 }
 
+type FleetMetric = Extract<RolloutMetric, { source: 'fleet' }>;
+
+function minRequestsOf(rollout: Rollout): number {
+  return Math.max(1, rollout.analysis.minRequests);
+}
+
 function fleetMeasurement(rollout: Rollout, metric: { name: string; maxErrorRate: number }, totals: LoadTotals): Measurement {
   const { requests, errors } = totals;
-  const minRequests = Math.max(1, rollout.analysis.minRequests);
+  const minRequests = minRequestsOf(rollout);
   if (requests < minRequests) {
     const reason = `${requests} request(s) to ${rollout.candidate}, fewer than minRequests ${minRequests}`;
     return { metric: metric.name, outcome: 'inconclusive', requests, errors, reason };
@@ -49,8 +54,55 @@ function fleetMeasurement(rollout: Rollout, metric: { name: string; maxErrorRate
   return { metric: metric.name, outcome: 'pass', value, requests, errors };
 }
 
+function tooFewStable(rollout: Rollout, requests: number, minRequests: number): string {
+  if (requests === 0) {
+    return `no requests to stable ${rollout.stable} in this window: a relative metric needs traffic on both versions (a step at weight 100 sends stable none)`;
+  }
+  return `${requests} request(s) to stable ${rollout.stable}, fewer than minRequests ${minRequests}`;
+}
+
+/**
+ * The candidate's error rate against the stable version's over the same window: inconclusive
+ * until both versions served minRequests, then as the comparison's confidence bounds say.
+ */
+function relativeMeasurement(rollout: Rollout, metric: FleetMetric & { maxErrorRateIncrease: number }, candidate: LoadTotals, stable: LoadTotals): Measurement {
+  const maxIncrease = metric.maxErrorRateIncrease;
+  const confidence = metric.confidence ?? DEFAULT_CONFIDENCE;
+  const sample = { requests: candidate.requests, errors: candidate.errors };
+  const rule = { stableRequests: stable.requests, stableErrors: stable.errors, maxIncrease, confidence };
+  const minRequests = minRequestsOf(rollout);
+  if (candidate.requests < minRequests || stable.requests < minRequests) {
+    const reason =
+      candidate.requests < minRequests
+        ? `${candidate.requests} request(s) to ${rollout.candidate}, fewer than minRequests ${minRequests}`
+        : tooFewStable(rollout, stable.requests, minRequests);
+    return { metric: metric.name, outcome: 'inconclusive', ...sample, comparison: rule, reason };
+  }
+  const { increase, lower, upper, verdict } = compareErrorRates(candidate, stable, maxIncrease, confidence);
+  const comparison = { ...rule, lower, upper };
+  const measurement: Measurement = { metric: metric.name, outcome: verdict, value: increase, ...sample, comparison };
+  if (verdict === 'pass') return measurement;
+  const rates =
+    `error rate ${percentText(candidate.errors / candidate.requests)} (${candidate.errors} of ${candidate.requests}) vs stable ` +
+    `${percentText(stable.errors / stable.requests)} (${stable.errors} of ${stable.requests}), ${pointsText(increase)} points`;
+  const why =
+    verdict === 'fail'
+      ? `the increase is ${boundsText(comparison)}: above maxErrorRateIncrease`
+      : `the increase is ${boundsText(comparison)}: the samples cannot tell yet whether it is within maxErrorRateIncrease`;
+  return { ...measurement, reason: `${rates}; ${why}` };
+}
+
+function measureFleet(rollout: Rollout, metric: FleetMetric, from: number, sources: MetricSources): Measurement {
+  const candidate = sources.fleet(rollout.service, rollout.candidate, from);
+  if (metric.maxErrorRateIncrease !== undefined) {
+    const stable = sources.fleet(rollout.service, rollout.stable, from);
+    return relativeMeasurement(rollout, { ...metric, maxErrorRateIncrease: metric.maxErrorRateIncrease }, candidate, stable);
+  }
+  return fleetMeasurement(rollout, { name: metric.name, maxErrorRate: metric.maxErrorRate ?? 0 }, candidate);
+}
+
 async function measure(rollout: Rollout, metric: RolloutMetric, from: number, sources: MetricSources): Promise<Measurement> {
-  if (metric.source === 'fleet') return fleetMeasurement(rollout, metric, sources.fleet(rollout.service, rollout.candidate, from));
+  if (metric.source === 'fleet') return measureFleet(rollout, metric, from, sources);
   try {
     const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS);
     const value =

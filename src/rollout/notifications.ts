@@ -4,7 +4,7 @@
 // clock (notifier.ts and webhook-delivery.ts do).
 
 import type { Measurement, Rollout, RolloutDecision, RolloutMetric, RolloutPhase, Weights } from '../model/types.js';
-import { newDecisions } from '../model/rollout.js';
+import { DEFAULT_CONFIDENCE, newDecisions } from '../model/rollout.js';
 
 /** The phase changes that are notified. */
 export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting-approval' | 'rolled-back' | 'succeeded' | 'aborted';
@@ -13,7 +13,7 @@ export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting
 export interface FailedMetric {
   metric: string;
   value?: number;
-  threshold: { maxErrorRate?: number; max?: number; min?: number };
+  threshold: { maxErrorRate?: number; maxErrorRateIncrease?: number; confidence?: number; max?: number; min?: number };
   reason?: string;
 }
 
@@ -67,7 +67,10 @@ function stepOf(rollout: Rollout, step: number): string {
 
 function thresholdOf(metric: RolloutMetric | undefined): FailedMetric['threshold'] {
   if (metric === undefined) return {};
-  if (metric.source === 'fleet') return { maxErrorRate: metric.maxErrorRate };
+  if (metric.source === 'fleet' && metric.maxErrorRateIncrease !== undefined) {
+    return { maxErrorRateIncrease: metric.maxErrorRateIncrease, confidence: metric.confidence ?? DEFAULT_CONFIDENCE };
+  }
+  if (metric.source === 'fleet') return { ...(metric.maxErrorRate === undefined ? {} : { maxErrorRate: metric.maxErrorRate }) };
   return { ...(metric.max === undefined ? {} : { max: metric.max }), ...(metric.min === undefined ? {} : { min: metric.min }) };
 }
 

@@ -64,6 +64,66 @@ describe('runAnalysis', () => {
     expect(none.outcome).toBe('inconclusive');
   });
 
+  describe('a relative fleet metric (candidate against stable over the same window)', () => {
+    const relative: RolloutMetric = { name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01, confidence: 0.95 };
+    const byVersion = (green: { requests: number; errors: number }, blue: { requests: number; errors: number }) =>
+      sources({ fleet: (_service, version) => (version === 'green' ? green : blue) });
+
+    it("reads both versions' totals since the same window start", async () => {
+      const s = sources();
+      await runAnalysis(rolloutWith([relative]), window, s);
+      expect(s.fleetCalls).toEqual([
+        ['predict', 'green', T0],
+        ['predict', 'blue', T0],
+      ]);
+    });
+
+    it('fails a candidate shown worse than stable by more than the increase, naming both rates and the bound', async () => {
+      const result = await runAnalysis(rolloutWith([relative]), window, byVersion({ requests: 2400, errors: 98 }, { requests: 2380, errors: 24 }));
+      expect(result.outcome).toBe('fail');
+      const [m] = result.measurements;
+      expect(m).toMatchObject({ metric: 'errors-vs-stable', outcome: 'fail', requests: 2400, errors: 98 });
+      expect(m?.value).toBeCloseTo(98 / 2400 - 24 / 2380, 12);
+      expect(m?.comparison).toMatchObject({ stableRequests: 2380, stableErrors: 24, maxIncrease: 0.01, confidence: 0.95 });
+      expect(m?.comparison?.lower).toBeGreaterThan(0.01);
+      expect(m?.reason).toMatch(
+        /^error rate 4\.08% \(98 of 2400\) vs stable 1\.01% \(24 of 2380\), \+3\.07 points; the increase is at least \+2\.\d+ > \+1 at 95%: above maxErrorRateIncrease$/,
+      );
+    });
+
+    it('passes a candidate as bad as a bad stable (8% each), which an absolute 5% would fail', async () => {
+      const eight = { requests: 1000, errors: 80 };
+      const relativeWide: RolloutMetric = { ...relative, maxErrorRateIncrease: 0.05 };
+      const result = await runAnalysis(rolloutWith([relativeWide, fleet]), window, byVersion(eight, eight));
+      expect(result.measurements.map((m) => m.outcome)).toEqual(['pass', 'fail']);
+      expect(result.measurements[0]?.value).toBe(0);
+      expect(result.measurements[0]?.reason).toBeUndefined();
+      expect(result.measurements[0]?.comparison?.upper).toBeLessThanOrEqual(0.05);
+    });
+
+    it('is inconclusive while the samples cannot tell, and says so', async () => {
+      const result = await runAnalysis(rolloutWith([relative]), window, byVersion({ requests: 60, errors: 3 }, { requests: 60, errors: 1 }));
+      expect(result.outcome).toBe('inconclusive');
+      expect(result.measurements[0]?.reason).toMatch(/the samples cannot tell yet whether it is within maxErrorRateIncrease$/);
+    });
+
+    it.each([
+      ['the candidate', { requests: 9, errors: 0 }, { requests: 500, errors: 0 }, '9 request(s) to green, fewer than minRequests 10'],
+      ['stable', { requests: 500, errors: 0 }, { requests: 3, errors: 0 }, '3 request(s) to stable blue, fewer than minRequests 10'],
+      [
+        'stable (no traffic at all, as at weight 100)',
+        { requests: 500, errors: 400 },
+        { requests: 0, errors: 0 },
+        'no requests to stable blue in this window: a relative metric needs traffic on both versions (a step at weight 100 sends stable none)',
+      ],
+    ])('is inconclusive when %s has fewer than minRequests', async (_who, green, blue, reason) => {
+      const result = await runAnalysis(rolloutWith([relative]), window, byVersion(green, blue));
+      expect(result.outcome).toBe('inconclusive');
+      expect(result.measurements[0]).toMatchObject({ outcome: 'inconclusive', reason, comparison: { stableRequests: blue.requests } });
+      expect(result.measurements[0]?.value).toBeUndefined();
+    });
+  });
+
   it('checks Prometheus and webhook values against max and min', async () => {
     const metrics: RolloutMetric[] = [
       { name: 'p99', source: 'prometheus', url: 'http://prom', query: 'q', max: 0.5 },

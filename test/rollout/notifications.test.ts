@@ -10,7 +10,7 @@ import { newDecisions } from '../../src/model/rollout.js';
 import { notificationsFor, type RolloutNotification } from '../../src/rollout/notifications.js';
 import type { AnalysisResult } from '../../src/rollout/plan.js';
 import { decide, steer, type Decision } from '../../src/rollout/transitions.js';
-import { holding, iso, predictService, rollout, T0 } from './fixtures.js';
+import { holding, iso, predictService, rollout, rolloutBody, T0 } from './fixtures.js';
 
 /** The rollout after `update`, its decisions appended as the store appends them. */
 function applied(before: Rollout, update: RolloutUpdate): Rollout {
@@ -38,6 +38,27 @@ const failing: AnalysisResult = {
   to: NOW,
 };
 const passing: AnalysisResult = { outcome: 'pass', measurements: [{ metric: 'errors', outcome: 'pass', value: 0, requests: 40, errors: 0 }], from: T0, to: NOW };
+
+const relativeBody = rolloutBody({
+  analysis: { interval: '20s', minRequests: 10, failureLimit: 0, inconclusiveLimit: 2, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01 }] },
+});
+const relativeHolding = holding(T0, {}, relativeBody);
+const failingAgainstStable: AnalysisResult = {
+  outcome: 'fail',
+  measurements: [
+    {
+      metric: 'errors-vs-stable',
+      outcome: 'fail',
+      value: 0.3,
+      requests: 120,
+      errors: 36,
+      comparison: { stableRequests: 480, stableErrors: 0, maxIncrease: 0.01, confidence: 0.95, lower: 0.21, upper: 0.39 },
+      reason: 'error rate 30% (36 of 120) vs stable 0% (0 of 480), +30 points; the increase is at least +21 > +1 at 95%: above maxErrorRateIncrease',
+    },
+  ],
+  from: T0,
+  to: NOW,
+};
 
 const started = rollout();
 const waiting = byController(started, { kind: 'set-weights', step: 0, weights: { blue: 80, green: 20 } });
@@ -137,6 +158,24 @@ const cases: Case[] = [
         text: 'Rollout of predict rolled back at step 1 of 3, all traffic to blue: error rate 0.3 (36 of 120) is above maxErrorRate 0.05.',
         failedMetrics: [{ metric: 'errors', value: 0.3, threshold: { maxErrorRate: 0.05 }, reason: 'error rate 0.3 (36 of 120) is above maxErrorRate 0.05' }],
         revision: 7,
+      },
+    ],
+  },
+  {
+    name: 'a relative metric fails: rolled back, its threshold the allowed increase and the confidence',
+    before: relativeHolding,
+    after: byController(relativeHolding, { kind: 'roll-back', reason: 'analysis failed 1 time(s), more than failureLimit 0', analysis: failingAgainstStable }),
+    messages: [
+      {
+        kind: 'rolled-back',
+        failedMetrics: [
+          {
+            metric: 'errors-vs-stable',
+            value: 0.3,
+            threshold: { maxErrorRateIncrease: 0.01, confidence: 0.95 },
+            reason: 'error rate 30% (36 of 120) vs stable 0% (0 of 480), +30 points; the increase is at least +21 > +1 at 95%: above maxErrorRateIncrease',
+          },
+        ],
       },
     ],
   },

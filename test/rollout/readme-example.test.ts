@@ -38,8 +38,8 @@ async function call(method: string, path: string, body?: string): Promise<{ stat
 }
 
 describe("the README's rollout examples", () => {
-  it('are there: the full example and the one without analysis', () => {
-    expect(readmeRolloutBodies()).toHaveLength(2);
+  it('are there: the full example, the relative metric and the one without analysis', () => {
+    expect(readmeRolloutBodies()).toHaveLength(3);
   });
 
   it.each(readmeRolloutBodies().map((body, i) => ({ i, body })))('example $i starts a rollout as written', async ({ body }) => {

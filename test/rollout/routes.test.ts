@@ -72,6 +72,19 @@ describe('POST /v1/services/{name}/rollouts', () => {
     expect(read).not.toHaveProperty('notify');
   });
 
+  it('keeps a relative fleet metric, its confidence 0.95 unless the body says', async () => {
+    const metrics = [
+      { name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01 },
+      { name: 'strict-vs-stable', source: 'fleet', maxErrorRateIncrease: 0, confidence: 0.99 },
+    ];
+    const res = await startRollout({ ...rolloutBody(), analysis: { ...rolloutBody().analysis, metrics } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().analysis.metrics).toEqual([
+      { name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01, confidence: 0.95 },
+      { name: 'strict-vs-stable', source: 'fleet', maxErrorRateIncrease: 0, confidence: 0.99 },
+    ]);
+  });
+
   it('keeps the notify URLs of the body', async () => {
     const notify = ['https://hooks.example/T1/B2', 'http://127.0.0.1:9999/rollouts'];
     expect((await startRollout(rolloutBody({ notify }))).statusCode).toBe(201);
@@ -177,6 +190,62 @@ describe('POST /v1/services/{name}/rollouts', () => {
       400,
       'SLUICE_INVALID_BODY',
       '/analysis/metrics/1/name',
+    ],
+    [
+      'a relative metric with confidence 1',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01, confidence: 1 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/confidence',
+    ],
+    [
+      'a relative metric with confidence 0',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01, confidence: 0 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/confidence',
+    ],
+    [
+      'a relative metric with confidence 95 (a percentage)',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 0.01, confidence: 95 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/confidence',
+    ],
+    [
+      'a relative metric with a negative increase',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: -0.01 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/maxErrorRateIncrease',
+    ],
+    [
+      'a relative metric with an increase over 1',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRateIncrease: 2 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/maxErrorRateIncrease',
+    ],
+    [
+      'a fleet metric both absolute and relative',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRate: 0.05, maxErrorRateIncrease: 0.01 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/maxErrorRateIncrease',
+    ],
+    [
+      'an absolute fleet metric with a confidence',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', maxErrorRate: 0.05, confidence: 0.95 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/confidence',
+    ],
+    [
+      'a confidence without maxErrorRateIncrease',
+      { analysis: { ...analysis, metrics: [{ name: 'errors-vs-stable', source: 'fleet', confidence: 0.95 }] } },
+      400,
+      'SLUICE_INVALID_BODY',
+      '/analysis/metrics/0/maxErrorRate',
     ],
     ['an unknown field', { canary: true }, 400, 'SLUICE_INVALID_BODY', '/canary'],
   ])('refuses %s', async (_what, change, status, code, path) => {
