@@ -2,7 +2,8 @@
 // logic behind `GET /v1/revisions/{n}`. Reads the fleet status, the revision ledger and (with
 // replicas) the other replicas' reports, and writes none; a proxy has applied n when the newest
 // revision it fully ACKed is n or later — or, asked for one service, when it holds that service
-// as of n or later (what it rejects of other services and listeners does not count).
+// as of n or later (what it rejects of other services and listeners does not count; a proxy that
+// never held the service is not waited for).
 
 import { SluiceError } from '../errors.js';
 import type { FleetStatus } from '../fleet/status.js';
@@ -20,6 +21,24 @@ export interface ReportedProxy {
   services?: Record<string, number | null>;
   rejected?: Rejection[];
   held?: HeldUnit[];
+}
+
+/**
+ * Whether a proxy is waited for: always for the whole state; for one service, once it has held that
+ * service as of some revision. A proxy that never has (still making its first sync, or a client
+ * that never ACKs) is reported but cannot keep a service's revision, and so a rollout, waiting.
+ */
+export function waitedFor(appliedRevision: number | null, service: string | undefined): boolean {
+  return service === undefined || appliedRevision !== null;
+}
+
+/** The report's entry for a proxy: applied or not, and marked when it is not waited for. */
+function standing(appliedRevision: number | null, revision: number, service: string | undefined): Pick<RevisionProxy, 'appliedRevision' | 'applied' | 'neverHeld'> {
+  return {
+    appliedRevision,
+    applied: appliedRevision !== null && appliedRevision >= revision,
+    ...(waitedFor(appliedRevision, service) ? {} : { neverHeld: true as const }),
+  };
 }
 
 export const NO_PROXY_NOTE = 'No proxy is connected; complete is trivially true.';
@@ -56,8 +75,7 @@ export class RevisionStatus {
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
-        appliedRevision,
-        applied: appliedRevision !== null && appliedRevision >= revision,
+        ...standing(appliedRevision, revision, service),
         ...(rejected.length > 0 ? { rejected } : {}),
         ...(held.length > 0 ? { held } : {}),
       };
@@ -68,14 +86,13 @@ export class RevisionStatus {
         replica: proxy.replica,
         node: proxy.node,
         streams: proxy.streams,
-        appliedRevision,
-        applied: appliedRevision !== null && appliedRevision >= revision,
+        ...standing(appliedRevision, revision, service),
         ...(proxy.rejected && proxy.rejected.length > 0 ? { rejected: proxy.rejected } : {}),
         ...(proxy.held && proxy.held.length > 0 ? { held: proxy.held } : {}),
       };
     });
     const proxies = [...local, ...remote];
-    const report = { revision, ...(service === undefined ? {} : { service }), current, complete: proxies.every((proxy) => proxy.applied), proxies };
+    const report = { revision, ...(service === undefined ? {} : { service }), current, complete: proxies.every((proxy) => proxy.applied || proxy.neverHeld === true), proxies };
     return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
   }
 
@@ -103,16 +120,19 @@ export class RevisionStatus {
   }
 
   /**
-   * How far the fleet has come: the newest revision every connected proxy has applied (of one
-   * `service`, or the whole state; 0 while one has applied none; the current revision when none is
-   * connected).
+   * How far the fleet has come: the newest revision every connected proxy waited for has applied
+   * (of one `service`, or the whole state; 0 while one has applied none; the current revision when
+   * none is connected or waited for).
    */
   fleetRevision(service?: string): { connected: number; applied: number } {
     const proxies = this.fleet.list();
     const remote = this.remote.list();
     let applied = this.currentRevision();
-    for (const proxy of proxies) applied = Math.min(applied, this.applied(proxy, service) ?? 0);
-    for (const proxy of remote) applied = Math.min(applied, remoteApplied(proxy, service) ?? 0);
+    const count = (revision: number | null): void => {
+      if (waitedFor(revision, service)) applied = Math.min(applied, revision ?? 0);
+    };
+    for (const proxy of proxies) count(this.applied(proxy, service));
+    for (const proxy of remote) count(remoteApplied(proxy, service));
     return { connected: proxies.length + remote.length, applied };
   }
 
