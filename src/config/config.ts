@@ -145,7 +145,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'xds-identity-policy',
     env: 'SLUICE_XDS_IDENTITY_POLICY',
     kind: 'path',
-    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim',
+    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim; re-read when it changes (new streams)',
   },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
