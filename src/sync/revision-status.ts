@@ -33,7 +33,7 @@ export function waitedFor(appliedRevision: number | null, service: string | unde
 }
 
 /** The report's entry for a proxy: applied or not, and marked when it is not waited for. */
-function standing(appliedRevision: number | null, revision: number, service: string | undefined): Pick<RevisionProxy, 'appliedRevision' | 'applied' | 'neverHeld'> {
+function appliedEntry(appliedRevision: number | null, revision: number, service: string | undefined): Pick<RevisionProxy, 'appliedRevision' | 'applied' | 'neverHeld'> {
   return {
     appliedRevision,
     applied: appliedRevision !== null && appliedRevision >= revision,
@@ -75,7 +75,7 @@ export class RevisionStatus {
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
-        ...standing(appliedRevision, revision, service),
+        ...appliedEntry(appliedRevision, revision, service),
         ...(rejected.length > 0 ? { rejected } : {}),
         ...(held.length > 0 ? { held } : {}),
       };
@@ -86,7 +86,7 @@ export class RevisionStatus {
         replica: proxy.replica,
         node: proxy.node,
         streams: proxy.streams,
-        ...standing(appliedRevision, revision, service),
+        ...appliedEntry(appliedRevision, revision, service),
         ...(proxy.rejected && proxy.rejected.length > 0 ? { rejected: proxy.rejected } : {}),
         ...(proxy.held && proxy.held.length > 0 ? { held: proxy.held } : {}),
       };
