@@ -32,7 +32,13 @@ export interface TransportCase {
 const SERVER_ENV = ['SLUICE_XDS_TLS_CERT', 'SLUICE_XDS_TLS_KEY', 'SLUICE_XDS_CLIENT_CA'] as const;
 const maxStreamId = (report: RevisionReport): number => Math.max(0, ...report.proxies.flatMap((p) => p.streams.map((s) => s.id)));
 
-async function runTransport(transport: Transport, size: number, rounds: number, workers: number | undefined, log: (line: string) => void): Promise<TransportCase> {
+/** How the simulated Envoys run: forked workers (`workers` of them, or the default), or `light` in this process. */
+interface FleetPlacement {
+  workers?: number;
+  light?: boolean;
+}
+
+async function runTransport(transport: Transport, size: number, rounds: number, placement: FleetPlacement, log: (line: string) => void): Promise<TransportCase> {
   const pki = transport === 'mtls' ? createTestPki() : undefined;
   let tls: ClientTlsFiles | undefined;
   // The spawned sluice inherits this process's environment: its TLS settings go there.
@@ -53,7 +59,7 @@ async function runTransport(transport: Transport, size: number, rounds: number, 
   let connectMs = Number.NaN;
   try {
     await sluice.admin.putService('predict', demoService());
-    const fleet = startFleet({ address: sluice.xdsAddress, mode: 'sotw', size, prefix: `${transport}-`, ...(tls ? { tls } : {}), ...(workers ? { workers } : {}) });
+    const fleet = startFleet({ address: sluice.xdsAddress, mode: 'sotw', size, prefix: `${transport}-`, ...(tls ? { tls } : {}), ...placement });
     try {
       const connect = await fleet.connect(120_000);
       connectMs = connect.ms;
@@ -100,6 +106,21 @@ async function runTransport(transport: Transport, size: number, rounds: number, 
   };
 }
 
+export interface XdsTlsOptions extends FleetPlacement {
+  size: number;
+  rounds: number;
+  log?: (line: string) => void;
+}
+
+/** Both transports, plaintext first, at `size` simulated Envoys and `rounds` reconnect storms each. */
+export async function runXdsTls(options: XdsTlsOptions): Promise<TransportCase[]> {
+  const log = options.log ?? ((): void => undefined);
+  const cases: TransportCase[] = [];
+  const placement: FleetPlacement = { ...(options.workers === undefined ? {} : { workers: options.workers }), ...(options.light ? { light: true } : {}) };
+  for (const transport of ['plaintext', 'mtls'] as const) cases.push(await runTransport(transport, options.size, options.rounds, placement, log));
+  return cases;
+}
+
 async function main(argv: string[]): Promise<void> {
   const args = new Args(argv, ['size', 'rounds', 'workers']);
   const size = args.number('size', 1000);
@@ -107,8 +128,7 @@ async function main(argv: string[]): Promise<void> {
   const workers = args.string('workers') ? args.number('workers', 1) : undefined;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`xds-tls: N = ${size}; ${rounds} reconnect storms per transport (SotW)`);
-  const cases: TransportCase[] = [];
-  for (const transport of ['plaintext', 'mtls'] as const) cases.push(await runTransport(transport, size, rounds, workers, log));
+  const cases = await runXdsTls({ size, rounds, log, ...(workers === undefined ? {} : { workers }) });
   process.stdout.write(
     `\n${table(
       ['transport', 'N', 'connect', 'storms', 'in sync p50', 'max', 'errors'],

@@ -1,5 +1,5 @@
 // The seed scenario in one command: blue (:5001) and green (:5002) model servers, sluice (xDS
-// :18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
+// 127.0.0.1:18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
 // address; applies demo/service.json through the admin API like a user would, prints what to
 // try, narrates from the admin API's event stream every change, rollout decision, proxy connect
 // and NACK as one line (narrator.ts), and stops everything on Ctrl-C. Owns only what it starts.
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { DEFAULT_CONFIG, type SluiceConfig } from '../src/config/config.js';
+import { DEFAULT_CONFIG, demoDefaults, type SluiceConfig } from '../src/config/config.js';
 import { startSluice, type RunningSluice } from '../src/main.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { startModelServer, type ModelServer } from './model-server.js';
@@ -75,7 +75,7 @@ function narration(line: string): void {
   process.stdout.write(`${new Date().toTimeString().slice(0, 8)} ${line}\n`);
 }
 
-export async function runDemo(config: SluiceConfig = DEFAULT_CONFIG): Promise<void> {
+export async function runDemo(config: SluiceConfig = demoDefaults(DEFAULT_CONFIG)): Promise<void> {
   const root = repoRoot();
   const binary = envoyBinary(root);
   const logger = pino({ level: 'warn' });

@@ -45,7 +45,8 @@ import { RolloutInputs } from './sync/rollout-inputs.js';
 import { StartupError, checkPortsFree, readAdminTls } from './startup.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer, type XdsServerOptions } from './xds/server/ads-server.js';
-import { IdentityPolicyError, readIdentityPolicy } from './xds/server/identity-policy.js';
+import { IdentityPolicyError } from './xds/server/identity-policy.js';
+import { watchIdentityPolicy } from './xds/server/identity-policy-watch.js';
 import { XdsTlsError, watchXdsCredentials } from './xds/server/xds-credentials.js';
 
 export interface RunningSluice {
@@ -85,11 +86,17 @@ async function openSharedStore(url: string, config: SluiceConfig, retention: { r
 
 /** The xDS server's TLS and identity options from the settings, read and checked before anything opens. */
 function xdsTrustOptions(config: SluiceConfig, logger: Logger): Pick<XdsServerOptions, 'tls' | 'identityPolicy'> {
-  const identityPolicy = config.xdsIdentityPolicy === undefined ? undefined : startupRefusalOf(() => readIdentityPolicy(config.xdsIdentityPolicy!));
   if (config.xdsTlsCert === undefined || config.xdsTlsKey === undefined) return {};
   const files = { certFile: config.xdsTlsCert, keyFile: config.xdsTlsKey, ...(config.xdsClientCa ? { clientCaFile: config.xdsClientCa } : {}) };
   const tls = startupRefusalOf(() => watchXdsCredentials(files, logger));
-  return { tls, ...(identityPolicy ? { identityPolicy } : {}) };
+  if (config.xdsIdentityPolicy === undefined) return { tls };
+  const policyFile = config.xdsIdentityPolicy;
+  try {
+    return { tls, identityPolicy: startupRefusalOf(() => watchIdentityPolicy(policyFile, logger)) };
+  } catch (error) {
+    tls.close();
+    throw error;
+  }
 }
 
 /** Runs `build`, turning a bad TLS file or identity policy into a StartupError (printed alone, exit 2). */

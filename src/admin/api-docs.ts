@@ -6,7 +6,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
+import { errorSchema } from '../api/common.js';
 import { DOCS_PREFIX, OPENAPI_URL, isMutation, needsToken, type AdminAuth } from './access-rules.js';
+import { checksHost } from './host-guard.js';
+import { checksOrigin } from './origin-guard.js';
 
 const DESCRIPTION = [
   'Desired state of sluice, an Envoy xDS control plane: services, listeners, traffic actions, revisions and the fleet.',
@@ -23,12 +26,32 @@ const changeHeaders = {
   },
 } as const;
 
-function documented(schema: FastifySchema | undefined, method: string, url: string, auth: AdminAuth | undefined): FastifySchema {
-  const withHeaders = isMutation(method) ? { ...schema, headers: changeHeaders } : { ...schema };
+/** The guards' refusals, documented on each route they apply to (the guards answer them before any route). */
+const crossOriginRefusal = {
+  ...errorSchema,
+  description: 'SLUICE_CROSS_ORIGIN: the change came from a page of another origin (its Origin or Sec-Fetch-Site header); nothing changed.',
+};
+const unknownHostRefusal = {
+  ...errorSchema,
+  description: 'SLUICE_UNKNOWN_HOST: the Host header names a host the admin API is not served under (a loopback name, its bind address or an --admin-host-name).',
+};
+
+/** What the document says of the guards: whether the Host is checked (the app was given its host names). */
+export interface GuardsDocumented {
+  hostChecked: boolean;
+}
+
+function documented(schema: FastifySchema | undefined, method: string, url: string, auth: AdminAuth | undefined, guards: GuardsDocumented): FastifySchema {
+  const response = {
+    ...(schema?.response as object | undefined),
+    ...(checksOrigin(method) ? { 403: crossOriginRefusal } : {}),
+    ...(guards.hostChecked && checksHost(url) ? { 421: unknownHostRefusal } : {}),
+  };
+  const withHeaders = isMutation(method) ? { ...schema, headers: changeHeaders, response } : { ...schema, response };
   return needsToken(auth, method, url) ? { ...withHeaders, security: [{ adminToken: [] }] } : withHeaders;
 }
 
-export function describeApi(app: FastifyInstance, auth: AdminAuth | undefined): void {
+export function describeApi(app: FastifyInstance, auth: AdminAuth | undefined, guards: GuardsDocumented): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   void app.register(swagger, {
     openapi: {
@@ -38,7 +61,7 @@ export function describeApi(app: FastifyInstance, auth: AdminAuth | undefined): 
     },
     transform: ({ schema, url, route }) => {
       const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
-      return { schema: documented(schema, method, url, auth), url };
+      return { schema: documented(schema, method, url, auth, guards), url };
     },
   });
   void app.register(swaggerUi, { routePrefix: DOCS_PREFIX });

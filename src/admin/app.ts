@@ -116,7 +116,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.metrics) countRequests(app, deps.metrics);
   requireToken(app, deps.auth);
   if (deps.mutationRateLimit !== undefined) limitMutations(app, deps.mutationRateLimit);
-  describeApi(app, deps.auth);
+  describeApi(app, deps.auth, { hostChecked: deps.hostNames !== undefined });
   void app.register(healthRoutes, { isReady: () => deps.isReady(), readinessProblem: () => deps.readinessProblem?.() });
   const dryRun = deps.dryRun ? { dryRun: deps.dryRun } : {};
   void app.register(serviceRoutes, { store: deps.store, ...dryRun, ...(deps.serviceTraffic ? { traffic: deps.serviceTraffic } : {}) });

@@ -33,6 +33,11 @@ export function hostNameOf(header: string): string | undefined {
   return match === null ? undefined : normalHostName(match[1]!);
 }
 
+/** Whether the guard checks the Host of requests to this route pattern (or path). */
+export function checksHost(url: string): boolean {
+  return !ANY_HOST_PATHS.has(url);
+}
+
 function pathOf(url: string): string {
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
@@ -42,7 +47,7 @@ export function requireKnownHost(app: FastifyInstance, names: readonly string[])
   const allowed = new Set(names.map(normalHostName));
   // onRequest, before the other guards: nothing else is done for a request under a strange name.
   app.addHook('onRequest', async (request) => {
-    if (ANY_HOST_PATHS.has(pathOf(request.url))) return;
+    if (!checksHost(pathOf(request.url))) return;
     const header = request.headers.host;
     const name = header === undefined ? undefined : hostNameOf(header);
     if (name !== undefined && allowed.has(name)) return;

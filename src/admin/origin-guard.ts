@@ -12,6 +12,11 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Fetch metadata values of requests another site's page started. */
 const FOREIGN_FETCH_SITES: ReadonlySet<string> = new Set(['cross-site', 'same-site']);
 
+/** Whether the guard judges requests of this method (changes) by their origin. */
+export function checksOrigin(method: string): boolean {
+  return !SAFE_METHODS.has(method);
+}
+
 function serializedOrigin(text: string): string | undefined {
   try {
     return new URL(text).origin;
@@ -36,7 +41,7 @@ export function foreignOrigin(request: FastifyRequest): string | undefined {
 export function refuseForeignChanges(app: FastifyInstance): void {
   // onRequest: before the rate limit counts, the token is checked or a body is read.
   app.addHook('onRequest', async (request) => {
-    if (SAFE_METHODS.has(request.method)) return;
+    if (!checksOrigin(request.method)) return;
     const reason = foreignOrigin(request);
     if (reason === undefined) return;
     request.log.warn({ method: request.method, reason }, 'admin change refused: sent by a page of another origin');

@@ -120,6 +120,12 @@ export const revisionProxySchema = Type.Object({
     description: 'Newest revision this proxy has fully ACKed (asked for a service: holds that service as of); null while none is known.',
   }),
   applied: Type.Boolean(),
+  neverHeld: Type.Optional(
+    Type.Literal(true, {
+      description:
+        'Set when asked about one service and the proxy has never held it (still making its first sync, or never acknowledging): it is not in sync, but complete and rollouts do not wait for it.',
+    }),
+  ),
   rejected: Type.Optional(rejectionsField),
   held: Type.Optional(heldField),
 });
@@ -132,7 +138,7 @@ export const revisionReportSchema = Type.Object(
       Type.String({ description: 'Set when asked about one service (?service=): applied then means the proxy holds that service as of the revision or later.' }),
     ),
     current: revisionField,
-    complete: Type.Boolean({ description: 'Every connected proxy has applied the revision.' }),
+    complete: Type.Boolean({ description: 'Every connected proxy has applied the revision (asked about one service: every one that has held it before).' }),
     proxies: Type.Array(revisionProxySchema),
     note: Type.Optional(Type.String({ description: 'Set when no proxy is connected (complete is then trivially true).' })),
   },

@@ -1,5 +1,6 @@
 // Reads an operator command line in two steps: which command with its positional arguments,
-// then the options it takes (flags over SLUICE_SERVER / SLUICE_TOKEN over defaults). Every
+// then the options it takes (flags over SLUICE_SERVER / SLUICE_TOKEN / SLUICE_CACERT /
+// SLUICE_CERT / SLUICE_KEY over defaults). Every
 // mistake is a usage error (exit 2); nothing is sent anywhere from here.
 
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ export interface CommandLine {
     server?: string;
     token?: string;
     cacert?: string;
+    cert?: string;
+    key?: string;
     json?: boolean;
     'if-match'?: string;
     file?: string;
@@ -57,12 +60,16 @@ export interface CommandOptions {
   token?: string;
   /** `--cacert FILE`: the PEM CA an https:// server's certificate must chain to. */
   caCert?: string;
+  /** `--cert FILE` and `--key FILE`: the client certificate (PEM) an admin API with a client CA asks for, and its key. */
+  clientCert?: { certFile: string; keyFile: string };
 }
 
 const OPTIONS = {
   server: { type: 'string' },
   token: { type: 'string' },
   cacert: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   json: { type: 'boolean' },
   'if-match': { type: 'string' },
   force: { type: 'boolean' },
@@ -133,6 +140,11 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
   // The server's own variable works too, so one exported token serves both.
   const token = values.token ?? env['SLUICE_TOKEN'] ?? env['SLUICE_ADMIN_TOKEN'];
   const caCert = values.cacert ?? env['SLUICE_CACERT'];
+  const certFile = values.cert ?? env['SLUICE_CERT'];
+  const keyFile = values.key ?? env['SLUICE_KEY'];
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw usageError(certFile ? '--cert (SLUICE_CERT) needs its key: give --key FILE or SLUICE_KEY' : '--key (SLUICE_KEY) needs its certificate: give --cert FILE or SLUICE_CERT');
+  }
   return {
     json: values.json === true,
     force: values.force === true,
@@ -148,5 +160,6 @@ export function commandOptions(command: Command, values: CommandLine['values'], 
     server: serverUrl(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER),
     ...(token ? { token } : {}),
     ...(caCert ? { caCert } : {}),
+    ...(certFile && keyFile ? { clientCert: { certFile, keyFile } } : {}),
   };
 }

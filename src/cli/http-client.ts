@@ -1,9 +1,11 @@
 // The CLI's HTTP(S) client for the admin API: one JSON request at a time with the bearer token
-// and If-Match, over HTTPS trusting the system's CAs or the one given (--cacert), turning "no
-// sluice there" or an untrusted certificate into a one-line CliError (exit 2) and the server's
+// and If-Match, over HTTPS trusting the system's CAs or the one given (--cacert) and showing a
+// client certificate when given one (--cert/--key), turning "no sluice there", an untrusted
+// certificate or a refused client certificate into a one-line CliError (exit 2) and the server's
 // error answers into RejectedError. Knows the wire, not what any command means.
 
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
@@ -33,6 +35,22 @@ const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** TLS alerts by which the server refuses the client's certificate, or its lack of one. */
+const CLIENT_CERTIFICATE_REFUSALS: Readonly<Record<string, string>> = {
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the admin API asks for a client certificate',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'the admin API refused the TLS handshake (it may ask for a client certificate)',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the admin API does not trust the client certificate',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the admin API refused the client certificate',
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the admin API refused the client certificate as expired',
+};
+
+/** What an https:// request shows of itself: the CA it trusts, its certificate and key (PEM). */
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 /** The PEM CA bundle in `path` (`--cacert`), or a usage error naming the file. */
 export function readCaFile(path: string): string {
   try {
@@ -40,6 +58,24 @@ export function readCaFile(path: string): string {
   } catch (error) {
     throw new CliError(`cannot read the CA file ${path} (--cacert or SLUICE_CACERT): ${(error as Error).message}`, EXIT_USAGE);
   }
+}
+
+/** The client certificate and key (`--cert`/`--key`), checked to make a pair, or a usage error naming the files. */
+export function readClientCertificate(certFile: string, keyFile: string): { cert: string; key: string } {
+  const read = (path: string, flag: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read the ${flag === 'cert' ? 'client certificate' : 'client key'} file ${path} (--${flag} or SLUICE_${flag.toUpperCase()}): ${(error as Error).message}`, EXIT_USAGE);
+    }
+  };
+  const pair = { cert: read(certFile, 'cert'), key: read(keyFile, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (error) {
+    throw new CliError(`the client certificate ${certFile} and key ${keyFile} cannot be used together (--cert and --key): ${(error as Error).message}`, EXIT_USAGE);
+  }
+  return pair;
 }
 
 export interface RequestOptions {
@@ -76,8 +112,8 @@ export class AdminClient {
     /** The admin API's base URL, without a trailing slash. */
     readonly server: string,
     private readonly token: string | undefined,
-    /** PEM CA bundle the server's certificate must chain to; the system's CAs without it. */
-    private readonly ca?: string,
+    /** The CA the server's certificate must chain to (the system's CAs without it) and the client certificate. */
+    private readonly tls: ClientTls = {},
   ) {}
 
   /** Sends one request and resolves with the answer's head (its body still to be read). */
@@ -86,7 +122,7 @@ export class AdminClient {
     return new Promise((resolve, reject) => {
       const request =
         url.protocol === 'https:'
-          ? httpsRequest(url, { method, headers, signal, ...(this.ca === undefined ? {} : { ca: this.ca }) }, resolve)
+          ? httpsRequest(url, { method, headers, signal, ...this.tls }, resolve)
           : httpRequest(url, { method, headers, signal }, resolve);
       request.once('error', reject);
       request.end(body);
@@ -146,6 +182,16 @@ export class AdminClient {
 
   private unreachable(error: unknown, signal: AbortSignal): CliError {
     const { code, reason } = failure(error, signal);
+    const certificateFix =
+      this.tls.cert === undefined
+        ? 'give one with --cert and --key (or SLUICE_CERT and SLUICE_KEY)'
+        : 'give one issued by the CA the admin API trusts for clients (--admin-client-ca)';
+    const refusal = code === undefined ? undefined : CLIENT_CERTIFICATE_REFUSALS[code];
+    if (refusal !== undefined) return new CliError(`cannot reach sluice at ${this.server}: ${refusal} — ${certificateFix}`, EXIT_USAGE);
+    // A server that refuses the certificate after TLS 1.3's handshake may just close the connection.
+    if (code === 'ECONNRESET' && this.tls.cert !== undefined && this.server.startsWith('https:')) {
+      return new CliError(`cannot reach sluice at ${this.server}: ${reason}, perhaps over the client certificate — ${certificateFix}`, EXIT_USAGE);
+    }
     const hint =
       code === 'ECONNREFUSED'
         ? ' — is `sluice serve` running?'

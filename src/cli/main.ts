@@ -2,7 +2,7 @@
 // foreground until a signal; every other command is the operator CLI (run-cli.ts), which only
 // talks to a running sluice. Parses the verb and hands over; the work lives elsewhere.
 
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, DEFAULT_CONFIG, demoDefaults, loadConfig } from '../config/config.js';
 import { StartupError } from '../startup.js';
 import { runCli } from './run-cli.js';
 import { USAGE } from './usage.js';
@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    config = loadConfig(rest, process.env);
+    config = loadConfig(rest, process.env, command === 'demo' ? demoDefaults(DEFAULT_CONFIG) : DEFAULT_CONFIG);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`sluice: ${error.message}\n\n${USAGE}`);

@@ -5,7 +5,7 @@
 import { CliError, EXIT_FAILED, EXIT_OK, RejectedError, type ExitCode } from './cli-error.js';
 import { commandOptions, readCommandLine } from './cli-args.js';
 import type { Command } from './commands/command.js';
-import { AdminClient, readCaFile } from './http-client.js';
+import { AdminClient, readCaFile, readClientCertificate } from './http-client.js';
 import { Output, type CliIo } from './output.js';
 import { USAGE, shortUsage } from './usage.js';
 
@@ -30,9 +30,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
       out.line(command ? `${command.summary}\n${shortUsage(command)}`.trimEnd() : USAGE.trimEnd());
       return EXIT_OK;
     }
-    const { json, server, token, caCert, ...options } = commandOptions(command, line.values, io.env);
+    const { json, server, token, caCert, clientCert, ...options } = commandOptions(command, line.values, io.env);
     out = new Output(io, json);
-    const client = new AdminClient(server, token, caCert === undefined ? undefined : readCaFile(caCert));
+    const client = new AdminClient(server, token, {
+      ...(caCert === undefined ? {} : { ca: readCaFile(caCert) }),
+      ...(clientCert === undefined ? {} : readClientCertificate(clientCert.certFile, clientCert.keyFile)),
+    });
     return await command.run({ args: line.args, ...options, terminal: io.stdout.isTTY === true, client, out });
   } catch (error) {
     return report(error, io, out, command);

@@ -19,6 +19,8 @@ ${COMMANDS.map((c) => `  ${c.synopsis.padEnd(SYNOPSIS_WIDTH)}  ${c.summary}`).jo
   --server URL    the admin API (env SLUICE_SERVER; default ${DEFAULT_SERVER})
   --token TOKEN   sent as "Authorization: Bearer TOKEN" (env SLUICE_TOKEN, else SLUICE_ADMIN_TOKEN)
   --cacert FILE   PEM CA that an https:// server's certificate must chain to (env SLUICE_CACERT)
+  --cert FILE     PEM client certificate for an admin API that asks for one (--admin-client-ca;
+                  env SLUICE_CERT), with --key FILE, its private key (env SLUICE_KEY)
   --json          print the server's JSON instead of tables
   --if-match REV  change only if the state is still at revision REV (set-weights, promote, rollback,
                   delete, apply)

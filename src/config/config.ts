@@ -61,6 +61,14 @@ export interface SluiceConfig {
   xdsIdentityPolicy?: string;
 }
 
+/**
+ * `sluice demo`'s defaults: its Envoy runs on this machine and reaches xDS over loopback, so the
+ * demo does not serve plaintext xDS to the network (a given --xds-host still wins).
+ */
+export function demoDefaults(defaults: SluiceConfig): SluiceConfig {
+  return { ...defaults, xdsHost: '127.0.0.1' };
+}
+
 export const DEFAULT_CONFIG: SluiceConfig = {
   xdsHost: '0.0.0.0',
   xdsPort: 18000,
@@ -145,7 +153,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'xds-identity-policy',
     env: 'SLUICE_XDS_IDENTITY_POLICY',
     kind: 'path',
-    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim',
+    help: 'JSON or YAML file: which node ids and node clusters each client certificate identity may claim; re-read when it changes (new streams)',
   },
   { key: 'logLevel', flag: 'log-level', env: 'SLUICE_LOG_LEVEL', kind: 'string', help: 'trace, debug, info, warn or error' },
 ];
@@ -368,13 +376,16 @@ function checkAdminTls(config: SluiceConfig): void {
   }
 }
 
-/** Builds the configuration: flags (e.g. `--xds-port 18000`) over environment over config file over defaults. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): SluiceConfig {
+/**
+ * Builds the configuration: flags (e.g. `--xds-port 18000`) over environment over config file over
+ * `defaults` (`sluice demo` passes its own).
+ */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, defaults: SluiceConfig = DEFAULT_CONFIG): SluiceConfig {
   const flags = flagLayer(argv);
   const environment = envLayer(env);
   const configFile = flags.get('config') ?? environment.get('config');
   const layers = [flags, environment, configFile === undefined ? new Map() : fileLayer(String(configFile.value))];
-  const config: Record<string, Value | undefined> = { ...DEFAULT_CONFIG };
+  const config: Record<string, Value | undefined> = { ...defaults };
   // Every setting, not only those with a default: a setting without one (the store) is as real.
   for (const { key } of SETTINGS) {
     if (key === 'config' || key === 'adminTokenFile' || key === 'adminToken') continue;

@@ -2,7 +2,8 @@
 // logic behind `GET /v1/revisions/{n}`. Reads the fleet status, the revision ledger and (with
 // replicas) the other replicas' reports, and writes none; a proxy has applied n when the newest
 // revision it fully ACKed is n or later — or, asked for one service, when it holds that service
-// as of n or later (what it rejects of other services and listeners does not count).
+// as of n or later (what it rejects of other services and listeners does not count; a proxy that
+// never held the service is not waited for).
 
 import { SluiceError } from '../errors.js';
 import type { FleetStatus, ProxyStatus } from '../fleet/status.js';
@@ -21,6 +22,24 @@ export interface ReportedProxy {
   services?: Record<string, number | null>;
   rejected?: Rejection[];
   held?: HeldUnit[];
+}
+
+/**
+ * Whether a proxy is waited for: always for the whole state; for one service, once it has held that
+ * service as of some revision. A proxy that never has (still making its first sync, or a client
+ * that never ACKs) is reported but cannot keep a service's revision, and so a rollout, waiting.
+ */
+export function waitedFor(appliedRevision: number | null, service: string | undefined): boolean {
+  return service === undefined || appliedRevision !== null;
+}
+
+/** The report's entry for a proxy: applied or not, and marked when it is not waited for. */
+function appliedEntry(appliedRevision: number | null, revision: number, service: string | undefined): Pick<RevisionProxy, 'appliedRevision' | 'applied' | 'neverHeld'> {
+  return {
+    appliedRevision,
+    applied: appliedRevision !== null && appliedRevision >= revision,
+    ...(waitedFor(appliedRevision, service) ? {} : { neverHeld: true as const }),
+  };
 }
 
 export const NO_PROXY_NOTE = 'No proxy is connected; complete is trivially true.';
@@ -60,8 +79,7 @@ export class RevisionStatus {
       return {
         node: proxy.node,
         streams: proxy.streams.map(({ id, kind, aggregated }) => ({ id, kind, aggregated })),
-        appliedRevision,
-        applied: appliedRevision !== null && appliedRevision >= revision,
+        ...appliedEntry(appliedRevision, revision, service),
         ...(rejected.length > 0 ? { rejected } : {}),
         ...(held.length > 0 ? { held } : {}),
       };
@@ -72,14 +90,13 @@ export class RevisionStatus {
         replica: proxy.replica,
         node: proxy.node,
         streams: proxy.streams,
-        appliedRevision,
-        applied: appliedRevision !== null && appliedRevision >= revision,
+        ...appliedEntry(appliedRevision, revision, service),
         ...(proxy.rejected && proxy.rejected.length > 0 ? { rejected: proxy.rejected } : {}),
         ...(proxy.held && proxy.held.length > 0 ? { held: proxy.held } : {}),
       };
     });
     const proxies = [...local, ...remote];
-    const report = { revision, ...(service === undefined ? {} : { service }), current, complete: proxies.every((proxy) => proxy.applied), proxies };
+    const report = { revision, ...(service === undefined ? {} : { service }), current, complete: proxies.every((proxy) => proxy.applied || proxy.neverHeld === true), proxies };
     return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
   }
 
@@ -107,24 +124,28 @@ export class RevisionStatus {
   }
 
   /**
-   * How far the fleet has come: the newest revision every connected proxy has applied (of one
-   * `service`, or the whole state; 0 while one has applied none; the current revision when none is
-   * connected).
+   * How far the fleet has come: the newest revision every connected proxy waited for has applied
+   * (of one `service`, or the whole state; 0 while one has applied none; the current revision when
+   * none is connected or waited for).
    */
   fleetRevision(service?: string): { connected: number; applied: number } {
     const remote = this.remote.list();
     let applied = this.currentRevision();
+    const count = (revision: number | null): void => {
+      if (waitedFor(revision, service)) applied = Math.min(applied, revision ?? 0);
+    };
     let connected = remote.length;
     if (service === undefined) {
+      // Every proxy is waited for on the whole state: the index keeps the lowest up to date.
       const local = this.progress.lowest();
       connected += local.connected;
       if (local.applied !== undefined) applied = Math.min(applied, local.applied);
     } else {
       const proxies = this.fleet.list();
       connected += proxies.length;
-      for (const proxy of proxies) applied = Math.min(applied, this.applied(proxy, service) ?? 0);
+      for (const proxy of proxies) count(this.applied(proxy, service));
     }
-    for (const proxy of remote) applied = Math.min(applied, remoteApplied(proxy, service) ?? 0);
+    for (const proxy of remote) count(remoteApplied(proxy, service));
     return { connected, applied };
   }
 

@@ -1,5 +1,5 @@
 // What the rollout controller reads from the fleet, without knowing it: whether every connected
-// proxy holds a service as of a revision and which do not, with the rejection that holds each back
+// proxy that held a service before holds it as of a revision and which do not, with the rejection that holds each back
 // (RevisionStatus), and the requests and errors Envoys reported for one version of a service
 // (LoadStats, by its cluster name). Reads only; the controller decides.
 
@@ -32,7 +32,7 @@ export class RolloutInputs implements ProxyProgress {
   pendingProxies(revision: number, service: string): PendingProxy[] {
     return this.revisions
       .report(revision, service)
-      .proxies.filter((proxy) => !proxy.applied)
+      .proxies.filter((proxy) => !proxy.applied && proxy.neverHeld !== true)
       .map((proxy): PendingProxy => {
         const node = proxy.replica === undefined ? proxy.node.id : `${proxy.node.id} on replica ${proxy.replica}`;
         const rejection = blockingRejection(proxy.rejected ?? [], service);

@@ -26,7 +26,7 @@ export interface FullApp {
 
 /** Builds the app without readying it, so that a test can add hooks first. */
 export async function buildFullApp(
-  extra: Pick<AdminDeps, 'auth' | 'mutationRateLimit' | 'dryRun'> = {},
+  extra: Pick<AdminDeps, 'auth' | 'mutationRateLimit' | 'dryRun' | 'hostNames'> = {},
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<FullApp> {
   const store = await Store.open(SqliteAdapter.open(':memory:'), { initialState: INITIAL_STATE });

@@ -37,7 +37,7 @@ async function appWithRoutes(extra: Parameters<typeof buildFullApp>[0] = {}) {
   return { full, routes };
 }
 
-type Operation = { security?: unknown; parameters?: { in: string; name: string }[] };
+type Operation = { security?: unknown; parameters?: { in: string; name: string }[]; responses?: Record<string, { description?: string }> };
 
 async function documentOf(full: FullApp) {
   const res = await full.app.inject({ method: 'GET', url: OPENAPI_URL });
@@ -109,6 +109,26 @@ describe('GET /openapi.json', () => {
     expect(secured(everything, '/readyz', 'get')).toBe(false);
     const headers = everything.paths['/v1/services/{name}/weights']?.['put']?.parameters?.filter((p) => p.in === 'header');
     expect(headers?.map((p) => p.name).sort()).toEqual(['if-match', 'x-sluice-actor']);
+  });
+
+  it("documents the guards' refusals on every route they apply to: 403 SLUICE_CROSS_ORIGIN on changes, 421 SLUICE_UNKNOWN_HOST but on the probes", async () => {
+    const document = await documentOf((await appWithRoutes({ hostNames: ['localhost', '127.0.0.1', '::1'] })).full);
+    const operations = Object.entries(document.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => ({ path, method, operation })));
+    const changes = operations.filter(({ method }) => !['get', 'head'].includes(method));
+    expect(changes.map(({ method, path }) => `${method} ${path}`)).toEqual(expect.arrayContaining(['put /v1/services/{name}', 'post /v1/revisions/{revision}/restore']));
+    for (const { path, method, operation } of operations) {
+      const route = `${method} ${path}`;
+      const probe = path === '/healthz' || path === '/readyz';
+      expect(operation.responses?.['421']?.description, route).toEqual(probe ? undefined : expect.stringMatching(/^SLUICE_UNKNOWN_HOST: /));
+      const change = changes.some((c) => c.operation === operation);
+      expect(operation.responses?.['403']?.description, route).toEqual(change ? expect.stringMatching(/^SLUICE_CROSS_ORIGIN: /) : undefined);
+    }
+    await full?.close();
+
+    // Without host names the app checks no Host, and says none.
+    const unguarded = await documentOf((await appWithRoutes()).full);
+    expect(unguarded.paths['/v1/services']?.['get']?.responses?.['421']).toBeUndefined();
+    expect(unguarded.paths['/v1/services/{name}']?.['put']?.responses?.['403']?.description).toMatch(/^SLUICE_CROSS_ORIGIN: /);
   });
 
   it('serves the browsable docs at /docs', async () => {

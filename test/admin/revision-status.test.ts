@@ -1,14 +1,17 @@
 // RevisionStatus on its own: what "applied" means per proxy, how far the fleet has come, and
 // waits that settle on an ACK, a ledger change, a disconnect, a timeout or an abort — leaving no
-// listener or timer behind.
+// listener or timer behind; asked about one service, which proxies are waited for.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SluiceError } from '../../src/errors.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';
-import { NO_PROXY_NOTE, RevisionStatus } from '../../src/sync/revision-status.js';
-import { CLUSTER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
-import { ackAll, connect, countListeners, versions } from './fleet-driver.js';
+import { NO_PROXY_NOTE, RevisionStatus, waitedFor } from '../../src/sync/revision-status.js';
+import { RolloutInputs } from '../../src/sync/rollout-inputs.js';
+import { serviceKey } from '../../src/sync/service-footprints.js';
+import { LoadStats } from '../../src/fleet/load-stats.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
+import { TYPES, ackAll, connect, countListeners, versions } from './fleet-driver.js';
 
 let fleet: FleetStatus;
 let ledger: RevisionLedger;
@@ -157,5 +160,64 @@ describe('wait', () => {
   it('refuses to wait for a revision that does not exist yet', async () => {
     await expect(status.wait(4, 60_000)).rejects.toMatchObject({ code: 'SLUICE_REVISION_NOT_FOUND' });
     expect(listeners.active()).toBe(0);
+  });
+});
+
+describe('one service: only proxies that held it before are waited for', () => {
+  it.each([
+    { appliedRevision: null, service: undefined, waited: true, why: 'the whole state waits for every proxy' },
+    { appliedRevision: 1, service: undefined, waited: true, why: 'the whole state waits for every proxy' },
+    { appliedRevision: null, service: 'model', waited: false, why: 'never held the service: first sync or never ACKs' },
+    { appliedRevision: 1, service: 'model', waited: true, why: 'held it before, so it must keep up' },
+    { appliedRevision: 0, service: 'model', waited: true, why: 'revision 0 is a revision it held' },
+  ])('$appliedRevision of $service: waited $waited ($why)', ({ appliedRevision, service, waited }) => {
+    expect(waitedFor(appliedRevision, service)).toBe(waited);
+  });
+
+  /** Revisions 1..3 where the service's routes change at 3 (its other types stay). */
+  function recordWithFootprints(): void {
+    ledger = new RevisionLedger();
+    for (const revision of [1, 2, 3]) {
+      const model = { [CLUSTER_TYPE]: 'c', [ENDPOINT_TYPE]: 'e', [LISTENER_TYPE]: 'l', [ROUTE_TYPE]: revision === 3 ? 'routes-3' : 'routes-1' };
+      ledger.record(revision, [{ group: 'default', versions: versions(`r${revision}`), footprints: new Map([[serviceKey('model'), model]]) }]);
+    }
+    status = new RevisionStatus(fleet, ledger, () => current);
+  }
+
+  it('a client that never ACKs neither completes nor blocks the service, and is marked', () => {
+    recordWithFootprints();
+    connect(fleet, 1, 'synced');
+    ackAll(fleet, 1, versions('r3'));
+    connect(fleet, 2, 'never-acks');
+    for (const typeUrl of TYPES) fleet.responseSent(2, typeUrl, versions('r3')[typeUrl]);
+
+    const report = status.report(3, 'model');
+    expect(report.complete).toBe(true);
+    expect(report.proxies.map(({ node, applied, neverHeld }) => ({ id: node.id, applied, neverHeld }))).toEqual([
+      { id: 'synced', applied: true, neverHeld: undefined },
+      { id: 'never-acks', applied: false, neverHeld: true },
+    ]);
+    expect(status.fleetRevision('model')).toEqual({ connected: 2, applied: 3 });
+    // The whole state stays strict: the silent client is behind.
+    expect(status.report(3).complete).toBe(false);
+    expect(status.report(3).proxies[1]).not.toHaveProperty('neverHeld');
+    expect(status.fleetRevision()).toEqual({ connected: 2, applied: 0 });
+  });
+
+  it('a proxy that held the service and stops ACKing holds it back, by name', () => {
+    recordWithFootprints();
+    connect(fleet, 1, 'synced');
+    ackAll(fleet, 1, versions('r3'));
+    connect(fleet, 2, 'stuck-at-2');
+    ackAll(fleet, 2, versions('r2'));
+
+    const report = status.report(3, 'model');
+    expect(report.complete).toBe(false);
+    expect(report.proxies.find((proxy) => proxy.node.id === 'stuck-at-2')).toMatchObject({ appliedRevision: 2, applied: false });
+    expect(report.proxies.find((proxy) => proxy.node.id === 'stuck-at-2')).not.toHaveProperty('neverHeld');
+    expect(status.fleetRevision('model')).toEqual({ connected: 2, applied: 2 });
+    const inputs = new RolloutInputs(status, new LoadStats(), 2000);
+    expect(inputs.revisionApplied(3, 'model')).toBe(false);
+    expect(inputs.pendingProxies(3, 'model')).toEqual([{ node: 'stuck-at-2' }]);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, SETTINGS, fileKey, loadConfig, stateLocation } from '../../src/config/config.js';
+import { ConfigError, DEFAULT_CONFIG, SETTINGS, demoDefaults, fileKey, loadConfig, stateLocation } from '../../src/config/config.js';
 
 const TOKEN = 'tok-3f9a1c77e2';
 let dir: string;
@@ -139,6 +139,15 @@ describe('sources', () => {
     expect(refusal([], { SLUICE_ROLLOUT_WEBHOOKS: ',' })).toMatch(/SLUICE_ROLLOUT_WEBHOOKS must name at least one URL/);
     expect(refusal([], { SLUICE_CONFIG: file('one.yaml', `rolloutWebhooks: "${a}"\n`) })).toMatch(/rolloutWebhooks must be a list of URLs/);
     expect(refusal([], { SLUICE_ROLLOUT_WEBHOOKS: [1, 2, 3, 4, 5, 6].map((n) => `${a}${n}`).join(',') })).toMatch(/at most 5/);
+  });
+});
+
+describe("the demo's defaults", () => {
+  it('bind xDS to loopback, under every source', () => {
+    expect(loadConfig([], {}).xdsHost).toBe('0.0.0.0');
+    expect(loadConfig([], {}, demoDefaults(DEFAULT_CONFIG)).xdsHost).toBe('127.0.0.1');
+    expect(loadConfig(['--xds-host', '0.0.0.0'], {}, demoDefaults(DEFAULT_CONFIG)).xdsHost).toBe('0.0.0.0');
+    expect(loadConfig([], { SLUICE_XDS_HOST: '::' }, demoDefaults(DEFAULT_CONFIG)).xdsHost).toBe('::');
   });
 });
 

@@ -1,7 +1,8 @@
 // Automated rollouts end to end: sluice in this process, a real Envoy, the blue and green demo
 // model servers and background traffic through Envoy. A healthy green is promoted through every
 // step on the fleet's own load reports; sluice restarted mid-rollout continues and finishes; a
-// failing green is rolled back and, once the rollback revision is applied, no request fails.
+// failing green is rolled back and, once the rollback revision is applied, no request fails; an xDS
+// client that never ACKs does not hold a rollout, one that stops ACKing pauses it, named.
 
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,6 +15,8 @@ import { startSluice, type RunningSluice } from '../../src/main.js';
 import { startStack, type SluiceStack } from '../support/sluice-stack.js';
 import { predictOnce, sendRequests, type Tally } from './traffic.js';
 import { blueGreenService } from '../support/services.js';
+import { FakeEnvoy, NODE } from '../support/fake-envoy.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
 
 const FINAL = ['succeeded', 'rolled-back', 'aborted'];
 
@@ -218,4 +221,73 @@ describe('automated rollouts through a real Envoy', () => {
     expect(after.failures).toEqual([]);
     expect(after.byVersion).toEqual({ blue: 100 });
   }, 30_000);
+});
+
+describe('rollouts and xDS clients that do not keep up', () => {
+  /** A scripted ADS client beside the real Envoy, reading the same node group. */
+  function scriptedClient(id: string): FakeEnvoy {
+    const client = new FakeEnvoy(`127.0.0.1:${sluice.xdsPort}`);
+    client.subscribe(CLUSTER_TYPE, [], { ...NODE, id, cluster: 'rollout-envoy' });
+    return client;
+  }
+
+  async function proxyEntry(id: string): Promise<any> {
+    return (await admin('GET', '/v1/proxies')).json.proxies.find((proxy: any) => proxy.node.id === id);
+  }
+
+  it('goes on without a client that connected and never ACKs, which is reported not in sync', async () => {
+    green.setFailureRate(0);
+    await resetService();
+    const silent = scriptedClient('never-acks');
+    try {
+      await silent.next(5_000); // the clusters, never ACKed
+      expect(await proxyEntry('never-acks')).toMatchObject({ appliedRevision: null, services: { predict: { inSync: false } } });
+
+      const traffic = backgroundTraffic();
+      // The default proxyTimeout (5m): were the silent client waited for, the rollout would sit in waiting-for-proxies.
+      const started = await admin('POST', '/v1/services/predict/rollouts', rolloutBody([{ weight: 50, hold: '1s' }]));
+      expect(started.status).toBe(201);
+      const rollout = await waitForPhase('succeeded', 25_000);
+      expect((await traffic.stop()).failures).toEqual([]);
+
+      const step = decisions(rollout, 'weights-set')[0].revision;
+      const report = (await admin('GET', `/v1/revisions/${step}?service=predict`)).json;
+      expect(report.complete).toBe(true);
+      expect(report.proxies).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ node: expect.objectContaining({ id: 'rollout-envoy' }), applied: true }),
+          expect.objectContaining({ node: expect.objectContaining({ id: 'never-acks' }), applied: false, neverHeld: true }),
+        ]),
+      );
+      expect(await proxyEntry('never-acks')).toMatchObject({ services: { predict: { inSync: false } } });
+    } finally {
+      silent.close();
+    }
+  }, 40_000);
+
+  it('pauses, naming it, for a client that held the service and stopped ACKing', async () => {
+    await resetService();
+    const stuck = scriptedClient('stops-acking');
+    try {
+      stuck.subscribe(ENDPOINT_TYPE, ['predict_blue', 'predict_green']);
+      stuck.subscribe(LISTENER_TYPE);
+      stuck.subscribe(ROUTE_TYPE, ['default']);
+      const names = { names: { [ENDPOINT_TYPE]: ['predict_blue', 'predict_green'], [ROUTE_TYPE]: ['default'] } };
+      await stuck.ackUntil(() => JSON.stringify(stuck.heldResource(ROUTE_TYPE, 'default') ?? {}).includes('predict_split'), names);
+      await vi.waitFor(async () => expect(await proxyEntry('stops-acking')).toMatchObject({ services: { predict: { inSync: true } } }), {
+        timeout: 10_000,
+        interval: 50,
+      });
+
+      // From here on it reads nothing it is sent and ACKs nothing.
+      const started = await admin('POST', '/v1/services/predict/rollouts', { ...rolloutBody([{ weight: 50, hold: '1s' }]), proxyTimeout: '1s' });
+      expect(started.status).toBe(201);
+      const rollout = await waitForPhase('paused', 20_000);
+      expect(rollout.reason).toContain('"stops-acking"');
+      expect(rollout.reason).toContain('was not applied within proxyTimeout 1s');
+      expect((await admin('POST', '/v1/services/predict/rollout/abort', { reason: 'test over' })).status).toBe(200);
+    } finally {
+      stuck.close();
+    }
+  }, 40_000);
 });

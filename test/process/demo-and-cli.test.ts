@@ -1,7 +1,8 @@
 // The README's first command and the operator CLI as a newcomer uses them, all as real processes:
 // `sluice demo` (blue :5001, green :5002, sluice :18000/:9000, a real Envoy :8080), then
 // `sluice status`, `set-weights`, `rollback`, `promote` and `diff`, each observed through the
-// traffic Envoy serves and in the demo's own narration; Ctrl-C leaves none of the demo's ports open.
+// traffic Envoy serves and in the demo's own narration; xDS on loopback, so no warning about
+// plaintext xDS beyond it; Ctrl-C leaves none of the demo's ports open.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +20,12 @@ let demo: ChildProcess;
 let demoOutput = '';
 
 function accepts(port: number): Promise<boolean> {
+  return acceptsOn('127.0.0.1', port);
+}
+
+function acceptsOn(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -89,6 +94,14 @@ afterAll(() => {
 });
 
 describe('the demo, driven by the CLI', () => {
+  it('serves xDS on loopback only, so it gives no warning about plaintext xDS', async () => {
+    expect(demoOutput).toMatch(/sluice demo is running/);
+    expect(demoOutput).not.toMatch(/WITHOUT TLS/);
+    expect(await accepts(18000)).toBe(true);
+    // The port is bound to 127.0.0.1 alone: another local address of this machine is refused.
+    expect(await acceptsOn('127.0.0.2', 18000)).toBe(false);
+  });
+
   it('serves blue first, moves traffic with set-weights, rolls back and promotes', async () => {
     await servedBy('blue');
     const pinned = await predictOnce(PREDICT, { 'x-sluice-version': 'green' });

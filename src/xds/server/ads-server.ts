@@ -26,7 +26,8 @@ import {
   type SotwResponse,
   type NodeInfo,
 } from './messages.js';
-import { judgeClaim, type IdentityPolicy, type Refusal } from './identity-policy.js';
+import { judgeClaim, type Refusal } from './identity-policy.js';
+import type { WatchedIdentityPolicy } from './identity-policy-watch.js';
 import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
 import { identityOf } from './node-identity.js';
 import { NodePeers } from './node-peers.js';
@@ -54,8 +55,12 @@ export interface XdsServerOptions {
   maxRequestBytes?: number;
   /** Serve TLS with these credentials (`watchXdsCredentials`; closed with the server); when they verify clients, every client needs a certificate. */
   tls?: XdsCredentials;
-  /** With client certificates: what each identity may claim; without, the node cluster must be the identity's name. */
-  identityPolicy?: IdentityPolicy;
+  /**
+   * With client certificates: what each identity may claim, as the watched file says when a stream's
+   * node is judged (`watchIdentityPolicy`; closed with the server); without, the node cluster must be
+   * the identity's name.
+   */
+  identityPolicy?: WatchedIdentityPolicy;
   /** Told of each stream denied for what its identity claimed (after it is logged). */
   onDenied?(denial: StreamDenial): void;
 }
@@ -175,6 +180,7 @@ export class XdsServer {
     this.streams.clear();
     this.server.forceShutdown();
     this.options.tls?.close();
+    this.options.identityPolicy?.close();
   }
 
   /**
@@ -188,7 +194,7 @@ export class XdsServer {
     if (!this.options.tls?.verifiesClients) return undefined;
     return (node) => {
       const identity = identityOf(call.getAuthContext().sslPeerCertificate);
-      const refusal = judgeClaim(this.options.identityPolicy, identity, node);
+      const refusal = judgeClaim(this.options.identityPolicy?.current(), identity, node);
       if (refusal === undefined) return undefined;
       this.options.logger.warn(
         { stream, identity, node: node.id, nodeCluster: node.cluster, claim: refusal.claim, peer: call.getPeer() },
