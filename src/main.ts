@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
 import { adminHostNames } from './admin/host-guard.js';
@@ -47,6 +48,9 @@ import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer, type XdsServerOptions } from './xds/server/ads-server.js';
 import { IdentityPolicyError, readIdentityPolicy } from './xds/server/identity-policy.js';
 import { XdsTlsError, watchXdsCredentials } from './xds/server/xds-credentials.js';
+
+/** The web console's built files: dist/console beside dist/src (scripts/build-console.mjs writes them). */
+const CONSOLE_ROOT = fileURLToPath(new URL('../console/', import.meta.url));
 
 export interface RunningSluice {
   adminUrl: string;
@@ -261,6 +265,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     dryRun: new DryRunDiff(() => fleet.list()),
     serviceTraffic: new RecentTraffic(loadStats),
     events,
+    consoleRoot: CONSOLE_ROOT,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
     mutationRateLimit: config.adminRateLimit,
     hostNames: adminHostNames(config.adminHost, config.adminHostNames),

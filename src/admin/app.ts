@@ -22,6 +22,7 @@ import { limitMutations } from './rate-limit.js';
 import { countRequests } from './request-counter.js';
 import { RequestLog } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { eventRoutes, type EventStreamLimits, type EventsView } from './routes/events.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -77,6 +78,8 @@ export interface AdminDeps {
   rolloutClock?: () => number;
   /** Host names the admin API answers under (the Host header, see host-guard.ts); without it any Host is answered. */
   hostNames?: readonly string[];
+  /** The web console's built files (index.html and its bundle); without it `/` does not exist. */
+  consoleRoot?: string;
   /** Serve HTTPS with this certificate (and require client certificates with its `clientCa`); plain HTTP without it. */
   tls?: AdminTls;
 }
@@ -128,6 +131,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions, store: deps.store });
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.consoleRoot !== undefined) void app.register(consoleRoutes, { root: deps.consoleRoot });
   if (deps.events) void app.register(eventRoutes, { events: deps.events, ...(deps.eventStreamLimits ? { limits: deps.eventStreamLimits } : {}) });
   return app;
 }
