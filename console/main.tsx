@@ -9,6 +9,7 @@ import { LiveTick } from './live-data.js';
 import { followEvents, type StreamState } from './live-events.js';
 import { forgetSessionToken, sessionToken } from './session-token.js';
 import { Overview } from './views/overview.js';
+import { ServicePage } from './views/service-page.js';
 import { TokenPrompt } from './views/token-prompt.js';
 
 function currentRoute(): string[] {
@@ -17,6 +18,8 @@ function currentRoute(): string[] {
 
 function View({ route }: { route: string[] }) {
   switch (route[0]) {
+    case 'services':
+      return route[1] === undefined ? <Overview /> : <ServicePage key={route[1]} name={route[1]} />;
     default:
       return <Overview />;
   }
