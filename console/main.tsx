@@ -8,6 +8,8 @@ import { whenUnauthorized } from './api.js';
 import { LiveTick } from './live-data.js';
 import { followEvents, type StreamState } from './live-events.js';
 import { forgetSessionToken, sessionToken } from './session-token.js';
+import { FleetPage } from './views/fleet-page.js';
+import { AuditPage, HistoryPage } from './views/history-page.js';
 import { Overview } from './views/overview.js';
 import { ServicePage } from './views/service-page.js';
 import { TokenPrompt } from './views/token-prompt.js';
@@ -20,6 +22,12 @@ function View({ route }: { route: string[] }) {
   switch (route[0]) {
     case 'services':
       return route[1] === undefined ? <Overview /> : <ServicePage key={route[1]} name={route[1]} />;
+    case 'fleet':
+      return <FleetPage />;
+    case 'history':
+      return <HistoryPage />;
+    case 'audit':
+      return <AuditPage />;
     default:
       return <Overview />;
   }
@@ -27,6 +35,9 @@ function View({ route }: { route: string[] }) {
 
 const NAV: [string, string][] = [
   ['#/', 'Services'],
+  ['#/fleet', 'Fleet'],
+  ['#/history', 'History'],
+  ['#/audit', 'Audit log'],
 ];
 
 function App() {
@@ -73,7 +84,7 @@ function App() {
       </main>
     );
   }
-  const here = `#/${route[0] ?? ''}`;
+  const here = route[0] === undefined || route[0] === 'services' ? '#/' : `#/${route[0]}`;
   return (
     <LiveTick.Provider value={tick}>
       <header class="top">
