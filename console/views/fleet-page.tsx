@@ -1,6 +1,7 @@
 // The connected proxies: node id and cluster, Envoy version, the revision each applied and
 // whether it is current, per resource type the versions sent and ACKed, and what a proxy rejects
-// with Envoy's own message, what is held back for it and its warnings.
+// with Envoy's own message, the changes it rejected that are held back for it (with that
+// message) and its warnings.
 
 import type { ProxiesAnswer, ProxyReport } from '../../src/api/fleet.js';
 import { useApi } from '../live-data.js';
@@ -69,11 +70,16 @@ function Proxy({ proxy }: { proxy: ProxyReport }) {
       )}
       {proxy.held.length === 0 ? null : (
         <>
-          <h3>Held back for this proxy</h3>
+          <h3 class="bad">Rejected and held back for this proxy</h3>
+          <p class="muted">It keeps these as it last accepted them and gets every other change.</p>
           <ul>
             {proxy.held.map((unit) => (
-              <li key={`${unit.unit}/${unit.name}`}>
-                {unit.unit} {unit.name}: kept as before revision {unit.since} ({unit.type} rejected)
+              <li key={`${unit.unit}/${unit.name}`} data-testid="held">
+                <strong>
+                  {unit.unit} {unit.name}
+                </strong>
+                : its change of revision {unit.since} was rejected ({unit.type}, {new Date(unit.at).toLocaleTimeString()})
+                <pre class="envoy-message">{unit.message}</pre>
               </li>
             ))}
           </ul>
