@@ -3,6 +3,7 @@
 // (src/api/event-frames.ts). Resumes after the last id it saw when the stream breaks. Hands each
 // chunk's events on; it keeps no state of sluice itself.
 
+import type { ErrorBody } from '../src/api/common.js';
 import { readFrames } from '../src/api/event-frames.js';
 import type { EventData } from '../src/api/events.js';
 import { authHeaders } from './session-token.js';
@@ -26,7 +27,7 @@ async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Ar
 }
 
 /** Follows the stream until the returned function is called. */
-export function followEvents(take: (events: EventData[]) => void, report: (state: StreamState) => void): () => void {
+export function followEvents(take: (events: EventData[]) => void, report: (state: StreamState, refusal?: string) => void): () => void {
   const abort = new AbortController();
   let lastId: number | undefined;
   const run = async (): Promise<void> => {
@@ -36,7 +37,8 @@ export function followEvents(take: (events: EventData[]) => void, report: (state
         if (lastId !== undefined) headers['last-event-id'] = String(lastId);
         const response = await fetch('/v1/events', { headers, signal: abort.signal });
         if (response.status === 401) {
-          report('unauthorized');
+          const refusal = ((await response.json()) as Partial<ErrorBody>).error?.message;
+          report('unauthorized', refusal);
           return;
         }
         if (!response.ok || response.body === null) throw new Error(`event stream answered ${response.status}`);

@@ -62,10 +62,13 @@ function App() {
     () =>
       followEvents(
         () => setTick((n) => n + 1),
-        (state) => {
+        (state, refusal) => {
           setStream(state);
           if (state === 'live') setTick((n) => n + 1);
-          if (state === 'unauthorized') setAskToken('Reading sluice needs the admin token.');
+          if (state === 'unauthorized') {
+            if (sessionToken() !== undefined) forgetSessionToken();
+            setAskToken(refusal ?? 'Reading sluice needs the admin token.');
+          }
         },
       ),
     [session],
