@@ -253,6 +253,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   holds.start();
 
   const proxies = new ProxyReporter(fleet, ledger, store, holds);
+  const recentTraffic = new RecentTraffic(loadStats);
   const admin = buildAdminApp({
     store,
     fleet: withEmptyStateWarnings(() => proxies.list(), emptyState),
@@ -263,7 +264,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
     dryRun: new DryRunDiff(() => fleet.list()),
-    serviceTraffic: new RecentTraffic(loadStats),
+    serviceTraffic: recentTraffic,
+    trafficHistory: recentTraffic,
     events,
     consoleRoot: CONSOLE_ROOT,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),

@@ -1,6 +1,6 @@
 // One service: its weights (live bar and the editor), promote and rollback behind a confirmation,
-// its versions with endpoints, the pin header as a copyable curl, and its traffic policies in
-// words; its rollout panel when it has a rollout.
+// requests and errors per version from the load reports, its versions with endpoints, the pin
+// header as a copyable curl, and its traffic policies in words; its rollout panel when it has one.
 
 import type { Static } from '@sinclair/typebox';
 import { useState } from 'preact/hooks';
@@ -12,6 +12,7 @@ import { candidateOf } from './overview.js';
 import { ConfirmButton } from './confirm-button.js';
 import { Problem } from './problem.js';
 import { RolloutPanel } from './rollout-panel.js';
+import { TrafficChart } from './traffic-chart.js';
 import { affinityText, healthText, mirrorText, ruleText } from './traffic-policy-text.js';
 import { WeightBar } from './weight-bar.js';
 import { WeightsEditor } from './weights-editor.js';
@@ -134,6 +135,10 @@ export function ServicePage({ name }: { name: string }) {
       ) : rollout.error !== undefined && !noRollout ? (
         <Problem error={rollout.error} />
       ) : null}
+      <section class="panel" aria-labelledby="traffic-title">
+        <h2 id="traffic-title">Traffic</h2>
+        <TrafficChart service={data.name} />
+      </section>
       <section class="panel" aria-labelledby="versions-title">
         <h2 id="versions-title">Versions</h2>
         <div class="table-scroll">

@@ -23,7 +23,7 @@ export function Sparkline({ values, threshold, label, width = 240, height = 48 }
       {threshold === undefined ? null : <line class="threshold" x1={0} x2={width} y1={y(threshold)} y2={y(threshold)} />}
       {values.length > 1 ? <polyline class="line" points={points} /> : null}
       {values.map((value, index) => (
-        <circle key={index} cx={x(index)} cy={y(value)} r={2.5} class="point" />
+        <circle key={index} cx={x(index)} cy={y(value)} r={1.8} class="point" />
       ))}
     </svg>
   );

@@ -1,6 +1,6 @@
 // The web console in a real browser against a real `sluice serve` and a real Envoy with the demo
-// model servers: weights set from the page reach Envoy and split its traffic, and the overview
-// open in another tab follows without a reload; a rollout's approval and abort from the page;
+// model servers: weights set from the page reach Envoy and split its traffic, Envoy's load reports
+// show per version on the page, and the overview open in another tab follows without a reload; a rollout's approval and abort from the page;
 // a listener Envoy cannot bind shown on the fleet page with Envoy's message; an old revision
 // restored from History; every change audited as the console's; no CSP violation on any page.
 
@@ -60,6 +60,17 @@ describe('the console against a real sluice and Envoy', () => {
     const tally = await sendRequests(stack.predictUrl, 400, 16);
     expect(tally.failures).toEqual([]);
     expect(withinBinomialTolerance(tally.byVersion['green'] ?? 0, 400, 0.1), JSON.stringify(tally.byVersion)).toBe(true);
+
+    // Envoy's load reports reach the service's traffic, and its chart on the page.
+    const served = async (): Promise<Record<string, number>> => {
+      const answer = (await stack.http('GET', '/v1/services/predict/traffic')).json as { versions: Record<string, { requests: number }[]> };
+      return Object.fromEntries(Object.entries(answer.versions).map(([version, intervals]) => [version, intervals.reduce((sum, interval) => sum + interval.requests, 0)]));
+    };
+    await expect.poll(async () => Object.values(await served()).reduce((sum, requests) => sum + requests, 0), { timeout: 20_000 }).toBe(400);
+    const reported = await served();
+    expect(reported).toEqual(tally.byVersion);
+    await page.locator('.traffic li[data-version="green"] [data-testid="traffic-requests"]', { hasText: String(reported['green']) }).waitFor({ timeout: 15_000 });
+    await page.locator('.traffic li[data-version="blue"] [data-testid="traffic-requests"]', { hasText: String(reported['blue']) }).waitFor();
 
     // The other tab, never reloaded, shows the new weights and the proxy in sync.
     const card = overview.page.locator('[data-service="predict"]');
