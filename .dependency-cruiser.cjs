@@ -94,6 +94,20 @@ module.exports = {
       to: { path: '^src/(admin|sync|xds|state|translate|fleet|rollout|events|observability)/|^src/(main|startup)\\.ts$' },
     },
     {
+      name: 'console-speaks-only-the-contract',
+      comment: "the web console is a page in a browser: it reads the admin API's contract (and its event frame reader), never server internals.",
+      severity: 'error',
+      from: { path: '^console/' },
+      to: { path: '^src/', pathNot: ['^src/api/'] },
+    },
+    {
+      name: 'nothing-imports-the-console',
+      comment: 'the console is bundled for the browser; the server only serves its built files.',
+      severity: 'error',
+      from: { path: '^(src|demo)/' },
+      to: { path: '^console/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
@@ -104,6 +118,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'] },
   },
 };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { buildAdminApp } from './admin/app.js';
 import { adminHostNames } from './admin/host-guard.js';
@@ -48,6 +49,9 @@ import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer, type XdsServerOptions } fro
 import { IdentityPolicyError } from './xds/server/identity-policy.js';
 import { watchIdentityPolicy } from './xds/server/identity-policy-watch.js';
 import { XdsTlsError, watchXdsCredentials } from './xds/server/xds-credentials.js';
+
+/** The web console's built files: dist/console beside dist/src (scripts/build-console.mjs writes them). */
+const CONSOLE_ROOT = fileURLToPath(new URL('../console/', import.meta.url));
 
 export interface RunningSluice {
   adminUrl: string;
@@ -256,6 +260,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   holds.start();
 
   const proxies = new ProxyReporter(fleet, ledger, store, holds);
+  const recentTraffic = new RecentTraffic(loadStats);
   const admin = buildAdminApp({
     store,
     fleet: withEmptyStateWarnings(() => proxies.list(), emptyState),
@@ -266,8 +271,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     metrics,
     nodeResources: new NodeResources({ state: store, fleet }),
     dryRun: new DryRunDiff(() => fleet.list()),
-    serviceTraffic: new RecentTraffic(loadStats),
+    serviceTraffic: recentTraffic,
+    trafficHistory: recentTraffic,
     events,
+    consoleRoot: CONSOLE_ROOT,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),
     mutationRateLimit: config.adminRateLimit,
     hostNames: adminHostNames(config.adminHost, config.adminHostNames),

@@ -1,6 +1,7 @@
 // Which admin calls need the token: the rules only, shared by the token check, the rate limit
-// and the OpenAPI document so that they cannot disagree. Health, readiness and the API
-// description are always open; reads need the token only when the operator asks for it.
+// and the OpenAPI document so that they cannot disagree. Health, readiness, the API description
+// and the web console's files (the page asks for the token itself) are always open; reads need
+// the token only when the operator asks for it.
 
 /** The admin API's bearer token, and whether reads need it too. */
 export interface AdminAuth {
@@ -10,6 +11,9 @@ export interface AdminAuth {
 
 export const OPENAPI_URL = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
+/** The web console: its page, and its bundle's files (they carry no state). */
+export const CONSOLE_PAGE = '/';
+export const CONSOLE_ASSETS_PREFIX = '/console/';
 
 const OPEN_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', OPENAPI_URL]);
 
@@ -20,7 +24,13 @@ export function isMutation(method: string): boolean {
 
 /** `url` is the route pattern (`/v1/services/:name`), undefined when no route matched. */
 export function isOpenRoute(url: string | undefined): boolean {
-  return url !== undefined && (OPEN_URLS.has(url) || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`));
+  return url !== undefined && (OPEN_URLS.has(url) || url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || isConsoleFile(url));
+}
+
+/** The console's page or one of its files, by URL (path, maybe a query). */
+export function isConsoleFile(url: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  return path === CONSOLE_PAGE || path.startsWith(CONSOLE_ASSETS_PREFIX);
 }
 
 export function needsToken(auth: AdminAuth | undefined, method: string, url: string | undefined): boolean {

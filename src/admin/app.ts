@@ -14,6 +14,7 @@ import { describeApi } from './api-docs.js';
 import { requireToken } from './auth.js';
 import type { ServiceTrafficView } from '../api/desired-state.js';
 import type { DryRunView } from '../api/dry-run.js';
+import type { ServiceTrafficHistoryView } from '../api/service-traffic.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { requireKnownHost } from './host-guard.js';
 import { parseAnyBodyAsJson } from './json-body.js';
@@ -22,6 +23,7 @@ import { limitMutations } from './rate-limit.js';
 import { countRequests } from './request-counter.js';
 import { RequestLog } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { eventRoutes, type EventStreamLimits, type EventsView } from './routes/events.js';
 import { fleetRoutes, type FleetView } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,6 +33,7 @@ import { nodeRoutes, type NodeResourcesView } from './routes/nodes.js';
 import { revisionHistoryRoutes } from './routes/revision-history.js';
 import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
 import { rolloutRoutes } from './routes/rollouts.js';
+import { serviceTrafficRoutes } from './routes/service-traffic.js';
 import { serviceRoutes } from './routes/services.js';
 import { addSecurityHeaders } from './security-headers.js';
 
@@ -61,6 +64,8 @@ export interface AdminDeps {
   nodeResources?: NodeResourcesView;
   /** What proxies served of a service lately: deleting one they served needs `?force=true`. Without it only a rollout guards a delete. */
   serviceTraffic?: ServiceTrafficView;
+  /** Serves `GET /v1/services/:name/traffic` (per version, in intervals, by load reports); without it that route does not exist. */
+  trafficHistory?: ServiceTrafficHistoryView;
   /** What a change would change in proxies' resources, answered to `?dryRun=true`; without it a dry run lists no changes. */
   dryRun?: DryRunView;
   /** With it, calls need `Authorization: Bearer <token>` (mutations; reads too when `reads`). */
@@ -77,6 +82,8 @@ export interface AdminDeps {
   rolloutClock?: () => number;
   /** Host names the admin API answers under (the Host header, see host-guard.ts); without it any Host is answered. */
   hostNames?: readonly string[];
+  /** The web console's built files (index.html and its bundle); without it `/` does not exist. */
+  consoleRoot?: string;
   /** Serve HTTPS with this certificate (and require client certificates with its `clientCa`); plain HTTP without it. */
   tls?: AdminTls;
 }
@@ -128,6 +135,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.revisions) void app.register(revisionRoutes, { revisions: deps.revisions, store: deps.store });
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.trafficHistory) void app.register(serviceTrafficRoutes, { store: deps.store, traffic: deps.trafficHistory });
+  if (deps.consoleRoot !== undefined) void app.register(consoleRoutes, { root: deps.consoleRoot });
   if (deps.events) void app.register(eventRoutes, { events: deps.events, ...(deps.eventStreamLimits ? { limits: deps.eventStreamLimits } : {}) });
   return app;
 }

@@ -1,10 +1,11 @@
 // The headers every admin answer carries so that browsers neither sniff, frame, leak the URL
 // of, nor let other sites embed what it serves. The API's answers allow no content at all; the
-// browsable docs (/docs, Swagger UI: scripts and styles from its own origin) get the policy they need.
+// browsable docs (/docs, Swagger UI: scripts and styles from its own origin) and the web console
+// (`/` and its bundle under /console/) get the policies they need.
 // Sets headers only; decides nothing about who may call.
 
 import type { FastifyInstance } from 'fastify';
-import { DOCS_PREFIX } from './access-rules.js';
+import { DOCS_PREFIX, isConsoleFile } from './access-rules.js';
 
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
@@ -33,6 +34,27 @@ export const DOCS_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * The web console: its one script and style sheet from its own origin, no inline script or
+ * style, and requests (the API, the event stream) to its own origin only; its charts are inline
+ * SVG elements, not images.
+ */
+export const CONSOLE_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+function policyFor(url: string): string {
+  if (isDocs(url)) return DOCS_POLICY;
+  return isConsoleFile(url) ? CONSOLE_POLICY : API_POLICY;
+}
+
 function isDocs(url: string): boolean {
   return url === DOCS_PREFIX || url.startsWith(`${DOCS_PREFIX}/`) || url.startsWith(`${DOCS_PREFIX}?`);
 }
@@ -42,6 +64,6 @@ export function addSecurityHeaders(app: FastifyInstance): void {
   // and refusals from later hooks carry them too.
   app.addHook('onRequest', async (request, reply) => {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) reply.raw.setHeader(name, value);
-    reply.raw.setHeader('content-security-policy', isDocs(request.url) ? DOCS_POLICY : API_POLICY);
+    reply.raw.setHeader('content-security-policy', policyFor(request.url));
   });
 }

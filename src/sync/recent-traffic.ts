@@ -1,8 +1,10 @@
 // What the proxies served of one service within the recent window, for the admin API's delete
 // guard: the requests Envoys reported (LoadStats) on each version's cluster, by cluster name, and
-// how many proxies reported them. Reads only; the admin API decides what to refuse.
+// how many proxies reported them; and the same window in equal intervals per version, for the
+// traffic route (the console's chart). Reads only; the admin API decides what to refuse.
 
 import type { RecentServiceTraffic, ServiceTrafficView } from '../api/desired-state.js';
+import type { ServiceTrafficHistoryView, TrafficInterval } from '../api/service-traffic.js';
 import type { LoadStats } from '../fleet/load-stats.js';
 import type { Service } from '../model/types.js';
 import { clusterName } from '../translate/names.js';
@@ -14,7 +16,10 @@ import { clusterName } from '../translate/names.js';
  */
 export const RECENT_TRAFFIC_WINDOW_MS = 5 * 60 * 1000;
 
-export class RecentTraffic implements ServiceTrafficView {
+/** The traffic history's interval: 30 of them make the recent window. */
+export const TRAFFIC_INTERVAL_MS = 10_000;
+
+export class RecentTraffic implements ServiceTrafficView, ServiceTrafficHistoryView {
   constructor(
     private readonly loads: Pick<LoadStats, 'totals' | 'reportingNodes'>,
     private readonly now: () => number = Date.now,
@@ -35,5 +40,23 @@ export class RecentTraffic implements ServiceTrafficView {
       for (const node of this.loads.reportingNodes(cluster, since)) proxies.add(node);
     }
     return { requests, byVersion, proxies: proxies.size, windowSeconds: Math.round(this.windowMs / 1000) };
+  }
+
+  trafficHistory(service: Service): { from: number; intervalSeconds: number; versions: Record<string, TrafficInterval[]> } {
+    const count = Math.max(1, Math.round(this.windowMs / TRAFFIC_INTERVAL_MS));
+    // Intervals end on a multiple of the interval, the last one at the next multiple after now.
+    const end = Math.floor(this.now() / TRAFFIC_INTERVAL_MS) * TRAFFIC_INTERVAL_MS + TRAFFIC_INTERVAL_MS;
+    const from = end - count * TRAFFIC_INTERVAL_MS;
+    const versions: Record<string, TrafficInterval[]> = {};
+    for (const version of service.versions) {
+      const cluster = clusterName(service.name, version.name);
+      // Totals since each boundary; an interval is the difference of its two boundaries.
+      const since = Array.from({ length: count + 1 }, (_, index) => this.loads.totals(cluster, from + index * TRAFFIC_INTERVAL_MS));
+      versions[version.name] = since.slice(0, count).map((total, index) => ({
+        requests: total.requests - since[index + 1]!.requests,
+        errors: total.errors - since[index + 1]!.errors,
+      }));
+    }
+    return { from, intervalSeconds: TRAFFIC_INTERVAL_MS / 1000, versions };
   }
 }

@@ -1,16 +1,18 @@
 // An admin app with every optional part the composition root gives it — revision status,
-// metrics, a node's resources, the event stream — over an in-memory store, a real FleetStatus (driven by hand with
+// metrics, a node's resources, the event stream, a service's traffic history — over an in-memory store, a real FleetStatus (driven by hand with
 // fleet-driver.ts) and a RevisionLedger, plus any extra admin dependencies a test adds.
 
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildAdminApp, type AdminDeps } from '../../src/admin/app.js';
 import { EventJournal } from '../../src/events/journal.js';
+import { LoadStats } from '../../src/fleet/load-stats.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { SluiceMetrics } from '../../src/observability/metrics.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
 import { Store } from '../../src/state/store.js';
 import { NodeResources } from '../../src/sync/node-resources.js';
+import { RecentTraffic } from '../../src/sync/recent-traffic.js';
 import { ProxyReporter } from '../../src/sync/proxy-report.js';
 import { RevisionLedger } from '../../src/sync/revision-ledger.js';
 import { RevisionStatus } from '../../src/sync/revision-status.js';
@@ -42,6 +44,7 @@ export async function buildFullApp(
     metrics: new SluiceMetrics({ fleet, currentRevision }),
     nodeResources: new NodeResources({ state: store, fleet }),
     events: new EventJournal(),
+    trafficHistory: new RecentTraffic(new LoadStats()),
     ...extra,
   });
   return {
