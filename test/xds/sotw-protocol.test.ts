@@ -11,7 +11,7 @@ import { translate } from '../../src/translate/translate.js';
 import type { SnapshotCache } from '../../src/xds/cache.js';
 import { decodeMessage, encodeResource } from '../../src/xds/codec.js';
 import type { XdsServer } from '../../src/xds/server/ads-server.js';
-import type { DiscoveryResponse, SotwResponse } from '../../src/xds/server/messages.js';
+import type { DiscoveryResponse, EncodedResponse } from '../../src/xds/server/messages.js';
 import { StreamBase } from '../../src/xds/server/stream-base.js';
 import type { Snapshot } from '../../src/xds/snapshot.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../src/xds/type-urls.js';
@@ -267,7 +267,7 @@ describe('SotW ADS', () => {
     const streams = await Promise.all(Array.from({ length: 100 }, (_, i) => startedClient({ ...NODE, id: `fleet-${i}` })));
     const encodes = vi.mocked(encodeResource);
     encodes.mockClear();
-    const writes = vi.spyOn(StreamBase.prototype as unknown as { writeResponse(response: SotwResponse): boolean }, 'writeResponse');
+    const writes = vi.spyOn(StreamBase.prototype as unknown as { writeResponse(response: EncodedResponse): boolean }, 'writeResponse');
     try {
       const { snapshot } = publish(state(2, service('predict', { blue: 50, green: 50 })));
       // The snapshot encoded the one changed resource, once.

@@ -17,13 +17,11 @@ import {
   decodeDiscoveryRequest,
   decodeDiscoveryResponse,
   encodeDeltaRequest,
-  encodeDeltaResponse,
   encodeDiscoveryRequest,
-  serializeSotwResponse,
+  serializeResponse,
   type DeltaDiscoveryRequest,
-  type DeltaDiscoveryResponse,
   type DiscoveryRequest,
-  type SotwResponse,
+  type EncodedResponse,
   type NodeInfo,
 } from './messages.js';
 import { judgeClaim, type Refusal } from './identity-policy.js';
@@ -81,7 +79,7 @@ const sotwMethod = {
   responseStream: true,
   requestSerialize: encodeDiscoveryRequest,
   requestDeserialize: decodeDiscoveryRequest,
-  responseSerialize: serializeSotwResponse,
+  responseSerialize: serializeResponse,
   responseDeserialize: decodeDiscoveryResponse,
 } as const;
 
@@ -90,7 +88,7 @@ const deltaMethod = {
   responseStream: true,
   requestSerialize: encodeDeltaRequest,
   requestDeserialize: decodeDeltaRequest,
-  responseSerialize: encodeDeltaResponse,
+  responseSerialize: serializeResponse,
   responseDeserialize: decodeDeltaResponse,
 } as const;
 
@@ -135,10 +133,10 @@ export class XdsServer {
         [sotwName]: { path: `/${service}/${sotwName}`, ...sotwMethod },
         [deltaName]: { path: `/${service}/${deltaName}`, ...deltaMethod },
       };
-      const sotw: grpc.handleBidiStreamingCall<DiscoveryRequest, SotwResponse> = (call) =>
+      const sotw: grpc.handleBidiStreamingCall<DiscoveryRequest, EncodedResponse> = (call) =>
         this.serve(call, (deps) => new SotwStream({ ...deps, ...(fixedType ? { fixedType } : {}) }, this.bodies));
-      const delta: grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse> = (call) =>
-        this.serve(call, (deps) => new DeltaStream({ ...deps, ...(fixedType ? { fixedType } : {}) }));
+      const delta: grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedResponse> = (call) =>
+        this.serve(call, (deps) => new DeltaStream({ ...deps, ...(fixedType ? { fixedType } : {}) }, this.bodies));
       this.server.addService(definition, { [sotwName]: sotw, [deltaName]: delta } as grpc.UntypedServiceImplementation);
     }
     const sink = options.loadReports;

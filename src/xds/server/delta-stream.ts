@@ -26,8 +26,9 @@ import {
   WILDCARD_TYPES,
   type ResourceTypeUrl,
 } from '../type-urls.js';
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './messages.js';
-import { CONTROL_PLANE_ID, StreamBase, forLog, type StreamDeps } from './stream-base.js';
+import type { DeltaDiscoveryRequest, EncodedResponse } from './messages.js';
+import type { ResponseBodies } from './response-bodies.js';
+import { StreamBase, forLog, type StreamDeps } from './stream-base.js';
 
 /** Sent responses remembered for ACK/NACK correlation; older ones are forgotten. */
 const MAX_OUTSTANDING = 64;
@@ -61,7 +62,7 @@ interface TypeState {
   reportedVersion?: string;
 }
 
-export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
+export class DeltaStream extends StreamBase<EncodedResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
   /**
    * Clusters sent changed before this stream's endpoint subscription began (a reconnect: the
@@ -70,7 +71,10 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
    */
   private readonly endpointsOwed = new Set<string>();
 
-  constructor(deps: StreamDeps<DeltaDiscoveryResponse>) {
+  constructor(
+    deps: StreamDeps<EncodedResponse>,
+    private readonly bodies: ResponseBodies,
+  ) {
     super(deps, 'delta');
   }
 
@@ -282,14 +286,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryResponse> {
         else if (endpoints.wildcard || endpoints.names.has(name)) endpoints.mustAnswer.add(name);
       }
     }
-    const writable = this.writeResponse({
-      system_version_info: typeVersion,
-      resources: resources.map((r) => ({ name: r.name, version: r.version, resource: { type_url: typeUrl, value: r.bytes } })),
-      type_url: typeUrl,
-      removed_resources: removed,
-      nonce,
-      control_plane: { identifier: CONTROL_PLANE_ID },
-    });
+    const writable = this.writeResponse({ body: this.bodies.deltaBody(typeUrl, typeVersion, resources, removed), nonce });
     this.deps.logger.debug(
       { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version: typeVersion, nonce, resources: resources.length, removed: removed.length },
       'delta response sent',

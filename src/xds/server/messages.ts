@@ -77,10 +77,6 @@ export function encodeDeltaRequest(request: DeltaDiscoveryRequest): Buffer {
   return Buffer.from(deltaRequestType.encode(deltaRequestType.fromObject(request)).finish());
 }
 
-export function encodeDeltaResponse(response: DeltaDiscoveryResponse): Buffer {
-  return Buffer.from(deltaResponseType.encode(deltaResponseType.fromObject(response)).finish());
-}
-
 export function decodeDeltaResponse(buffer: Buffer): DeltaDiscoveryResponse {
   return deltaResponseType.toObject(deltaResponseType.decode(buffer), {
     longs: Number,
@@ -97,25 +93,30 @@ export function encodeDiscoveryRequest(request: DiscoveryRequest): Buffer {
   return Buffer.from(requestType.encode(requestType.fromObject(request)).finish());
 }
 
-/** A state-of-the-world response as a stream writes it: the shared body (see ResponseBodies) and its own nonce. */
-export interface SotwResponse {
+/** A response as a stream writes it (SotW or delta): the shared body (see ResponseBodies) and its own nonce. */
+export interface EncodedResponse {
   body: Buffer;
   nonce: string;
 }
 
-/** Everything of a response but its nonce. */
+/** Everything of a state-of-the-world response but its nonce. */
 export function encodeResponseBody(response: Omit<DiscoveryResponse, 'nonce'>): Buffer {
   return Buffer.from(responseType.encode(responseType.fromObject(response)).finish());
 }
 
-/** DiscoveryResponse.nonce is field 5, length-delimited: tag (5 << 3) | 2. */
+/** Everything of a delta response but its nonce. */
+export function encodeDeltaResponseBody(response: Omit<DeltaDiscoveryResponse, 'nonce'>): Buffer {
+  return Buffer.from(deltaResponseType.encode(deltaResponseType.fromObject(response)).finish());
+}
+
+/** The nonce is field 5 of DiscoveryResponse and of DeltaDiscoveryResponse, length-delimited: tag (5 << 3) | 2. */
 const NONCE_TAG = 0x2a;
 
 /**
  * The response's bytes: its body followed by the nonce field (protobuf reads fields in any order;
  * the body carries none). Nonces are short: their length fits a varint of one or two bytes.
  */
-export function serializeSotwResponse(response: SotwResponse): Buffer {
+export function serializeResponse(response: EncodedResponse): Buffer {
   const nonceLength = Buffer.byteLength(response.nonce);
   if (nonceLength >= 1 << 14) throw new Error('nonce too long');
   const lengthBytes = nonceLength < 0x80 ? 1 : 2;

@@ -22,7 +22,7 @@ import {
   WILDCARD_TYPES,
   type ResourceTypeUrl,
 } from '../type-urls.js';
-import type { DiscoveryRequest, SotwResponse } from './messages.js';
+import type { DiscoveryRequest, EncodedResponse } from './messages.js';
 import type { ResponseBodies } from './response-bodies.js';
 import { StreamBase, forLog, type StreamDeps } from './stream-base.js';
 
@@ -62,11 +62,11 @@ function sameResources(resources: EncodedResource[], sent: ReadonlyMap<string, E
   return resources.length === sent.size && resources.every((r) => sent.get(r.name)?.version === r.version);
 }
 
-export class SotwStream extends StreamBase<SotwResponse> {
+export class SotwStream extends StreamBase<EncodedResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
 
   constructor(
-    deps: StreamDeps<SotwResponse>,
+    deps: StreamDeps<EncodedResponse>,
     private readonly bodies: ResponseBodies,
   ) {
     super(deps, 'sotw');
