@@ -5,28 +5,18 @@
 // and NACK as one line (narrator.ts), and stops everything on Ctrl-C. Owns only what it starts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DEFAULT_CONFIG, type SluiceConfig } from '../src/config/config.js';
 import { startSluice, type RunningSluice } from '../src/main.js';
 import { DEMO_MODELS } from './demo-models.js';
 import { startModelServer, type ModelServer } from './model-server.js';
 import { narrate } from './narrator.js';
+import { repoRoot } from './repo-root.js';
 
 const ENVOY_ADMIN = 'http://127.0.0.1:9901';
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the sluice repository root');
-    dir = parent;
-  }
-  return dir;
-}
 
 function envoyBinary(root: string): string {
   const path = process.env['ENVOY_BIN'] || join(root, '.envoy/bin/envoy');

@@ -1,0 +1,152 @@
+// gRPC model servers behind a real Envoy: ModelInfer calls (h2c on the listener, HTTP/2 upstream)
+// split by weight, pinned by metadata, kept on one version and replica by a metadata key, a
+// stopped replica taken out by the gRPC health check, and INTERNAL answers (HTTP 200 with
+// grpc-status 13) counted as errors in Envoy's load reports and rolling a rollout back.
+
+import type * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEMO_MODELS } from '../../demo/demo-models.js';
+import { infer, inferenceClient, type InferAnswer } from '../../demo/grpc-inference-client.js';
+import { INFERENCE_SERVICE, startGrpcModelServer, type GrpcModelServer } from '../../demo/grpc-model-server.js';
+import { predict } from '../../demo/model-server.js';
+import { startStack, type SluiceStack } from '../support/sluice-stack.js';
+import { withinBinomialTolerance } from './traffic.js';
+
+const FEATURES = [1, 2, 3];
+let stack: SluiceStack;
+let client: grpc.Client;
+let blue: GrpcModelServer[];
+let green: GrpcModelServer;
+
+function serviceBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    match: { prefix: `/${INFERENCE_SERVICE}/` },
+    protocol: 'grpc',
+    versions: [
+      { name: 'blue', endpoints: blue.map((replica) => ({ address: '127.0.0.1', port: replica.port })) },
+      { name: 'green', endpoints: [{ address: '127.0.0.1', port: green.port }] },
+    ],
+    weights: { blue: 100, green: 0 },
+    stable: 'blue',
+    healthCheck: { grpcService: INFERENCE_SERVICE, interval: '1s', timeout: '1s', unhealthyThreshold: 1, healthyThreshold: 1 },
+    ...extra,
+  };
+}
+
+async function put(body: Record<string, unknown>): Promise<void> {
+  const answer = await stack.admin('PUT', '/v1/services/infer', body);
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  await stack.waitApplied(answer.json.revision);
+}
+
+async function envoyClusters(): Promise<string> {
+  return (await fetch(`${stack.envoy.adminUrl}/clusters`)).text();
+}
+
+/** Until Envoy's gRPC health check has passed every replica (no host of the service is flagged). */
+async function waitAllHealthy(): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const unhealthy = (await envoyClusters()).split('\n').filter((line) => line.startsWith('infer_') && line.includes('::health_flags::') && !line.endsWith('::healthy'));
+      expect(unhealthy).toEqual([]);
+    },
+    { timeout: 15_000, interval: 100 },
+  );
+}
+
+async function callMany(count: number, concurrency: number, metadata: Record<string, string> = {}): Promise<{ answers: InferAnswer[]; failures: string[] }> {
+  const answers: InferAnswer[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      await infer(client, FEATURES, metadata).then(
+        (answer) => answers.push(answer),
+        (error: grpc.ServiceError) => failures.push(`${error.code} ${error.details}`),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { answers, failures };
+}
+
+beforeAll(async () => {
+  blue = [
+    await startGrpcModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model, replica: 'blue-1' }),
+    await startGrpcModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model, replica: 'blue-2' }),
+  ];
+  green = await startGrpcModelServer({ version: 'green', model: DEMO_MODELS['green']!.model, replica: 'green-1' });
+  stack = await startStack({ nodeId: 'grpc-envoy' });
+  client = inferenceClient(stack.listenerUrl.replace('http://', ''));
+  await put(serviceBody());
+  await waitAllHealthy();
+  await vi.waitFor(() => infer(client, FEATURES), { timeout: 10_000, interval: 50 });
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await stack?.stop();
+  for (const server of [...(blue ?? []), ...(green ? [green] : [])]) await server.close();
+});
+
+describe('gRPC model servers behind Envoy', () => {
+  it('splits ModelInfer calls by weight, each stamped with the version that served it', async () => {
+    await put(serviceBody({ weights: { blue: 70, green: 30 } }));
+    const n = 400;
+    const { answers, failures } = await callMany(n, 8);
+    expect(failures).toEqual([]);
+    for (const answer of answers) {
+      expect(answer.served).toBe(answer.version);
+      expect(answer.prediction).toBe(predict(DEMO_MODELS[answer.version]!.model, FEATURES));
+    }
+    const onGreen = answers.filter((a) => a.version === 'green').length;
+    expect(withinBinomialTolerance(onGreen, n, 0.3), `${onGreen} of ${n} on green at 30 %`).toBe(true);
+  });
+
+  it('honours the pin header sent as metadata, and refuses a pin naming no version', async () => {
+    await put(serviceBody({ weights: { blue: 100, green: 0 } }));
+    const { answers, failures } = await callMany(20, 4, { 'x-sluice-version': 'green' });
+    expect(failures).toEqual([]);
+    expect(answers.map((a) => a.version)).toEqual(Array(20).fill('green'));
+    const refused = await infer(client, FEATURES, { 'x-sluice-version': 'purple' }).then(
+      () => undefined,
+      (error: grpc.ServiceError) => error,
+    );
+    expect(refused?.details).toContain('known versions: blue, green');
+  });
+
+  it('keeps a metadata key on one version and one replica', async () => {
+    await put(
+      serviceBody({
+        weights: { blue: 50, green: 50 },
+        affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-user-id' }] },
+      }),
+    );
+    const seen = new Map<string, Set<string>>();
+    for (let user = 0; user < 24; user++) {
+      const { answers, failures } = await callMany(8, 2, { 'x-user-id': `user-${user}` });
+      expect(failures).toEqual([]);
+      seen.set(`user-${user}`, new Set(answers.map((a) => `${a.version}/${a.replica}`)));
+    }
+    for (const [user, places] of seen) expect([...places], user).toHaveLength(1);
+    // The keys spread over both versions and both blue replicas: affinity is by key, not one place for all.
+    const places = new Set([...seen.values()].flatMap((s) => [...s]));
+    expect([...places].sort()).toEqual(['blue/blue-1', 'blue/blue-2', 'green/green-1']);
+  });
+
+  it('takes a stopped replica out once the gRPC health check fails it', async () => {
+    await put(serviceBody());
+    await waitAllHealthy();
+    const stopped = blue[1]!;
+    await stopped.close();
+    await expect
+      .poll(async () => (await envoyClusters()).includes(`infer_blue::127.0.0.1:${stopped.port}::health_flags::/failed_active_hc`), { timeout: 15_000, interval: 100 })
+      .toBe(true);
+    const { answers, failures } = await callMany(40, 4);
+    expect(failures).toEqual([]);
+    expect(new Set(answers.map((a) => a.replica))).toEqual(new Set(['blue-1']));
+    blue[1] = await startGrpcModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model, replica: 'blue-2', port: stopped.port });
+    await waitAllHealthy();
+  });
+});
