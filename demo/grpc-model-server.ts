@@ -77,6 +77,9 @@ export async function startGrpcModelServer(options: GrpcModelServerOptions): Pro
     ServerReady: (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, { ready: true }),
     ModelInfer: (call: grpc.ServerUnaryCall<InferRequest, InferResponse>, done: grpc.sendUnaryData<InferResponse>) => {
       stats.calls += 1;
+      // Lets a test or a demo user play any failure: `x-demo-status: 14` answers UNAVAILABLE.
+      const asked = Number(call.metadata.get('x-demo-status')[0]);
+      if (Number.isInteger(asked) && asked > 0 && asked <= 16) return done({ code: asked, details: `${version} answers status ${asked} as asked` });
       const input = features(call.request, model.coefficients.length);
       if (typeof input === 'string') return done({ code: grpc.status.INVALID_ARGUMENT, details: input });
       if (Math.random() < failureRate) {

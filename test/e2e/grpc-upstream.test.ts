@@ -4,6 +4,7 @@
 // grpc-status 13) counted as errors in Envoy's load reports and rolling a rollout back.
 
 import type * as grpc from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { infer, inferenceClient, type InferAnswer } from '../../demo/grpc-inference-client.js';
@@ -149,4 +150,91 @@ describe('gRPC model servers behind Envoy', () => {
     blue[1] = await startGrpcModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model, replica: 'blue-2', port: stopped.port });
     await waitAllHealthy();
   });
+
+  it('counts INTERNAL answers (HTTP 200, grpc-status 13) as errors in Envoy\'s load reports', async () => {
+    await put(serviceBody());
+    const loads = stack.sluice.loadStats;
+    await vi.waitFor(() => expect(loads.isReported('infer_blue') && loads.isReported('infer_green')).toBe(true), { timeout: 15_000, interval: 100 });
+    const since = Date.now();
+    green.setFailureRate(1);
+    try {
+      const ok = await callMany(30, 3);
+      expect(ok.failures).toEqual([]);
+      const failing = await callMany(12, 3, { 'x-sluice-version': 'green' });
+      expect(failing.failures).toEqual(Array(12).fill(`13 green is failing on purpose (failureRate 1)`));
+      await vi.waitFor(() => expect(loads.totals('infer_blue', since)).toEqual({ requests: 30, errors: 0 }), { timeout: 15_000, interval: 200 });
+      await vi.waitFor(() => expect(loads.totals('infer_green', since)).toEqual({ requests: 12, errors: 12 }), { timeout: 15_000, interval: 200 });
+    } finally {
+      green.setFailureRate(0);
+    }
+  });
+
+  it('has Envoy count the server-failure statuses as errors, not the caller\'s or capacity ones', async () => {
+    await put(serviceBody());
+    const loads = stack.sluice.loadStats;
+    await vi.waitFor(() => expect(loads.isReported('infer_green')).toBe(true), { timeout: 15_000, interval: 100 });
+    // Status i is answered 2^i times, so the error total says which statuses counted.
+    const statuses = { CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15 };
+    const since = Date.now();
+    let requests = 0;
+    for (const [i, code] of Object.values(statuses).entries()) {
+      const { failures } = await callMany(2 ** i, 4, { 'x-sluice-version': 'green', 'x-demo-status': String(code) });
+      expect(failures).toHaveLength(2 ** i);
+      requests += 2 ** i;
+    }
+    await vi.waitFor(() => expect(loads.totals('infer_green', since).requests).toBe(requests), { timeout: 15_000, interval: 200 });
+    const { errors } = loads.totals('infer_green', since);
+    const counted = Object.keys(statuses).filter((_, i) => (errors & (2 ** i)) !== 0);
+    // Measured with Envoy 1.40: the statuses Envoy maps to HTTP 5xx (UNIMPLEMENTED to 501).
+    expect(counted).toEqual(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS']);
+  });
+
+  it('rolls back a candidate answering INTERNAL through a real rollout on the fleet error rate', async () => {
+    await put(serviceBody());
+    await vi.waitFor(() => expect(stack.sluice.loadStats.isReported('infer_green')).toBe(true), { timeout: 15_000, interval: 100 });
+    green.setFailureRate(1);
+    let running = true;
+    const traffic = (async () => {
+      const failures: string[] = [];
+      while (running) {
+        failures.push(...(await callMany(10, 2)).failures);
+        await sleep(20);
+      }
+      return failures;
+    })();
+    try {
+      const started = await stack.admin('POST', '/v1/services/infer/rollouts', {
+        candidate: 'green',
+        steps: [{ weight: 50, hold: '10s' }, { weight: 100, hold: '10s' }],
+        analysis: { interval: '1s', minRequests: 5, failureLimit: 0, inconclusiveLimit: 30, metrics: [{ name: 'error-rate', source: 'fleet', maxErrorRate: 0.05 }] },
+      });
+      expect(started.status, JSON.stringify(started.json)).toBe(201);
+      let rollout: any;
+      await vi.waitFor(
+        async () => {
+          rollout = (await stack.admin('GET', '/v1/services/infer/rollout')).json;
+          expect(['rolled-back', 'succeeded', 'aborted', 'paused']).toContain(rollout.phase);
+        },
+        { timeout: 25_000, interval: 100 },
+      );
+      expect(rollout.phase, JSON.stringify(rollout.timeline, null, 1)).toBe('rolled-back');
+      const failed = rollout.timeline.filter((d: any) => d.event === 'analysis' && d.outcome === 'fail');
+      expect(failed).toHaveLength(1);
+      expect(failed[0].measurements[0]).toMatchObject({ outcome: 'fail', value: 1 });
+      expect(failed[0].measurements[0].errors).toBe(failed[0].measurements[0].requests);
+      const rolledBack = rollout.timeline.find((d: any) => d.event === 'rolled-back');
+      expect(rolledBack.weights).toEqual({ blue: 100 });
+      await stack.waitApplied(rolledBack.revision);
+    } finally {
+      running = false;
+      const failures = await traffic;
+      green.setFailureRate(0);
+      // The candidate's INTERNAL answers reached callers while it had traffic; after the rollback none do.
+      expect(failures.length).toBeGreaterThan(0);
+      expect(new Set(failures)).toEqual(new Set(['13 green is failing on purpose (failureRate 1)']));
+    }
+    const after = await callMany(40, 4);
+    expect(after.failures).toEqual([]);
+    expect(new Set(after.answers.map((a) => a.version))).toEqual(new Set(['blue']));
+  }, 45_000);
 });
