@@ -4,6 +4,7 @@
 // grpc-status 13) counted as errors in Envoy's load reports and rolling a rollout back.
 
 import type * as grpc from '@grpc/grpc-js';
+import { connect } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
@@ -72,6 +73,41 @@ async function callMany(count: number, concurrency: number, metadata: Record<str
   return { answers, failures };
 }
 
+/**
+ * A ModelInfer call over plain HTTP/2 carrying `grpc-timeout` and no deadline of its own, so only
+ * Envoy (or the model) can end it: its grpc-status and grpc-message.
+ */
+async function rawCall(grpcTimeout: string, delayMs: number): Promise<{ status: string | undefined; message: string | undefined }> {
+  const session = connect(stack.listenerUrl);
+  try {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': `/${INFERENCE_SERVICE}/ModelInfer`,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-timeout': grpcTimeout,
+      'x-demo-delay-ms': String(delayMs),
+    });
+    // An empty ModelInferRequest: one uncompressed frame of length 0.
+    stream.end(Buffer.alloc(5));
+    stream.resume();
+    return await new Promise((resolve, reject) => {
+      let status: string | undefined;
+      let message: string | undefined;
+      const read = (headers: Record<string, unknown>): void => {
+        status ??= headers['grpc-status'] as string | undefined;
+        message ??= headers['grpc-message'] as string | undefined;
+      };
+      stream.on('response', read);
+      stream.on('trailers', read);
+      stream.on('close', () => resolve({ status, message: message === undefined ? undefined : decodeURIComponent(message) }));
+      stream.on('error', reject);
+    });
+  } finally {
+    session.close();
+  }
+}
+
 beforeAll(async () => {
   blue = [
     await startGrpcModelServer({ version: 'blue', model: DEMO_MODELS['blue']!.model, replica: 'blue-1' }),
@@ -115,6 +151,18 @@ describe('gRPC model servers behind Envoy', () => {
       (error: grpc.ServiceError) => error,
     );
     expect(refused?.details).toContain('known versions: blue, green');
+  });
+
+  it("ends a call at the caller's grpc-timeout, and at the service's timeout when the caller allows more", async () => {
+    await put(serviceBody({ timeout: '10s' }));
+    // The model would answer after 3 s (INVALID_ARGUMENT: the request is empty); Envoy ends the call first.
+    // Envoy 1.40 ends it as the stream's maximum duration ("downstream duration timeout"); the
+    // model's own deadline handling would answer the same status as "Deadline exceeded".
+    expect(await rawCall('300m', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/duration timeout|request timeout/) });
+    await put(serviceBody({ timeout: '1s' }));
+    expect(await rawCall('60S', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/duration timeout|request timeout/) });
+    // Within both, the model's own answer comes through.
+    expect((await rawCall('60S', 0)).status).toBe('3');
   });
 
   it('keeps a metadata key on one version and one replica', async () => {
