@@ -151,6 +151,13 @@ describe('gRPC model servers behind Envoy', () => {
       (error: grpc.ServiceError) => error,
     );
     expect(refused?.details).toContain('known versions: blue, green');
+    // A failed call is one header frame (trailers-only): the served version is in its metadata too.
+    const failed = await infer(client, FEATURES, { 'x-sluice-version': 'green', 'x-demo-status': '13' }).then(
+      () => undefined,
+      (error: grpc.ServiceError) => error,
+    );
+    expect(failed?.code).toBe(13);
+    expect(failed?.metadata.get('x-sluice-version')).toEqual(['green']);
   });
 
   it("ends a call at the caller's grpc-timeout, and at the service's timeout when the caller allows more", async () => {
