@@ -24,7 +24,7 @@ export function inferenceClient(address: string): grpc.Client {
 export function infer(client: grpc.Client, features: number[], metadata: Record<string, string> = {}, timeoutMs = 5_000): Promise<InferAnswer> {
   const headers = new grpc.Metadata();
   for (const [key, value] of Object.entries(metadata)) headers.set(key, value);
-  const request = { model_name: 'linear', inputs: [{ name: 'features', datatype: 'FP64', shape: [1, features.length], contents: { fp64_contents: features } }] };
+  const request = { model_name: 'linear', id: `call-${Date.now()}`, inputs: [{ name: 'features', datatype: 'FP64', shape: [1, features.length], contents: { fp64_contents: features } }] };
   return new Promise((resolve, reject) => {
     let served: string | undefined;
     const call = (client as any).ModelInfer(request, headers, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, reply?: InferResponse) => {

@@ -21,7 +21,7 @@ export interface Tensor {
 }
 
 export interface InferRequest {
-  model_name: string;
+  id: string;
   inputs: Tensor[];
 }
 
@@ -94,7 +94,7 @@ export async function startGrpcModelServer(options: GrpcModelServerOptions): Pro
       done(null, {
         model_name: MODEL_NAME,
         model_version: version,
-        id: call.request.model_name === '' ? '' : `${call.request.model_name}@${version}`,
+        id: call.request.id,
         parameters: replica === undefined ? {} : { replica: { string_param: replica } },
         outputs: [{ name: 'prediction', datatype: 'FP64', shape: [1], contents: { fp64_contents: [predict(model, input)] } }],
       });

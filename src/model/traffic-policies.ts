@@ -1,6 +1,6 @@
 // The service's traffic policies beyond weights: version and replica affinity, mirroring, A/B
-// rules and replica health (outlier detection, active HTTP or gRPC health checks) — their normalisation and
-// meaning-level checks with JSON-pointer paths (their shapes are in types.ts and schema.ts).
+// rules and replica health (outlier detection, active HTTP or gRPC health checks) — their
+// normalisation and meaning-level checks with JSON-pointer paths (shapes: types.ts, schema.ts).
 // Pure; knows nothing of Envoy.
 
 import { SluiceError } from '../errors.js';
