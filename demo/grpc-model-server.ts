@@ -10,7 +10,6 @@ import { repoRoot } from './repo-root.js';
 
 /** The method a gRPC inference client calls, and the path prefix that routes the service. */
 export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
-const MAX_DELAY_MS = 60_000;
 const PROTO_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
 export interface Tensor {
@@ -76,12 +75,8 @@ export async function startGrpcModelServer(options: GrpcModelServerOptions): Pro
   server.addService(protos.inference.service, {
     ServerLive: (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, { live: true }),
     ServerReady: (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, { ready: true }),
-    ModelInfer: async (call: grpc.ServerUnaryCall<InferRequest, InferResponse>, done: grpc.sendUnaryData<InferResponse>) => {
+    ModelInfer: (call: grpc.ServerUnaryCall<InferRequest, InferResponse>, done: grpc.sendUnaryData<InferResponse>) => {
       stats.calls += 1;
-      // Lets a test or a demo user play a slow model: `x-demo-delay-ms: 1500`.
-      const delay = Math.min(Number(call.metadata.get('x-demo-delay-ms')[0]) || 0, MAX_DELAY_MS);
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      if (call.cancelled) return;
       // Lets a test or a demo user play any failure: `x-demo-status: 14` answers UNAVAILABLE.
       const asked = Number(call.metadata.get('x-demo-status')[0]);
       if (Number.isInteger(asked) && asked > 0 && asked <= 16) return done({ code: asked, details: `${version} answers status ${asked} as asked` });

@@ -4,7 +4,8 @@
 // grpc-status 13) counted as errors in Envoy's load reports and rolling a rollout back.
 
 import type * as grpc from '@grpc/grpc-js';
-import { connect } from 'node:http2';
+import { connect, createServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
@@ -33,6 +34,16 @@ function serviceBody(extra: Record<string, unknown> = {}): Record<string, unknow
     healthCheck: { grpcService: INFERENCE_SERVICE, interval: '1s', timeout: '1s', unhealthyThreshold: 1, healthyThreshold: 1 },
     ...extra,
   };
+}
+
+/**
+ * The same models under version names no earlier test used: fresh clusters, so load totals hold
+ * only this test's calls (an earlier test's traffic may be reported up to 2 s later).
+ */
+function freshVersions(stable: string, candidate: string): Record<string, unknown> {
+  const body = serviceBody();
+  const [blueVersion, greenVersion] = body['versions'] as Record<string, unknown>[];
+  return { ...body, versions: [{ ...blueVersion, name: stable }, { ...greenVersion, name: candidate }], weights: { [stable]: 100, [candidate]: 0 }, stable };
 }
 
 async function put(body: Record<string, unknown>): Promise<void> {
@@ -74,21 +85,32 @@ async function callMany(count: number, concurrency: number, metadata: Record<str
 }
 
 /**
- * A ModelInfer call over plain HTTP/2 carrying `grpc-timeout` and no deadline of its own, so only
- * Envoy (or the model) can end it: its grpc-status and grpc-message.
+ * A gRPC server that answers every call OK after `x-delay-ms`, deaf to `grpc-timeout` (unlike
+ * grpc-js, which ends a call at its deadline itself): only Envoy can end a call early.
  */
-async function rawCall(grpcTimeout: string, delayMs: number): Promise<{ status: string | undefined; message: string | undefined }> {
+async function startSlowServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer();
+  server.on('stream', (stream, headers) => {
+    const timer = setTimeout(() => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.alloc(5));
+    }, Number(headers['x-delay-ms']));
+    stream.on('close', () => clearTimeout(timer));
+    // Envoy resets the calls it ends: the reset is the expected outcome here, not a failure.
+    stream.on('error', () => clearTimeout(timer));
+    stream.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A call over plain HTTP/2 carrying `grpc-timeout` and no deadline of its own: its grpc-status and grpc-message. */
+async function rawCall(path: string, grpcTimeout: string, delayMs: number): Promise<{ status: string | undefined; message: string | undefined }> {
   const session = connect(stack.listenerUrl);
   try {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': `/${INFERENCE_SERVICE}/ModelInfer`,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'grpc-timeout': grpcTimeout,
-      'x-demo-delay-ms': String(delayMs),
-    });
-    // An empty ModelInferRequest: one uncompressed frame of length 0.
+    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': grpcTimeout, 'x-delay-ms': String(delayMs) });
+    // An empty message: one uncompressed frame of length 0.
     stream.end(Buffer.alloc(5));
     stream.resume();
     return await new Promise((resolve, reject) => {
@@ -161,15 +183,30 @@ describe('gRPC model servers behind Envoy', () => {
   });
 
   it("ends a call at the caller's grpc-timeout, and at the service's timeout when the caller allows more", async () => {
-    await put(serviceBody({ timeout: '10s' }));
-    // The model would answer after 3 s (INVALID_ARGUMENT: the request is empty); Envoy ends the call first.
-    // Envoy 1.40 ends it as the stream's maximum duration ("downstream duration timeout"); the
-    // model's own deadline handling would answer the same status as "Deadline exceeded".
-    expect(await rawCall('300m', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/duration timeout|request timeout/) });
-    await put(serviceBody({ timeout: '1s' }));
-    expect(await rawCall('60S', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/duration timeout|request timeout/) });
-    // Within both, the model's own answer comes through.
-    expect((await rawCall('60S', 0)).status).toBe('3');
+    const slow = await startSlowServer();
+    const body = (timeout: string) => ({
+      match: { prefix: '/slow.Model/' },
+      protocol: 'grpc',
+      versions: [{ name: 'only', endpoints: [{ address: '127.0.0.1', port: slow.port }] }],
+      timeout,
+    });
+    try {
+      const put = async (timeout: string) => {
+        const answer = await stack.admin('PUT', '/v1/services/slow', body(timeout));
+        expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+        await stack.waitApplied(answer.json.revision);
+      };
+      await put('10s');
+      // The server would answer OK after 3 s; the caller's 300 ms ends it at Envoy.
+      expect(await rawCall('/slow.Model/Call', '300m', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/timeout/) });
+      await put('1s');
+      expect(await rawCall('/slow.Model/Call', '60S', 3_000)).toEqual({ status: '4', message: expect.stringMatching(/timeout/) });
+      // Within both, the server's own answer comes through.
+      expect((await rawCall('/slow.Model/Call', '60S', 0)).status).toBe('0');
+    } finally {
+      await stack.admin('DELETE', '/v1/services/slow?force=true');
+      await slow.close();
+    }
   });
 
   it('keeps a metadata key on one version and one replica', async () => {
@@ -207,38 +244,38 @@ describe('gRPC model servers behind Envoy', () => {
   });
 
   it('counts INTERNAL answers (HTTP 200, grpc-status 13) as errors in Envoy\'s load reports', async () => {
-    await put(serviceBody());
+    await put(freshVersions('blue-lrs', 'green-lrs'));
     const loads = stack.sluice.loadStats;
-    await vi.waitFor(() => expect(loads.isReported('infer_blue') && loads.isReported('infer_green')).toBe(true), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(() => expect(loads.isReported('infer_blue-lrs') && loads.isReported('infer_green-lrs')).toBe(true), { timeout: 15_000, interval: 100 });
     const since = Date.now();
     green.setFailureRate(1);
     try {
       const ok = await callMany(30, 3);
       expect(ok.failures).toEqual([]);
-      const failing = await callMany(12, 3, { 'x-sluice-version': 'green' });
+      const failing = await callMany(12, 3, { 'x-sluice-version': 'green-lrs' });
       expect(failing.failures).toEqual(Array(12).fill(`13 green is failing on purpose (failureRate 1)`));
-      await vi.waitFor(() => expect(loads.totals('infer_blue', since)).toEqual({ requests: 30, errors: 0 }), { timeout: 15_000, interval: 200 });
-      await vi.waitFor(() => expect(loads.totals('infer_green', since)).toEqual({ requests: 12, errors: 12 }), { timeout: 15_000, interval: 200 });
+      await vi.waitFor(() => expect(loads.totals('infer_blue-lrs', since)).toEqual({ requests: 30, errors: 0 }), { timeout: 15_000, interval: 200 });
+      await vi.waitFor(() => expect(loads.totals('infer_green-lrs', since)).toEqual({ requests: 12, errors: 12 }), { timeout: 15_000, interval: 200 });
     } finally {
       green.setFailureRate(0);
     }
   });
 
   it('has Envoy count the server-failure statuses as errors, not the caller\'s or capacity ones', async () => {
-    await put(serviceBody());
+    await put(freshVersions('blue-codes', 'green-codes'));
     const loads = stack.sluice.loadStats;
-    await vi.waitFor(() => expect(loads.isReported('infer_green')).toBe(true), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(() => expect(loads.isReported('infer_green-codes')).toBe(true), { timeout: 15_000, interval: 100 });
     // Status i is answered 2^i times, so the error total says which statuses counted.
     const statuses = { CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15 };
     const since = Date.now();
     let requests = 0;
     for (const [i, code] of Object.values(statuses).entries()) {
-      const { failures } = await callMany(2 ** i, 4, { 'x-sluice-version': 'green', 'x-demo-status': String(code) });
+      const { failures } = await callMany(2 ** i, 4, { 'x-sluice-version': 'green-codes', 'x-demo-status': String(code) });
       expect(failures).toHaveLength(2 ** i);
       requests += 2 ** i;
     }
-    await vi.waitFor(() => expect(loads.totals('infer_green', since).requests).toBe(requests), { timeout: 15_000, interval: 200 });
-    const { errors } = loads.totals('infer_green', since);
+    await vi.waitFor(() => expect(loads.totals('infer_green-codes', since).requests).toBe(requests), { timeout: 15_000, interval: 200 });
+    const { errors } = loads.totals('infer_green-codes', since);
     const counted = Object.keys(statuses).filter((_, i) => (errors & (2 ** i)) !== 0);
     // Measured with Envoy 1.40: the statuses Envoy maps to HTTP 5xx (UNIMPLEMENTED to 501).
     expect(counted).toEqual(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS']);
