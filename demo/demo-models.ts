@@ -12,3 +12,6 @@ export const DEMO_MODELS: Readonly<Record<string, DemoModel>> = {
   blue: { port: 5001, model: { coefficients: [0.5, -0.25, 0.1], intercept: 1 } },
   green: { port: 5002, model: { coefficients: [0.55, -0.2, 0.12], intercept: 0.9 } },
 };
+
+/** The same two versions served over gRPC (Open Inference Protocol), on their own ports. */
+export const DEMO_GRPC_PORTS: Readonly<Record<string, number>> = { blue: 5011, green: 5012 };

@@ -1,32 +1,25 @@
-// The seed scenario in one command: blue (:5001) and green (:5002) model servers, sluice (xDS
-// 127.0.0.1:18000, admin 127.0.0.1:9000) and a real Envoy on :8080 bootstrapped only with sluice's
-// address; applies demo/service.json through the admin API like a user would, prints what to
+// The seed scenario in one command: blue (:5001) and green (:5002) model servers and their gRPC
+// twins (:5011, :5012), sluice (xDS 127.0.0.1:18000, admin 127.0.0.1:9000) and a real Envoy on :8080
+// bootstrapped only with sluice's address; applies demo/service.json and demo/grpc-service.json
+// through the admin API like a user would, prints what to
 // try, narrates from the admin API's event stream every change, rollout decision, proxy connect
 // and NACK as one line (narrator.ts), and stops everything on Ctrl-C. Owns only what it starts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DEFAULT_CONFIG, demoDefaults, type SluiceConfig } from '../src/config/config.js';
 import { startSluice, type RunningSluice } from '../src/main.js';
-import { DEMO_MODELS } from './demo-models.js';
+import { DEMO_GRPC_PORTS, DEMO_MODELS } from './demo-models.js';
+import { infer, inferenceClient } from './grpc-inference-client.js';
+import { startGrpcModelServer, type GrpcModelServer } from './grpc-model-server.js';
 import { startModelServer, type ModelServer } from './model-server.js';
 import { narrate } from './narrator.js';
+import { repoRoot } from './repo-root.js';
 
 const ENVOY_ADMIN = 'http://127.0.0.1:9901';
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the sluice repository root');
-    dir = parent;
-  }
-  return dir;
-}
 
 function envoyBinary(root: string): string {
   const path = process.env['ENVOY_BIN'] || join(root, '.envoy/bin/envoy');
@@ -53,6 +46,8 @@ sluice demo is running:
   green model  http://127.0.0.1:5002/predict
   sluice       xDS 127.0.0.1:18000, admin http://127.0.0.1:9000
   Envoy        http://127.0.0.1:8080/predict (admin http://127.0.0.1:9901)
+  gRPC models  blue 127.0.0.1:5011, green 127.0.0.1:5012 (Open Inference Protocol ModelInfer),
+               service predict-grpc through Envoy's 127.0.0.1:8080 (h2c)
 
 Try it (every response names the version that served it in x-sluice-version; a pin naming no version gets a 400):
   curl -si -X POST localhost:8080/predict -d '{"features":[1,2,3]}'
@@ -63,6 +58,9 @@ Try it (every response names the version that served it in x-sluice-version; a p
   curl -s  -X POST localhost:9000/v1/services/predict/promote -d '{"version":"green"}'
   curl -s  localhost:9000/v1/proxies
   curl -s  localhost:9000/v1/services/predict
+  npm run --silent demo:grpc-client -- --count 3                 # gRPC ModelInfer through Envoy
+  npm run --silent demo:grpc-client -- --pin green               # the pin header as gRPC metadata
+  curl -s  -X PUT  localhost:9000/v1/services/predict-grpc/weights -d '{"blue":50,"green":50}'
 
 What happens is told below as it happens: changes with who made them, rollout decisions,
 proxies connecting and leaving, and NACKs with Envoy's message.
@@ -80,6 +78,7 @@ export async function runDemo(config: SluiceConfig = demoDefaults(DEFAULT_CONFIG
   const binary = envoyBinary(root);
   const logger = pino({ level: 'warn' });
   const models: ModelServer[] = [];
+  const grpcModels: GrpcModelServer[] = [];
   let sluice: RunningSluice | undefined;
   let envoy: ChildProcess | undefined;
   let stopNarrating: (() => void) | undefined;
@@ -92,7 +91,7 @@ export async function runDemo(config: SluiceConfig = demoDefaults(DEFAULT_CONFIG
     process.stdout.write('\nstopping Envoy, sluice and the model servers…\n');
     envoy?.kill('SIGTERM');
     await sluice?.stop();
-    await Promise.all(models.map((m) => m.close()));
+    await Promise.all([...models, ...grpcModels].map((m) => m.close()));
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(0)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
@@ -100,11 +99,15 @@ export async function runDemo(config: SluiceConfig = demoDefaults(DEFAULT_CONFIG
   try {
     for (const [version, { port, model }] of Object.entries(DEMO_MODELS)) {
       models.push(await startModelServer({ version, port, model }));
+      grpcModels.push(await startGrpcModelServer({ version, port: DEMO_GRPC_PORTS[version]!, model }));
     }
     sluice = await startSluice(config, logger);
     const service = readFileSync(join(root, 'demo/service.json'), 'utf8');
     const put = await fetch(`${sluice.adminUrl}/v1/services/predict`, { method: 'PUT', body: service, headers: { 'content-type': 'application/json' } });
     if (!put.ok) throw new Error(`applying demo/service.json failed: ${put.status} ${await put.text()}`);
+    const grpcService = readFileSync(join(root, 'demo/grpc-service.json'), 'utf8');
+    const putGrpc = await fetch(`${sluice.adminUrl}/v1/services/predict-grpc`, { method: 'PUT', body: grpcService, headers: { 'content-type': 'application/json' } });
+    if (!putGrpc.ok) throw new Error(`applying demo/grpc-service.json failed: ${putGrpc.status} ${await putGrpc.text()}`);
 
     envoy = spawn(binary, ['-c', join(root, 'envoy/bootstrap-ads.yaml'), '--disable-hot-restart', '-l', 'warning'], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -120,6 +123,8 @@ export async function runDemo(config: SluiceConfig = demoDefaults(DEFAULT_CONFIG
       async () => (await fetch('http://127.0.0.1:8080/predict', { method: 'POST', body: '{"features":[1,2,3]}' })).ok,
       15_000,
     );
+    const grpcClient = inferenceClient('127.0.0.1:8080');
+    await waitFor('Envoy to serve gRPC ModelInfer', async () => Boolean(await infer(grpcClient, [1, 2, 3])), 15_000).finally(() => grpcClient.close());
     // Following the events before saying "running": a change made right after it is told. The
     // lines that come first (the proxies connected now) are printed below the text.
     const held: string[] = [];

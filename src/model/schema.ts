@@ -30,6 +30,7 @@ import {
   pathMatchSchema,
   pinHeaderField,
   rulesSchema,
+  upstreamProtocolSchema,
   versionsField,
 } from './types.js';
 
@@ -90,6 +91,7 @@ export const serviceBodySchema = Type.Object(
     rules: Type.Optional(rulesSchema),
     outlierDetection: Type.Optional(Type.Partial(outlierDetectionSchema)),
     healthCheck: Type.Optional(Type.Partial(healthCheckSchema)),
+    protocol: Type.Optional(upstreamProtocolSchema),
   },
   closed,
 );

@@ -1,6 +1,6 @@
 // The service's traffic policies beyond weights: version and replica affinity, mirroring, A/B
-// rules and replica health (outlier detection, active health checks) — their normalisation and
-// meaning-level checks with JSON-pointer paths (their shapes are in types.ts and schema.ts).
+// rules and replica health (outlier detection, active HTTP or gRPC health checks) — their
+// normalisation and meaning-level checks with JSON-pointer paths (shapes: types.ts, schema.ts).
 // Pure; knows nothing of Envoy.
 
 import { SluiceError } from '../errors.js';
@@ -16,6 +16,7 @@ import {
   type Mirror,
   type OutlierDetection,
   type Rule,
+  type UpstreamProtocol,
   type Version,
   type VersionAffinity,
 } from './types.js';
@@ -184,10 +185,23 @@ export function normalizeOutlierDetection(body: Partial<OutlierDetection> | unde
   };
 }
 
-export function normalizeHealthCheck(body: Partial<HealthCheck> | undefined): HealthCheck | undefined {
+/** The health check's target suits the protocol: a path for HTTP, at most a gRPC service name for gRPC. */
+export function checkHealthTarget(check: Partial<HealthCheck>, protocol: UpstreamProtocol): void {
+  if (protocol === 'grpc' && check.path !== undefined) {
+    invalid('A grpc service is health-checked with grpc.health.v1, which has no path; name the checked service with "grpcService" instead.', '/healthCheck/path');
+  }
+  if (protocol !== 'grpc' && check.grpcService !== undefined) {
+    invalid(`"grpcService" applies only to a grpc service; this one speaks ${protocol}.`, '/healthCheck/grpcService');
+  }
+}
+
+export function normalizeHealthCheck(body: Partial<HealthCheck> | undefined, protocol: UpstreamProtocol): HealthCheck | undefined {
   if (body === undefined) return undefined;
+  checkHealthTarget(body, protocol);
+  const target =
+    protocol === 'grpc' ? (body.grpcService !== undefined ? { grpcService: body.grpcService } : {}) : { path: body.path ?? '/healthz' };
   const check = {
-    path: body.path ?? '/healthz',
+    ...target,
     interval: positiveDuration(body.interval ?? '5s', '/healthCheck/interval'),
     timeout: positiveDuration(body.timeout ?? '2s', '/healthCheck/timeout'),
     unhealthyThreshold: body.unhealthyThreshold ?? 2,

@@ -115,10 +115,24 @@ export const outlierDetectionSchema = Type.Object(
 );
 export type OutlierDetection = Static<typeof outlierDetectionSchema>;
 
-/** Active health: Envoy polls each replica's HTTP health endpoint. */
+/** How Envoy speaks to a service's replicas: HTTP/1.1, HTTP/2 (h2c), or gRPC (HTTP/2 with gRPC's health checks, deadlines and statuses). */
+export const UPSTREAM_PROTOCOLS = ['http1', 'http2', 'grpc'] as const;
+export const upstreamProtocolSchema = stringEnum(UPSTREAM_PROTOCOLS, {
+  description: 'How Envoy speaks to the replicas: `http1` (HTTP/1.1), `http2` (HTTP/2 without TLS) or `grpc` (HTTP/2 with gRPC health checks and deadlines). Absent: `http1`.',
+});
+export type UpstreamProtocol = Static<typeof upstreamProtocolSchema>;
+
+/** The name a gRPC health check asks `grpc.health.v1.Health/Check` about ("" is the whole server). */
+export const grpcHealthServiceField = Type.String({ maxLength: 256, pattern: '^[A-Za-z0-9_.-]*$' });
+
+/**
+ * Active health: Envoy polls each replica — its HTTP health endpoint (`path`), or, for a `grpc`
+ * service, `grpc.health.v1.Health/Check` (for `grpcService`, absent: the whole server).
+ */
 export const healthCheckSchema = Type.Object(
   {
-    path: pathPrefixField,
+    path: Type.Optional(annotated(pathPrefixField, { description: 'HTTP services only (absent in a body: "/healthz").' })),
+    grpcService: Type.Optional(annotated(grpcHealthServiceField, { description: '`grpc` services only: the service name the gRPC health check asks about.' })),
     interval: durationField,
     timeout: durationField,
     unhealthyThreshold: Type.Integer({ minimum: 1, maximum: 100 }),
@@ -153,6 +167,7 @@ export const serviceSchema = Type.Object(
     rules: Type.Optional(Type.Array(ruleSchema, { maxItems: MAX_RULES, description: 'Evaluated in order, before the weighted split.' })),
     outlierDetection: Type.Optional(outlierDetectionSchema),
     healthCheck: Type.Optional(healthCheckSchema),
+    protocol: Type.Optional(upstreamProtocolSchema),
   },
   closed,
 );
@@ -372,4 +387,5 @@ export const DEFAULT_PIN_HEADER = 'x-sluice-version';
 /** Response header naming the version that served a request. */
 export const SERVED_VERSION_HEADER = 'x-sluice-version';
 export const DEFAULT_TIMEOUT = '30s';
+export const DEFAULT_PROTOCOL: UpstreamProtocol = 'http1';
 export const DEFAULT_COHORT_TTL = '24h';

@@ -270,4 +270,13 @@ describe('validateState', () => {
     const broken = { ...service, weights: { blue: 50, green: 0 } };
     expect(errorOf(() => validateState({ ...state, services: { predict: broken } })).code).toBe('SLUICE_WEIGHTS_SUM');
   });
+
+  it.each([
+    ['a grpc service checked by path', { protocol: 'grpc' as const, healthCheck: { path: '/healthz', interval: '5s', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 } }, '/healthCheck/path'],
+    ['an http1 service checked by gRPC service name', { healthCheck: { grpcService: 'x', interval: '5s', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 } }, '/healthCheck/grpcService'],
+    ['an http2 service checked without a path', { protocol: 'http2' as const, healthCheck: { interval: '5s', timeout: '2s', unhealthyThreshold: 2, healthyThreshold: 1 } }, '/healthCheck/path'],
+  ])('rejects a stored state holding %s', (_, extra, path) => {
+    const service = { ...normalizeService('predict', body()), ...extra };
+    expect(errorOf(() => validateState({ ...state, services: { predict: service } }))).toMatchObject({ code: 'SLUICE_INVALID_BODY', path });
+  });
 });

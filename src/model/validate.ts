@@ -10,10 +10,11 @@ import { NAME_PATTERN } from './fields.js';
 import { DEFAULT_HOSTS, DEFAULT_LISTENER_ADDRESS, type ListenerBody, type ServiceBody } from './schema.js';
 import { selectionsOverlap } from './node-selector.js';
 import { checkRollout } from './rollout.js';
-import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_TIMEOUT } from './types.js';
+import { DEFAULT_LISTENER_NAME, DEFAULT_PIN_HEADER, DEFAULT_PROTOCOL, DEFAULT_TIMEOUT } from './types.js';
 import type { DesiredState, Listener, Service, Version, Weights } from './types.js';
 import {
   checkCookieMatches,
+  checkHealthTarget,
   checkPolicies,
   normalizeAffinity,
   normalizeHealthCheck,
@@ -132,6 +133,13 @@ export function checkService(service: Service): void {
   }
   parseDuration(service.timeout, '/timeout');
   checkPolicies(service.versions, service.mirror, service.rules);
+  if (service.healthCheck) {
+    const protocol = service.protocol ?? DEFAULT_PROTOCOL;
+    checkHealthTarget(service.healthCheck, protocol);
+    if (protocol !== 'grpc' && service.healthCheck.path === undefined) {
+      throw new SluiceError('SLUICE_INVALID_BODY', `An ${protocol} service's health check needs a path.`, '/healthCheck/path');
+    }
+  }
 }
 
 /** Fills a service body's defaults and checks it on its own; placement is checkServicePlacement's. */
@@ -171,7 +179,8 @@ export function normalizeService(name: string, body: ServiceBody): Service {
   if (mirror) service.mirror = mirror;
   if (rules) service.rules = rules;
   const outlierDetection = normalizeOutlierDetection(body.outlierDetection);
-  const healthCheck = normalizeHealthCheck(body.healthCheck);
+  if (body.protocol !== undefined) service.protocol = body.protocol;
+  const healthCheck = normalizeHealthCheck(body.healthCheck, body.protocol ?? DEFAULT_PROTOCOL);
   if (outlierDetection) service.outlierDetection = outlierDetection;
   if (healthCheck) service.healthCheck = healthCheck;
   parseBoundedDuration(service.timeout, '/timeout');

@@ -1,11 +1,11 @@
-// Cluster resources: one per service version, balanced by consistent hash (ring hash or maglev)
-// when the service asks for replica affinity, with its outlier detection and health checks. Versions whose endpoints are all IP addresses get
-// an EDS cluster over ADS (endpoints change without touching the cluster); a version with a
-// host name gets a STRICT_DNS cluster carrying its endpoints inline, since EDS takes IPs only.
+// Cluster resources: one per service version, in the service's upstream protocol (HTTP/1.1,
+// HTTP/2, gRPC), balanced by consistent hash when it asks for replica affinity, with its outlier
+// detection and HTTP or gRPC health checks. IP endpoints only: an EDS cluster over ADS; a version
+// with a host name: a STRICT_DNS cluster carrying its endpoints inline (EDS takes IPs only).
 
 import { isIP } from 'node:net';
 import { parseDuration } from '../model/duration.js';
-import type { Service, Version } from '../model/types.js';
+import { DEFAULT_PROTOCOL, type HealthCheck, type Service, type UpstreamProtocol, type Version } from '../model/types.js';
 import { replicaAffinity } from './affinity.js';
 import { configSourceJson, type ConfigSource } from './config-source.js';
 import { clusterName } from './names.js';
@@ -13,16 +13,29 @@ import { durationJson, type NamedResource, type ResourceJson } from './resources
 
 const CONNECT_TIMEOUT = '2s';
 /**
- * Upstream HTTP/1.1 with an idle timeout shorter than common server keep-alives (Node: 5 s by
- * default, the demo models: 75 s), so Envoy never reuses a connection the server is closing.
+ * Upstream HTTP/1.1 (or HTTP/2 without TLS for `http2` and `grpc` services) with an idle timeout
+ * shorter than common server keep-alives (Node: 5 s by default, the demo models: 75 s), so Envoy
+ * never reuses a connection the server is closing.
  */
-const UPSTREAM_PROTOCOL_OPTIONS = {
-  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-    '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-    common_http_protocol_options: { idle_timeout: '4s' },
-    explicit_http_config: { http_protocol_options: {} },
-  },
-};
+function upstreamProtocolOptions(protocol: UpstreamProtocol): ResourceJson {
+  return {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      common_http_protocol_options: { idle_timeout: '4s' },
+      explicit_http_config: protocol === 'http1' ? { http_protocol_options: {} } : { http2_protocol_options: {} },
+    },
+  };
+}
+
+/** What the active health check asks: gRPC's health service, or an HTTP path in the service's own HTTP version. */
+function healthTarget(check: HealthCheck, protocol: UpstreamProtocol): ResourceJson {
+  if (protocol === 'grpc') return { grpc_health_check: check.grpcService ? { service_name: check.grpcService } : {} };
+  return { http_health_check: { path: check.path, ...(protocol === 'http2' ? { codec_client_type: 'HTTP2' } : {}) } };
+}
+
+export function protocol(service: Service): UpstreamProtocol {
+  return service.protocol ?? DEFAULT_PROTOCOL;
+}
 
 export function usesEds(version: Version): boolean {
   return version.endpoints.every((endpoint) => isIP(endpoint.address) !== 0);
@@ -60,7 +73,7 @@ function healthJson(service: Service): ResourceJson {
         interval: durationJson(parseDuration(check.interval)),
         unhealthy_threshold: check.unhealthyThreshold,
         healthy_threshold: check.healthyThreshold,
-        http_health_check: { path: check.path },
+        ...healthTarget(check, protocol(service)),
       },
     ];
   }
@@ -82,7 +95,7 @@ export function buildClusters(service: Service, configSource: ConfigSource): Nam
         connect_timeout: CONNECT_TIMEOUT,
         ...(lbPolicy ? { lb_policy: lbPolicy } : {}),
         ...healthJson(service),
-        typed_extension_protocol_options: UPSTREAM_PROTOCOL_OPTIONS,
+        typed_extension_protocol_options: upstreamProtocolOptions(protocol(service)),
       },
     };
   });

@@ -30,6 +30,8 @@ import { integerWeights } from './weights.js';
 
 /**
  * Retries only where the model never saw the request, so a prediction is never computed twice.
+ * gRPC services get the same: gRPC's `unavailable` may come after the model ran (a server
+ * shutting down mid-call), and `cancelled` is the caller's own decision; neither is retried.
  */
 const SAFE_RETRY_POLICY = { retry_on: 'connect-failure,refused-stream,reset-before-request', num_retries: 2 };
 
@@ -48,6 +50,8 @@ function servedVersionHeader(version: string): ResourceJson {
 interface RouteContext {
   service: Service;
   timeout: string;
+  /** For gRPC services: the caller's `grpc-timeout` is the deadline, capped at the service's timeout. */
+  grpcDeadline: ResourceJson | undefined;
   hashPolicy: ResourceJson[] | undefined;
   capabilities: ProxyCapabilities;
 }
@@ -60,6 +64,7 @@ function versionRoute(context: RouteContext, name: string, match: ResourceJson, 
     route: {
       cluster: clusterName(context.service.name, version),
       timeout: context.timeout,
+      ...(context.grpcDeadline ? { max_stream_duration: context.grpcDeadline } : {}),
       retry_policy: SAFE_RETRY_POLICY,
       ...(context.hashPolicy ? { hash_policy: context.hashPolicy } : {}),
     },
@@ -156,6 +161,7 @@ function splitRoute(context: RouteContext, affinity: VersionAffinity): ResourceJ
     match: { prefix: service.match.prefix },
     route: {
       timeout: context.timeout,
+      ...(context.grpcDeadline ? { max_stream_duration: context.grpcDeadline } : {}),
       retry_policy: SAFE_RETRY_POLICY,
       ...(context.hashPolicy ? { hash_policy: context.hashPolicy } : {}),
       ...(mirror && mirror.percent > 0
@@ -198,9 +204,12 @@ function bySpecificity(a: Service, b: Service): number {
 }
 
 function serviceRoutes(service: Service, capabilities: ProxyCapabilities): ResourceJson[] {
+  const timeout = durationJson(parseDuration(service.timeout));
   const context: RouteContext = {
     service,
-    timeout: durationJson(parseDuration(service.timeout)),
+    timeout,
+    // A gRPC call's deadline is min(grpc-timeout, the limit); without the header, the limit ("0s": none).
+    grpcDeadline: service.protocol === 'grpc' ? { grpc_timeout_header_max: timeout } : undefined,
     hashPolicy: routeHashPolicy(service, capabilities),
     capabilities,
   };

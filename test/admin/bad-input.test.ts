@@ -181,6 +181,12 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
     ['a zero outlier interval', { outlierDetection: { interval: '0s' } }, 400, 'SLUICE_INVALID_BODY', '/outlierDetection/interval'],
     ['an outlier ejection percent over 100', { outlierDetection: { maxEjectionPercent: 150 } }, 400, 'SLUICE_INVALID_BODY', '/outlierDetection/maxEjectionPercent'],
     ['an unknown affinity kind', { affinity: { version: { by: 'astrology' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/by'],
+    ['an unknown upstream protocol', { protocol: 'http3' }, 400, 'SLUICE_INVALID_BODY', '/protocol'],
+    ['an upstream protocol in capitals', { protocol: 'GRPC' }, 400, 'SLUICE_INVALID_BODY', '/protocol'],
+    ['a health check path on a grpc service', { protocol: 'grpc', healthCheck: { path: '/healthz' } }, 400, 'SLUICE_INVALID_BODY', '/healthCheck/path'],
+    ['a gRPC health service name on an http1 service', { healthCheck: { grpcService: 'inference' } }, 400, 'SLUICE_INVALID_BODY', '/healthCheck/grpcService'],
+    ['a gRPC health service name on an http2 service', { protocol: 'http2', healthCheck: { grpcService: 'inference' } }, 400, 'SLUICE_INVALID_BODY', '/healthCheck/grpcService'],
+    ['a gRPC health service name with a space', { protocol: 'grpc', healthCheck: { grpcService: 'my service' } }, 400, 'SLUICE_INVALID_BODY', '/healthCheck/grpcService'],
   ] as const)('%s', async (_, extra, status, code, path) => {
     const before = h.store.current();
     await expectRefused(send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), ...extra }), { status, code, path });
@@ -199,6 +205,16 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
       affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-user-id' }], lb: 'ringHash' },
       mirror: { to: 'green', percent: 5 },
     });
+  });
+
+  it('accepts a grpc service with a gRPC health check, and fills an http1 one\'s path', async () => {
+    const grpc = await send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), protocol: 'grpc', healthCheck: { grpcService: 'inference.GRPCInferenceService' } });
+    expect(grpc.statusCode).toBe(200);
+    expect(grpc.json()).toMatchObject({ protocol: 'grpc', healthCheck: { grpcService: 'inference.GRPCInferenceService', interval: '5s' } });
+    expect(grpc.json().healthCheck.path).toBeUndefined();
+    const http2 = await send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), protocol: 'http2', healthCheck: {} });
+    expect(http2.statusCode).toBe(200);
+    expect(http2.json()).toMatchObject({ protocol: 'http2', healthCheck: { path: '/healthz' } });
   });
 
   it('an unknown field deep inside the body', async () => {

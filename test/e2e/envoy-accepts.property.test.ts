@@ -116,6 +116,7 @@ function bodyArbitrary(): fc.Arbitrary<Record<string, unknown>> {
         affinity,
         mirror: fc.record({ to: versionRef, percent: mostly(fc.integer({ min: 0, max: 10_000 }).map((h) => h / 100), fc.constantFrom(100.5, 0.001, -1)) }),
         rules: fc.array(rule, { maxLength: 3 }),
+        protocol: mostly(fc.constantFrom('http1', 'http2', 'grpc'), fc.constantFrom('h2', 'GRPC', '')),
         outlierDetection: fc.record(
           {
             consecutive5xx: mostly(fc.constantFrom(1, 5, 1000), fc.constantFrom(0, 1001)),
@@ -128,6 +129,7 @@ function bodyArbitrary(): fc.Arbitrary<Record<string, unknown>> {
         healthCheck: fc.record(
           {
             path: mostly(fc.constantFrom('/healthz', '/', '/' + 'h'.repeat(1023), "/h?x=1&y=%20!$'()*+,;=:@"), fc.constantFrom('/health\u0000z', '/health\r\nz', '/h\ud800', 'healthz', '/h z')),
+            grpcService: mostly(fc.constantFrom('', 'inference.GRPCInferenceService', 'x'.repeat(256)), fc.constantFrom('a b', 'x'.repeat(257), 'é', '/x')),
             interval: checkInterval,
             timeout: checkTimeout,
             unhealthyThreshold: mostly(fc.constantFrom(1, 2, 100), fc.constantFrom(0, 101)),
@@ -138,7 +140,14 @@ function bodyArbitrary(): fc.Arbitrary<Record<string, unknown>> {
       },
       { requiredKeys: ['match', 'versions'] },
     );
-    return body as fc.Arbitrary<Record<string, unknown>>;
+    // A health check's target mostly suits the protocol (a path for HTTP, a gRPC service name for grpc).
+    const suited = fc.tuple(body, fc.integer({ min: 0, max: 24 })).map(([b, dice]) => {
+      const check = b['healthCheck'] as Record<string, unknown> | undefined;
+      if (check === undefined || dice === 0) return b;
+      const { path, grpcService, ...rest } = check;
+      return { ...b, healthCheck: b['protocol'] === 'grpc' ? { ...rest, ...(grpcService === undefined ? {} : { grpcService }) } : { ...rest, ...(path === undefined ? {} : { path }) } };
+    });
+    return suited as fc.Arbitrary<Record<string, unknown>>;
   });
 }
 

@@ -1,19 +1,22 @@
 // The README's first command and the operator CLI as a newcomer uses them, all as real processes:
-// `sluice demo` (blue :5001, green :5002, sluice :18000/:9000, a real Envoy :8080), then
-// `sluice status`, `set-weights`, `rollback`, `promote` and `diff`, each observed through the
-// traffic Envoy serves and in the demo's own narration; xDS on loopback, so no warning about
-// plaintext xDS beyond it; Ctrl-C leaves none of the demo's ports open.
+// `sluice demo` (blue :5001, green :5002, their gRPC twins :5011/:5012, sluice :18000/:9000, a real
+// Envoy :8080), then `sluice status`, `set-weights`, `rollback`, `promote` and `diff`, and the gRPC
+// client script, each observed through the traffic Envoy serves (and in the demo's narration); xDS
+// on loopback, so no warning about plaintext xDS beyond it; Ctrl-C leaves none of the demo's ports open.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { infer, inferenceClient } from '../../demo/grpc-inference-client.js';
 import { predictOnce } from '../e2e/traffic.js';
 import { SLUICE_BIN, runSluice } from '../support/sluice-process.js';
 
-const DEMO_PORTS = [5001, 5002, 8080, 9000, 9901, 18000];
+const GRPC_CLIENT = join(dirname(SLUICE_BIN), '..', 'dist', 'demo', 'grpc-client.js');
+
+const DEMO_PORTS = [5001, 5002, 5011, 5012, 8080, 9000, 9901, 18000];
 const PREDICT = 'http://127.0.0.1:8080/predict';
 let dir: string;
 let demo: ChildProcess;
@@ -149,6 +152,28 @@ describe('the demo, driven by the CLI', () => {
     const after = await sluice('status', 'predict', '--json');
     expect(JSON.parse(after.stdout).service).toMatchObject({ stable: 'green', weights: { green: 100 } });
   }, 60_000);
+
+  it('serves the gRPC model through the same Envoy, and set-weights moves its calls', async () => {
+    const client = inferenceClient('127.0.0.1:8080');
+    try {
+      expect(await infer(client, [1, 2, 3])).toMatchObject({ version: 'blue', served: 'blue' });
+      expect(await infer(client, [1, 2, 3], { 'x-sluice-version': 'green' })).toMatchObject({ version: 'green', served: 'green' });
+      const shift = await sluice('set-weights', 'predict-grpc', 'blue=0', 'green=100');
+      expect(shift.code, shift.stderr).toBe(0);
+      await vi.waitFor(async () => expect((await infer(client, [1, 2, 3])).version).toBe('green'), { timeout: 10_000, interval: 50 });
+      // The client script the README shows, through Envoy.
+      const script = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [GRPC_CLIENT, '--count', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.once('exit', (code) => resolve({ code, stdout }));
+      });
+      expect(script.code).toBe(0);
+      expect(script.stdout).toMatch(/^ModelInfer \[1,2,3\] → [\d.]+ from green \(x-sluice-version: green\)\n.*from green/);
+    } finally {
+      client.close();
+    }
+  }, 30_000);
 
   it('stops everything on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
