@@ -20,6 +20,14 @@ export const pathChangeSchema = Type.Object(
 );
 export type PathChange = Static<typeof pathChangeSchema>;
 
+/** A named thing added, removed or changed, with the changed paths of a changed one (resources here, services and listeners in history.ts). */
+export const namedChangeProperties = {
+  name: Type.String(),
+  change: stringEnum(['added', 'removed', 'changed']),
+  paths: Type.Optional(Type.Array(pathChangeSchema, { description: 'For a changed one.' })),
+  morePaths: Type.Optional(Type.Integer({ minimum: 1, description: 'Paths left out of `paths` to keep the answer bounded.' })),
+};
+
 export const RESOURCE_KINDS = ['listener', 'route', 'cluster', 'endpoints'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
@@ -27,10 +35,7 @@ export const resourceChangeSchema = Type.Object(
   {
     group: Type.String({ description: 'The node group whose proxies would see it (groups receiving the same resources are listed once).' }),
     kind: stringEnum(RESOURCE_KINDS),
-    name: Type.String(),
-    change: stringEnum(['added', 'removed', 'changed']),
-    paths: Type.Optional(Type.Array(pathChangeSchema, { description: 'For a changed resource.' })),
-    morePaths: Type.Optional(Type.Integer({ minimum: 1, description: 'Paths left out of `paths` to keep the answer bounded.' })),
+    ...namedChangeProperties,
   },
   { additionalProperties: false },
 );

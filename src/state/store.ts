@@ -8,6 +8,7 @@ import { SluiceError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import { validateState } from '../model/validate.js';
 import { applyChange, deepFreeze, restoreRevision, sameState, summarize, type StoreChange } from './changes.js';
+import { EMPTY_STATE } from './revision-diff.js';
 import type { AuditEntry, AuditQuery, StateAdapter } from './state-adapter.js';
 
 export interface StoreOptions {
@@ -241,6 +242,15 @@ export class Store {
     if ((await this.storage(() => this.adapter.commit(entry), 'commit')) === 'conflict') return 'conflict';
     this.publish(after);
     return { revision: after.revision, state: after, previous: before, unchanged: false };
+  }
+
+  /**
+   * The states committed as `revision` and as the one before it (the empty state before revision
+   * 1); SLUICE_REVISION_NOT_FOUND when either is gone or `revision` does not exist.
+   */
+  async statesAround(revision: number): Promise<{ before: DesiredState; after: DesiredState }> {
+    const after = await this.stateAt(revision);
+    return { before: revision === 1 ? EMPTY_STATE : await this.stateAt(revision - 1), after };
   }
 
   /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */

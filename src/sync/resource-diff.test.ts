@@ -4,7 +4,8 @@
 
 import { expect, it } from 'vitest';
 import type { TranslatedResources } from '../translate/resources.js';
-import { diffResources, MAX_PATHS, MAX_VALUE_CHARS } from './resource-diff.js';
+import { MAX_PATHS, MAX_VALUE_CHARS } from '../api/json-diff.js';
+import { diffResources } from './resource-diff.js';
 
 function resources(routes: unknown[], clusters: string[] = []): TranslatedResources {
   return {

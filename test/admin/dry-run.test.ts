@@ -6,7 +6,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ResourceChange } from '../../src/api/dry-run.js';
 import { FleetStatus } from '../../src/fleet/status.js';
 import { DryRunDiff } from '../../src/sync/dry-run.js';
-import { MAX_VALUE_CHARS } from '../../src/sync/resource-diff.js';
+import { MAX_VALUE_CHARS } from '../../src/api/json-diff.js';
 import { buildFullApp, type FullApp } from './full-app.js';
 import { predictBody, send } from './harness.js';
 

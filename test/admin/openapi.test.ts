@@ -65,6 +65,7 @@ describe('GET /openapi.json', () => {
       expect.arrayContaining([
         'GET /v1/revisions',
         'GET /v1/revisions/:revision',
+        'GET /v1/revisions/:revision/diff',
         'POST /v1/revisions/:revision/restore',
         'GET /v1/nodes/:id/resources',
         'GET /metrics',
@@ -193,6 +194,8 @@ describe('answers', () => {
       '/v1/audit',
       '/v1/revisions',
       '/v1/revisions/6',
+      '/v1/revisions/1/diff',
+      '/v1/revisions/6/diff',
       '/v1/proxies',
       '/v1/nodes/edge-a/resources',
       '/v1/nodes/edge-b/resources?envoyVersion=1.35.0&kind=per-type-delta',
@@ -207,6 +210,7 @@ describe('answers', () => {
     const overridden = await call('PUT', '/v1/services/predict/weights?override=rollout', { blue: 10, green: 90 });
     expect(overridden.json()).toMatchObject({ abortedRollout: { candidate: 'blue' } });
     await call('POST', '/v1/revisions/2/restore');
+    await call('GET', `/v1/revisions/${full.store.current().revision}/diff`);
     await call('DELETE', '/v1/services/predict');
     // Refusals: unknown, invalid, stale, unauthenticated, and a route that does not exist.
     await call('GET', '/v1/services/nope');
@@ -232,6 +236,7 @@ describe('answers', () => {
         'GET /v1/proxies 2xx',
         'GET /v1/revisions 2xx',
         'GET /v1/revisions/:revision 2xx',
+        'GET /v1/revisions/:revision/diff 2xx',
         'GET /v1/services 2xx',
         'GET /v1/services/:name 2xx',
         'POST /v1/revisions/:revision/restore 2xx',

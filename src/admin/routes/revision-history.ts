@@ -1,5 +1,6 @@
 // The revision history: past revisions newest first (who, when, what, paged like the audit log),
-// and restoring one — a new revision whose listeners and services equal revision n's, audited as
+// what one revision changed against the one before it (per listener, service and rollout), and
+// restoring one — a new revision whose listeners and services equal revision n's, audited as
 // such and subject to If-Match (none when they already are; the rollouts it ends are named; with
 // `?dryRun=true`, what proxies would receive instead, nothing written). Reads and writes only
 // through the store.
@@ -7,8 +8,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { pagingQuerySchema, responses, revisionParamsSchema } from '../../api/common.js';
 import { dryRunQuerySchema, orDryRun, type DryRunView } from '../../api/dry-run.js';
-import { restoredSchema, revisionHistorySchema } from '../../api/history.js';
+import { restoredSchema, revisionDiffSchema, revisionHistorySchema } from '../../api/history.js';
 import { endedRollout } from '../../state/changes.js';
+import { diffStates } from '../../state/revision-diff.js';
 import type { Store } from '../../state/store.js';
 import { answerDryRun, isDryRun } from '../dry-run.js';
 import { refuseBody } from '../json-body.js';
@@ -37,6 +39,26 @@ export const revisionHistoryRoutes: FastifyPluginAsyncTypebox<{ store: Store; dr
       const entries = await store.audit(page);
       const revisions = entries.map(({ revision: n, actor, at, summary }) => ({ revision: n, actor, at, summary }));
       return withRevision(reply, revision, { revisions });
+    },
+  );
+
+  app.get(
+    '/v1/revisions/:revision/diff',
+    {
+      schema: {
+        tags,
+        summary: 'What revision n changed compared with revision n−1: listeners, services and rollouts added, removed or changed (with the changed paths)',
+        description:
+          "Revision 1 is compared with the empty state. A revision whose state (or its predecessor's) the revision retention pruned is a 404 saying so.",
+        params: revisionParamsSchema,
+        response: responses({ 200: revisionDiffSchema }),
+      },
+    },
+    async (request, reply) => {
+      const of = revisionParam(request.params.revision);
+      const revision = store.current().revision;
+      const { before, after } = await store.statesAround(of);
+      return withRevision(reply, revision, { of, changes: diffStates(before, after) });
     },
   );
 
