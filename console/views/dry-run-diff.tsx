@@ -1,9 +1,24 @@
 // What a change would send to proxies, from a dry run's answer: per node group, each resource
-// added, removed or changed with the changed fields' readable labels and old → new values.
+// added, removed or changed with the changed fields' readable labels and old → new values (the
+// list of changed paths is also the revision diff's).
 
-import type { DryRunAnswer } from '../../src/api/dry-run.js';
+import type { DryRunAnswer, PathChange } from '../../src/api/dry-run.js';
 
 const shown = (value: unknown): string => (value === undefined ? '—' : JSON.stringify(value));
+
+/** The changed paths of one changed thing: its readable label, old → new. */
+export function ChangedPaths({ paths, morePaths }: { paths: PathChange[]; morePaths: number | undefined }) {
+  return (
+    <ul>
+      {paths.map((path) => (
+        <li key={path.path}>
+          <code>{path.label}</code>: <span class="old">{shown(path.old)}</span> → <span class="new">{shown(path.new)}</span>
+        </li>
+      ))}
+      {morePaths === undefined ? null : <li class="muted">and {morePaths} more</li>}
+    </ul>
+  );
+}
 
 export function DryRunDiff({ answer }: { answer: DryRunAnswer }) {
   if (answer.unchanged) return <p class="diff-none">This changes nothing.</p>;
@@ -14,16 +29,7 @@ export function DryRunDiff({ answer }: { answer: DryRunAnswer }) {
         <li key={`${change.group}/${change.kind}/${change.name}`}>
           <span class={`change ${change.change}`}>{change.change}</span> {change.kind} <code>{change.name}</code>{' '}
           <span class="muted">({change.group})</span>
-          {change.paths === undefined ? null : (
-            <ul>
-              {change.paths.map((path) => (
-                <li key={path.path}>
-                  <code>{path.label}</code>: <span class="old">{shown(path.old)}</span> → <span class="new">{shown(path.new)}</span>
-                </li>
-              ))}
-              {change.morePaths === undefined ? null : <li class="muted">and {change.morePaths} more</li>}
-            </ul>
-          )}
+          {change.paths === undefined ? null : <ChangedPaths paths={change.paths} morePaths={change.morePaths} />}
         </li>
       ))}
     </ul>

@@ -1,6 +1,7 @@
-// The past: revisions newest first with actor, time and summary; for any revision, the change as
-// it was asked for (from the audit log) and what restoring it would send to proxies (the API's
-// dry run), then the restore itself behind a confirmation with If-Match. And the audit log.
+// The past: revisions newest first with actor, time and summary; for any revision, its diff
+// against the one before it (the API's revision diff), the change as it was asked for (from the
+// audit log) and what restoring it would send to proxies (the API's dry run), then the restore
+// itself behind a confirmation with If-Match. And the audit log.
 
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
@@ -11,6 +12,7 @@ import { useApi } from '../live-data.js';
 import { ConfirmButton } from './confirm-button.js';
 import { DryRunDiff } from './dry-run-diff.js';
 import { Problem } from './problem.js';
+import { predecessorOf, RevisionDiff } from './revision-diff.js';
 
 type AuditEntry = AuditAnswer['entries'][number];
 
@@ -72,13 +74,19 @@ export function HistoryPage() {
   const history = useApi<RevisionHistoryAnswer>('/v1/revisions?limit=100');
   const audit = useApi<AuditAnswer>('/v1/audit?limit=100');
   const [open, setOpen] = useState<number | undefined>(undefined);
+  const [diffed, setDiffed] = useState<ReadonlySet<number>>(new Set());
+  const toggleDiff = (revision: number) => {
+    const next = new Set(diffed);
+    if (!next.delete(revision)) next.add(revision);
+    setDiffed(next);
+  };
   if (history.error !== undefined) return <Problem error={history.error} />;
   if (history.data === undefined) return <p class="loading">Reading the history…</p>;
   const current = history.data.revision;
   return (
     <section aria-labelledby="history-title">
       <h1 id="history-title">History</h1>
-      <p class="summary">Current revision {current}. Choose a revision to see its change or restore it.</p>
+      <p class="summary">Current revision {current}. Choose a revision to see its change or restore it, or its diff to see what it changed.</p>
       <div class="table-scroll">
         <table>
           <thead>
@@ -87,6 +95,7 @@ export function HistoryPage() {
               <th scope="col">When</th>
               <th scope="col">Who</th>
               <th scope="col">What</th>
+              <th scope="col">Diff</th>
             </tr>
           </thead>
           <tbody>
@@ -101,10 +110,28 @@ export function HistoryPage() {
                   <td>{new Date(entry.at).toLocaleString()}</td>
                   <td data-testid="actor">{entry.actor}</td>
                   <td>{entry.summary}</td>
+                  <td>
+                    <button
+                      type="button"
+                      aria-expanded={diffed.has(entry.revision)}
+                      aria-controls={`revision-diff-${entry.revision}`}
+                      aria-label={`Diff of revision ${entry.revision} against ${predecessorOf(entry.revision)}`}
+                      onClick={() => toggleDiff(entry.revision)}
+                    >
+                      diff
+                    </button>
+                  </td>
                 </tr>
+                {diffed.has(entry.revision) ? (
+                  <tr id={`revision-diff-${entry.revision}`}>
+                    <td colSpan={5}>
+                      <RevisionDiff revision={entry.revision} />
+                    </td>
+                  </tr>
+                ) : null}
                 {open === entry.revision ? (
                   <tr>
-                    <td colSpan={4}>
+                    <td colSpan={5}>
                       <RevisionDetail
                         revision={entry.revision}
                         current={current}

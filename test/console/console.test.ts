@@ -1,8 +1,8 @@
 // The web console in a real browser against a real `sluice serve` and a real Envoy with the demo
 // model servers: weights set from the page reach Envoy and split its traffic, Envoy's load reports
 // show per version on the page, and the overview open in another tab follows without a reload; a rollout's approval and abort from the page;
-// a listener Envoy cannot bind shown on the fleet page with Envoy's message; an old revision
-// restored from History; every change audited as the console's; no CSP violation on any page.
+// a listener Envoy cannot bind shown on the fleet page with Envoy's message; a revision's diff
+// (old → new weights) and an old revision restored from History; every change audited as the console's; no CSP violation on any page.
 
 import { createServer, type Server } from 'node:net';
 import type { Browser } from 'playwright-core';
@@ -78,6 +78,19 @@ describe('the console against a real sluice and Envoy', () => {
     await card.locator('[data-testid="service-sync"]', { hasText: '1 of 1 proxy in sync' }).waitFor();
     await screenshot(overview.page, 'overview');
     await screenshot(page, 'service');
+
+    // History shows the revision's diff against the one before it: the old and new weights.
+    await page.goto(`${stack.sluice.adminUrl}/#/history`);
+    const diffButton = page.getByRole('button', { name: `Diff of revision ${revision} against revision ${revision - 1}` });
+    await diffButton.focus();
+    await page.keyboard.press('Enter');
+    expect(await diffButton.getAttribute('aria-expanded')).toBe('true');
+    const diff = page.getByRole('region', { name: `Diff of revision ${revision} against revision ${revision - 1}` });
+    const service = diff.locator('li[data-change="service/predict"]');
+    await service.waitFor();
+    expect(await service.textContent()).toMatch(/^changed service predict/);
+    expect(await service.locator('li').allTextContents()).toEqual(['weights.blue: 100 → 90', 'weights.green: 0 → 10']);
+    await screenshot(page, 'history-diff');
     expect(problems).toEqual([]);
     expect(overview.problems).toEqual([]);
     await page.close();
@@ -161,7 +174,7 @@ describe('the console against a real sluice and Envoy', () => {
     const first = (await stack.http('GET', '/v1/revisions?limit=1000')).json.revisions.at(-1);
     expect(first.summary).toMatch(/put service predict/);
     const { page, problems } = await openConsole(browser, `${stack.sluice.adminUrl}/#/history`);
-    await page.locator(`tr[data-revision="${first.revision}"] button`).click();
+    await page.locator(`tr[data-revision="${first.revision}"]`).getByRole('button', { name: String(first.revision), exact: true }).click();
     await page.getByRole('button', { name: `Preview restoring revision ${first.revision}` }).click();
     await page.locator('.diff').waitFor();
     await screenshot(page, 'history');
