@@ -246,11 +246,19 @@ export class Store {
 
   /**
    * The states committed as `revision` and as the one before it (the empty state before revision
-   * 1); SLUICE_REVISION_NOT_FOUND when either is gone or `revision` does not exist.
+   * 1); SLUICE_REVISION_NOT_FOUND when `revision` does not exist or either state was pruned.
    */
   async statesAround(revision: number): Promise<{ before: DesiredState; after: DesiredState }> {
     const after = await this.stateAt(revision);
-    return { before: revision === 1 ? EMPTY_STATE : await this.stateAt(revision - 1), after };
+    if (revision === 1) return { before: EMPTY_STATE, after };
+    const before = await this.storage(() => this.adapter.stateAt(revision - 1));
+    if (typeof before !== 'object') {
+      throw new SluiceError(
+        'SLUICE_REVISION_NOT_FOUND',
+        `Revision ${revision} is compared with revision ${revision - 1}, whose state was pruned by the revision retention (--revision-retention), which keeps only the latest past revisions; its audit entry remains.`,
+      );
+    }
+    return { before, after };
   }
 
   /** The state committed as `revision`; SLUICE_REVISION_NOT_FOUND when there is none. */

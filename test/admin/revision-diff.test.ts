@@ -106,16 +106,13 @@ describe('with --revision-retention', () => {
       const kept = await send(app, 'GET', '/v1/revisions/4/diff');
       expect(kept.statusCode).toBe(200);
       expect(kept.json().changes).toEqual([{ kind: 'listener', name: 'edge', change: 'changed', paths: [{ path: '/port', label: 'port', old: 8083, new: 8084 }] }]);
-      for (const [revision, pruned] of [
-        [3, 2],
-        [2, 2],
-      ]) {
+      for (const [revision, message] of [
+        [3, /^Revision 3 is compared with revision 2, whose state was pruned by the revision retention/],
+        [2, /^Revision 2's state was pruned by the revision retention/],
+      ] as const) {
         const res = await send(app, 'GET', `/v1/revisions/${revision}/diff`);
         expect(res.statusCode, String(revision)).toBe(404);
-        expect(res.json().error, String(revision)).toMatchObject({
-          code: 'SLUICE_REVISION_NOT_FOUND',
-          message: expect.stringMatching(new RegExp(`^Revision ${pruned}'s state was pruned by the revision retention`)),
-        });
+        expect(res.json().error, String(revision)).toMatchObject({ code: 'SLUICE_REVISION_NOT_FOUND', message: expect.stringMatching(message) });
       }
     } finally {
       await app.close();

@@ -61,7 +61,7 @@ it("answers a revision's diff against the one before it, a 404 for a pruned one,
   const pruned = await http('/v1/revisions/2/diff');
   expect(pruned.status).toBe(404);
   expect(pruned.json.error.code).toBe('SLUICE_REVISION_NOT_FOUND');
-  expect(pruned.json.error.message).toMatch(/^Revision 1's state was pruned by the revision retention/);
+  expect(pruned.json.error.message).toMatch(/^Revision 2 is compared with revision 1, whose state was pruned by the revision retention/);
 
   const beyond = await http('/v1/revisions/4/diff');
   expect(beyond.status).toBe(404);
