@@ -1,5 +1,5 @@
 // GET /v1/revisions/{n}/diff: what revision n changed compared with revision n−1, per listener,
-// service and rollout, with the changed JSON pointers and their old and new values; revision 1
+// service and rollout (started, aborted), with the changed JSON pointers and their old and new values; revision 1
 // against the empty state; a pruned revision and one past the current are 404s that say which.
 
 import { pino } from 'pino';
@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAdminApp } from '../../src/admin/app.js';
 import { SqliteAdapter } from '../../src/state/sqlite-adapter.js';
 import { Store } from '../../src/state/store.js';
+import { rolloutBody } from '../rollout/fixtures.js';
 import { buildFullApp, type FullApp } from './full-app.js';
 import { INITIAL_STATE, predictBody, send } from './harness.js';
 
@@ -69,6 +70,15 @@ describe('GET /v1/revisions/{n}/diff', () => {
       { kind: 'listener', name: 'edge', change: 'changed', paths: [{ path: '/port', label: 'port', old: 8081, new: 8082 }] },
     ]);
     expect((await diffOf(5)).json().changes).toEqual([{ kind: 'service', name: 'predict', change: 'removed' }]);
+  });
+
+  it('shows a started rollout as an added rollout, and its abort as a changed one', async () => {
+    await send(full.app, 'PUT', '/v1/services/predict', predictBody()); // 6
+    expect((await send(full.app, 'POST', '/v1/services/predict/rollouts', rolloutBody())).statusCode).toBe(201); // 7
+    expect((await diffOf(7)).json().changes).toContainEqual({ kind: 'rollout', name: 'predict', change: 'added' });
+    expect((await send(full.app, 'POST', '/v1/services/predict/rollout/abort')).statusCode).toBe(200); // 8
+    const aborted = (await diffOf(8)).json().changes.find((change: { kind: string }) => change.kind === 'rollout');
+    expect(aborted).toMatchObject({ name: 'predict', change: 'changed', paths: expect.arrayContaining([expect.objectContaining({ path: '/phase', new: 'aborted' })]) });
   });
 
   it('answers 404 SLUICE_REVISION_NOT_FOUND past the current revision, 400 for what is not a revision number', async () => {
