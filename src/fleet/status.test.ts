@@ -57,4 +57,21 @@ describe('FleetStatus', () => {
     expect(fleet.list().map((p) => p.node.id)).toEqual(['b']);
     expect(changed.at(-1)).toBe('a');
   });
+
+  it('writes each time as the instant it happened, also when many share a millisecond', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const fleet = new FleetStatus(() => now);
+    fleet.streamOpened(1, node('a'), { kind: 'sotw', aggregated: true });
+    fleet.streamOpened(2, node('b'), { kind: 'sotw', aggregated: true });
+    fleet.responseSent(1, ROUTE_TYPE, 'r1');
+    fleet.acked(1, ROUTE_TYPE, 'r1');
+    now += 1;
+    fleet.acked(2, ROUTE_TYPE, 'r1');
+    now += 1500;
+    fleet.nacked(2, CLUSTER_TYPE, 'c2', 'bad cluster');
+    const [a, b] = fleet.list();
+    expect(a!.types[ROUTE_TYPE]).toMatchObject({ sentAt: '2026-01-01T00:00:00.000Z', ackedAt: '2026-01-01T00:00:00.000Z' });
+    expect(b!.types[ROUTE_TYPE]?.ackedAt).toBe('2026-01-01T00:00:00.001Z');
+    expect(b!.types[CLUSTER_TYPE]?.lastNack?.at).toBe('2026-01-01T00:00:01.501Z');
+  });
 });

@@ -39,13 +39,27 @@ interface StreamEntry {
   types: Partial<Record<ResourceTypeUrl, TypeRecord>>;
 }
 
+/** Times as text, remembered per millisecond: the ACKs of one push share a handful of them. */
+const timeTexts = new Map<number, string>();
+const MAX_TIME_TEXTS = 1024;
+
+function timeText(ms: number): string {
+  let text = timeTexts.get(ms);
+  if (text === undefined) {
+    if (timeTexts.size >= MAX_TIME_TEXTS) timeTexts.clear();
+    text = new Date(ms).toISOString();
+    timeTexts.set(ms, text);
+  }
+  return text;
+}
+
 function typeStatus(record: TypeRecord): TypeStatus {
   const status: TypeStatus = {};
   if (record.sentVersion !== undefined) status.sentVersion = record.sentVersion;
-  if (record.sentAt !== undefined) status.sentAt = new Date(record.sentAt).toISOString();
+  if (record.sentAt !== undefined) status.sentAt = timeText(record.sentAt);
   if (record.ackedVersion !== undefined) status.ackedVersion = record.ackedVersion;
-  if (record.ackedAt !== undefined) status.ackedAt = new Date(record.ackedAt).toISOString();
-  if (record.lastNack) status.lastNack = { ...record.lastNack, at: new Date(record.lastNack.at).toISOString() };
+  if (record.ackedAt !== undefined) status.ackedAt = timeText(record.ackedAt);
+  if (record.lastNack) status.lastNack = { ...record.lastNack, at: timeText(record.lastNack.at) };
   return status;
 }
 
