@@ -7,6 +7,7 @@ import type { ProxiesAnswer, ProxyReport } from '../../src/api/fleet.js';
 import { useApi } from '../live-data.js';
 import { inSyncText } from './overview.js';
 import { Problem } from './problem.js';
+import { DataTable } from './data-table.js';
 
 const TYPES = ['listeners', 'routes', 'clusters', 'endpoints'];
 
@@ -23,35 +24,23 @@ function Proxy({ proxy }: { proxy: ProxyReport }) {
         <strong>{proxy.appliedRevision ?? 'none'}</strong> · <span class={proxy.inSync ? 'ok' : 'bad'}>{proxy.inSync ? 'in sync' : 'behind'}</span> ·{' '}
         {proxy.streams.map((stream) => `${stream.aggregated ? 'ADS' : 'per-type'} ${stream.kind}`).join(', ')}
       </p>
-      <div class="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col">Sent</th>
-              <th scope="col">ACKed</th>
-              <th scope="col">Last NACK</th>
+      <DataTable columns={['Type', 'Sent', 'ACKed', 'Last NACK']}>
+        {TYPES.filter((type) => proxy.resources[type] !== undefined).map((type) => {
+          const status = proxy.resources[type]!;
+          return (
+            <tr key={type}>
+              <th scope="row">{type}</th>
+              <td>
+                <code title={status.sentVersion}>{short(status.sentVersion)}</code>
+              </td>
+              <td>
+                <code title={status.ackedVersion}>{short(status.ackedVersion)}</code>
+              </td>
+              <td>{status.lastNack === undefined ? '—' : new Date(status.lastNack.at).toLocaleTimeString()}</td>
             </tr>
-          </thead>
-          <tbody>
-            {TYPES.filter((type) => proxy.resources[type] !== undefined).map((type) => {
-              const status = proxy.resources[type]!;
-              return (
-                <tr key={type}>
-                  <th scope="row">{type}</th>
-                  <td>
-                    <code title={status.sentVersion}>{short(status.sentVersion)}</code>
-                  </td>
-                  <td>
-                    <code title={status.ackedVersion}>{short(status.ackedVersion)}</code>
-                  </td>
-                  <td>{status.lastNack === undefined ? '—' : new Date(status.lastNack.at).toLocaleTimeString()}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       {proxy.rejected.length === 0 ? null : (
         <div class="rejections" role="region" aria-label={`Rejections of ${proxy.node.id}`}>
           <h3 class="bad">Rejected</h3>

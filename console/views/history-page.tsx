@@ -10,6 +10,7 @@ import type { AuditAnswer, RestoredAnswer, RevisionHistoryAnswer } from '../../s
 import { explain, send } from '../api.js';
 import { useApi } from '../live-data.js';
 import { ConfirmButton } from './confirm-button.js';
+import { DataTable } from './data-table.js';
 import { DryRunDiff } from './dry-run-diff.js';
 import { Problem } from './problem.js';
 import { predecessorOf, RevisionDiff } from './revision-diff.js';
@@ -87,68 +88,55 @@ export function HistoryPage() {
     <section aria-labelledby="history-title">
       <h1 id="history-title">History</h1>
       <p class="summary">Current revision {current}. Choose a revision to see its change or restore it, or its diff to see what it changed.</p>
-      <div class="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Revision</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Diff</th>
+      <DataTable columns={['Revision', 'When', 'Who', 'What', 'Diff']}>
+        {history.data.revisions.map((entry) => (
+          <Fragment key={entry.revision}>
+            <tr data-revision={entry.revision}>
+              <td>
+                <button type="button" aria-expanded={open === entry.revision} onClick={() => setOpen(open === entry.revision ? undefined : entry.revision)}>
+                  {entry.revision}
+                </button>
+              </td>
+              <td>{new Date(entry.at).toLocaleString()}</td>
+              <td data-testid="actor">{entry.actor}</td>
+              <td>{entry.summary}</td>
+              <td>
+                <button
+                  type="button"
+                  aria-expanded={diffed.has(entry.revision)}
+                  aria-controls={`revision-diff-${entry.revision}`}
+                  aria-label={`Diff of revision ${entry.revision} against ${predecessorOf(entry.revision)}`}
+                  onClick={() => toggleDiff(entry.revision)}
+                >
+                  diff
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {history.data.revisions.map((entry) => (
-              <Fragment key={entry.revision}>
-                <tr data-revision={entry.revision}>
-                  <td>
-                    <button type="button" aria-expanded={open === entry.revision} onClick={() => setOpen(open === entry.revision ? undefined : entry.revision)}>
-                      {entry.revision}
-                    </button>
-                  </td>
-                  <td>{new Date(entry.at).toLocaleString()}</td>
-                  <td data-testid="actor">{entry.actor}</td>
-                  <td>{entry.summary}</td>
-                  <td>
-                    <button
-                      type="button"
-                      aria-expanded={diffed.has(entry.revision)}
-                      aria-controls={`revision-diff-${entry.revision}`}
-                      aria-label={`Diff of revision ${entry.revision} against ${predecessorOf(entry.revision)}`}
-                      onClick={() => toggleDiff(entry.revision)}
-                    >
-                      diff
-                    </button>
-                  </td>
-                </tr>
-                {diffed.has(entry.revision) ? (
-                  <tr id={`revision-diff-${entry.revision}`}>
-                    <td colSpan={5}>
-                      <RevisionDiff revision={entry.revision} />
-                    </td>
-                  </tr>
-                ) : null}
-                {open === entry.revision ? (
-                  <tr>
-                    <td colSpan={5}>
-                      <RevisionDetail
-                        revision={entry.revision}
-                        current={current}
-                        entry={audit.data?.entries.find((candidate) => candidate.revision === entry.revision)}
-                        changed={() => {
-                          history.reload();
-                          audit.reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ) : null}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            {diffed.has(entry.revision) ? (
+              <tr id={`revision-diff-${entry.revision}`}>
+                <td colSpan={5}>
+                  <RevisionDiff revision={entry.revision} />
+                </td>
+              </tr>
+            ) : null}
+            {open === entry.revision ? (
+              <tr>
+                <td colSpan={5}>
+                  <RevisionDetail
+                    revision={entry.revision}
+                    current={current}
+                    entry={audit.data?.entries.find((candidate) => candidate.revision === entry.revision)}
+                    changed={() => {
+                      history.reload();
+                      audit.reload();
+                    }}
+                  />
+                </td>
+              </tr>
+            ) : null}
+          </Fragment>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -160,32 +148,19 @@ export function AuditPage() {
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
-      <div class="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Revision</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Change</th>
-              <th scope="col">Summary</th>
-            </tr>
-          </thead>
-          <tbody>
-            {audit.data.entries.map((entry) => (
-              <tr key={entry.revision} data-revision={entry.revision}>
-                <td>{entry.revision}</td>
-                <td>{new Date(entry.at).toLocaleString()}</td>
-                <td data-testid="actor">{entry.actor}</td>
-                <td>
-                  <code>{entry.change.kind}</code>
-                </td>
-                <td>{entry.summary}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['Revision', 'When', 'Who', 'Change', 'Summary']}>
+        {audit.data.entries.map((entry) => (
+          <tr key={entry.revision} data-revision={entry.revision}>
+            <td>{entry.revision}</td>
+            <td>{new Date(entry.at).toLocaleString()}</td>
+            <td data-testid="actor">{entry.actor}</td>
+            <td>
+              <code>{entry.change.kind}</code>
+            </td>
+            <td>{entry.summary}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { RolloutAnswer } from '../../src/api/rollouts.js';
 import { send } from '../api.js';
 import { ConfirmButton } from './confirm-button.js';
+import { DataTable } from './data-table.js';
 import { Sparkline } from './sparkline.js';
 
 type Step = RolloutAnswer['steps'][number];
@@ -118,34 +119,21 @@ export function RolloutPanel({ rollout, changed }: { rollout: RolloutAnswer; cha
         </>
       )}
       <h3>Timeline</h3>
-      <div class="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Decision</th>
-              <th scope="col">Step</th>
-              <th scope="col">By</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {[...rollout.timeline].reverse().map((decision, index) => (
-              <tr key={`${decision.at}-${index}`}>
-                <td>{new Date(decision.at).toLocaleTimeString()}</td>
-                <td>{decision.event}</td>
-                <td>{decision.step + 1}</td>
-                <td>{decision.actor}</td>
-                <td>
-                  {decision.weights === undefined ? '' : Object.entries(decision.weights).map(([v, w]) => `${v} ${w}%`).join(', ')}
-                  {decision.outcome === undefined ? '' : ` ${decision.outcome}`}
-                  {decision.reason === undefined ? '' : ` ${decision.reason}`}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['When', 'Decision', 'Step', 'By', 'Detail']}>
+        {[...rollout.timeline].reverse().map((decision, index) => (
+          <tr key={`${decision.at}-${index}`}>
+            <td>{new Date(decision.at).toLocaleTimeString()}</td>
+            <td>{decision.event}</td>
+            <td>{decision.step + 1}</td>
+            <td>{decision.actor}</td>
+            <td>
+              {decision.weights === undefined ? '' : Object.entries(decision.weights).map(([v, w]) => `${v} ${w}%`).join(', ')}
+              {decision.outcome === undefined ? '' : ` ${decision.outcome}`}
+              {decision.reason === undefined ? '' : ` ${decision.reason}`}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -10,6 +10,7 @@ import { ApiError, send } from '../api.js';
 import { useApi } from '../live-data.js';
 import { candidateOf } from './overview.js';
 import { ConfirmButton } from './confirm-button.js';
+import { DataTable } from './data-table.js';
 import { Problem } from './problem.js';
 import { RolloutPanel } from './rollout-panel.js';
 import { TrafficChart } from './traffic-chart.js';
@@ -141,28 +142,17 @@ export function ServicePage({ name }: { name: string }) {
       </section>
       <section class="panel" aria-labelledby="versions-title">
         <h2 id="versions-title">Versions</h2>
-        <div class="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Endpoints</th>
-                <th scope="col">Weight</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.versions.map((version) => (
-                <tr key={version.name}>
-                  <th scope="row">
-                    {version.name} {version.name === data.stable ? <span class="tag stable">stable</span> : null}
-                  </th>
-                  <td>{version.endpoints.map((endpoint) => `${endpoint.address}:${endpoint.port}`).join(', ')}</td>
-                  <td>{data.weights[version.name] ?? 0}%</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Version', 'Endpoints', 'Weight']}>
+          {data.versions.map((version) => (
+            <tr key={version.name}>
+              <th scope="row">
+                {version.name} {version.name === data.stable ? <span class="tag stable">stable</span> : null}
+              </th>
+              <td>{version.endpoints.map((endpoint) => `${endpoint.address}:${endpoint.port}`).join(', ')}</td>
+              <td>{data.weights[version.name] ?? 0}%</td>
+            </tr>
+          ))}
+        </DataTable>
         <h3>Health</h3>
         {healthText(data).map((line) => (
           <p key={line}>{line}</p>
