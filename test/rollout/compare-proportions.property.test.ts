@@ -76,17 +76,18 @@ function failRate(c: Case): number {
 const sizes = fc.integer({ min: 50, max: 3_000 });
 const confidences = fc.constantFrom(0.9, 0.95, 0.99);
 const increases = fc.constantFrom(0, 0.005, 0.01, 0.02, 0.05);
+/** A stable error rate, both sample sizes, the allowance, the confidence and the draws' seed. */
+const cases = fc.record({
+  stableRate: fc.double({ min: 0.001, max: 0.3, noNaN: true }),
+  candidateRequests: sizes,
+  stableRequests: sizes,
+  maxIncrease: increases,
+  confidence: confidences,
+  seed: fc.integer(),
+});
 
 describe('false alarms and power of the relative error-rate verdict', () => {
   it('fails a candidate as good as stable at most 1 − confidence of the time', () => {
-    const cases = fc.record({
-      stableRate: fc.double({ min: 0.001, max: 0.3, noNaN: true }),
-      candidateRequests: sizes,
-      stableRequests: sizes,
-      maxIncrease: increases,
-      confidence: confidences,
-      seed: fc.integer(),
-    });
     fc.assert(
       fc.property(cases, (c) => {
         const rate = failRate({ ...c, candidateRate: c.stableRate });
@@ -97,14 +98,6 @@ describe('false alarms and power of the relative error-rate verdict', () => {
   });
 
   it('fails a candidate worse by exactly the allowed increase at most 1 − confidence of the time', () => {
-    const cases = fc.record({
-      stableRate: fc.double({ min: 0.001, max: 0.3, noNaN: true }),
-      candidateRequests: sizes,
-      stableRequests: sizes,
-      maxIncrease: increases,
-      confidence: confidences,
-      seed: fc.integer(),
-    });
     fc.assert(
       fc.property(cases, (c) => {
         const rate = failRate({ ...c, candidateRate: c.stableRate + c.maxIncrease });
@@ -115,14 +108,14 @@ describe('false alarms and power of the relative error-rate verdict', () => {
   });
 
   it('fails a candidate worse by five points more than allowed nearly always with 6,000 requests each', () => {
-    const cases = fc.record({
+    const worseCases = fc.record({
       stableRate: fc.double({ min: 0.001, max: 0.2, noNaN: true }),
       maxIncrease: increases,
       confidence: confidences,
       seed: fc.integer(),
     });
     fc.assert(
-      fc.property(cases, (c) => {
+      fc.property(worseCases, (c) => {
         const rate = failRate({ ...c, candidateRate: c.stableRate + c.maxIncrease + 0.05, candidateRequests: 6_000, stableRequests: 6_000 });
         expect(rate, JSON.stringify(c)).toBeGreaterThanOrEqual(0.99);
       }),
