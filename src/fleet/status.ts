@@ -177,6 +177,11 @@ export class FleetStatus implements StreamCallbacks {
     return view;
   }
 
+  /** The ids of the connected nodes. */
+  nodeIds(): IterableIterator<string> {
+    return this.nodeStreams.keys();
+  }
+
   /**
    * What one connected node has ACKed (its newest stream per type), without building its view:
    * asked for every node whose ACKs changed, after every burst of ACKs. Undefined when it has no stream.

@@ -39,7 +39,8 @@ export class FleetProgress {
       this.changedNodes.clear();
       this.appliedByNode.clear();
       this.nodesAt.clear();
-      for (const proxy of this.fleet.list()) this.place(proxy.node.id, proxy);
+      // Once per revision: what each node ACKed, without building every node's view.
+      for (const nodeId of this.fleet.nodeIds()) this.place(nodeId, this.fleet.acks(nodeId));
       return;
     }
     for (const nodeId of this.changedNodes) this.place(nodeId, this.fleet.acks(nodeId));
