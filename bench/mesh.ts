@@ -60,8 +60,15 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
-async function snapshotBuilds(sluice: ServerHandle): Promise<number> {
-  return (await sluice.admin.metrics()).get('sluice_snapshot_builds_total') ?? Number.NaN;
+/** Snapshot builds so far, read once the snapshots are built from `revision` (so its own build is not counted later). */
+async function snapshotBuildsAfter(sluice: ServerHandle, revision: number): Promise<number> {
+  const deadline = now() + 30_000;
+  for (;;) {
+    const metrics = await sluice.admin.metrics();
+    if ((metrics.get('sluice_snapshot_revision') ?? 0) >= revision) return metrics.get('sluice_snapshot_builds_total') ?? Number.NaN;
+    if (now() > deadline) throw new Error(`sluice did not build revision ${revision} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const maxStreamId = (report: RevisionReport): number => Math.max(0, ...report.proxies.flatMap((p) => p.streams.map((s) => s.id)));
@@ -93,7 +100,7 @@ async function runMode(mode: XdsMode, options: MeshOptions): Promise<MeshCase[]>
       let errorsBefore = 0;
       let oldStreams = 0;
       for (const phase of ['connect', 'reconnect'] as const) {
-        const buildsBefore = await snapshotBuilds(sluice);
+        const buildsBefore = await snapshotBuildsAfter(sluice, revision);
         const cpuBefore = processCpuMs(sluice.pid);
         const errorSamples: string[] = [];
         await fleet.report(); // starts the clients' CPU count
@@ -109,7 +116,7 @@ async function runMode(mode: XdsMode, options: MeshOptions): Promise<MeshCase[]>
         const done = await sluice.admin.waitComplete(revision, size, 300_000, 'wait', onNewStreams);
         const syncMs = done.at - t0;
         const cpuMs = processCpuMs(sluice.pid) - cpuBefore;
-        const builds = (await snapshotBuilds(sluice)) - buildsBefore;
+        const builds = (await snapshotBuildsAfter(sluice, revision)) - buildsBefore;
         oldStreams = maxStreamId(done.report);
         const fleetReport = await fleet.report();
         const inSync = done.complete && fleetReport.connected === size && fleetReport.synced === size;

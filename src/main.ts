@@ -180,8 +180,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     logger: logger.child({ module: 'sync' }),
     variants: holds,
     regroup: () => xds.regroup(),
-    onBuilt: () => {
-      metrics.snapshotBuilt();
+    onBuilt: (revision) => {
+      metrics.snapshotBuilt(revision);
       revisions.ledgerChanged();
       shared?.ledgerChanged();
     },

@@ -22,6 +22,7 @@ export class SluiceMetrics {
   readonly xds: MetricsCallbacks;
   readonly convergence: Histogram;
   private readonly snapshotBuilds: Counter;
+  private readonly snapshotRevision: Gauge;
   private readonly adminRequests: Counter<'route' | 'method' | 'status'>;
   private readonly deniedStreams: Counter<'stream' | 'claim'>;
 
@@ -53,6 +54,11 @@ export class SluiceMetrics {
       help: 'Snapshots built from the desired state and handed to the xDS cache.',
       registers,
     });
+    this.snapshotRevision = new Gauge({
+      name: 'sluice_snapshot_revision',
+      help: 'The revision of the desired state the newest snapshots were built from (0 before the first build).',
+      registers,
+    });
     this.convergence = new Histogram({
       name: 'sluice_convergence_seconds',
       help: 'Time from a revision being committed to every connected proxy having applied it.',
@@ -82,8 +88,9 @@ export class SluiceMetrics {
     return this.registry.metrics();
   }
 
-  snapshotBuilt(): void {
+  snapshotBuilt(revision: number): void {
     this.snapshotBuilds.inc();
+    this.snapshotRevision.set(revision);
   }
 
   streamDenied(denial: StreamDenial): void {

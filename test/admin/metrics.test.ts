@@ -138,15 +138,17 @@ describe('/metrics', () => {
     expect(value(text, 'sluice_xds_connected_proxies{kind="delta"}')).toBe(0);
   });
 
-  it('reports the state revision and counts snapshot builds', async () => {
+  it('reports the state revision, the revision snapshots were built from and counts snapshot builds', async () => {
     expect(value(await scrape(), 'sluice_state_revision')).toBe(0);
     expect(value(await scrape(), 'sluice_snapshot_builds_total')).toBe(0);
+    expect(value(await scrape(), 'sluice_snapshot_revision')).toBe(0);
     await putPredict();
-    metrics.snapshotBuilt();
-    metrics.snapshotBuilt();
+    metrics.snapshotBuilt(1);
+    metrics.snapshotBuilt(1);
     const text = await scrape();
     expect(value(text, 'sluice_state_revision')).toBe(1);
     expect(value(text, 'sluice_snapshot_builds_total')).toBe(2);
+    expect(value(text, 'sluice_snapshot_revision')).toBe(1);
   });
 
   it('observes convergence once per revision, from commit to the last proxy applying it', async () => {

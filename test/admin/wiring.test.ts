@@ -65,6 +65,7 @@ it('reports a revision applied once the proxy ACKs it, and measures it', async (
   const text = await metrics();
   expect(value(text, 'sluice_state_revision')).toBe(1);
   expect(value(text, 'sluice_snapshot_builds_total')).toBe(buildsBefore + 1);
+  expect(value(text, 'sluice_snapshot_revision')).toBe(1);
   expect(value(text, 'sluice_xds_connected_proxies{kind="sotw"}')).toBe(1);
   expect(value(text, 'sluice_xds_responses_total{type="clusters"}')).toBe(2);
   expect(value(text, 'sluice_xds_acks_total{type="clusters"}')).toBe(2);
