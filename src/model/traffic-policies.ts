@@ -1,4 +1,5 @@
-// The service's traffic policies beyond weights: version and replica affinity, mirroring, A/B
+// The service's traffic policies beyond weights: version and replica affinity, mirroring, shadow
+// comparison, A/B
 // rules and replica health (outlier detection, active HTTP or gRPC health checks) — their
 // normalisation and meaning-level checks with JSON-pointer paths (shapes: types.ts, schema.ts).
 // Pure; knows nothing of Envoy.
@@ -16,6 +17,7 @@ import {
   type Mirror,
   type OutlierDetection,
   type Rule,
+  type Shadow,
   type UpstreamProtocol,
   type Version,
   type VersionAffinity,
@@ -111,9 +113,44 @@ export function normalizeAffinity(body: AffinityBody | undefined): Affinity | un
 export function normalizeMirror(body: Mirror | undefined, versions: readonly Version[]): Mirror | undefined {
   if (body === undefined) return undefined;
   checkVersionName(versions, body.to, '/mirror/to');
-  const scaled = body.percent * 100;
-  if (Math.abs(scaled - Math.round(scaled)) > 1e-6) invalid('The mirror percentage allows at most two decimals.', '/mirror/percent');
+  checkTwoDecimals(body.percent, '/mirror/percent');
   return { to: body.to, percent: body.percent };
+}
+
+function checkTwoDecimals(percent: number, path: string): void {
+  const scaled = percent * 100;
+  if (Math.abs(scaled - Math.round(scaled)) > 1e-6) invalid('The percentage allows at most two decimals.', path);
+}
+
+/**
+ * A shadow names a version other than the stable one (the stable version must never compute a
+ * request twice), is not combined with a plain mirror, and gives each comparison what it needs.
+ */
+export function normalizeShadow(body: Shadow | undefined, versions: readonly Version[], stable: string, mirror: Mirror | undefined): Shadow | undefined {
+  if (body === undefined) return undefined;
+  if (mirror !== undefined) invalid('A service either mirrors (answers discarded) or shadows (answers compared), not both; remove "mirror".', '/shadow');
+  checkVersionName(versions, body.to, '/shadow/to');
+  if (body.to === stable) invalid(`"${body.to}" is the stable version; a shadow copies requests to another version, so the stable one never computes a request twice.`, '/shadow/to');
+  checkTwoDecimals(body.percent, '/shadow/percent');
+  const { compare } = body;
+  const needsPath = compare.kind === 'numeric' || compare.kind === 'label';
+  if (needsPath && compare.path === undefined) invalid(`A ${compare.kind} comparison needs the "path" of the value in the JSON answer (a JSON pointer such as "/prediction").`, '/shadow/compare/path');
+  if (!needsPath && compare.path !== undefined) invalid(`"path" does not apply to a ${compare.kind} comparison.`, '/shadow/compare/path');
+  const tolerant = compare.kind === 'numeric' || compare.kind === 'oip';
+  for (const field of ['absolute', 'relative'] as const) {
+    if (!tolerant && compare[field] !== undefined) invalid(`"${field}" does not apply to a ${compare.kind} comparison.`, `/shadow/compare/${field}`);
+  }
+  return {
+    to: body.to,
+    percent: body.percent,
+    compare: {
+      kind: compare.kind,
+      ...(compare.path !== undefined ? { path: compare.path } : {}),
+      ...(compare.absolute !== undefined ? { absolute: compare.absolute } : {}),
+      ...(compare.relative !== undefined ? { relative: compare.relative } : {}),
+    },
+    keep: body.keep ?? 'answers',
+  };
 }
 
 export function normalizeRules(body: Rule[] | undefined, versions: readonly Version[]): Rule[] | undefined {
@@ -165,8 +202,9 @@ export function checkCookieMatches(versions: readonly Version[], affinity: Affin
 }
 
 /** Re-checks a stored service's policies (e.g. after versions changed). */
-export function checkPolicies(versions: readonly Version[], mirror: Mirror | undefined, rules: Rule[] | undefined): void {
+export function checkPolicies(versions: readonly Version[], mirror: Mirror | undefined, shadow: Shadow | undefined, rules: Rule[] | undefined): void {
   if (mirror) checkVersionName(versions, mirror.to, '/mirror/to');
+  if (shadow) checkVersionName(versions, shadow.to, '/shadow/to');
   rules?.forEach((rule, i) => checkVersionName(versions, rule.to, `/rules/${i}/to`));
 }
 

@@ -81,6 +81,47 @@ export type Affinity = Static<typeof affinitySchema>;
 export const mirrorSchema = Type.Object({ to: nameField, percent: Type.Number({ minimum: 0, maximum: 100 }) }, closed);
 export type Mirror = Static<typeof mirrorSchema>;
 
+/** A JSON pointer (RFC 6901) into an answer's JSON body, e.g. "/prediction" or "/outputs/0/data". */
+export const answerPointerField = Type.String({ maxLength: 256, pattern: '^(/[^/]*)*$' });
+const toleranceField = Type.Number({ minimum: 0, maximum: 1e12 });
+
+/**
+ * How a candidate's answer is compared with the answer the user got: the whole JSON body
+ * (`json-equal`), the number or numbers at a pointer within a tolerance (`numeric`), the top-1
+ * class at a pointer (`label`), or the Open Inference Protocol's outputs, per output name, within a
+ * tolerance (`oip`, JSON over HTTP and `ModelInferResponse` over gRPC). Two numbers agree when
+ * |a − b| ≤ absolute or |a − b| ≤ relative × |the user's answer|.
+ */
+export const SHADOW_COMPARE_KINDS = ['json-equal', 'numeric', 'label', 'oip'] as const;
+export const shadowCompareSchema = Type.Object(
+  {
+    kind: stringEnum(SHADOW_COMPARE_KINDS),
+    path: Type.Optional(annotated(answerPointerField, { description: '`numeric` and `label`: where the value is in the JSON answer.' })),
+    absolute: Type.Optional(annotated(toleranceField, { description: '`numeric` and `oip`: the absolute difference allowed (absent: 0).' })),
+    relative: Type.Optional(annotated(toleranceField, { description: "`numeric` and `oip`: the difference allowed relative to the user's answer (absent: 0)." })),
+  },
+  closed,
+);
+export type ShadowCompare = Static<typeof shadowCompareSchema>;
+
+/** What a disagreement keeps of both answers: their first bytes (`answers`), or only their SHA-256 (`hashes`). */
+export const SHADOW_KEEP = ['answers', 'hashes'] as const;
+
+/**
+ * A percentage of the requests a version serves is copied to a candidate that serves no user, and
+ * each candidate answer is compared with the answer the user got (Envoy reports both to sluice).
+ */
+export const shadowSchema = Type.Object(
+  {
+    to: nameField,
+    percent: Type.Number({ minimum: 0, maximum: 100 }),
+    compare: shadowCompareSchema,
+    keep: Type.Optional(annotated(stringEnum(SHADOW_KEEP), { description: 'What a disagreement keeps of both answers. Absent: `answers` (the first 4 KiB of each).' })),
+  },
+  closed,
+);
+export type Shadow = Static<typeof shadowSchema>;
+
 const MAX_RULES = 32;
 const matchValues = (namePattern: string) =>
   Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\r\\n\\x00;]*$' }), {
@@ -164,6 +205,7 @@ export const serviceSchema = Type.Object(
     timeout: annotated(durationField, { description: 'Whole-request timeout as a duration string ("30s", "1m30s", "0s" = none).' }),
     affinity: Type.Optional(annotated(affinitySchema, { description: 'Absent: per-request random split, no replica affinity.' })),
     mirror: Type.Optional(mirrorSchema),
+    shadow: Type.Optional(annotated(shadowSchema, { description: "Mirrored requests whose answers are compared with the user's." })),
     rules: Type.Optional(Type.Array(ruleSchema, { maxItems: MAX_RULES, description: 'Evaluated in order, before the weighted split.' })),
     outlierDetection: Type.Optional(outlierDetectionSchema),
     healthCheck: Type.Optional(healthCheckSchema),

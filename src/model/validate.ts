@@ -19,6 +19,7 @@ import {
   normalizeAffinity,
   normalizeHealthCheck,
   normalizeMirror,
+  normalizeShadow,
   normalizeOutlierDetection,
   normalizeRules,
 } from './traffic-policies.js';
@@ -132,7 +133,7 @@ export function checkService(service: Service): void {
     throw new SluiceError('SLUICE_UNKNOWN_VERSION', `Stable version "${service.stable}" is not a version of this service.`, '/stable');
   }
   parseDuration(service.timeout, '/timeout');
-  checkPolicies(service.versions, service.mirror, service.rules);
+  checkPolicies(service.versions, service.mirror, service.shadow, service.rules);
   if (service.healthCheck) {
     const protocol = service.protocol ?? DEFAULT_PROTOCOL;
     checkHealthTarget(service.healthCheck, protocol);
@@ -176,7 +177,9 @@ export function normalizeService(name: string, body: ServiceBody): Service {
   const mirror = normalizeMirror(body.mirror, versions);
   const rules = normalizeRules(body.rules, versions);
   if (affinity) service.affinity = affinity;
+  const shadow = normalizeShadow(body.shadow, versions, stable, mirror);
   if (mirror) service.mirror = mirror;
+  if (shadow) service.shadow = shadow;
   if (rules) service.rules = rules;
   const outlierDetection = normalizeOutlierDetection(body.outlierDetection);
   if (body.protocol !== undefined) service.protocol = body.protocol;
