@@ -2,6 +2,7 @@
 // POST /predict and GET /healthz with node:http only. Owns nothing but its own listening socket;
 // it knows nothing about sluice or Envoy beyond tagging each answer with its version.
 
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -27,6 +28,17 @@ export interface ModelServerOptions {
   replica?: string;
   /** Share of predictions answered with a 503, to play a broken model (0 by default). */
   failureRate?: number;
+  /**
+   * Share of inputs on which the prediction is off by one (0 by default), to play a candidate that
+   * disagrees with another version on a known share: chosen by a hash of the features, so one input
+   * always gets the same answer.
+   */
+  quirkShare?: number;
+}
+
+/** Where a hash of the features falls in [0, 1): the same features, the same place. */
+export function inputPlace(features: readonly number[]): number {
+  return createHash('sha256').update(JSON.stringify(features)).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 export interface ModelServer {
@@ -93,7 +105,7 @@ function parseFeatures(raw: string, expected: number): number[] {
 }
 
 export function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
-  const { version, model, host = '127.0.0.1', port = 0, replica } = options;
+  const { version, model, host = '127.0.0.1', port = 0, replica, quirkShare = 0 } = options;
   const stats = { requests: 0, failed: 0 };
   let failureRate = options.failureRate ?? 0;
   const setFailureRate = (rate: number): void => {
@@ -119,7 +131,8 @@ export function startModelServer(options: ModelServerOptions): Promise<ModelServ
         sendJson(res, 503, { error: `${version} is failing on purpose (failureRate ${failureRate})` }, served);
         return;
       }
-      const answer = { version, prediction: predict(model, features), model: MODEL_NAME };
+      const quirk = quirkShare > 0 && inputPlace(features) < quirkShare ? 1 : 0;
+      const answer = { version, prediction: predict(model, features) + quirk, model: MODEL_NAME };
       sendJson(res, 200, replica === undefined ? answer : { ...answer, replica }, served);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;

@@ -36,6 +36,7 @@ export const ERROR_CATALOG = {
   SLUICE_LISTENER_NOT_FOUND: { status: 404, message: 'No listener has this name.' },
   SLUICE_REVISION_NOT_FOUND: { status: 404, message: 'No revision has this number yet.' },
   SLUICE_ROLLOUT_NOT_FOUND: { status: 404, message: 'The service has no rollout.' },
+  SLUICE_SHADOW_NOT_FOUND: { status: 404, message: 'The service has no shadow.' },
   SLUICE_NOT_FOUND: { status: 404, message: 'No such route.' },
   SLUICE_REVISION_MISMATCH: { status: 412, message: 'The state changed since the revision given in If-Match.' },
   SLUICE_STORE_UNAVAILABLE: { status: 503, message: 'The shared state store cannot be reached; sluice keeps serving its last configuration.' },

@@ -44,6 +44,8 @@ import { RecentTraffic } from './sync/recent-traffic.js';
 import { SharedProxies } from './sync/shared-proxies.js';
 import { RolloutInputs } from './sync/rollout-inputs.js';
 import { StartupError, checkPortsFree, readAdminTls } from './startup.js';
+import { extProcService } from './shadow/ext-proc-service.js';
+import { ShadowCollector } from './shadow/shadow-collector.js';
 import { SnapshotCache } from './xds/cache.js';
 import { DEFAULT_LOAD_REPORT_INTERVAL_MS, XdsServer, type XdsServerOptions } from './xds/server/ads-server.js';
 import { IdentityPolicyError } from './xds/server/identity-policy.js';
@@ -234,8 +236,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds, proxyEvents);
+  const shadow = new ShadowCollector({
+    serviceOf: (name) => store.current().services[name],
+    onCompared: (service, version, outcome) => metrics.shadowCompared(service, version, outcome),
+  });
   const xds = new XdsServer({
     cache,
+    services: [extProcService(shadow)],
     callbacks,
     groupOf: (node, transport) => holds.groupFor(node.id, reconciler.groupOf(node, transport)),
     loadReports: loadStats,
@@ -273,6 +280,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     dryRun: new DryRunDiff(() => fleet.list()),
     serviceTraffic: recentTraffic,
     trafficHistory: recentTraffic,
+    shadow,
     events,
     consoleRoot: CONSOLE_ROOT,
     ...(config.adminToken === undefined ? {} : { auth: { token: config.adminToken, reads: config.adminAuthReads } }),

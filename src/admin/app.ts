@@ -15,6 +15,7 @@ import { requireToken } from './auth.js';
 import type { ServiceTrafficView } from '../api/desired-state.js';
 import type { DryRunView } from '../api/dry-run.js';
 import type { ServiceTrafficHistoryView } from '../api/service-traffic.js';
+import type { ShadowView } from '../api/shadow.js';
 import { replyWithSluiceErrors, sendError } from './error-reply.js';
 import { requireKnownHost } from './host-guard.js';
 import { parseAnyBodyAsJson } from './json-body.js';
@@ -34,6 +35,7 @@ import { revisionHistoryRoutes } from './routes/revision-history.js';
 import { revisionRoutes, type RevisionsView } from './routes/revisions.js';
 import { rolloutRoutes } from './routes/rollouts.js';
 import { serviceTrafficRoutes } from './routes/service-traffic.js';
+import { shadowRoutes } from './routes/shadow.js';
 import { serviceRoutes } from './routes/services.js';
 import { addSecurityHeaders } from './security-headers.js';
 
@@ -66,6 +68,8 @@ export interface AdminDeps {
   serviceTraffic?: ServiceTrafficView;
   /** Serves `GET /v1/services/:name/traffic` (per version, in intervals, by load reports); without it that route does not exist. */
   trafficHistory?: ServiceTrafficHistoryView;
+  /** Each service's shadow comparison results (`GET /v1/services/{name}/shadow`). */
+  shadow?: ShadowView;
   /** What a change would change in proxies' resources, answered to `?dryRun=true`; without it a dry run lists no changes. */
   dryRun?: DryRunView;
   /** With it, calls need `Authorization: Bearer <token>` (mutations; reads too when `reads`). */
@@ -136,6 +140,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   if (deps.nodeResources) void app.register(nodeRoutes, { nodeResources: deps.nodeResources });
   if (deps.metrics) void app.register(metricsRoutes, { metrics: deps.metrics });
   if (deps.trafficHistory) void app.register(serviceTrafficRoutes, { store: deps.store, traffic: deps.trafficHistory });
+  if (deps.shadow) void app.register(shadowRoutes, { store: deps.store, shadow: deps.shadow });
   if (deps.consoleRoot !== undefined) void app.register(consoleRoutes, { root: deps.consoleRoot });
   if (deps.events) void app.register(eventRoutes, { events: deps.events, ...(deps.eventStreamLimits ? { limits: deps.eventStreamLimits } : {}) });
   return app;

@@ -428,6 +428,14 @@ export const DEFAULT_LISTENER_NAME = 'default';
 export const DEFAULT_PIN_HEADER = 'x-sluice-version';
 /** Response header naming the version that served a request. */
 export const SERVED_VERSION_HEADER = 'x-sluice-version';
+/**
+ * gRPC metadata on the calls Envoy makes to sluice's shadow collector (ext_proc): the service a
+ * reported answer belongs to, and its side — the answer the user got or the candidate's.
+ */
+export const SHADOW_SERVICE_METADATA = 'x-sluice-shadow-service';
+export const SHADOW_SIDE_METADATA = 'x-sluice-shadow-side';
+export const SHADOW_SIDES = ['user', 'candidate'] as const;
+export type ShadowSide = (typeof SHADOW_SIDES)[number];
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_PROTOCOL: UpstreamProtocol = 'http1';
 export const DEFAULT_COHORT_TTL = '24h';

@@ -25,6 +25,7 @@ export class SluiceMetrics {
   private readonly snapshotRevision: Gauge;
   private readonly adminRequests: Counter<'route' | 'method' | 'status'>;
   private readonly deniedStreams: Counter<'stream' | 'claim'>;
+  private readonly shadowComparisons: Counter<'service' | 'version' | 'outcome'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -77,6 +78,12 @@ export class SluiceMetrics {
       labelNames: ['stream', 'claim'],
       registers,
     });
+    this.shadowComparisons = new Counter({
+      name: 'sluice_shadow_comparisons_total',
+      help: "Shadow answers compared with the user's, by service, candidate version and outcome (agree, disagree, candidate-error, incomparable).",
+      labelNames: ['service', 'version', 'outcome'],
+      registers,
+    });
   }
 
   get contentType(): string {
@@ -91,6 +98,10 @@ export class SluiceMetrics {
   snapshotBuilt(revision: number): void {
     this.snapshotBuilds.inc();
     this.snapshotRevision.set(revision);
+  }
+
+  shadowCompared(service: string, version: string, outcome: string): void {
+    this.shadowComparisons.inc({ service, version, outcome });
   }
 
   streamDenied(denial: StreamDenial): void {

@@ -5,9 +5,11 @@ import type { Listener } from '../model/types.js';
 import { configSourceJson, type ConfigSource } from './config-source.js';
 import { listenerName, routeConfigName } from './names.js';
 import type { NamedResource } from './resources.js';
+import { shadowListenerFilter } from './shadow.js';
 
 
-export function buildListener(listener: Listener, configSource: ConfigSource): NamedResource {
+/** `shadowed`: a service on it compares shadow answers, so it carries the (per route) ext_proc filter. */
+export function buildListener(listener: Listener, configSource: ConfigSource, shadowed: boolean): NamedResource {
   const name = listenerName(listener.name);
   return {
     name,
@@ -26,6 +28,7 @@ export function buildListener(listener: Listener, configSource: ConfigSource): N
                 codec_type: 'AUTO',
                 rds: { route_config_name: routeConfigName(listener.name), config_source: configSourceJson(configSource) },
                 http_filters: [
+                  ...(shadowed ? [shadowListenerFilter()] : []),
                   {
                     name: 'envoy.filters.http.router',
                     typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },

@@ -58,3 +58,13 @@ export function ruleRouteName(service: string, index: number): string {
 export function cohortRouteName(service: string, version: string): string {
   return capped(`${service}_cohort_${version}`);
 }
+
+/** A version's cluster for shadow copies ("_shadow" cannot be a version name: names hold no "_"). */
+export function shadowClusterName(service: string, version: string): string {
+  return capped(`${service}_${version}_shadow`);
+}
+
+/** The split route's sampled twin that copies requests to the shadow candidate. */
+export function shadowRouteName(service: string): string {
+  return capped(`${service}_split_shadow`);
+}

@@ -1,7 +1,8 @@
 // RouteConfiguration resources: one per listener, virtual hosts grouping the services that share
 // domains. Per service, in order: a pin route per version (the operator's test path), a 400 for a
 // pin header that names none of the versions, the A/B rules, the cohort-cookie routes, then the
-// weighted split (with its mirror); every route that reaches a version stamps it on the response.
+// weighted split (with its mirror, after its sampled shadow twin: shadow.ts); every route that
+// reaches a version stamps it on the response.
 
 import { parseDuration } from '../model/duration.js';
 import { SERVED_VERSION_HEADER, type Service, type VersionAffinity } from '../model/types.js';
@@ -26,6 +27,7 @@ import {
   virtualHostName,
 } from './names.js';
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
+import { activeShadow, shadowTwin } from './shadow.js';
 import { integerWeights } from './weights.js';
 
 /**
@@ -214,12 +216,15 @@ function serviceRoutes(service: Service, capabilities: ProxyCapabilities): Resou
     capabilities,
   };
   const affinity = effectiveVersionAffinity(service, capabilities);
+  const split = splitRoute(context, affinity);
+  const shadow = activeShadow(service);
   return [
     ...pinRoutes(context),
     unknownPinRoute(context),
     ...ruleRoutes(context),
     ...(affinity.by === 'cohortCookie' ? cohortRoutes(context, affinity.name) : []),
-    splitRoute(context, affinity),
+    ...(shadow ? [shadowTwin(split, service, shadow)] : []),
+    split,
   ];
 }
 

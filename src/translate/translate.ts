@@ -12,8 +12,10 @@ import { buildClusters } from './clusters.js';
 import { buildEndpoints } from './endpoints.js';
 import { buildGrpcClusters, buildGrpcEndpoints, servesGrpcClients } from './grpc-clusters.js';
 import { buildListener } from './listeners.js';
-import { byName, type TranslatedResources } from './resources.js';
+import { clusterName } from './names.js';
+import { byName, type NamedResource, type TranslatedResources } from './resources.js';
 import { buildRouteConfiguration } from './routes.js';
+import { activeShadow, shadowCluster } from './shadow.js';
 
 /** Which Envoys a translation is for: how they fetch routes and endpoints, and what they support. */
 export interface EnvoyFlavour {
@@ -24,6 +26,13 @@ export interface EnvoyFlavour {
 export const DEFAULT_FLAVOUR: EnvoyFlavour = { configSource: ADS, capabilities: CURRENT_ENVOY };
 
 /** Resources for Envoy (over ADS and with current features unless `flavour` says otherwise). */
+/** A version's clusters, and the shadow candidate's copy cluster when the service shadows. */
+function withShadowCluster(service: Service, clusters: NamedResource[]): NamedResource[] {
+  const shadow = activeShadow(service);
+  const source = shadow && clusters.find((c) => c.name === clusterName(service.name, shadow.to));
+  return shadow && source ? [...clusters, shadowCluster(service, shadow, source.resource)] : clusters;
+}
+
 export function translate(state: DesiredState, flavour: Partial<EnvoyFlavour> = {}): TranslatedResources {
   const { configSource, capabilities } = { ...DEFAULT_FLAVOUR, ...flavour };
   // Only the services on the listeners given (a node's selection); their clusters come with them.
@@ -36,11 +45,13 @@ export function translate(state: DesiredState, flavour: Partial<EnvoyFlavour> = 
   }
   const listeners = Object.values(state.listeners);
   const resources: TranslatedResources = {
-    listeners: listeners.map((listener) => buildListener(listener, configSource)).sort(byName),
+    listeners: listeners
+      .map((listener) => buildListener(listener, configSource, (servicesByListener.get(listener.name) ?? []).some((s) => activeShadow(s) !== undefined)))
+      .sort(byName),
     routes: listeners
       .map((listener) => buildRouteConfiguration(listener.name, servicesByListener.get(listener.name) ?? [], capabilities))
       .sort(byName),
-    clusters: services.flatMap((service) => buildClusters(service, configSource)).sort(byName),
+    clusters: services.flatMap((service) => withShadowCluster(service, buildClusters(service, configSource))).sort(byName),
     endpoints: services.flatMap(buildEndpoints).sort(byName),
   };
   checkResources(resources);

@@ -164,6 +164,15 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
     ['an unknown version in a rule', { rules: [{ match: { headers: { 'x-tenant': 'acme' } }, to: 'purple' }] }, 422, 'SLUICE_UNKNOWN_VERSION', '/rules/0/to'],
     ['an unknown mirror version', { mirror: { to: 'purple', percent: 5 } }, 422, 'SLUICE_UNKNOWN_VERSION', '/mirror/to'],
     ['a mirror percent over 100', { mirror: { to: 'green', percent: 101 } }, 400, 'SLUICE_INVALID_BODY', '/mirror/percent'],
+    ['an unknown shadow version', { shadow: { to: 'purple', percent: 5, compare: { kind: 'json-equal' } } }, 422, 'SLUICE_UNKNOWN_VERSION', '/shadow/to'],
+    ['a shadow of the stable version (it would compute twice)', { shadow: { to: 'blue', percent: 5, compare: { kind: 'json-equal' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/to'],
+    ['a shadow beside a mirror', { mirror: { to: 'green', percent: 5 }, shadow: { to: 'green', percent: 5, compare: { kind: 'json-equal' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow'],
+    ['a shadow percent with three decimals', { shadow: { to: 'green', percent: 5.125, compare: { kind: 'json-equal' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/percent'],
+    ['a numeric comparison without a path', { shadow: { to: 'green', percent: 5, compare: { kind: 'numeric', absolute: 0.1 } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/compare/path'],
+    ['a path on an oip comparison', { shadow: { to: 'green', percent: 5, compare: { kind: 'oip', path: '/outputs' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/compare/path'],
+    ['a tolerance on a label comparison', { shadow: { to: 'green', percent: 5, compare: { kind: 'label', path: '/label', relative: 0.1 } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/compare/relative'],
+    ['an unknown comparison kind', { shadow: { to: 'green', percent: 5, compare: { kind: 'fuzzy' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/compare/kind'],
+    ['a path that is not a JSON pointer', { shadow: { to: 'green', percent: 5, compare: { kind: 'numeric', path: 'prediction' } } }, 400, 'SLUICE_INVALID_BODY', '/shadow/compare/path'],
     ['an empty header name for version affinity', { affinity: { version: { by: 'header', name: '' } } }, 400, 'SLUICE_INVALID_BODY', '/affinity/version/name'],
     ['an empty hash header name', { affinity: { hash: [{ header: '' }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0/header'],
     ['a negative cookie ttl', { affinity: { hash: [{ cookie: 'sid', ttl: '-5s' }] } }, 400, 'SLUICE_INVALID_BODY', '/affinity/hash/0/ttl'],
@@ -205,6 +214,15 @@ describe('bad input is refused with a code and a path, and changes nothing', () 
       affinity: { version: { by: 'header', name: 'x-user-id' }, hash: [{ header: 'x-user-id' }], lb: 'ringHash' },
       mirror: { to: 'green', percent: 5 },
     });
+  });
+
+  it('accepts a shadow and fills what a disagreement keeps', async () => {
+    const response = await send(h.app, 'PUT', '/v1/services/predict', {
+      ...predictBody(),
+      shadow: { to: 'green', percent: 20, compare: { kind: 'numeric', path: '/prediction', relative: 0.01 } },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().shadow).toEqual({ to: 'green', percent: 20, compare: { kind: 'numeric', path: '/prediction', relative: 0.01 }, keep: 'answers' });
   });
 
   it('accepts a grpc service with a gRPC health check, and fills an http1 one\'s path', async () => {

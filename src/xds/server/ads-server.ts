@@ -61,6 +61,13 @@ export interface XdsServerOptions {
   identityPolicy?: WatchedIdentityPolicy;
   /** Told of each stream denied for what its identity claimed (after it is logged). */
   onDenied?(denial: StreamDenial): void;
+  /** More gRPC services on the same port (the shadow collector), each with its handlers. */
+  services?: readonly GrpcService[];
+}
+
+export interface GrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
 }
 
 /** A stream denied because its verified identity may not claim the node it sent. */
@@ -159,6 +166,7 @@ export class XdsServer {
       };
       this.server.addService(lrsDefinition, { StreamLoadStats: streamLoadStats } as grpc.UntypedServiceImplementation);
     }
+    for (const service of options.services ?? []) this.server.addService(service.definition, service.implementation);
   }
 
   /** Binds and starts serving; returns the bound port (useful with port 0). */
