@@ -7,28 +7,19 @@
 //   npm run bench:dataplane                 200 req/s, 5 s per phase (7 phases)
 //   options: --rate 200 --phase-seconds 5 --mode sotw|delta
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { Agent } from 'node:http';
 import { demoService } from './lib/admin-client.js';
 import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
 import type { XdsMode } from './lib/sim-envoy.js';
+import { post, startModel, type Outcome } from './lib/model-traffic.js';
 import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
-import { Args, REPO_ROOT, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
+import { Args, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 interface Phase {
   name: string;
   /** Green's expected share in percent. */
   green: number;
   apply(sluice: ServerHandle): Promise<number>;
-}
-
-interface Outcome {
-  phase: number;
-  status: number;
-  latencyMs: number;
-  version: string | undefined;
-  error?: string;
 }
 
 export interface PhaseResult {
@@ -52,38 +43,6 @@ const PHASES: Phase[] = [
   })),
   { name: 'rollback', green: 0, apply: (sluice: ServerHandle) => sluice.admin.rollback('predict') },
 ];
-
-const BODY = JSON.stringify({ features: [1, 2, 3] });
-
-async function startModel(version: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'demo', 'model-server-main.js'), '--version', version, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = now() + 10_000;
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return child;
-    if (now() > deadline || child.exitCode !== null) throw new Error(`model server ${version} did not start`);
-    await sleep(20);
-  }
-}
-
-function post(agent: Agent, port: number, scheduled: number, phase: number, done: (outcome: Outcome) => void): void {
-  const req = request(
-    { host: '127.0.0.1', port, path: '/predict', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } },
-    (res) => {
-      res.resume();
-      res.on('end', () => {
-        const header = res.headers['x-sluice-version'];
-        done({ phase, status: res.statusCode ?? 0, latencyMs: now() - scheduled, version: Array.isArray(header) ? header[0] : header });
-      });
-      res.on('error', (error) => done({ phase, status: 0, latencyMs: now() - scheduled, version: undefined, error: String(error) }));
-    },
-  );
-  req.setTimeout(10_000, () => req.destroy(new Error('timeout after 10 s')));
-  req.on('error', (error) => done({ phase, status: 0, latencyMs: now() - scheduled, version: undefined, error: String(error) }));
-  req.end(BODY);
-}
 
 async function main(argv: string[]): Promise<void> {
   const args = new Args(argv, ['rate', 'phase-seconds', 'mode']);

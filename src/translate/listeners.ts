@@ -8,8 +8,12 @@ import type { NamedResource } from './resources.js';
 import { shadowListenerFilter } from './shadow.js';
 
 
-/** `shadowed`: a service on it compares shadow answers, so it carries the (per route) ext_proc filter. */
-export function buildListener(listener: Listener, configSource: ConfigSource, shadowed: boolean): NamedResource {
+/**
+ * Every listener carries the shadow collector's ext_proc filter, off unless a route turns it on:
+ * starting or stopping a shadow then changes routes only, never the listener (whose change would
+ * drain the connections users hold).
+ */
+export function buildListener(listener: Listener, configSource: ConfigSource): NamedResource {
   const name = listenerName(listener.name);
   return {
     name,
@@ -28,7 +32,7 @@ export function buildListener(listener: Listener, configSource: ConfigSource, sh
                 codec_type: 'AUTO',
                 rds: { route_config_name: routeConfigName(listener.name), config_source: configSourceJson(configSource) },
                 http_filters: [
-                  ...(shadowed ? [shadowListenerFilter()] : []),
+                  shadowListenerFilter(),
                   {
                     name: 'envoy.filters.http.router',
                     typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },

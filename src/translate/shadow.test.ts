@@ -1,7 +1,8 @@
 // The Envoy side of a shadow, as tables reasoned from the model: which route copies (the split's
 // sampled twin, matched just before it, serving exactly as the split does), to which cluster (the
 // candidate's endpoints with ext_proc upstream), and when nothing is copied at all (0 %, the
-// candidate became stable): then no twin, no shadow cluster and no ext_proc filter on the listener.
+// candidate became stable): then no twin and no shadow cluster. The listener is the same with and
+// without a shadow (its ext_proc filter is always there, off by default): no drain when one starts.
 
 import { describe, expect, it } from 'vitest';
 import { SHADOW_SERVICE_METADATA, SHADOW_SIDE_METADATA, type Service } from '../model/types.js';
@@ -76,22 +77,22 @@ describe('shadow translation', () => {
     });
   });
 
-  it('gives the listener the ext_proc filter, off by default, before the router', () => {
+  it('leaves the listener as it is: the ext_proc filter, off by default, before the router, with or without a shadow', () => {
     const filters = httpFilters(predictService({ shadow: SHADOW }));
     expect(filters.map((f) => [f['name'], f['disabled']])).toEqual([
       [EXT_PROC_FILTER, true],
       ['envoy.filters.http.router', undefined],
     ]);
+    expect(translate(stateOf(predictService({ shadow: SHADOW }))).listeners).toEqual(translate(stateOf(predictService())).listeners);
   });
 
   it.each([
     ['no shadow', undefined, 'blue'],
     ['a shadow at 0 %', { ...SHADOW, percent: 0 }, 'blue'],
     ['a shadow whose candidate became the stable version', SHADOW, 'green'],
-  ])('copies nothing with %s: no twin, no copy cluster, no filter', (_name, shadow, stable) => {
+  ])('copies nothing with %s: no twin, no copy cluster', (_name, shadow, stable) => {
     const svc = predictService({ ...(shadow ? { shadow } : {}), stable });
     expect(routesOf(svc).map((r) => r['name'])).not.toContain('predict_split_shadow');
     expect(translate(stateOf(svc)).clusters.map((c) => c.name)).not.toContain('predict_green_shadow');
-    expect(httpFilters(svc).map((f) => f['name'])).toEqual(['envoy.filters.http.router']);
   });
 });

@@ -51,7 +51,10 @@ function externalProcessor(grpcService: ResourceJson): ResourceJson {
   };
 }
 
-/** In a listener that carries a shadowed service: present, and off unless a route turns it on. */
+/**
+ * In every listener: off unless a route turns it on. Envoy accepts it even where its bootstrap has
+ * no cluster of that name (then the reports fail and users are served as always).
+ */
 export function shadowListenerFilter(): ResourceJson {
   return { name: EXT_PROC_FILTER, disabled: true, typed_config: externalProcessor({ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }) };
 }

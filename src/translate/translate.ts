@@ -45,9 +45,7 @@ export function translate(state: DesiredState, flavour: Partial<EnvoyFlavour> = 
   }
   const listeners = Object.values(state.listeners);
   const resources: TranslatedResources = {
-    listeners: listeners
-      .map((listener) => buildListener(listener, configSource, (servicesByListener.get(listener.name) ?? []).some((s) => activeShadow(s) !== undefined)))
-      .sort(byName),
+    listeners: listeners.map((listener) => buildListener(listener, configSource)).sort(byName),
     routes: listeners
       .map((listener) => buildRouteConfiguration(listener.name, servicesByListener.get(listener.name) ?? [], capabilities))
       .sort(byName),

@@ -2,7 +2,8 @@
 // real Envoy and demo model servers. Green is blue's model with a quirk on 20% of inputs; the
 // service shadows green at 50% with a numeric comparison. Every user is served by blue, blue
 // computes each request exactly once, about half the requests are copied to green, and the
-// agreement sluice measures is 80% within binomial tolerance. Every wait is for a state, bounded.
+// agreement sluice measures is 80% within binomial tolerance. With sluice killed, users are still
+// served by blue. Every wait is for a state, bounded.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
@@ -106,5 +107,16 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     }
     const metrics = await (await fetch(`${stack.sluice.adminUrl}/metrics`)).text();
     expect(metrics).toContain(`sluice_shadow_comparisons_total{service="predict",version="green",outcome="disagree"} ${report.disagreed}`);
+  });
+
+  // Last: it stops sluice. The comparison path failing must never touch the user's request.
+  it('keeps serving every user from blue when sluice, the collector, is gone', async () => {
+    const greenBefore = quirkyGreen.stats.requests;
+    expect(await stack.sluice.stop('SIGKILL')).not.toBe(0);
+    const { servedBy, failures } = await sendDistinct(200);
+    expect(failures).toEqual([]);
+    expect(servedBy).toEqual({ blue: 200 });
+    // Envoy still copies to green (its configuration stays); only the reports go nowhere.
+    expect(quirkyGreen.stats.requests).toBeGreaterThan(greenBefore);
   });
 });

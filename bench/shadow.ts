@@ -1,0 +1,140 @@
+// bench:shadow — what comparing shadow answers costs the user's request. Traffic at a fixed rate
+// through a real Envoy to the demo's blue model (its own process) in alternating phases: shadow
+// off (no shadow at all), then shadow on (every request copied to green, both answers reported to
+// sluice over ext_proc and compared), three rounds each, interleaved so machine noise hits both
+// alike. Open loop, latency from the scheduled time. Per mode: non-2xx answers (should be 0) and
+// latency percentiles; with the shadow on, how many pairs sluice compared.
+//
+//   npm run bench:shadow                    200 req/s, 5 s per phase, 3 rounds
+//   options: --rate 200 --phase-seconds 5 --rounds 3 --percent 100
+
+import { Agent } from 'node:http';
+import { demoService } from './lib/admin-client.js';
+import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
+import { post, startModel, type Outcome } from './lib/model-traffic.js';
+import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
+import { Args, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
+
+type Mode = 'off' | 'on';
+/** Requests per phase that warm the connections up before the measured ones. */
+const WARMUP = 20;
+
+export interface ShadowModeResult {
+  mode: Mode;
+  requests: number;
+  notOk: number;
+  latency: Summary;
+}
+
+export interface ShadowBenchResult {
+  modes: ShadowModeResult[];
+  compared: number;
+  errors: string[];
+}
+
+async function setShadow(sluice: ServerHandle, service: Record<string, unknown>, mode: Mode, percent: number): Promise<void> {
+  const body = mode === 'on' ? { ...service, shadow: { to: 'green', percent, compare: { kind: 'numeric', path: '/prediction', absolute: 0.001 } } } : service;
+  const revision = await sluice.admin.putService('predict', body);
+  const done = await sluice.admin.waitComplete(revision, 1, 20_000);
+  if (!done.complete) throw new Error(`the Envoy did not apply the shadow ${mode} change`);
+}
+
+/** Runs the interleaved phases; exported for the benchmark's smoke test. */
+export async function runShadowBench(options: { rate: number; phaseMs: number; rounds: number; percent: number; log?: (line: string) => void }): Promise<ShadowBenchResult> {
+  const log = options.log ?? (() => undefined);
+  const [bluePort, greenPort] = [await freePort(), await freePort()];
+  const models = [await startModel('blue', bluePort), await startModel('green', greenPort)];
+  let sluice: ServerHandle | undefined;
+  let envoy: EnvoyProcess | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  try {
+    sluice = await spawnSluice();
+    const service = demoService({ blue: bluePort, green: greenPort });
+    const first = await sluice.admin.putService('predict', service);
+    envoy = await startBenchEnvoy('sotw', sluice.xdsPort, 'bench-shadow');
+    await sluice.admin.waitComplete(first, 1, 20_000);
+    const phases: Mode[] = Array.from({ length: options.rounds }, () => ['off', 'on'] as Mode[]).flat();
+    const outcomes: Outcome[][] = phases.map(() => []);
+    const interval = 1000 / options.rate;
+    for (const [index, mode] of phases.entries()) {
+      await setShadow(sluice, service, mode, options.percent);
+      log(`  phase ${index + 1}/${phases.length}: shadow ${mode}`);
+      // Warm the connections up (not counted).
+      await new Promise<void>((resolve) => {
+        let left = WARMUP;
+        for (let i = 0; i < WARMUP; i++) post(agent, sluice!.listenerPort, now(), -1, () => --left === 0 && resolve());
+      });
+      const start = now();
+      const total = Math.round(options.phaseMs / interval);
+      let inFlight = 0;
+      for (let i = 0; i < total; i++) {
+        const scheduled = start + i * interval;
+        const wait = scheduled - now();
+        if (wait > 1) await sleep(wait);
+        inFlight++;
+        post(agent, sluice.listenerPort, scheduled, index, (outcome) => {
+          inFlight--;
+          outcomes[index]!.push(outcome);
+        });
+      }
+      const drainUntil = now() + 15_000;
+      while (inFlight > 0 && now() < drainUntil) await sleep(10);
+    }
+    // Each pair reaches sluice a little after the user's answer: at 100 % wait (bounded) for every
+    // request sent while on, warm-ups included; below, read what has arrived.
+    const sentWhileOn = phases.reduce((sum, mode, i) => sum + (mode === 'on' ? outcomes[i]!.length + WARMUP : 0), 0);
+    const compared = async (): Promise<number> => {
+      const report = (await sluice!.admin.request('GET', '/v1/services/predict/shadow')).json;
+      return Number(report?.samples ?? 0) + Number(report?.incomparable ?? 0);
+    };
+    let pairs = await compared();
+    const pairsUntil = now() + 10_000;
+    while (options.percent === 100 && pairs < sentWhileOn && now() < pairsUntil) {
+      await sleep(20);
+      pairs = await compared();
+    }
+    const modes = (['off', 'on'] as Mode[]).map((mode) => {
+      const mine = phases.flatMap((m, i) => (m === mode ? outcomes[i]! : []));
+      return {
+        mode,
+        requests: mine.length,
+        notOk: mine.filter((o) => o.status < 200 || o.status >= 300).length,
+        latency: summarize(mine.map((o) => o.latencyMs)),
+      };
+    });
+    return { modes, compared: pairs, errors: sluice.errorLines() };
+  } finally {
+    agent.destroy();
+    await envoy?.stop();
+    await sluice?.stop({ removeState: true });
+    for (const model of models) model.kill('SIGTERM');
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = new Args(argv, ['rate', 'phase-seconds', 'rounds', 'percent']);
+  const options = { rate: args.number('rate', 200), phaseMs: args.number('phase-seconds', 5) * 1000, rounds: args.number('rounds', 3), percent: args.number('percent', 100) };
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const version = envoyVersion();
+  log(`shadow: ${options.rate} req/s, ${options.phaseMs / 1000} s per phase, ${options.rounds} rounds of off/on, ${options.percent}% copied, Envoy ${version}`);
+  const result = await runShadowBench({ ...options, log });
+  const ms = (value: number): string => `${fmt(value, 2)} ms`;
+  process.stdout.write(
+    `\n${table(
+      ['shadow', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max'],
+      result.modes.map((m) => [m.mode, m.requests, m.notOk, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max)]),
+    )}\n\npairs compared by sluice while on: ${result.compared}\n`,
+  );
+  const path = writeResults('shadow', {
+    command: `npm run bench:shadow${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    envoyVersion: version,
+    options: { ...options, phaseSeconds: options.phaseMs / 1000 },
+    modes: result.modes.map((m) => ({ ...m, latency: Object.fromEntries(Object.entries(m.latency).map(([k, v]) => [k, round(v, 3)])) })),
+    compared: result.compared,
+    errors: result.errors,
+  });
+  process.stdout.write(`results: ${path}\n`);
+  if (result.modes.some((m) => m.notOk > 0)) process.exitCode = 1;
+}
+
+runMain(import.meta.url, main);
