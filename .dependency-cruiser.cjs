@@ -91,7 +91,7 @@ module.exports = {
       comment: 'operator commands talk to a running sluice over HTTP: they read the contract and the model, never server internals (main.ts, the process entry, starts the server).',
       severity: 'error',
       from: { path: '^src/cli/', pathNot: '^src/cli/main\\.ts$' },
-      to: { path: '^src/(admin|sync|xds|state|translate|fleet|rollout|events|observability)/|^src/(main|startup)\\.ts$' },
+      to: { path: '^src/(admin|sync|xds|state|translate|fleet|rollout|events|observability|shadow)/|^src/(main|startup)\\.ts$' },
     },
     {
       name: 'console-speaks-only-the-contract',
