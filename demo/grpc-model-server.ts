@@ -48,6 +48,8 @@ export interface GrpcModelServerOptions {
   replica?: string;
   /** Share of calls answered with INTERNAL (an HTTP 200 carrying grpc-status 13), to play a broken model. */
   failureRate?: number;
+  /** Share of inputs on which the prediction is off by one, as the HTTP model server's `quirkShare`. */
+  quirkShare?: number;
 }
 
 export interface GrpcModelServer {
@@ -67,7 +69,7 @@ function features(request: InferRequest, expected: number): number[] | string {
 }
 
 export async function startGrpcModelServer(options: GrpcModelServerOptions): Promise<GrpcModelServer> {
-  const { version, model, replica } = options;
+  const { version, model, replica, quirkShare = 0 } = options;
   const stats = { calls: 0, failed: 0 };
   let failureRate = options.failureRate ?? 0;
   const protos = loadDemoProtos();
@@ -91,7 +93,14 @@ export async function startGrpcModelServer(options: GrpcModelServerOptions): Pro
         model_version: version,
         id: call.request.id,
         parameters: replica === undefined ? {} : { replica: { string_param: replica } },
-        outputs: [{ name: 'prediction', datatype: 'FP64', shape: [1], contents: { fp64_contents: [predict(model, input)] } }],
+        outputs: [
+          {
+            name: 'prediction',
+            datatype: 'FP64',
+            shape: [1],
+            contents: { fp64_contents: [predict(model, input) + (quirkShare > 0 && inputPlace(input) < quirkShare ? 1 : 0)] },
+          },
+        ],
       });
     },
   });
