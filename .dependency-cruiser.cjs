@@ -52,6 +52,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/rollout/', '^src/model/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'shadow-compares-from-the-model-alone',
+      comment: "shadow judges a candidate's answer against the user's from the model's vocabulary alone: it may import only model and errors (and itself).",
+      severity: 'error',
+      from: { path: '^src/shadow/' },
+      to: { path: '^src/', pathNot: ['^src/shadow/', '^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
       name: 'event-journal-stands-alone',
       comment: 'the event journal numbers, keeps and hands out events; it knows nothing of where they come from.',
       severity: 'error',
