@@ -384,9 +384,9 @@ function outputsFromJson(document: unknown, side: Side): Output[] {
     }
     if (!Array.isArray(data)) return unreadable(`${whose(side)}: output ${show(name)} has no "data" array`);
     const elements: Element[] = [];
-    eachLeaf(data, `${where}/data`, side, (leaf, at) => {
+    eachLeaf(data, `${where}/data`, side, (leaf, pointer) => {
       if (typeof leaf !== 'number' && typeof leaf !== 'string' && typeof leaf !== 'boolean') {
-        unreadable(`${whose(side)} has ${show(leaf)} at ${place(at())}, not a number, string or boolean`);
+        unreadable(`${whose(side)} has ${show(leaf)} at ${place(pointer())}, not a number, string or boolean`);
       }
       if (--budget < 0) tooMany(side);
       elements.push(leaf);
