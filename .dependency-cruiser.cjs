@@ -52,6 +52,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/rollout/', '^src/model/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'shadow-comparison-is-pure',
+      comment: "the shadow's comparison judges a candidate's answer against the user's from the model's vocabulary alone: it may import only model and errors.",
+      severity: 'error',
+      from: { path: '^src/shadow/compare\\.ts$' },
+      to: { path: '^src/', pathNot: ['^src/shadow/compare\\.ts$', '^src/model/', '^src/errors\\.ts$'] },
+    },
+    {
       name: 'event-journal-stands-alone',
       comment: 'the event journal numbers, keeps and hands out events; it knows nothing of where they come from.',
       severity: 'error',

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { MODEL_NAME, predict, type LinearModel } from './model-server.js';
+import { MODEL_NAME, inputPlace, predict, type LinearModel } from './model-server.js';
 import { repoRoot } from './repo-root.js';
 
 /** The method a gRPC inference client calls, and the path prefix that routes the service. */
