@@ -1,6 +1,8 @@
 // The service field `protocol` through the real process: `sluice apply -f` a resource file (YAML)
 // declaring a grpc service to `sluice serve` (bin/sluice.js), and a real Envoy carries ModelInfer
-// calls to the gRPC model servers; the same file as http1 leaves Envoy unable to reach them.
+// calls to the gRPC model servers; the same file as http1 leaves Envoy unable to reach them. A
+// gRPC service's shadow compares Open Inference Protocol outputs: a green off by one on 20% of
+// inputs agrees on 80% of the copied calls, within binomial tolerance.
 
 import type * as grpc from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { infer, inferenceClient } from '../../demo/grpc-inference-client.js';
 import { INFERENCE_SERVICE, startGrpcModelServer, type GrpcModelServer } from '../../demo/grpc-model-server.js';
+import { withinBinomialTolerance } from '../e2e/traffic.js';
 import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { runSluice } from '../support/sluice-process.js';
 
@@ -16,8 +19,8 @@ let stack: ProcessStack;
 let models: GrpcModelServer[];
 let client: grpc.Client;
 
-function resourceFile(protocol: string): string {
-  const [blue, green] = models;
+function resourceFile(protocol: string, green = models[1]!, weights = '{blue: 0, green: 100}', extra: string[] = []): string {
+  const blue = models[0];
   const file = join(stack.dir, `infer-${protocol}.yaml`);
   writeFileSync(
     file,
@@ -28,7 +31,8 @@ function resourceFile(protocol: string): string {
       'versions:',
       `  - {name: blue, endpoints: [{address: 127.0.0.1, port: ${blue!.port}}]}`,
       `  - {name: green, endpoints: [{address: 127.0.0.1, port: ${green!.port}}]}`,
-      'weights: {blue: 0, green: 100}',
+      `weights: ${weights}`,
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -70,4 +74,34 @@ it('apply -f with protocol grpc: Envoy carries ModelInfer to the gRPC models; as
     (error: grpc.ServiceError) => error,
   );
   expect(refused?.code).toBe(14);
+});
+
+it('shadows a gRPC service: OIP outputs compared, 80% agreement with a green off by one on 20% of inputs', async () => {
+  const quirky = await startGrpcModelServer({ version: 'green', model: DEMO_MODELS['blue']!.model, quirkShare: 0.2 });
+  try {
+    const file = resourceFile('grpc', quirky, '{blue: 100, green: 0}', ['shadow: {to: green, percent: 100, compare: {kind: oip, absolute: 1.0e-9}}']);
+    const applied = await runSluice(['apply', '-f', file, '--server', stack.sluice.adminUrl]);
+    expect(applied.stderr).toBe('');
+    await stack.waitApplied((await stack.http('GET', '/v1/services/infer')).json.revision);
+    const calls = 400;
+    for (let i = 0; i < calls; i++) {
+      const answer = await infer(client, [i % 53, Math.floor(i / 53), 1]);
+      expect(answer.served).toBe('blue');
+    }
+    let report: any;
+    await vi.waitFor(
+      async () => {
+        report = (await stack.http('GET', '/v1/services/infer/shadow')).json;
+        expect(report.samples + report.incomparable).toBe(quirky.stats.calls);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(quirky.stats.calls).toBe(calls);
+    expect(report.incomparable).toBe(0);
+    expect(withinBinomialTolerance(report.agreed, report.samples, 0.8), `${report.agreed}/${report.samples}`).toBe(true);
+    expect(report.difference.max).toBeCloseTo(1, 6);
+    expect(report.disagreements[0].detail).toContain('prediction');
+  } finally {
+    await quirky.close();
+  }
 });
