@@ -115,6 +115,24 @@ function bodyArbitrary(): fc.Arbitrary<Record<string, unknown>> {
         timeout: duration,
         affinity,
         mirror: fc.record({ to: versionRef, percent: mostly(fc.integer({ min: 0, max: 10_000 }).map((h) => h / 100), fc.constantFrom(100.5, 0.001, -1)) }),
+        shadow: fc.record(
+          {
+            to: versionRef,
+            percent: mostly(fc.integer({ min: 0, max: 10_000 }).map((h) => h / 100), fc.constantFrom(100.5, 0.001, -1)),
+            compare: fc.oneof(
+              fc.record({ kind: fc.constantFrom('json-equal', 'oip') }),
+              fc.record(
+                {
+                  kind: fc.constantFrom('numeric', 'label'),
+                  path: mostly(fc.constantFrom('', '/prediction', '/outputs/0/data', '/a~1b/~0', '/é/🟦'), fc.constantFrom('prediction', '/\u0000', 'x'.repeat(257))),
+                },
+              ),
+              fc.record({ kind: fc.constant('numeric'), path: fc.constant('/p'), absolute: mostly(fc.constantFrom(0, 0.001, 1e12), fc.constantFrom(-1, 1e13)), relative: fc.constantFrom(0, 0.5) }),
+            ),
+            keep: mostly(fc.constantFrom('answers', 'hashes'), fc.constantFrom('all', '')),
+          },
+          { requiredKeys: ['to', 'percent', 'compare'] },
+        ),
         rules: fc.array(rule, { maxLength: 3 }),
         protocol: mostly(fc.constantFrom('http1', 'http2', 'grpc'), fc.constantFrom('h2', 'GRPC', '')),
         outlierDetection: fc.record(
@@ -141,7 +159,19 @@ function bodyArbitrary(): fc.Arbitrary<Record<string, unknown>> {
       { requiredKeys: ['match', 'versions'] },
     );
     // A health check's target mostly suits the protocol (a path for HTTP, a gRPC service name for grpc).
-    const suited = fc.tuple(body, fc.integer({ min: 0, max: 24 })).map(([b, dice]) => {
+    // A shadow mostly stands alone (not beside a mirror) and names a version that is not the stable one.
+    // Half the time there is none, so enough bodies without its own troubles get through.
+    const alone = fc.tuple(body, fc.boolean()).map(([b, keepShadow]) => {
+      const { shadow: generated, ...withoutShadow } = b;
+      const shadow = keepShadow ? (generated as Record<string, unknown> | undefined) : undefined;
+      if (shadow === undefined) return withoutShadow;
+      const { mirror: _mirror, ...rest } = b;
+      const stable = (b['stable'] as string | undefined) ?? names[0];
+      const other = names.find((n) => n !== stable);
+      if (other === undefined) return rest;
+      return { ...rest, shadow: { ...shadow, to: shadow['to'] === stable ? other : shadow['to'] } };
+    });
+    const suited = fc.tuple(mostly(alone, body), fc.integer({ min: 0, max: 24 })).map(([b, dice]) => {
       const check = b['healthCheck'] as Record<string, unknown> | undefined;
       if (check === undefined || dice === 0) return b;
       const { path, grpcService, ...rest } = check;
