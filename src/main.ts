@@ -14,6 +14,7 @@ import { isLoopback, stateLocation, type SluiceConfig } from './config/config.js
 import { recordCommits } from './events/commit-events.js';
 import { EventJournal } from './events/journal.js';
 import { ProxyEvents } from './events/proxy-events.js';
+import { ShadowEvents } from './events/shadow-events.js';
 import { LoadStats } from './fleet/load-stats.js';
 import { FleetStatus } from './fleet/status.js';
 import { DEFAULT_LISTENER_NAME, type DesiredState } from './model/types.js';
@@ -240,6 +241,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     serviceOf: (name) => store.current().services[name],
     onCompared: (service, version, outcome) => metrics.shadowCompared(service, version, outcome),
   });
+  const shadowEvents = new ShadowEvents({ journal: events, view: shadow, services: () => Object.values(store.current().services) });
+  shadowEvents.start();
   const xds = new XdsServer({
     cache,
     services: [extProcService(shadow)],
@@ -320,6 +323,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
       reconciler.stop();
       stopTimingCommits();
       stopRecordingCommits();
+      shadowEvents.stop();
       events.close();
       convergence.stop();
       await store.close();

@@ -8,7 +8,7 @@ import { stringEnum, weightsField } from '../model/fields.js';
 import { rolloutDecisionSchema, rolloutPhaseSchema } from '../model/types.js';
 import { WHOLE_NUMBER_PATTERN, revisionField, timeField } from './common.js';
 
-export const EVENT_TYPES = ['revision', 'rollout', 'proxy-connected', 'proxy-disconnected', 'ack', 'nack'] as const;
+export const EVENT_TYPES = ['revision', 'rollout', 'proxy-connected', 'proxy-disconnected', 'ack', 'nack', 'shadow'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** An event's data: `id` (also the SSE `id:`), its `type` and when it happened, then its own fields. */
@@ -94,6 +94,22 @@ export type NackEvent = Static<typeof nackEventSchema>;
 export const proxyEventSchema = Type.Union([proxyConnectedEventSchema, proxyDisconnectedEventSchema, ackEventSchema, nackEventSchema]);
 export type ProxyEvent = Static<typeof proxyEventSchema>;
 
+export const shadowEventSchema = eventSchema(
+  'shadow',
+  {
+    service: Type.String(),
+    to: Type.String({ description: 'The shadow candidate.' }),
+    samples: Type.Integer({ minimum: 0 }),
+    agreed: Type.Integer({ minimum: 0 }),
+    disagreed: Type.Integer({ minimum: 0 }),
+    candidateErrors: Type.Integer({ minimum: 0 }),
+    agreement: Type.Union([Type.Number(), Type.Null()], { description: 'agreed / samples; null before any sample.' }),
+    message: Type.String({ description: 'The figures in words.' }),
+  },
+  "A shadow's results since they started (GET /v1/services/{name}/shadow has the rest): at most one per service every 10 seconds, when new answers were compared.",
+);
+export type ShadowEvent = Static<typeof shadowEventSchema>;
+
 export const resetEventSchema = eventSchema(
   'reset',
   {
@@ -125,5 +141,5 @@ export const eventsHeadersSchema = Type.Object({
 });
 
 /** Every event's data. */
-export const eventDataSchema = Type.Union([revisionEventSchema, rolloutEventSchema, proxyEventSchema, resetEventSchema]);
+export const eventDataSchema = Type.Union([revisionEventSchema, rolloutEventSchema, proxyEventSchema, shadowEventSchema, resetEventSchema]);
 export type EventData = Static<typeof eventDataSchema>;

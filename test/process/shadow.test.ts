@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { withinBinomialTolerance } from '../e2e/traffic.js';
+import { SseReader } from '../support/sse.js';
 import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { blueGreenService } from '../support/services.js';
 
@@ -107,7 +108,16 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     }
     const metrics = await (await fetch(`${stack.sluice.adminUrl}/metrics`)).text();
     expect(metrics).toContain(`sluice_shadow_comparisons_total{service="predict",version="green",outcome="disagree"} ${report.disagreed}`);
-  });
+    // The event stream tells the same figures (one event per service at most every 10 s).
+    const events = await SseReader.open(`${stack.sluice.adminUrl}/v1/events?types=shadow`);
+    try {
+      const event = await events.next((e) => e.event === 'shadow' && (e.data as any).samples === report.samples, 15_000);
+      expect(event.data).toMatchObject({ service: 'predict', to: 'green', agreed: report.agreed, disagreed: report.disagreed, candidateErrors: 0 });
+      expect((event.data as any).message).toContain(`(${report.agreed} of ${report.samples})`);
+    } finally {
+      events.close();
+    }
+  }, 60_000);
 
   // Last: it stops sluice. The comparison path failing must never touch the user's request.
   it('keeps serving every user from blue when sluice, the collector, is gone', async () => {
