@@ -1,9 +1,10 @@
 // bench:shadow — what comparing shadow answers costs the user's request. Traffic at a fixed rate
-// through a real Envoy to the demo's blue model (its own process) in alternating phases: shadow
-// off (no shadow at all), then shadow on (every request copied to green, both answers reported to
-// sluice over ext_proc and compared), three rounds each, interleaved so machine noise hits both
-// alike. Open loop, latency from the scheduled time. Per mode: non-2xx answers (should be 0) and
-// latency percentiles; with the shadow on, how many pairs sluice compared.
+// through a real Envoy to the demo's blue model (its own process) in alternating phases: `off`
+// (nothing copied), `mirror` (the same share copied to green by a plain mirror, answers thrown
+// away) and `shadow` (copied, both answers reported to sluice over ext_proc and compared), three
+// rounds each, interleaved so machine noise hits all alike. Open loop, latency from the scheduled
+// time. Per mode: non-2xx answers (should be 0) and latency percentiles; `shadow` against `mirror`
+// is the cost of comparing, `mirror` against `off` the cost of the copies on the same machine.
 //
 //   npm run bench:shadow                    200 req/s, 5 s per phase, 3 rounds
 //   options: --rate 200 --phase-seconds 5 --rounds 3 --percent 100
@@ -15,7 +16,8 @@ import { post, startModel, type Outcome } from './lib/model-traffic.js';
 import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
-type Mode = 'off' | 'on';
+type Mode = 'off' | 'mirror' | 'shadow';
+const MODES: Mode[] = ['off', 'mirror', 'shadow'];
 /** Requests per phase that warm the connections up before the measured ones. */
 const WARMUP = 20;
 
@@ -33,10 +35,15 @@ export interface ShadowBenchResult {
 }
 
 async function setShadow(sluice: ServerHandle, service: Record<string, unknown>, mode: Mode, percent: number): Promise<void> {
-  const body = mode === 'on' ? { ...service, shadow: { to: 'green', percent, compare: { kind: 'numeric', path: '/prediction', absolute: 0.001 } } } : service;
+  const body =
+    mode === 'shadow'
+      ? { ...service, shadow: { to: 'green', percent, compare: { kind: 'numeric', path: '/prediction', absolute: 0.001 } } }
+      : mode === 'mirror'
+        ? { ...service, mirror: { to: 'green', percent } }
+        : service;
   const revision = await sluice.admin.putService('predict', body);
   const done = await sluice.admin.waitComplete(revision, 1, 20_000);
-  if (!done.complete) throw new Error(`the Envoy did not apply the shadow ${mode} change`);
+  if (!done.complete) throw new Error(`the Envoy did not apply the change to ${mode}`);
 }
 
 /** Runs the interleaved phases; exported for the benchmark's smoke test. */
@@ -53,12 +60,12 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
     const first = await sluice.admin.putService('predict', service);
     envoy = await startBenchEnvoy('sotw', sluice.xdsPort, 'bench-shadow');
     await sluice.admin.waitComplete(first, 1, 20_000);
-    const phases: Mode[] = Array.from({ length: options.rounds }, () => ['off', 'on'] as Mode[]).flat();
+    const phases: Mode[] = Array.from({ length: options.rounds }, () => MODES).flat();
     const outcomes: Outcome[][] = phases.map(() => []);
     const interval = 1000 / options.rate;
     for (const [index, mode] of phases.entries()) {
       await setShadow(sluice, service, mode, options.percent);
-      log(`  phase ${index + 1}/${phases.length}: shadow ${mode}`);
+      log(`  phase ${index + 1}/${phases.length}: ${mode}`);
       // Warm the connections up (not counted).
       await new Promise<void>((resolve) => {
         let left = WARMUP;
@@ -82,7 +89,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
     }
     // Each pair reaches sluice a little after the user's answer: at 100 % wait (bounded) for every
     // request sent while on, warm-ups included; below, read what has arrived.
-    const sentWhileOn = phases.reduce((sum, mode, i) => sum + (mode === 'on' ? outcomes[i]!.length + WARMUP : 0), 0);
+    const sentWhileOn = phases.reduce((sum, mode, i) => sum + (mode === 'shadow' ? outcomes[i]!.length + WARMUP : 0), 0);
     const compared = async (): Promise<number> => {
       const report = (await sluice!.admin.request('GET', '/v1/services/predict/shadow')).json;
       return Number(report?.samples ?? 0) + Number(report?.incomparable ?? 0);
@@ -93,7 +100,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
       await sleep(20);
       pairs = await compared();
     }
-    const modes = (['off', 'on'] as Mode[]).map((mode) => {
+    const modes = MODES.map((mode) => {
       const mine = phases.flatMap((m, i) => (m === mode ? outcomes[i]! : []));
       return {
         mode,
@@ -116,14 +123,14 @@ async function main(argv: string[]): Promise<void> {
   const options = { rate: args.number('rate', 200), phaseMs: args.number('phase-seconds', 5) * 1000, rounds: args.number('rounds', 3), percent: args.number('percent', 100) };
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const version = envoyVersion();
-  log(`shadow: ${options.rate} req/s, ${options.phaseMs / 1000} s per phase, ${options.rounds} rounds of off/on, ${options.percent}% copied, Envoy ${version}`);
+  log(`shadow: ${options.rate} req/s, ${options.phaseMs / 1000} s per phase, ${options.rounds} rounds of off/mirror/shadow, ${options.percent}% copied, Envoy ${version}`);
   const result = await runShadowBench({ ...options, log });
   const ms = (value: number): string => `${fmt(value, 2)} ms`;
   process.stdout.write(
     `\n${table(
-      ['shadow', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max'],
+      ['copies', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max'],
       result.modes.map((m) => [m.mode, m.requests, m.notOk, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max)]),
-    )}\n\npairs compared by sluice while on: ${result.compared}\n`,
+    )}\n\npairs compared by sluice in the shadow phases: ${result.compared}\n`,
   );
   const path = writeResults('shadow', {
     command: `npm run bench:shadow${argv.length ? ` -- ${argv.join(' ')}` : ''}`,

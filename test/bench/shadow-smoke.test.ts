@@ -1,20 +1,21 @@
 // Keeps bench:shadow working: a spawned sluice (bin/sluice.js), a real Envoy and the demo's blue
-// and green model servers in their own processes, one round of shadow off then on at a low rate:
-// every user answer is a 2xx from blue either way, and with the shadow on sluice compares a pair
-// for every request sent then. No timing is asserted; the real run is `npm run bench:shadow`
+// and green model servers in their own processes, one round of off, mirror and shadow at a low
+// rate: every user answer is a 2xx either way, and in the shadow phase sluice compares a pair for
+// every request sent then. No timing is asserted; the real run is `npm run bench:shadow`
 // (BENCHMARKS.md).
 
 import { describe, expect, it } from 'vitest';
 import { runShadowBench } from '../../bench/shadow.js';
 
 describe('bench:shadow, one round at 40 req/s', () => {
-  it('serves every request with the shadow off and on, and compares each copied one', async () => {
+  it('serves every request with nothing copied, a mirror and a shadow, and compares each copied one', async () => {
     const result = await runShadowBench({ rate: 40, phaseMs: 1500, rounds: 1, percent: 100 });
     expect(result.modes.map((m) => [m.mode, m.requests, m.notOk])).toEqual([
       ['off', 60, 0],
-      ['on', 60, 0],
+      ['mirror', 60, 0],
+      ['shadow', 60, 0],
     ]);
-    // 60 measured requests and 20 warm-up ones, all copied while on.
+    // 60 measured requests and 20 warm-up ones, all copied in the shadow phase.
     expect(result.compared).toBe(80);
     expect(result.errors).toEqual([]);
   }, 120_000);
