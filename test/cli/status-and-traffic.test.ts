@@ -163,3 +163,19 @@ it('rollback during a rollout ends it and says so; a change that changes nothing
     stderr: '',
   });
 });
+
+it('shadow says when the service has no shadow, and reads one with no answers compared yet', async () => {
+  const none = await h.run('shadow', 'predict');
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain('sluice: SLUICE_SHADOW_NOT_FOUND: Service "predict" has no shadow');
+  const shadowed = { ...predictService(), shadow: { to: 'green', percent: 5, compare: { kind: 'label', path: '/label' } } };
+  expect((await h.run('apply', '-f', await h.file('shadowed.json', JSON.stringify(shadowed)))).code).toBe(0);
+  const empty = await h.run('shadow', 'predict');
+  expect({ code: empty.code, stderr: empty.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(empty.stdout.split('\n').slice(0, 2)).toEqual([
+    expect.stringMatching(/^predict: shadow green at 5% \(label, \/label\), since \d{4}-/),
+    '  no answers compared yet (0 incomparable)',
+  ]);
+  expect(JSON.parse((await h.run('shadow', 'predict', '--json')).stdout)).toMatchObject({ service: 'predict', to: 'green', samples: 0, agreement: null });
+  expect((await h.run('shadow')).stderr).toContain('shadow needs exactly one service');
+});

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { withinBinomialTolerance } from '../e2e/traffic.js';
+import { runSluice } from '../support/sluice-process.js';
 import { SseReader } from '../support/sse.js';
 import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { blueGreenService } from '../support/services.js';
@@ -108,6 +109,13 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     }
     const metrics = await (await fetch(`${stack.sluice.adminUrl}/metrics`)).text();
     expect(metrics).toContain(`sluice_shadow_comparisons_total{service="predict",version="green",outcome="disagree"} ${report.disagreed}`);
+    // So does the CLI.
+    const cli = await runSluice(['shadow', 'predict', '--server', stack.sluice.adminUrl]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`predict: shadow green at ${PERCENT}% (numeric, /prediction, absolute 1e-9)`);
+    expect(cli.stdout).toContain(`agreed on ${(report.agreement.rate * 100).toFixed(1)}% (${report.agreed} of ${report.samples};`);
+    expect(cli.stdout).toContain(`last disagreements (${report.disagreements.length}):`);
     // The event stream tells the same figures (one event per service at most every 10 s).
     const events = await SseReader.open(`${stack.sluice.adminUrl}/v1/events?types=shadow`);
     try {

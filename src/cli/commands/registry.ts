@@ -7,6 +7,7 @@ import { deleteCommand } from './delete.js';
 import { diffCommand } from './diff.js';
 import { statusCommand } from './status.js';
 import { rolloutCommand } from './rollout.js';
+import { shadowCommand } from './shadow.js';
 import { promoteCommand, rollbackCommand, setWeightsCommand } from './traffic.js';
 
-export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, deleteCommand, applyCommand, diffCommand, rolloutCommand];
+export const COMMANDS: readonly Command[] = [statusCommand, setWeightsCommand, promoteCommand, rollbackCommand, deleteCommand, applyCommand, diffCommand, rolloutCommand, shadowCommand];
