@@ -8,13 +8,12 @@
 //   npm run bench:mesh                      N = 1000, SotW and delta
 //   options: --size 1000 --modes sotw,delta --selected 10 --workers K --cpu-prof --light
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoService, type RevisionReport } from './lib/admin-client.js';
 import { startFleet } from './lib/fleet.js';
 import type { XdsMode } from './lib/sim-envoy.js';
 import { freePort, inProcessSluice, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
-import { Args, RESULTS_DIR, fmt, now, round, runMain, table, writeResults } from './lib/util.js';
+import { Args, RESULTS_DIR, fmt, now, processCpuMs, round, runMain, table, writeResults } from './lib/util.js';
 
 export interface MeshOptions {
   size: number;
@@ -45,19 +44,6 @@ export interface MeshCase {
   inSync: boolean;
   errors: number;
   errorSamples: string[];
-}
-
-/** CPU time of a process so far (Linux: utime + stime from /proc), in ms; NaN when unknown. */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted after the command name, in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Snapshot builds so far, read once the snapshots are built from `revision` (so its own build is not counted later). */

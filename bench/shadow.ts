@@ -14,7 +14,7 @@ import { demoService } from './lib/admin-client.js';
 import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
 import { post, startModel, type Outcome } from './lib/model-traffic.js';
 import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
-import { Args, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
+import { Args, fmt, now, processCpuMs, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 type Mode = 'off' | 'mirror' | 'shadow';
 const MODES: Mode[] = ['off', 'mirror', 'shadow'];
@@ -26,6 +26,8 @@ export interface ShadowModeResult {
   requests: number;
   notOk: number;
   latency: Summary;
+  /** sluice's CPU time during this mode's measured phases (the collector's share of the machine). */
+  sluiceCpuMs: number;
 }
 
 export interface ShadowBenchResult {
@@ -62,6 +64,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
     await sluice.admin.waitComplete(first, 1, 20_000);
     const phases: Mode[] = Array.from({ length: options.rounds }, () => MODES).flat();
     const outcomes: Outcome[][] = phases.map(() => []);
+    const cpuMs: number[] = phases.map(() => 0);
     const interval = 1000 / options.rate;
     for (const [index, mode] of phases.entries()) {
       await setShadow(sluice, service, mode, options.percent);
@@ -71,6 +74,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
         let left = WARMUP;
         for (let i = 0; i < WARMUP; i++) post(agent, sluice!.listenerPort, now(), -1, () => --left === 0 && resolve());
       });
+      const cpuBefore = processCpuMs(sluice.pid);
       const start = now();
       const total = Math.round(options.phaseMs / interval);
       let inFlight = 0;
@@ -86,6 +90,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
       }
       const drainUntil = now() + 15_000;
       while (inFlight > 0 && now() < drainUntil) await sleep(10);
+      cpuMs[index] = processCpuMs(sluice.pid) - cpuBefore;
     }
     // Each pair reaches sluice a little after the user's answer: at 100 % wait (bounded) for every
     // request sent while on, warm-ups included; below, read what has arrived.
@@ -107,6 +112,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
         requests: mine.length,
         notOk: mine.filter((o) => o.status < 200 || o.status >= 300).length,
         latency: summarize(mine.map((o) => o.latencyMs)),
+        sluiceCpuMs: phases.reduce((sum, m, i) => sum + (m === mode ? cpuMs[i]! : 0), 0),
       };
     });
     return { modes, compared: pairs, errors: sluice.errorLines() };
@@ -128,8 +134,8 @@ async function main(argv: string[]): Promise<void> {
   const ms = (value: number): string => `${fmt(value, 2)} ms`;
   process.stdout.write(
     `\n${table(
-      ['copies', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max'],
-      result.modes.map((m) => [m.mode, m.requests, m.notOk, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max)]),
+      ['copies', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max', 'sluice CPU'],
+      result.modes.map((m) => [m.mode, m.requests, m.notOk, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max), `${fmt(m.sluiceCpuMs)} ms`]),
     )}\n\npairs compared by sluice in the shadow phases: ${result.compared}\n`,
   );
   const path = writeResults('shadow', {

@@ -3,7 +3,7 @@
 // Never asserts on time: benchmarks report, they do not judge.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,4 +189,17 @@ export function runMain(moduleUrl: string, main: (argv: string[]) => Promise<voi
 /** Distinct green percentages for successive weight changes (consecutive values always differ). */
 export function greenPercent(step: number): number {
   return (step * 37 + 10) % 101;
+}
+
+/** CPU time of a process so far (Linux: utime + stime from /proc), in ms; NaN when unknown. */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted after the command name, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }

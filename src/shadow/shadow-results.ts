@@ -71,7 +71,8 @@ export class ShadowResults {
   private differenceSum = 0;
   private differenceMax = 0;
   private readonly latency: Record<ShadowSide, LatencyWindow> = { user: new LatencyWindow(), candidate: new LatencyWindow() };
-  private readonly disagreements: ShadowDisagreement[] = [];
+  /** The last disagreements as they came (newest first); read into their view only when reported. */
+  private readonly disagreements: { requestId: string; at: number; comparison: Extract<Comparison, { outcome: 'disagree' | 'candidate-error' }>; user: Answer; candidate: Answer; keepText: boolean }[] = [];
 
   constructor(
     readonly key: string,
@@ -110,15 +111,7 @@ export class ShadowResults {
         this.candidateErrors += 1;
         break;
     }
-    const keepText = keep !== 'hashes';
-    this.disagreements.unshift({
-      requestId,
-      at: new Date(at).toISOString(),
-      outcome: comparison.outcome,
-      detail: comparison.detail,
-      user: keptAnswer(user, keepText),
-      candidate: keptAnswer(candidate, keepText),
-    });
+    this.disagreements.unshift({ requestId, at, comparison, user, candidate, keepText: keep !== 'hashes' });
     if (this.disagreements.length > DISAGREEMENTS_KEPT) this.disagreements.pop();
   }
 
@@ -142,7 +135,14 @@ export class ShadowResults {
       agreement: samples === 0 ? null : { rate: this.agreed / samples, low: interval.low, high: interval.high, confidence: 0.95 },
       difference: this.differences === 0 ? null : { mean: this.differenceSum / this.differences, max: this.differenceMax },
       latencyMs: { user: this.latency.user.summary(), candidate: this.latency.candidate.summary() },
-      disagreements: [...this.disagreements],
+      disagreements: this.disagreements.map(({ requestId, at, comparison, user, candidate, keepText }): ShadowDisagreement => ({
+        requestId,
+        at: new Date(at).toISOString(),
+        outcome: comparison.outcome,
+        detail: comparison.detail,
+        user: keptAnswer(user, keepText),
+        candidate: keptAnswer(candidate, keepText),
+      })),
     };
   }
 }

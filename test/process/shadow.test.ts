@@ -45,6 +45,7 @@ async function sendDistinct(count: number): Promise<{ servedBy: Record<string, n
       const i = next++;
       const response = await fetch(stack.predictUrl, {
         method: 'POST',
+        signal: AbortSignal.timeout(10_000),
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ features: featuresOf(i) }),
       });
@@ -125,6 +126,20 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     } finally {
       events.close();
     }
+  }, 60_000);
+
+  it('keeps serving every user while the collector is stalled (stopped, its connections open), and compares again once it runs', async () => {
+    stack.sluice.child.kill('SIGSTOP');
+    try {
+      const { servedBy, failures } = await sendDistinct(300);
+      expect(failures).toEqual([]);
+      expect(servedBy).toEqual({ blue: 300 });
+    } finally {
+      stack.sluice.child.kill('SIGCONT');
+    }
+    const before = (await stack.http('GET', '/v1/services/predict/shadow')).json.samples;
+    await sendDistinct(100);
+    await vi.waitFor(async () => expect((await stack.http('GET', '/v1/services/predict/shadow')).json.samples).toBeGreaterThan(before), { timeout: 20_000, interval: 100 });
   }, 60_000);
 
   // Last: it stops sluice. The comparison path failing must never touch the user's request.
