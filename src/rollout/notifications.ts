@@ -13,7 +13,15 @@ export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting
 export interface FailedMetric {
   metric: string;
   value?: number;
-  threshold: { maxErrorRate?: number; maxErrorRateIncrease?: number; confidence?: number; max?: number; min?: number };
+  threshold: {
+    maxErrorRate?: number;
+    maxErrorRateIncrease?: number;
+    confidence?: number;
+    max?: number;
+    min?: number;
+    minAgreement?: number;
+    maxLatencyRatio?: number;
+  };
   reason?: string;
 }
 
@@ -71,6 +79,10 @@ function thresholdOf(metric: RolloutMetric | undefined): FailedMetric['threshold
     return { maxErrorRateIncrease: metric.maxErrorRateIncrease, confidence: metric.confidence ?? DEFAULT_CONFIDENCE };
   }
   if (metric.source === 'fleet') return { ...(metric.maxErrorRate === undefined ? {} : { maxErrorRate: metric.maxErrorRate }) };
+  if (metric.source === 'shadow') {
+    const { minAgreement, maxLatencyRatio, confidence } = metric;
+    return { ...(minAgreement === undefined ? {} : { minAgreement, confidence }), ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }) };
+  }
   return { ...(metric.max === undefined ? {} : { max: metric.max }), ...(metric.min === undefined ? {} : { min: metric.min }) };
 }
 
