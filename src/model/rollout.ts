@@ -450,7 +450,7 @@ export function stepMetrics(rollout: Pick<Rollout, 'steps' | 'step' | 'analysis'
 }
 
 /** The shadow a shadow step of `percent` sets on the service: the candidate, compared as the rollout says. */
-export function stepShadow(rollout: Pick<Rollout, 'service' | 'candidate' | 'shadowCompare' | 'shadowKeep'>, percent: number): Shadow {
+export function shadowOfStep(rollout: Pick<Rollout, 'service' | 'candidate' | 'shadowCompare' | 'shadowKeep'>, percent: number): Shadow {
   if (rollout.shadowCompare === undefined) throw invalid(`The rollout of "${rollout.service}" has a shadow step but no "shadowCompare".`, '/shadowCompare');
   return { to: rollout.candidate, percent, compare: rollout.shadowCompare, keep: rollout.shadowKeep ?? 'answers' };
 }

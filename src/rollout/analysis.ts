@@ -136,6 +136,7 @@ function shadowMeasurement(rollout: Rollout, metric: ShadowMetric, totals: Shado
     return { metric: metric.name, outcome: 'inconclusive', ...sample, shadow: rule, reason };
   }
   const z = normalQuantile(1 - (1 - metric.confidence) / 2);
+  // The interval of any proportion: here the agreeing answers among the samples.
   const [lower, upper] = wilsonInterval({ requests: samples, errors: agreed }, z);
   const judged: ShadowSample = {
     ...rule,

@@ -4,7 +4,7 @@
 // nothing; transitions.ts turns an action into the rollout's next state.
 
 import { parseDuration } from '../model/duration.js';
-import { DEFAULT_PROXY_TIMEOUT, isFinal, isShadowStep, proxyTimeoutMs, stepMetrics, stepShadow, stepWeights } from '../model/rollout.js';
+import { DEFAULT_PROXY_TIMEOUT, isFinal, isShadowStep, proxyTimeoutMs, shadowOfStep, stepMetrics, stepWeights } from '../model/rollout.js';
 import type { AnalysisOutcome, Measurement, Rollout, Shadow, Weights } from '../model/types.js';
 
 /** One analysis: the metrics' verdicts over the traffic between `from` and `to` (epoch ms). */
@@ -129,7 +129,7 @@ export function plan(rollout: Rollout, observed: Observed): Action {
       if (step === undefined) return { kind: 'promote' };
       if ('approve' in step) return { kind: 'await-approval', step: rollout.step };
       // A shadow step: every user on stable, a share of their requests copied to the candidate.
-      if (isShadowStep(step)) return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, 0), shadow: stepShadow(rollout, step.shadow) };
+      if (isShadowStep(step)) return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, 0), shadow: shadowOfStep(rollout, step.shadow) };
       return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, step.weight) };
     }
     case 'waiting-for-proxies':
