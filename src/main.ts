@@ -196,6 +196,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     : new EmptyStateWatch({ isEmpty: (snapshot) => reconciler.builtFromEmptyState(snapshot), logger: logger.child({ module: 'xds' }) });
 
   const rolloutInputs = new RolloutInputs(revisions, loadStats, DEFAULT_LOAD_REPORT_INTERVAL_MS);
+  const shadow = new ShadowCollector({
+    serviceOf: (name) => store.current().services[name],
+    onCompared: (service, version, outcome) => metrics.shadowCompared(service, version, outcome),
+  });
   const lease = new LeaderLease(
     adapter instanceof PostgresAdapter ? adapter : {},
     replicaId,
@@ -210,7 +214,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
     store,
     isLeader: () => lease.isLeader(),
     proxies: rolloutInputs,
-    sources: { ...httpMetricSources, fleet: rolloutInputs.fleetTotals },
+    sources: { ...httpMetricSources, fleet: rolloutInputs.fleetTotals, shadow: (service, since) => shadow.shadowTotals(service, since) },
     clock: Date.now,
     onError: (error, service) => logger.error({ err: error, service }, 'a rollout step failed; retrying on the next tick'),
   });
@@ -237,10 +241,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger = pino({ 
   });
 
   const callbacks = fanOutCallbacks(fleet, metrics.xds, proxyEvents);
-  const shadow = new ShadowCollector({
-    serviceOf: (name) => store.current().services[name],
-    onCompared: (service, version, outcome) => metrics.shadowCompared(service, version, outcome),
-  });
   const shadowEvents = new ShadowEvents({ journal: events, view: shadow, services: () => Object.values(store.current().services) });
   shadowEvents.start();
   const xds = new XdsServer({

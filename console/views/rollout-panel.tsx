@@ -15,11 +15,16 @@ type Metric = RolloutAnswer['analysis']['metrics'][number];
 const FINISHED = new Set(['succeeded', 'rolled-back', 'aborted']);
 
 function stepText(step: Step): string {
-  return 'approve' in step ? 'approval' : `${step.weight}% for ${step.hold}`;
+  if ('approve' in step) return 'approval';
+  return 'shadow' in step ? `shadow ${step.shadow}% for ${step.hold}` : `${step.weight}% for ${step.hold}`;
 }
 
 function thresholdOf(metric: Metric): { value?: number; text: string } {
   if (metric.source === 'fleet') return { value: metric.maxErrorRate, text: `error rate at most ${metric.maxErrorRate}` };
+  if (metric.source === 'shadow') {
+    const parts = [metric.minAgreement === undefined ? '' : `agreement at least ${metric.minAgreement}`, metric.maxLatencyRatio === undefined ? '' : `latency ratio at most ${metric.maxLatencyRatio}`];
+    return { ...(metric.minAgreement === undefined ? {} : { value: metric.minAgreement }), text: parts.filter((text) => text !== '').join(' and ') };
+  }
   const bounds = [metric.min === undefined ? '' : `at least ${metric.min}`, metric.max === undefined ? '' : `at most ${metric.max}`].filter((text) => text !== '');
   return { ...(metric.max !== undefined ? { value: metric.max } : metric.min !== undefined ? { value: metric.min } : {}), text: bounds.join(' and ') };
 }

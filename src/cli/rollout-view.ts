@@ -51,6 +51,7 @@ export function formatRemaining(ms: number): string {
 
 function stepText(step: RolloutSummary['steps'][number]): string {
   if ('approve' in step) return 'approve';
+  if ('shadow' in step) return `shadow ${step.shadow}% ${step.hold}`;
   return step.hold === undefined || step.hold === '0s' ? `${step.weight}%` : `${step.weight}% ${step.hold}`;
 }
 
@@ -92,7 +93,8 @@ export function metricLines(rollout: RolloutAnswer): string[] {
     if (measured === undefined) return `${metric.name}: not measured (${threshold(metric)})`;
     const value = measured.value === undefined ? 'no value' : formatValue(metric, measured.value);
     const stable = measured.comparison === undefined ? '' : ` vs ${measured.comparison.stableRequests} to stable`;
-    const sample = measured.requests === undefined ? '' : `, ${measured.requests} requests${stable}`;
+    const noun = metric.source === 'shadow' ? 'compared answers' : 'requests';
+    const sample = measured.requests === undefined ? '' : `, ${measured.requests} ${noun}${stable}`;
     const why = measured.reason === undefined ? '' : ` — ${measured.reason}`;
     return `${metric.name}: ${value} (${threshold(metric)}${sample}) ${measured.outcome}${why}`;
   });
@@ -104,6 +106,7 @@ function percent(rate: number): string {
 
 function formatValue(metric: RolloutMetric, value: number): string {
   if (metric.source === 'fleet' && metric.maxErrorRateIncrease !== undefined) return `${pointsText(value)} points over stable`;
+  if (metric.source === 'shadow') return `${percent(value)} agreement`;
   return metric.source === 'fleet' ? percent(value) : String(Number(value.toPrecision(6)));
 }
 
@@ -112,6 +115,11 @@ function threshold(metric: RolloutMetric): string {
     return `at most ${pointsText(metric.maxErrorRateIncrease)} points over stable at ${percent(metric.confidence ?? DEFAULT_CONFIDENCE)}`;
   }
   if (metric.source === 'fleet') return `at most ${percent(metric.maxErrorRate ?? 0)}`;
+  if (metric.source === 'shadow') {
+    const agreement = metric.minAgreement === undefined ? '' : `agreement at least ${percent(metric.minAgreement)} at ${percent(metric.confidence)}`;
+    const latency = metric.maxLatencyRatio === undefined ? '' : `median latency at most ${metric.maxLatencyRatio}× the user's`;
+    return [agreement, latency].filter(Boolean).join(' and ');
+  }
   const bounds = [metric.min === undefined ? '' : `at least ${metric.min}`, metric.max === undefined ? '' : `at most ${metric.max}`].filter(Boolean);
   return bounds.length > 0 ? bounds.join(' and ') : 'no threshold';
 }

@@ -7,7 +7,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SluiceError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { METRIC_NAME_PATTERN, annotated, durationField, nameField, stringEnum, urlField } from './fields.js';
-import { METRIC_SOURCES, ROLLOUT_PHASES } from './types.js';
+import { normalizeShadowCompare } from './traffic-policies.js';
+import { METRIC_SOURCES, ROLLOUT_PHASES, SHADOW_KEEP, shadowCompareSchema, shadowStepPercentField } from './types.js';
 import type {
   Comparison,
   Measurement,
@@ -18,6 +19,8 @@ import type {
   RolloutPhase,
   RolloutStep,
   Service,
+  Shadow,
+  ShadowSample,
   Weights,
 } from './types.js';
 
@@ -47,7 +50,9 @@ export type RolloutCommand = 'pause' | 'resume' | 'approve' | 'abort';
 
 /**
  * One controller or person decision as a store change: the rollout after it (the store appends
- * `decisions` to the timeline) and, when traffic moves, the service's new weights (and stable).
+ * `decisions` to the timeline) and, when traffic moves, the service's new weights (and stable);
+ * at a shadow step the shadow it sets, and `null` once it leaves its shadow steps (the store
+ * removes the shadow the rollout set, if the service still has that one).
  */
 export interface RolloutUpdate {
   name: string;
@@ -55,6 +60,7 @@ export interface RolloutUpdate {
   decisions: RolloutDecision[];
   weights?: Weights;
   stable?: string;
+  shadow?: Shadow | null;
 }
 
 /**
@@ -78,6 +84,7 @@ export const rolloutBodySchema = Type.Object(
       Type.Object(
         {
           weight: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+          shadow: Type.Optional(shadowStepPercentField),
           hold: Type.Optional(durationField),
           approve: Type.Optional(Type.Literal(true)),
         },
@@ -87,7 +94,8 @@ export const rolloutBodySchema = Type.Object(
         minItems: 1,
         maxItems: MAX_STEPS,
         description:
-          'Each step is {"weight": 10, "hold": "2m"} or {"approve": true}; after the last one the candidate is promoted. ' +
+          'Each step is {"weight": 10, "hold": "2m"}, {"shadow": 20, "hold": "10m"} (the candidate serves no one; that share of requests is copied to it ' +
+          'and its answers compared with the ones users got) or {"approve": true}; after the last one the candidate is promoted. ' +
           'Only the last weighted step may leave out "hold" (it then holds "0s": promotion follows once every proxy applied it).',
       },
     ),
@@ -123,6 +131,21 @@ export const rolloutBodySchema = Type.Object(
                     description: 'fleet, relative: how sure each verdict must be; a candidate no worse than allowed is failed by at most about 1 − confidence of analyses.',
                   }),
                 ),
+                minAgreement: Type.Optional(
+                  Type.Number({
+                    minimum: 0,
+                    maximum: 1,
+                    description:
+                      "shadow: fail when the share of the candidate's answers that agree with the user's is shown, at `confidence`, to be below this; " +
+                      'pass when it is shown to be at least this; inconclusive while the samples cannot tell.',
+                  }),
+                ),
+                maxLatencyRatio: Type.Optional(
+                  Type.Number({ exclusiveMinimum: 0, description: "shadow: fail when the candidate's median latency over the window is more than this times the user's." }),
+                ),
+                minSamples: Type.Optional(
+                  Type.Integer({ minimum: 0, maximum: MAX_COUNT, description: 'shadow: fewer compared answers in a window is inconclusive (absent: minRequests).' }),
+                ),
                 url: Type.Optional(urlField),
                 query: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
                 max: Type.Optional(Type.Number()),
@@ -131,7 +154,8 @@ export const rolloutBodySchema = Type.Object(
               {
                 ...closed,
                 description:
-                  'fleet: {maxErrorRate} (absolute) or {maxErrorRateIncrease, confidence} (against the stable version); prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}.',
+                  'fleet: {maxErrorRate} (absolute) or {maxErrorRateIncrease, confidence} (against the stable version); prometheus: {url, query, max and/or min}; webhook: {url, max and/or min}; ' +
+                  'shadow: {minAgreement and/or maxLatencyRatio, minSamples, confidence}. Shadow metrics are measured at shadow steps only, the others at weight steps only.',
               },
             ),
             { maxItems: MAX_METRICS },
@@ -142,6 +166,12 @@ export const rolloutBodySchema = Type.Object(
           description: `Optional: without it the rollout has no metrics (holds and approvals only) and the defaults (interval ${DEFAULT_ANALYSIS_INTERVAL}, unused without metrics).`,
         },
       ),
+    ),
+    shadowCompare: Type.Optional(
+      annotated(shadowCompareSchema, { description: "How shadow steps compare the candidate's answers with the user's; required with shadow steps, refused without." }),
+    ),
+    shadowKeep: Type.Optional(
+      annotated(stringEnum(SHADOW_KEEP), { description: 'What a disagreement at a shadow step keeps of both answers. Absent: `answers` (the first 4 KiB of each).' }),
     ),
     proxyTimeout: Type.Optional(
       annotated(durationField, {
@@ -192,24 +222,41 @@ function tooShort(what: string, text: string, path: string): SluiceError {
   return new SluiceError('SLUICE_DURATION_TOO_SHORT', `${what} "${text}" is shorter than the minimum of 1s.`, path);
 }
 
+function checkHold(text: string, path: string, minimums: boolean): void {
+  const hold = parseDuration(text, path);
+  if (minimums && hold > 0 && hold < MIN_ROLLOUT_DURATION_MS) throw tooShort('The hold', text, path);
+}
+
+function normalizeShadowStep(step: RolloutBody['steps'][number], path: string, minimums: boolean): RolloutStep {
+  const shadow = step.shadow!;
+  if (step.weight !== undefined || step.approve !== undefined) {
+    throw invalid('A shadow step takes no weight or approval (the candidate serves no one while it holds); make them a step of their own.', `${path}/shadow`);
+  }
+  if (!(shadow > 0 && shadow <= 100)) throw invalid(`Shadow ${shadow} must be a percentage above 0, at most 100.`, `${path}/shadow`);
+  checkPercent(shadow, `${path}/shadow`);
+  if (step.hold === undefined) throw invalid(`Missing required field "${path}/hold" (a shadow step always holds).`, `${path}/hold`);
+  checkHold(step.hold, `${path}/hold`, minimums);
+  return { shadow, hold: step.hold };
+}
+
 function normalizeSteps(steps: RolloutBody['steps'], base: string, minimums = false): RolloutStep[] {
-  const lastWeighted = steps.reduce((last, step, i) => (step.approve === true ? last : i), -1);
+  const lastWeighted = steps.reduce((last, step, i) => (step.weight === undefined ? last : i), -1);
   return steps.map((step, i): RolloutStep => {
     const path = `${base}/${i}`;
+    if (step.shadow !== undefined) return normalizeShadowStep(step, path, minimums);
     if (step.approve === true) {
       if (step.weight !== undefined || step.hold !== undefined) {
         throw invalid('An approval step takes no weight or hold; make them a step of their own.', `${path}/approve`);
       }
       return { approve: true };
     }
-    if (step.weight === undefined) throw invalid('A step needs either "weight" and "hold", or "approve": true.', path);
+    if (step.weight === undefined) throw invalid('A step needs either "weight" and "hold", "shadow" and "hold", or "approve": true.', path);
     if (step.hold === undefined && i !== lastWeighted) {
       throw invalid(`Missing required field "${path}/hold" (only the last weighted step may leave it out).`, `${path}/hold`);
     }
     checkPercent(step.weight, `${path}/weight`);
     const holdText = step.hold ?? DEFAULT_LAST_HOLD;
-    const hold = parseDuration(holdText, `${path}/hold`);
-    if (minimums && hold > 0 && hold < MIN_ROLLOUT_DURATION_MS) throw tooShort('The hold', holdText, `${path}/hold`);
+    checkHold(holdText, `${path}/hold`, minimums);
     return { weight: step.weight, hold: holdText };
   });
 }
@@ -240,12 +287,34 @@ function normalizeFleetMetric(metric: MetricBody, path: string): RolloutMetric {
   if (maxErrorRateIncrease === undefined) {
     throw invalid(`Missing required field "${path}/maxErrorRate" (or "maxErrorRateIncrease" to compare with the stable version).`, `${path}/maxErrorRate`);
   }
-  const sure = confidence ?? DEFAULT_CONFIDENCE;
-  if (!(sure > 0 && sure < 1)) throw invalid(`Confidence ${sure} must be above 0 and below 1.`, `${path}/confidence`);
+  const sure = checkConfidence(confidence ?? DEFAULT_CONFIDENCE, `${path}/confidence`);
   if (!(maxErrorRateIncrease >= 0 && maxErrorRateIncrease <= 1)) {
     throw invalid(`maxErrorRateIncrease ${maxErrorRateIncrease} must be from 0 to 1.`, `${path}/maxErrorRateIncrease`);
   }
   return { name: metric.name, source: 'fleet', maxErrorRateIncrease, confidence: sure };
+}
+
+function checkConfidence(confidence: number, path: string): number {
+  if (!(confidence > 0 && confidence < 1)) throw invalid(`Confidence ${confidence} must be above 0 and below 1.`, path);
+  return confidence;
+}
+
+/** A shadow metric bounds the agreement, the latency ratio or both. */
+function normalizeShadowMetric(metric: MetricBody, path: string): RolloutMetric {
+  const { minAgreement, maxLatencyRatio, minSamples } = metric;
+  if (minAgreement === undefined && maxLatencyRatio === undefined) {
+    throw invalid(`Shadow metric "${metric.name}" needs "minAgreement", "maxLatencyRatio" or both.`, `${path}/minAgreement`);
+  }
+  if (minAgreement !== undefined && !(minAgreement >= 0 && minAgreement <= 1)) throw invalid(`minAgreement ${minAgreement} must be from 0 to 1.`, `${path}/minAgreement`);
+  if (maxLatencyRatio !== undefined && !(maxLatencyRatio > 0)) throw invalid(`maxLatencyRatio ${maxLatencyRatio} must be above 0.`, `${path}/maxLatencyRatio`);
+  return {
+    name: metric.name,
+    source: 'shadow',
+    ...(minAgreement === undefined ? {} : { minAgreement }),
+    ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }),
+    ...(minSamples === undefined ? {} : { minSamples }),
+    confidence: checkConfidence(metric.confidence ?? DEFAULT_CONFIDENCE, `${path}/confidence`),
+  };
 }
 
 function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
@@ -253,6 +322,7 @@ function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
     fleet: ['name', 'source', 'maxErrorRate', 'maxErrorRateIncrease', 'confidence'],
     prometheus: ['name', 'source', 'url', 'query', 'max', 'min'],
     webhook: ['name', 'source', 'url', 'max', 'min'],
+    shadow: ['name', 'source', 'minAgreement', 'maxLatencyRatio', 'minSamples', 'confidence'],
   };
   const extra = Object.keys(metric).find((key) => !allowed[metric.source].includes(key));
   if (extra !== undefined) throw invalid(`A ${metric.source} metric takes no "${extra}".`, `${path}/${extra}`);
@@ -269,6 +339,8 @@ function normalizeMetric(metric: MetricBody, path: string): RolloutMetric {
     case 'webhook':
       need('url');
       return { name: metric.name, source: 'webhook', url: metric.url!, ...bounds(metric, path) };
+    case 'shadow':
+      return normalizeShadowMetric(metric, path);
   }
 }
 
@@ -283,7 +355,7 @@ function defaultAnalysis(): RolloutAnalysis {
   };
 }
 
-function normalizeAnalysis(analysis: AnalysisBody, base: string, minimums = false): RolloutAnalysis {
+function normalizeAnalysis(analysis: AnalysisBody, base: string, steps: readonly RolloutStep[], minimums = false): RolloutAnalysis {
   const interval = parseDuration(analysis.interval, `${base}/interval`);
   if (minimums && interval < MIN_ROLLOUT_DURATION_MS) throw tooShort('The analysis interval', analysis.interval, `${base}/interval`);
   if (interval === 0) throw invalid('The analysis interval must be longer than 0s.', `${base}/interval`);
@@ -292,6 +364,9 @@ function normalizeAnalysis(analysis: AnalysisBody, base: string, minimums = fals
     const path = `${base}/metrics/${i}`;
     if (seen.has(metric.name)) throw invalid(`Metric name "${metric.name}" is used twice.`, `${path}/name`);
     seen.add(metric.name);
+    if (metric.source === 'shadow' && !steps.some(isShadowStep)) {
+      throw invalid(`Shadow metric "${metric.name}" is measured only at shadow steps, and this rollout has none.`, `${path}/source`);
+    }
     return normalizeMetric(metric, path);
   });
   return {
@@ -343,6 +418,43 @@ export function proxyTimeoutMs(rollout: Pick<Rollout, 'proxyTimeout'>): number {
   return parseDuration(rollout.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT);
 }
 
+export function isShadowStep(step: RolloutStep): step is Extract<RolloutStep, { shadow: number }> {
+  return 'shadow' in step;
+}
+
+/** The comparison shadow steps use (and what a disagreement keeps): required with shadow steps, refused without. */
+function normalizeShadowFields(body: Pick<RolloutBody, 'shadowCompare' | 'shadowKeep'>, steps: readonly RolloutStep[], base: string): Pick<Rollout, 'shadowCompare' | 'shadowKeep'> {
+  const shadowSteps = steps.some(isShadowStep);
+  if (!shadowSteps) {
+    if (body.shadowCompare !== undefined) throw invalid('"shadowCompare" applies only to a rollout with shadow steps; this one has none.', `${base}/shadowCompare`);
+    if (body.shadowKeep !== undefined) throw invalid('"shadowKeep" applies only to a rollout with shadow steps; this one has none.', `${base}/shadowKeep`);
+    return {};
+  }
+  if (body.shadowCompare === undefined) {
+    throw invalid(
+      `Missing required field "${base}/shadowCompare": how a shadow step compares the candidate's answers with the users' (e.g. {"kind": "numeric", "path": "/prediction"}).`,
+      `${base}/shadowCompare`,
+    );
+  }
+  return {
+    shadowCompare: normalizeShadowCompare(body.shadowCompare, `${base}/shadowCompare`),
+    ...(body.shadowKeep === undefined ? {} : { shadowKeep: body.shadowKeep }),
+  };
+}
+
+/** The metrics measured at the rollout's current step: shadow metrics at a shadow step, the others at a weight step. */
+export function stepMetrics(rollout: Pick<Rollout, 'steps' | 'step' | 'analysis'>): RolloutMetric[] {
+  const step = rollout.steps[rollout.step];
+  const shadow = step !== undefined && isShadowStep(step);
+  return rollout.analysis.metrics.filter((metric) => (metric.source === 'shadow') === shadow);
+}
+
+/** The shadow a shadow step of `percent` sets on the service: the candidate, compared as the rollout says. */
+export function shadowOfStep(rollout: Pick<Rollout, 'service' | 'candidate' | 'shadowCompare' | 'shadowKeep'>, percent: number): Shadow {
+  if (rollout.shadowCompare === undefined) throw invalid(`The rollout of "${rollout.service}" has a shadow step but no "shadowCompare".`, '/shadowCompare');
+  return { to: rollout.candidate, percent, compare: rollout.shadowCompare, keep: rollout.shadowKeep ?? 'answers' };
+}
+
 /** A rollout of `service` as the body asks, not yet moving (phase `progressing`, step 0). */
 export function newRollout(service: Service, body: RolloutBody, at: string, actor: string): Rollout {
   if (!service.versions.some((v) => v.name === body.candidate)) {
@@ -355,12 +467,22 @@ export function newRollout(service: Service, body: RolloutBody, at: string, acto
       '/candidate',
     );
   }
+  const steps = normalizeSteps(body.steps, '/steps', true);
+  const shadowStep = steps.findIndex(isShadowStep);
+  if (shadowStep !== -1 && service.mirror !== undefined) {
+    throw invalid(
+      `Service "${service.name}" mirrors requests to "${service.mirror.to}" (answers discarded), and a shadow step shadows (answers compared): ` +
+        'a service does not do both. Remove its "mirror" first.',
+      `/steps/${shadowStep}`,
+    );
+  }
   return {
     service: service.name,
     candidate: body.candidate,
     stable: service.stable,
-    steps: normalizeSteps(body.steps, '/steps', true),
-    analysis: body.analysis === undefined ? defaultAnalysis() : normalizeAnalysis(body.analysis, '/analysis', true),
+    steps,
+    analysis: body.analysis === undefined ? defaultAnalysis() : normalizeAnalysis(body.analysis, '/analysis', steps, true),
+    ...normalizeShadowFields(body, steps, ''),
     proxyTimeout: normalizeProxyTimeout(body.proxyTimeout ?? DEFAULT_PROXY_TIMEOUT, '/proxyTimeout', true),
     ...(body.notify === undefined ? {} : { notify: normalizeNotify(body.notify, '/notify') }),
     phase: 'progressing',
@@ -379,7 +501,8 @@ export function checkRollout(key: string, rollout: Rollout): void {
   if (rollout.candidate === rollout.stable) throw invalid(`Rollout of "${key}" has the same candidate and stable version.`, `${base}/candidate`);
   if (!(ROLLOUT_PHASES as readonly string[]).includes(rollout.phase)) throw invalid(`Rollout of "${key}" has an unknown phase.`, `${base}/phase`);
   const steps = normalizeSteps(rollout.steps, `${base}/steps`);
-  normalizeAnalysis(rollout.analysis, `${base}/analysis`);
+  normalizeAnalysis(rollout.analysis, `${base}/analysis`, steps);
+  normalizeShadowFields(rollout, steps, base);
   if (rollout.proxyTimeout !== undefined) normalizeProxyTimeout(rollout.proxyTimeout, `${base}/proxyTimeout`);
   if (rollout.notify !== undefined) normalizeNotify(rollout.notify, `${base}/notify`);
   if (steps.length === 0 || !Number.isInteger(rollout.step) || rollout.step < 0 || rollout.step > steps.length) {
@@ -451,6 +574,47 @@ function describeComparison(m: Measurement, comparison: Comparison): string {
   return `${rates}, ${pointsText(m.value)} points, ${boundsText(comparison)}, ${requests}`;
 }
 
+/** A share in percent with one decimal, e.g. `78.0%`. */
+function shareText(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+function msText(ms: number): string {
+  return `${Number(ms.toFixed(1))} ms`;
+}
+
+/**
+ * What a shadow sample says of the agreement against minAgreement, e.g. `agreement 78.0% (468 of
+ * 600), at most 81.2% at 95% < minAgreement 95%`; undefined without minAgreement.
+ */
+export function agreementText(samples: number, sample: ShadowSample): string | undefined {
+  const { agreed, minAgreement, lower, upper, confidence } = sample;
+  if (minAgreement === undefined) return undefined;
+  const measured = `agreement ${samples === 0 ? 'unknown' : shareText(agreed / samples)} (${countText(agreed)} of ${countText(samples)})`;
+  const sure = `at ${percentText(confidence)}`;
+  const rule = `minAgreement ${percentText(minAgreement)}`;
+  if (lower === undefined || upper === undefined) return `${measured}, not judged (${rule} ${sure})`;
+  if (upper < minAgreement) return `${measured}, at most ${shareText(upper)} ${sure} < ${rule}`;
+  if (lower >= minAgreement) return `${measured}, at least ${shareText(lower)} ${sure} ≥ ${rule}`;
+  return `${measured}, ${shareText(lower)} to ${shareText(upper)} ${sure}, around ${rule}: cannot tell yet`;
+}
+
+/** What a shadow sample says of the latencies against maxLatencyRatio, e.g. `candidate p50 9 ms / user p50 3 ms = 3 > maxLatencyRatio 1.5`. */
+export function latencyText(sample: ShadowSample): string | undefined {
+  const { userP50Ms, candidateP50Ms, maxLatencyRatio } = sample;
+  if (maxLatencyRatio === undefined || userP50Ms === undefined || candidateP50Ms === undefined) return undefined;
+  const ratio = userP50Ms > 0 ? Number((candidateP50Ms / userP50Ms).toFixed(2)) : Infinity;
+  const compared = candidateP50Ms > maxLatencyRatio * userP50Ms ? '>' : '≤';
+  return `candidate p50 ${msText(candidateP50Ms)} / user p50 ${msText(userP50Ms)} = ${ratio} ${compared} maxLatencyRatio ${maxLatencyRatio}`;
+}
+
+/** A shadow measurement in words: its agreement and latency parts, or its outcome and sample. */
+function describeShadow(m: Measurement, sample: ShadowSample): string {
+  const samples = m.requests ?? 0;
+  const parts = [agreementText(samples, sample), latencyText(sample)].filter((part) => part !== undefined);
+  return parts.length > 0 ? parts.join(', ') : `${m.outcome}, ${countText(samples)} compared answers`;
+}
+
 /**
  * One decision in the audit log's words, e.g. `step 1 analysis pass (errors 0.01, 120 requests)`,
  * or for a relative metric `step 1 analysis fail (errors 4.1% vs stable 1%, +3.1 points, at least
@@ -462,6 +626,7 @@ export function describeDecision(decision: RolloutDecision): string {
   if (decision.measurements !== undefined && decision.measurements.length > 0) {
     const values = decision.measurements.map((m) => {
       if (m.comparison !== undefined) return `${m.metric} ${describeComparison(m, m.comparison)}`;
+      if (m.shadow !== undefined) return `${m.metric} ${describeShadow(m, m.shadow)}`;
       const sample = m.requests === undefined ? '' : `, ${m.requests} requests`;
       return `${m.metric} ${m.value ?? m.outcome}${sample}`;
     });

@@ -18,6 +18,7 @@ import {
   type OutlierDetection,
   type Rule,
   type Shadow,
+  type ShadowCompare,
   type UpstreamProtocol,
   type Version,
   type VersionAffinity,
@@ -132,24 +133,23 @@ export function normalizeShadow(body: Shadow | undefined, versions: readonly Ver
   checkVersionName(versions, body.to, '/shadow/to');
   if (body.to === stable) invalid(`"${body.to}" is the stable version; a shadow copies requests to another version, so the stable one never computes a request twice.`, '/shadow/to');
   checkTwoDecimals(body.percent, '/shadow/percent');
-  const { compare } = body;
+  return { to: body.to, percent: body.percent, compare: normalizeShadowCompare(body.compare, '/shadow/compare'), keep: body.keep ?? 'answers' };
+}
+
+/** A comparison has what its kind needs (a `path` for numeric and label) and nothing it does not; `base` is its JSON pointer. */
+export function normalizeShadowCompare(compare: ShadowCompare, base: string): ShadowCompare {
   const needsPath = compare.kind === 'numeric' || compare.kind === 'label';
-  if (needsPath && compare.path === undefined) invalid(`A ${compare.kind} comparison needs the "path" of the value in the JSON answer (a JSON pointer such as "/prediction").`, '/shadow/compare/path');
-  if (!needsPath && compare.path !== undefined) invalid(`"path" does not apply to a ${compare.kind} comparison.`, '/shadow/compare/path');
+  if (needsPath && compare.path === undefined) invalid(`A ${compare.kind} comparison needs the "path" of the value in the JSON answer (a JSON pointer such as "/prediction").`, `${base}/path`);
+  if (!needsPath && compare.path !== undefined) invalid(`"path" does not apply to a ${compare.kind} comparison.`, `${base}/path`);
   const tolerant = compare.kind === 'numeric' || compare.kind === 'oip';
   for (const field of ['absolute', 'relative'] as const) {
-    if (!tolerant && compare[field] !== undefined) invalid(`"${field}" does not apply to a ${compare.kind} comparison.`, `/shadow/compare/${field}`);
+    if (!tolerant && compare[field] !== undefined) invalid(`"${field}" does not apply to a ${compare.kind} comparison.`, `${base}/${field}`);
   }
   return {
-    to: body.to,
-    percent: body.percent,
-    compare: {
-      kind: compare.kind,
-      ...(compare.path !== undefined ? { path: compare.path } : {}),
-      ...(compare.absolute !== undefined ? { absolute: compare.absolute } : {}),
-      ...(compare.relative !== undefined ? { relative: compare.relative } : {}),
-    },
-    keep: body.keep ?? 'answers',
+    kind: compare.kind,
+    ...(compare.path !== undefined ? { path: compare.path } : {}),
+    ...(compare.absolute !== undefined ? { absolute: compare.absolute } : {}),
+    ...(compare.relative !== undefined ? { relative: compare.relative } : {}),
   };
 }
 

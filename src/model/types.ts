@@ -253,14 +253,22 @@ export const ROLLOUT_PHASES = [
 export const rolloutPhaseSchema = stringEnum(ROLLOUT_PHASES);
 export type RolloutPhase = Static<typeof rolloutPhaseSchema>;
 
-/** Candidate at `weight` percent (stable at the rest) for at least `hold`; or a gate for a person. */
+/** The percentage of requests a shadow step copies to the candidate: above 0, at most 100. */
+export const shadowStepPercentField = Type.Number({ exclusiveMinimum: 0, maximum: 100 });
+
+/**
+ * Candidate at `weight` percent (stable at the rest) for at least `hold`; the candidate serving no
+ * one while `shadow` percent of requests are copied to it and its answers compared, for at least
+ * `hold`; or a gate for a person.
+ */
 export const rolloutStepSchema = Type.Union([
   Type.Object({ weight: Type.Number({ minimum: 0, maximum: 100 }), hold: durationField }, closed),
+  Type.Object({ shadow: shadowStepPercentField, hold: durationField }, closed),
   Type.Object({ approve: Type.Literal(true) }, closed),
 ]);
 export type RolloutStep = Static<typeof rolloutStepSchema>;
 
-export const METRIC_SOURCES = ['fleet', 'prometheus', 'webhook'] as const;
+export const METRIC_SOURCES = ['fleet', 'prometheus', 'webhook', 'shadow'] as const;
 const metricName = Type.String({ pattern: METRIC_NAME_PATTERN });
 const bound = Type.Optional(Type.Number());
 
@@ -282,6 +290,17 @@ export const rolloutMetricSchema = Type.Union([
   ),
   Type.Object({ name: metricName, source: Type.Literal('prometheus'), url: urlField, query: Type.String({ minLength: 1, maxLength: 4096 }), max: bound, min: bound }, closed),
   Type.Object({ name: metricName, source: Type.Literal('webhook'), url: urlField, max: bound, min: bound }, closed),
+  Type.Object(
+    {
+      name: metricName,
+      source: Type.Literal('shadow'),
+      minAgreement: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "The share of compared answers that must agree with the user's." })),
+      maxLatencyRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "The candidate's median latency may be at most this times the user's." })),
+      minSamples: Type.Optional(Type.Integer({ minimum: 0, description: 'Fewer compared answers in a window: inconclusive (absent: the analysis minRequests).' })),
+      confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'The level of the two-sided interval on the agreement.' }),
+    },
+    { ...closed, description: 'Measured at shadow steps only: at least one of minAgreement and maxLatencyRatio.' },
+  ),
 ]);
 export type RolloutMetric = Static<typeof rolloutMetricSchema>;
 
@@ -323,8 +342,28 @@ export const comparisonSchema = Type.Object(
 export type Comparison = Static<typeof comparisonSchema>;
 
 /**
+ * A shadow metric's sample: how many compared answers agreed, the interval on the agreement (once
+ * there are minSamples) and both sides' median latency over the same compared requests.
+ */
+export const shadowSampleSchema = Type.Object(
+  {
+    agreed: count,
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    minAgreement: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    lower: Type.Optional(Type.Number({ description: 'The agreement is at least this (two-sided interval at the confidence).' })),
+    upper: Type.Optional(Type.Number({ description: 'The agreement is at most this (two-sided interval at the confidence).' })),
+    maxLatencyRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    userP50Ms: Type.Optional(Type.Number({ minimum: 0 })),
+    candidateP50Ms: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  closed,
+);
+export type ShadowSample = Static<typeof shadowSampleSchema>;
+
+/**
  * One metric's value in one analysis, with the sample behind it; for a relative metric the value
- * is the candidate's error rate minus the stable's, and `comparison` holds the rest.
+ * is the candidate's error rate minus the stable's, and `comparison` holds the rest; for a shadow
+ * metric the value is the agreement, `requests` the compared answers and `shadow` the rest.
  */
 export const measurementSchema = Type.Object(
   {
@@ -334,6 +373,7 @@ export const measurementSchema = Type.Object(
     requests: Type.Optional(count),
     errors: Type.Optional(count),
     comparison: Type.Optional(comparisonSchema),
+    shadow: Type.Optional(shadowSampleSchema),
     reason: Type.Optional(Type.String()),
   },
   closed,
@@ -387,6 +427,8 @@ export const rolloutSchema = Type.Object(
     stable: annotated(nameField, { description: 'The stable version when the rollout started: rollback returns traffic to it.' }),
     steps: Type.Array(rolloutStepSchema, { minItems: 1 }),
     analysis: rolloutAnalysisSchema,
+    shadowCompare: Type.Optional(annotated(shadowCompareSchema, { description: 'How shadow steps compare the answers (present when there are shadow steps).' })),
+    shadowKeep: Type.Optional(annotated(stringEnum(SHADOW_KEEP), { description: 'What a disagreement at a shadow step keeps (absent: `answers`).' })),
     proxyTimeout: Type.Optional(
       annotated(durationField, {
         description:
@@ -398,6 +440,7 @@ export const rolloutSchema = Type.Object(
     step: Type.Integer({ minimum: 0, description: 'Index of the current step; `steps.length` once past the last one.' }),
     stepWeights: Type.Optional(Type.Record(Type.String(), percentField, { propertyNames: nameField, description: 'The weights the rollout last set.' })),
     stepRevision: Type.Optional(Type.Integer({ minimum: 0, description: 'The revision that carried stepWeights.' })),
+    stepShadow: Type.Optional(annotated(shadowSchema, { description: 'The shadow the rollout set on the service at a shadow step and has not removed yet.' })),
     holdStartedAt: Type.Optional(timeField),
     holdUntil: Type.Optional(timeField),
     windowStart: Type.Optional(Type.String({ description: 'Start of the traffic the next analysis judges (it stays put while results are inconclusive).' })),

@@ -1,11 +1,12 @@
-// One analysis of a rollout's candidate: every metric measured over one window through injected
-// sources, each judged pass / fail / inconclusive (too few requests, no value, a source that did
-// not answer, samples that cannot tell the candidate from the stable version) and combined (any
-// fail fails; else any inconclusive is inconclusive). Writes nothing; the sources are the only I/O.
+// One analysis of a rollout's candidate: the current step's metrics (shadow metrics at a shadow
+// step, the others at a weight step) measured over one window through injected sources, each
+// judged pass / fail / inconclusive (too few requests, no value, a source that did not answer,
+// samples that cannot tell) and combined (any fail fails; else any inconclusive is inconclusive).
+// Writes nothing; the sources are the only I/O.
 
-import type { AnalysisOutcome, Measurement, Rollout, RolloutMetric } from '../model/types.js';
-import { DEFAULT_CONFIDENCE, boundsText, percentText, pointsText } from '../model/rollout.js';
-import { compareErrorRates, type LoadTotals } from './compare-proportions.js';
+import type { AnalysisOutcome, Measurement, Rollout, RolloutMetric, ShadowSample } from '../model/types.js';
+import { DEFAULT_CONFIDENCE, agreementText, boundsText, latencyText, percentText, pointsText, stepMetrics } from '../model/rollout.js';
+import { compareErrorRates, normalQuantile, wilsonInterval, type LoadTotals } from './compare-proportions.js';
 import type { AnalysisResult } from './plan.js';
 
 /** How long one Prometheus query or webhook call may take before it counts as inconclusive. */
@@ -13,9 +14,20 @@ const QUERY_TIMEOUT_MS = 5_000;
 
 export type { LoadTotals };
 
+/** A service's compared shadow answers over one window, and both sides' median latency over the same requests (null without any). */
+export interface ShadowTotals {
+  /** Answers compared: agreed, disagreed or failed by the candidate (not those that could not be compared). */
+  samples: number;
+  agreed: number;
+  userP50Ms: number | null;
+  candidateP50Ms: number | null;
+}
+
 export interface MetricSources {
   /** Completed requests and errors the fleet reported for one version of a service since `since` (epoch ms). */
   fleet(service: string, version: string, since: number): LoadTotals;
+  /** The service's shadow comparisons since `since` (epoch ms). */
+  shadow(service: string, since: number): ShadowTotals;
   /** The first sample's value of a Prometheus instant query. */
   prometheus(url: string, query: string, signal: AbortSignal): Promise<number>;
   /** The number a webhook answers. */
@@ -101,8 +113,49 @@ function measureFleet(rollout: Rollout, metric: FleetMetric, from: number, sourc
   return fleetMeasurement(rollout, { name: metric.name, maxErrorRate: metric.maxErrorRate ?? 0 }, candidate);
 }
 
+type ShadowMetric = Extract<RolloutMetric, { source: 'shadow' }>;
+
+/**
+ * The candidate's shadow answers over the window: inconclusive below minSamples; otherwise failed
+ * when the two-sided Wilson interval (with continuity correction) on the agreement lies wholly
+ * below minAgreement or the candidate's median latency is above maxLatencyRatio times the user's,
+ * passed when the interval lies wholly at or above minAgreement, else inconclusive.
+ */
+function shadowMeasurement(rollout: Rollout, metric: ShadowMetric, totals: ShadowTotals): Measurement {
+  const { samples, agreed } = totals;
+  const minSamples = Math.max(1, metric.minSamples ?? rollout.analysis.minRequests);
+  const rule: ShadowSample = {
+    agreed,
+    confidence: metric.confidence,
+    ...(metric.minAgreement === undefined ? {} : { minAgreement: metric.minAgreement }),
+    ...(metric.maxLatencyRatio === undefined ? {} : { maxLatencyRatio: metric.maxLatencyRatio }),
+  };
+  const sample = { requests: samples, ...(samples === 0 ? {} : { value: agreed / samples }) };
+  if (samples < minSamples) {
+    const reason = `${samples} compared answer(s) from ${rollout.candidate}, fewer than minSamples ${minSamples}`;
+    return { metric: metric.name, outcome: 'inconclusive', ...sample, shadow: rule, reason };
+  }
+  const z = normalQuantile(1 - (1 - metric.confidence) / 2);
+  // The interval of any proportion: here the agreeing answers among the samples.
+  const [lower, upper] = wilsonInterval({ requests: samples, errors: agreed }, z);
+  const judged: ShadowSample = {
+    ...rule,
+    ...(metric.minAgreement === undefined ? {} : { lower, upper }),
+    ...(totals.userP50Ms === null ? {} : { userP50Ms: totals.userP50Ms }),
+    ...(totals.candidateP50Ms === null ? {} : { candidateP50Ms: totals.candidateP50Ms }),
+  };
+  const agreement: AnalysisOutcome =
+    metric.minAgreement === undefined ? 'pass' : upper < metric.minAgreement ? 'fail' : lower >= metric.minAgreement ? 'pass' : 'inconclusive';
+  const slower =
+    metric.maxLatencyRatio !== undefined && judged.userP50Ms !== undefined && judged.candidateP50Ms !== undefined && judged.candidateP50Ms > metric.maxLatencyRatio * judged.userP50Ms;
+  const outcome: AnalysisOutcome = agreement === 'fail' || slower ? 'fail' : agreement;
+  const why = [agreement === 'pass' ? undefined : agreementText(samples, judged), slower ? latencyText(judged) : undefined].filter((part) => part !== undefined);
+  return { metric: metric.name, outcome, ...sample, shadow: judged, ...(outcome === 'pass' ? {} : { reason: why.join('; ') }) };
+}
+
 async function measure(rollout: Rollout, metric: RolloutMetric, from: number, sources: MetricSources): Promise<Measurement> {
   if (metric.source === 'fleet') return measureFleet(rollout, metric, from, sources);
+  if (metric.source === 'shadow') return shadowMeasurement(rollout, metric, sources.shadow(rollout.service, from));
   try {
     const signal = AbortSignal.timeout(QUERY_TIMEOUT_MS);
     const value =
@@ -120,8 +173,8 @@ function combine(measurements: readonly Measurement[]): AnalysisOutcome {
   return 'pass';
 }
 
-/** Measures every metric of the rollout over the traffic since `from`, as of `to`. */
+/** Measures the metrics of the rollout's current step over the traffic since `from`, as of `to`. */
 export async function runAnalysis(rollout: Rollout, window: { from: number; to: number }, sources: MetricSources): Promise<AnalysisResult> {
-  const measurements = await Promise.all(rollout.analysis.metrics.map((metric) => measure(rollout, metric, window.from, sources)));
+  const measurements = await Promise.all(stepMetrics(rollout).map((metric) => measure(rollout, metric, window.from, sources)));
   return { outcome: combine(measurements), measurements, from: window.from, to: window.to };
 }

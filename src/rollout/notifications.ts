@@ -4,7 +4,7 @@
 // clock (notifier.ts and webhook-delivery.ts do).
 
 import type { Measurement, Rollout, RolloutDecision, RolloutMetric, RolloutPhase, Weights } from '../model/types.js';
-import { DEFAULT_CONFIDENCE, newDecisions } from '../model/rollout.js';
+import { DEFAULT_CONFIDENCE, isShadowStep, newDecisions } from '../model/rollout.js';
 
 /** The phase changes that are notified. */
 export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting-approval' | 'rolled-back' | 'succeeded' | 'aborted';
@@ -13,7 +13,15 @@ export type NotificationKind = 'started' | 'step-reached' | 'paused' | 'awaiting
 export interface FailedMetric {
   metric: string;
   value?: number;
-  threshold: { maxErrorRate?: number; maxErrorRateIncrease?: number; confidence?: number; max?: number; min?: number };
+  threshold: {
+    maxErrorRate?: number;
+    maxErrorRateIncrease?: number;
+    confidence?: number;
+    max?: number;
+    min?: number;
+    minAgreement?: number;
+    maxLatencyRatio?: number;
+  };
   reason?: string;
 }
 
@@ -71,6 +79,10 @@ function thresholdOf(metric: RolloutMetric | undefined): FailedMetric['threshold
     return { maxErrorRateIncrease: metric.maxErrorRateIncrease, confidence: metric.confidence ?? DEFAULT_CONFIDENCE };
   }
   if (metric.source === 'fleet') return { ...(metric.maxErrorRate === undefined ? {} : { maxErrorRate: metric.maxErrorRate }) };
+  if (metric.source === 'shadow') {
+    const { minAgreement, maxLatencyRatio, confidence } = metric;
+    return { ...(minAgreement === undefined ? {} : { minAgreement, confidence }), ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }) };
+  }
   return { ...(metric.max === undefined ? {} : { max: metric.max }), ...(metric.min === undefined ? {} : { min: metric.min }) };
 }
 
@@ -96,8 +108,11 @@ function sentence(rollout: Rollout, kind: NotificationKind, decision: RolloutDec
   switch (kind) {
     case 'started':
       return `${of} started by ${decision.actor}: ${rollout.candidate} replaces ${rollout.stable} in ${rollout.steps.length} step(s).`;
-    case 'step-reached':
-      return `${of} reached ${where}: ${percent(decision.weights ?? {})}.`;
+    case 'step-reached': {
+      const step = rollout.steps[decision.step];
+      const shadow = step !== undefined && isShadowStep(step) ? `, ${step.shadow}% of requests copied to ${rollout.candidate} to compare its answers` : '';
+      return `${of} reached ${where}: ${percent(decision.weights ?? {})}${shadow}.`;
+    }
     case 'paused':
       return `${of} paused at ${where}${why}.`;
     case 'awaiting-approval':

@@ -4,8 +4,8 @@
 // nothing; transitions.ts turns an action into the rollout's next state.
 
 import { parseDuration } from '../model/duration.js';
-import { DEFAULT_PROXY_TIMEOUT, isFinal, proxyTimeoutMs, stepWeights } from '../model/rollout.js';
-import type { AnalysisOutcome, Measurement, Rollout, Weights } from '../model/types.js';
+import { DEFAULT_PROXY_TIMEOUT, isFinal, isShadowStep, proxyTimeoutMs, shadowOfStep, stepMetrics, stepWeights } from '../model/rollout.js';
+import type { AnalysisOutcome, Measurement, Rollout, Shadow, Weights } from '../model/types.js';
 
 /** One analysis: the metrics' verdicts over the traffic between `from` and `to` (epoch ms). */
 export interface AnalysisResult {
@@ -35,7 +35,7 @@ export interface Observed {
 
 export type Action =
   | { kind: 'nothing'; until?: number }
-  | { kind: 'set-weights'; step: number; weights: Weights }
+  | { kind: 'set-weights'; step: number; weights: Weights; shadow?: Shadow }
   | { kind: 'start-hold'; step: number; until: number }
   | { kind: 'analyze'; from: number; to: number }
   | { kind: 'record-analysis'; analysis: AnalysisResult }
@@ -76,14 +76,15 @@ function judge(rollout: Rollout, analysis: AnalysisResult, now: number): Action 
 }
 
 /**
- * A hold passes once its time is up and, when there are metrics, an analysis at or after that
- * time passes; analyses run at `nextAnalysisAt` (every interval, and once when the hold ends).
+ * A hold passes once its time is up and, when the step has metrics (shadow metrics at a shadow
+ * step, the others at a weight step), an analysis at or after that time passes; analyses run at
+ * `nextAnalysisAt` (every interval, and once when the hold ends).
  */
 function planHold(rollout: Rollout, observed: Observed): Action {
   const { now } = observed;
   if (observed.analysis !== undefined) return judge(rollout, observed.analysis, now);
   const holdUntil = msOf(rollout.holdUntil);
-  if (rollout.analysis.metrics.length === 0) return now >= holdUntil ? { kind: 'advance' } : { kind: 'nothing', until: holdUntil };
+  if (stepMetrics(rollout).length === 0) return now >= holdUntil ? { kind: 'advance' } : { kind: 'nothing', until: holdUntil };
   const due = msOf(rollout.nextAnalysisAt);
   if (now >= due) return { kind: 'analyze', from: msOf(rollout.windowStart), to: now };
   return { kind: 'nothing', until: due };
@@ -127,6 +128,8 @@ export function plan(rollout: Rollout, observed: Observed): Action {
       const step = rollout.steps[rollout.step];
       if (step === undefined) return { kind: 'promote' };
       if ('approve' in step) return { kind: 'await-approval', step: rollout.step };
+      // A shadow step: every user on stable, a share of their requests copied to the candidate.
+      if (isShadowStep(step)) return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, 0), shadow: shadowOfStep(rollout, step.shadow) };
       return { kind: 'set-weights', step: rollout.step, weights: stepWeights(rollout, step.weight) };
     }
     case 'waiting-for-proxies':

@@ -19,6 +19,15 @@ export interface DecisionContext {
 export type Decision = Exclude<Action, { kind: 'nothing' } | { kind: 'analyze' }>;
 
 type Fields = Omit<Rollout, 'timeline'>;
+
+/**
+ * A rollout leaving its shadow steps: the fields without the shadow it set, and the update's
+ * `shadow: null` that removes it from the service in the same commit (nothing when it set none).
+ */
+function leaveShadow(fields: Fields): { fields: Fields; change: Pick<RolloutUpdate, 'shadow'> } {
+  if (fields.stepShadow === undefined) return { fields, change: {} };
+  return { fields: edit(fields, {}, ['stepShadow']), change: { shadow: null } };
+}
 type HoldField = 'holdStartedAt' | 'holdUntil' | 'windowStart' | 'nextAnalysisAt';
 const HOLD_FIELDS: readonly HoldField[] = ['holdStartedAt', 'holdUntil', 'windowStart', 'nextAnalysisAt'];
 
@@ -66,13 +75,14 @@ function counted(fields: Fields, analysis: AnalysisResult): Fields {
   return edit(fields, { failures, inconclusive, ...(windowStart === undefined ? {} : { windowStart }) });
 }
 
-/** All traffic back to `stable`, the rollout ended in `phase`. */
+/** All traffic back to `stable` (and no shadow of the rollout's left), the rollout ended in `phase`. */
 function endWithRollback(fields: Fields, stable: string, phase: 'rolled-back' | 'aborted', reason: string, ctx: DecisionContext) {
   const weights = { [stable]: 100 };
   const at = iso(ctx.now);
-  const rollout = edit(fields, { phase, reason, finishedAt: at }, ['pausedFrom', 'holdRemainingMs']);
+  const left = leaveShadow(fields);
+  const rollout = edit(left.fields, { phase, reason, finishedAt: at, stepWeights: weights, stepRevision: ctx.revision }, ['pausedFrom', 'holdRemainingMs']);
   const decision: RolloutDecision = { at, event: phase, step: fields.step, actor: ctx.actor, revision: ctx.revision, weights, reason };
-  return { rollout, decision, weights };
+  return { rollout, decision, weights, ...left.change };
 }
 
 /** The update a planned action makes. */
@@ -88,13 +98,17 @@ export function decide(rollout: Rollout, action: Decision, ctx: DecisionContext)
     ...extra,
   });
   switch (action.kind) {
-    case 'set-weights':
+    case 'set-weights': {
+      // A shadow step sets its shadow; a weight step after shadow steps removes theirs.
+      const left = action.shadow === undefined ? leaveShadow(fields) : { fields: edit(fields, { stepShadow: action.shadow }), change: { shadow: action.shadow } };
       return {
         name,
-        rollout: edit(fields, { phase: 'waiting-for-proxies', stepWeights: action.weights, stepRevision: ctx.revision }, HOLD_FIELDS),
+        rollout: edit(left.fields, { phase: 'waiting-for-proxies', stepWeights: action.weights, stepRevision: ctx.revision }, HOLD_FIELDS),
         decisions: [decision('weights-set', { revision: ctx.revision, weights: action.weights })],
         weights: action.weights,
+        ...left.change,
       };
+    }
     case 'start-hold':
       return {
         name,
@@ -121,27 +135,26 @@ export function decide(rollout: Rollout, action: Decision, ctx: DecisionContext)
         decisions: [...decisions, decision('hold-passed')],
       };
     }
-    case 'await-approval':
-      return { name, rollout: edit(fields, { phase: 'awaiting-approval' }), decisions: [decision('awaiting-approval')] };
+    case 'await-approval': {
+      const left = leaveShadow(fields);
+      return { name, rollout: edit(left.fields, { phase: 'awaiting-approval' }), decisions: [decision('awaiting-approval')], ...left.change };
+    }
     case 'promote': {
       const weights = { [rollout.candidate]: 100 };
+      const left = leaveShadow(fields);
       return {
         name,
-        rollout: edit(fields, { phase: 'succeeded', stepWeights: weights, stepRevision: ctx.revision, finishedAt: at }),
+        rollout: edit(left.fields, { phase: 'succeeded', stepWeights: weights, stepRevision: ctx.revision, finishedAt: at }),
         decisions: [decision('promoted', { revision: ctx.revision, weights })],
         weights,
         stable: rollout.candidate,
+        ...left.change,
       };
     }
     case 'roll-back': {
       const judged = counted(fields, action.analysis);
-      const ended = endWithRollback(judged, rollout.stable, 'rolled-back', action.reason, ctx);
-      return {
-        name,
-        rollout: edit(ended.rollout, { stepWeights: ended.weights, stepRevision: ctx.revision }),
-        decisions: [analysisDecision(judged, action.analysis, at, ctx.actor), ended.decision],
-        weights: ended.weights,
-      };
+      const { decision: ended, ...update } = endWithRollback(judged, rollout.stable, 'rolled-back', action.reason, ctx);
+      return { name, ...update, decisions: [analysisDecision(judged, action.analysis, at, ctx.actor), ended] };
     }
     case 'pause': {
       if (action.analysis === undefined) {
@@ -164,12 +177,16 @@ export function decide(rollout: Rollout, action: Decision, ctx: DecisionContext)
         decisions: [analysisDecision(judged, action.analysis, at, ctx.actor), decision('paused', { reason: action.reason })],
       };
     }
-    case 'abort':
+    case 'abort': {
+      // Someone else took the service: its traffic stays as it is, but not the rollout's shadow.
+      const left = leaveShadow(fields);
       return {
         name,
-        rollout: edit(fields, { phase: 'aborted', reason: action.reason, finishedAt: at }, ['pausedFrom', 'holdRemainingMs']),
+        rollout: edit(left.fields, { phase: 'aborted', reason: action.reason, finishedAt: at }, ['pausedFrom', 'holdRemainingMs']),
         decisions: [decision('aborted', { reason: action.reason })],
+        ...left.change,
       };
+    }
   }
 }
 
@@ -223,16 +240,12 @@ export function steer(
     case 'abort': {
       const reason = ctx.reason ?? `aborted by ${ctx.actor}`;
       if (ctx.service === undefined) {
-        const rollout = edit(fields, { phase: 'aborted', reason, finishedAt: at }, ['pausedFrom', 'holdRemainingMs']);
-        return { name, rollout, decisions: [decision('aborted', reason)] };
+        const left = leaveShadow(fields);
+        const rollout = edit(left.fields, { phase: 'aborted', reason, finishedAt: at }, ['pausedFrom', 'holdRemainingMs']);
+        return { name, rollout, decisions: [decision('aborted', reason)], ...left.change };
       }
-      const ended = endWithRollback(fields, ctx.service.stable, 'aborted', reason, ctx);
-      return {
-        name,
-        rollout: edit(ended.rollout, { stepWeights: ended.weights, stepRevision: ctx.revision }),
-        decisions: [ended.decision],
-        weights: ended.weights,
-      };
+      const { decision: ended, ...update } = endWithRollback(fields, ctx.service.stable, 'aborted', reason, ctx);
+      return { name, ...update, decisions: [ended] };
     }
   }
 }

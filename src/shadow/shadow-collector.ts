@@ -1,10 +1,12 @@
 // The shadow collector: takes each answer Envoy reports (ext-proc-service.ts), pairs the user's
 // and the candidate's answers to one request (answer-pairs.ts), compares them as the service's
-// shadow says (compare.ts) and keeps the results per service (shadow-results.ts). Reads the
-// desired state through the function it is given; changes nothing in it.
+// shadow says (compare.ts) and keeps the results per service (shadow-results.ts), which a
+// rollout's shadow metric totals over its window. Reads the desired state through the function it
+// is given; changes nothing in it.
 
 import type { ShadowReport, ShadowView } from '../api/shadow.js';
 import type { Service, Shadow } from '../model/types.js';
+import type { ShadowTotals } from '../rollout/analysis.js';
 import { AnswerPairs } from './answer-pairs.js';
 import { compareAnswers, type Comparison } from './compare.js';
 import type { AnswerSink, ObservedAnswer } from './ext-proc-service.js';
@@ -68,7 +70,8 @@ export class ShadowCollector implements AnswerSink, ShadowView {
       pair.user.truncated || pair.candidate.truncated
         ? { outcome: 'incomparable', detail: `an answer is longer than the ${this.maxBodyBytes} bytes the collector keeps` }
         : compareAnswers(shadow.compare, pair.user.answer, pair.candidate.answer);
-    results.compared(comparison, observed.requestId, this.now(), pair.user.answer, pair.candidate.answer, shadow.keep);
+    const latencyMs = { user: pair.user.latencyMs, candidate: pair.candidate.latencyMs };
+    results.compared(comparison, observed.requestId, this.now(), pair.user.answer, pair.candidate.answer, shadow.keep, latencyMs);
     this.options.onCompared?.(service.name, shadow.to, comparison.outcome);
   }
 
@@ -77,6 +80,11 @@ export class ShadowCollector implements AnswerSink, ShadowView {
     if (!shadow) return undefined;
     this.countUnpaired(this.pairs.expire());
     return this.resultsFor(service.name, shadow).report(service.name, shadow, shadowIsActive(service, shadow));
+  }
+
+  /** The service's compared pairs since `since` (epoch ms), for a rollout's shadow metric; none when it has no results. */
+  shadowTotals(service: string, since: number): ShadowTotals {
+    return this.results.get(service)?.totalsSince(since) ?? { samples: 0, agreed: 0, userP50Ms: null, candidateP50Ms: null };
   }
 
   private countUnpaired(unpaired: readonly { service: string; side: ObservedAnswer['side'] }[]): void {

@@ -17,7 +17,7 @@ import {
   type RolloutNote,
   type RolloutUpdate,
 } from '../model/rollout.js';
-import type { DesiredState, Listener, Rollout, Service, Weights } from '../model/types.js';
+import type { DesiredState, Listener, Rollout, Service, Shadow, Weights } from '../model/types.js';
 import {
   checkListenerPlacement,
   checkServicePlacement,
@@ -112,6 +112,24 @@ function aborted(rollout: Rollout, reason: string, context: ChangeContext, revis
   return withDecisions(rollout, decide(rollout, { kind: 'abort', reason }, { now: Date.parse(context.at), actor: context.actor, revision }));
 }
 
+/**
+ * `service` without the shadow a rollout set on it (`set`), when it still has that one: a shadow
+ * a person put in its place since is theirs and stays.
+ */
+function withoutRolloutShadow(service: Service, set: Shadow | undefined): Service {
+  if (set === undefined || !sameValue(service.shadow, set)) return service;
+  const { shadow, ...rest } = service;
+  return rest;
+}
+
+/** `services` with the shadow `rollout` set removed from its service (which may be gone). */
+function rolloutShadowRemoved(services: Record<string, Service>, rollout: Rollout): Record<string, Service> {
+  const service = Object.hasOwn(services, rollout.service) ? services[rollout.service] : undefined;
+  if (service === undefined) return services;
+  const after = withoutRolloutShadow(service, rollout.stepShadow);
+  return after === service ? services : { ...services, [rollout.service]: after };
+}
+
 /** The service's rollout when it is active (in any phase that is not final). */
 export function activeRollout(state: DesiredState, name: string): Rollout | undefined {
   const rollout = rolloutOf(state, name);
@@ -165,7 +183,10 @@ function guardedReplace(
   return endRollout(state, { ...state.services, [service.name]: service }, rollout, `${change.doing} by ${context.actor} with override=rollout`, context);
 }
 
-/** The next state with `services` and `rollout` ended as aborted, its traffic left as `services` has it. */
+/**
+ * The next state with `services` and `rollout` ended as aborted, its traffic left as `services`
+ * has it but the shadow it set removed.
+ */
 function endRollout(
   state: DesiredState,
   services: Record<string, Service>,
@@ -174,7 +195,7 @@ function endRollout(
   context: ChangeContext,
 ): DesiredState {
   const ended = aborted(rollout, reason, context, state.revision + 1);
-  return next(state, { services, rollouts: { ...state.rollouts, [rollout.service]: ended } });
+  return next(state, { services: rolloutShadowRemoved(services, rollout), rollouts: { ...state.rollouts, [rollout.service]: ended } });
 }
 
 function next(
@@ -341,7 +362,7 @@ export function restoreRevision(
     const restoredService = Object.hasOwn(after.services, name) ? after.services[name] : undefined;
     if (restoredService !== undefined && !takesOver(rollout, before, restoredService)) continue;
     const ended = aborted(rollout, `revision ${revision} restored by ${context.actor}`, context, after.revision);
-    after = deepFreeze({ ...after, rollouts: { ...after.rollouts, [name]: ended } });
+    after = deepFreeze({ ...after, services: rolloutShadowRemoved(after.services, rollout), rollouts: { ...after.rollouts, [name]: ended } });
   }
   return after;
 }
@@ -374,7 +395,8 @@ export function startRollout(state: DesiredState, name: string, body: RolloutBod
 
 /**
  * Applies one rollout decision: the rollout's new fields, its timeline with the new decisions
- * (capped), and the service's new weights and stable version when traffic moves.
+ * (capped), the service's new weights and stable version when traffic moves, and the shadow a
+ * shadow step sets or the removal of the one it set.
  */
 export function updateRollout(state: DesiredState, update: RolloutUpdate): DesiredState {
   const current = getRollout(state, update.name);
@@ -383,14 +405,17 @@ export function updateRollout(state: DesiredState, update: RolloutUpdate): Desir
   }
   const rollout = withDecisions(current, update);
   checkRollout(update.name, rollout);
-  if (update.weights === undefined && update.stable === undefined) return withRollout(state, rollout);
+  if (update.weights === undefined && update.stable === undefined) {
+    return withRollout(state, rollout, update.shadow === null ? rolloutShadowRemoved(state.services, current) : undefined);
+  }
   const service = getService(state, update.name);
   const stable = update.stable ?? service.stable;
   if (!service.versions.some((v) => v.name === stable)) {
     throw new SluiceError('SLUICE_UNKNOWN_VERSION', `"${stable}" is not a version of service "${update.name}".`, '/stable');
   }
   const weights = completeWeights(service.versions, update.weights ?? service.weights, '/weights');
-  return withRollout(state, rollout, { ...state.services, [service.name]: { ...service, stable, weights } });
+  const shadowed = update.shadow === undefined ? service : update.shadow === null ? withoutRolloutShadow(service, current.stepShadow) : { ...service, shadow: update.shadow };
+  return withRollout(state, rollout, { ...state.services, [service.name]: { ...shadowed, stable, weights } });
 }
 
 /**

@@ -1,12 +1,13 @@
 // Analysis: each metric judged over one window through fake sources (fleet totals, Prometheus,
-// webhook), the tri-state combination, and the real HTTP sources against a local server that
-// answers like Prometheus and like a feedback webhook.
+// webhook, shadow comparisons), the tri-state combination, which metrics each kind of step
+// measures, and the real HTTP sources against a local server that answers like Prometheus and
+// like a feedback webhook.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutMetric } from '../../src/model/types.js';
-import { runAnalysis, type MetricSources } from '../../src/rollout/analysis.js';
+import { runAnalysis, type MetricSources, type ShadowTotals } from '../../src/rollout/analysis.js';
 import { queryPrometheus, readWebhook } from '../../src/rollout/http-metrics.js';
 import { holding, rolloutBody, T0 } from './fixtures.js';
 
@@ -14,16 +15,22 @@ function rolloutWith(metrics: RolloutMetric[], minRequests = 10) {
   return holding(T0, {}, rolloutBody({ analysis: { interval: '20s', minRequests, failureLimit: 0, inconclusiveLimit: 2, metrics } }));
 }
 
-function sources(overrides: Partial<MetricSources> = {}): MetricSources & { fleetCalls: unknown[][] } {
+function sources(overrides: Partial<MetricSources> = {}): MetricSources & { fleetCalls: unknown[][]; shadowCalls: unknown[][] } {
   const fleetCalls: unknown[][] = [];
+  const shadowCalls: unknown[][] = [];
   return {
     fleetCalls,
+    shadowCalls,
     fleet: (...args) => {
       fleetCalls.push(args);
       return { requests: 100, errors: 1 };
     },
     prometheus: async () => 0.2,
     webhook: async () => 0.9,
+    shadow: (...args) => {
+      shadowCalls.push(args);
+      return { samples: 600, agreed: 597, userP50Ms: 3, candidateP50Ms: 4 };
+    },
     ...overrides,
   };
 }
@@ -193,5 +200,98 @@ describe('HTTP metric sources', () => {
     expect(await readWebhook(`${base}/hook/object`, signal())).toBe(0.91);
     await expect(readWebhook(`${base}/hook/text`, signal())).rejects.toThrow('neither a number');
     await expect(readWebhook(`${base}/hook/missing`, signal())).rejects.toThrow('HTTP 404');
+  });
+});
+
+describe('a shadow metric (the candidate answers copies at a shadow step)', () => {
+  const agreement: RolloutMetric = { name: 'agreement', source: 'shadow', minAgreement: 0.95, minSamples: 200, confidence: 0.95 };
+  const latency: RolloutMetric = { name: 'latency', source: 'shadow', maxLatencyRatio: 1.5, confidence: 0.95 };
+
+  /** Holding the shadow step (step 0, 50% copied), then a weight step; `fleet` is measured at weight steps only. */
+  function shadowRollout(metrics: RolloutMetric[], step = 0) {
+    return holding(
+      T0,
+      { step },
+      rolloutBody({
+        steps: [{ shadow: 50, hold: '60s' }, { weight: 50, hold: '60s' }],
+        shadowCompare: { kind: 'numeric', path: '/prediction' },
+        analysis: { interval: '20s', minRequests: 300, failureLimit: 0, inconclusiveLimit: 2, metrics },
+      }),
+    );
+  }
+  const totals = (samples: number, agreed: number, userP50Ms: number | null = 3, candidateP50Ms: number | null = 4): ShadowTotals => ({
+    samples,
+    agreed,
+    userP50Ms,
+    candidateP50Ms,
+  });
+
+  it.each([
+    ['pass: the interval lies at or above minAgreement', [agreement], totals(600, 597), 'pass', undefined],
+    [
+      'fail: the interval lies below minAgreement',
+      [agreement],
+      totals(600, 468),
+      'fail',
+      /^agreement 78\.0% \(468 of 600\), at most 81\.\d% at 95% < minAgreement 95%$/,
+    ],
+    ['inconclusive: fewer samples than minSamples', [agreement], totals(199, 0), 'inconclusive', /^199 compared answer\(s\) from green, fewer than minSamples 200$/],
+    [
+      'inconclusive: the interval straddles minAgreement',
+      [agreement],
+      totals(200, 186),
+      'inconclusive',
+      /^agreement 93\.0% \(186 of 200\), 8\d\.\d% to 9\d\.\d% at 95%, around minAgreement 95%: cannot tell yet$/,
+    ],
+    ['without minSamples: the analysis minRequests (300)', [{ ...agreement, minSamples: undefined }], totals(299, 299), 'inconclusive', /fewer than minSamples 300$/],
+    [
+      'fail: the candidate median latency above maxLatencyRatio times the user one',
+      [latency],
+      totals(600, 0, 3, 9),
+      'fail',
+      /^candidate p50 9 ms \/ user p50 3 ms = 3 > maxLatencyRatio 1\.5$/,
+    ],
+    ['pass: a latency ratio within maxLatencyRatio (agreement not bounded)', [latency], totals(600, 0, 3, 4.5), 'pass', undefined],
+    [
+      'fail: agreement passing does not hide a slow candidate',
+      [{ ...agreement, maxLatencyRatio: 1.5 }],
+      totals(600, 600, 2, 3.5),
+      'fail',
+      /^candidate p50 3\.5 ms \/ user p50 2 ms = 1\.75 > maxLatencyRatio 1\.5$/,
+    ],
+  ] as const)('%s', async (_name, metrics, shadowTotals, outcome, reason) => {
+    const s = sources({ shadow: () => shadowTotals });
+    const result = await runAnalysis(shadowRollout([...metrics]), window, s);
+    expect(result.outcome).toBe(outcome);
+    const [m] = result.measurements;
+    expect(m).toMatchObject({ outcome, requests: shadowTotals.samples });
+    if (reason === undefined) expect(m?.reason).toBeUndefined();
+    else expect(m?.reason).toMatch(reason);
+  });
+
+  it('keeps the sample and the interval in the measurement, at the two-sided level asked for', async () => {
+    const s = sources({ shadow: () => totals(600, 468) });
+    const [at95] = (await runAnalysis(shadowRollout([agreement]), window, s)).measurements;
+    const [at99] = (await runAnalysis(shadowRollout([{ ...agreement, confidence: 0.99 }]), window, s)).measurements;
+    expect(at95).toMatchObject({ value: 0.78, requests: 600, shadow: { agreed: 468, minAgreement: 0.95, confidence: 0.95, userP50Ms: 3, candidateP50Ms: 4 } });
+    expect(at95?.shadow?.lower).toBeLessThan(0.78);
+    expect(at95?.shadow?.upper).toBeGreaterThan(0.78);
+    // A higher confidence widens the interval on both sides.
+    expect(at99?.shadow?.lower).toBeLessThan(at95!.shadow!.lower!);
+    expect(at99?.shadow?.upper).toBeGreaterThan(at95!.shadow!.upper!);
+  });
+
+  it('at a shadow step measures only shadow metrics, since the window start; at a weight step only the others', async () => {
+    const metrics = [agreement, fleet];
+    const atShadow = sources();
+    const shadowStep = await runAnalysis(shadowRollout(metrics, 0), window, atShadow);
+    expect(shadowStep.measurements.map((m) => m.metric)).toEqual(['agreement']);
+    expect(atShadow.shadowCalls).toEqual([['predict', T0]]);
+    expect(atShadow.fleetCalls).toEqual([]);
+
+    const atWeight = sources();
+    const weightStep = await runAnalysis(shadowRollout(metrics, 1), window, atWeight);
+    expect(weightStep.measurements.map((m) => m.metric)).toEqual(['errors']);
+    expect(atWeight.shadowCalls).toEqual([]);
   });
 });

@@ -8,9 +8,12 @@ import { SluiceError } from '../../src/errors.js';
 import { TIMELINE_CAP } from '../../src/model/rollout.js';
 import type { DesiredState, RolloutDecision } from '../../src/model/types.js';
 import { validateState } from '../../src/model/validate.js';
+import { interferenceOf } from '../../src/rollout/interference.js';
+import { plan, type AnalysisResult } from '../../src/rollout/plan.js';
+import { decide, type Decision } from '../../src/rollout/transitions.js';
 import { applyChange, deepFreeze, type Change } from '../../src/state/changes.js';
 import { INITIAL_STATE } from '../admin/harness.js';
-import { holding, iso, rolloutBody, serviceBody, T0 } from './fixtures.js';
+import { holding, iso, rolloutBody, serviceBody, shadowRolloutBody, STEP_SHADOW, T0 } from './fixtures.js';
 
 function apply(state: DesiredState, ...changes: Change[]): DesiredState {
   return changes.reduce((s, c) => applyChange(s, c), state);
@@ -201,5 +204,82 @@ describe('a person\'s change during an active rollout', () => {
     const after = applyChange(ended, weights, bob);
     expect(after.rollouts).toBe(ended.rollouts);
     expect(applyChange(after, { kind: 'deleteService', name: 'predict' }, bob).services['predict']).toBeUndefined();
+  });
+});
+
+describe('a rollout with a shadow step, as the store applies its decisions', () => {
+  const bob = { at: iso(T0 + 1000), actor: 'bob' };
+  const pass: AnalysisResult = { outcome: 'pass', measurements: [], from: T0, to: T0 + 60_000 };
+  const fail: AnalysisResult = { outcome: 'fail', measurements: [], from: T0, to: T0 + 20_000 };
+
+  /** The controller's next move as one store change: planned with every proxy up to date, or `action` when given. */
+  function move(state: DesiredState, now: number, action?: Decision): DesiredState {
+    const rollout = state.rollouts!['predict']!;
+    const planned = action ?? plan(rollout, { now, stepRevisionApplied: true });
+    if (planned.kind === 'nothing' || planned.kind === 'analyze') throw new Error(`nothing to apply: ${planned.kind}`);
+    return applyChange(state, { kind: 'rolloutUpdate', ...decide(rollout, planned, { now, actor: 'rollout', revision: state.revision + 1 }) });
+  }
+
+  /** Holding the shadow step: the service shadows green at 50% with all traffic on blue. */
+  function shadowing(): DesiredState {
+    const started = apply(
+      deepFreeze(structuredClone(INITIAL_STATE)),
+      { kind: 'putService', name: 'predict', body: serviceBody() },
+      { kind: 'startRollout', name: 'predict', body: shadowRolloutBody(), at: iso(T0), actor: 'alice' },
+    );
+    return move(move(started, T0), T0);
+  }
+
+  it('sets the shadow with the step weights, in one revision, and the state stays valid', () => {
+    const state = shadowing();
+    expect(state.services['predict']).toMatchObject({ weights: { blue: 100, green: 0 }, shadow: STEP_SHADOW });
+    expect(state.rollouts!['predict']).toMatchObject({ phase: 'holding', stepShadow: STEP_SHADOW });
+    expect(() => validateState(state)).not.toThrow();
+  });
+
+  it('removes it in the revision that leaves the step (here for an approval gate), and keeps it until then', () => {
+    const passed = move(move(shadowing(), T0 + 60_000, { kind: 'advance', analysis: pass }), T0 + 60_000);
+    expect(passed.rollouts!['predict']!.phase).toBe('awaiting-approval');
+    expect(passed.services['predict']).not.toHaveProperty('shadow');
+    const advancedOnly = move(shadowing(), T0 + 60_000, { kind: 'advance', analysis: pass });
+    expect(advancedOnly.services['predict']!.shadow).toEqual(STEP_SHADOW);
+  });
+
+  it('removes it with the weights of a rollback, in the same revision', () => {
+    const state = shadowing();
+    const after = move(state, T0 + 20_000, { kind: 'roll-back', reason: 'disagrees', analysis: fail });
+    expect(after.revision).toBe(state.revision + 1);
+    expect(after.services['predict']).not.toHaveProperty('shadow');
+    expect(after.services['predict']!.weights).toEqual({ blue: 100, green: 0 });
+  });
+
+  it.each([
+    ['rollback', { kind: 'rollback', name: 'predict' }, 'blue'],
+    ['promote with override=rollout', { kind: 'promote', name: 'predict', version: 'green', override: 'rollout' }, 'green'],
+    ['abort', { kind: 'steerRollout', name: 'predict', command: 'abort', at: bob.at, actor: 'bob' }, 'blue'],
+  ] as const)("a person's %s removes it in the same revision, and the state stays valid", (_what, change, stable) => {
+    const state = shadowing();
+    const after = applyChange(state, change, bob);
+    expect(after.revision).toBe(state.revision + 1);
+    expect(after.rollouts!['predict']!.phase).toBe('aborted');
+    expect(after.services['predict']).not.toHaveProperty('shadow');
+    expect(after.services['predict']!.stable).toBe(stable);
+    expect(() => validateState(after)).not.toThrow();
+  });
+
+  it("a person's own shadow put in its place since is theirs: the rollout leaves it", () => {
+    const theirs = { ...STEP_SHADOW, percent: 10 };
+    const state = applyChange(shadowing(), { kind: 'putService', name: 'predict', body: { ...serviceBody(), shadow: theirs } }, bob);
+    expect(state.rollouts!['predict']!.phase).toBe('holding');
+    const after = applyChange(state, { kind: 'rollback', name: 'predict' }, bob);
+    expect(after.services['predict']!.shadow).toEqual(theirs);
+  });
+
+  it('a mirror added while shadow steps are to come takes the service from the rollout', () => {
+    const state = applyChange(shadowing(), { kind: 'putService', name: 'predict', body: { ...serviceBody(), mirror: { to: 'green', percent: 5 } } }, bob);
+    const rollout = state.rollouts!['predict']!;
+    expect(rollout.phase).toBe('holding');
+    expect(interferenceOf(rollout, state.services['predict'])).toMatch(/a mirror to "green" was added outside the rollout/);
+    expect(interferenceOf({ ...rollout, step: 2 }, state.services['predict'])).toBeUndefined();
   });
 });

@@ -55,6 +55,7 @@ async function open(clockAt = T0): Promise<World> {
       },
       prometheus: async () => Promise.reject(new Error('not used')),
       webhook: async () => Promise.reject(new Error('not used')),
+      shadow: () => ({ samples: 0, agreed: 0, userP50Ms: null, candidateP50Ms: null }),
     },
     onError: (error) => errors.push(error),
   });

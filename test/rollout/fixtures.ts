@@ -46,6 +46,26 @@ export function rolloutBody(overrides: Partial<BodyWithAnalysis> = {}): BodyWith
   };
 }
 
+/** The comparison of the shadow rollouts' steps. */
+export const SHADOW_COMPARE = { kind: 'numeric', path: '/prediction', absolute: 0.001 } as const;
+
+/** The shadow step's shadow on the service: 50% of requests copied to green, compared as SHADOW_COMPARE. */
+export const STEP_SHADOW = { to: 'green', percent: 50, compare: SHADOW_COMPARE, keep: 'answers' } as const;
+
+/**
+ * Shadow 50% (hold 60s) → approval → 50% (hold 60s); analysis every 20s, the agreement at the
+ * shadow step and the fleet error rate at the weight step.
+ */
+export function shadowRolloutBody(overrides: Partial<BodyWithAnalysis> = {}): BodyWithAnalysis {
+  const base = rolloutBody();
+  return rolloutBody({
+    steps: [{ shadow: 50, hold: '60s' }, { approve: true }, { weight: 50, hold: '60s' }],
+    shadowCompare: { ...SHADOW_COMPARE },
+    analysis: { ...base.analysis, metrics: [{ name: 'agreement', source: 'shadow', minAgreement: 0.95 }, ...base.analysis.metrics] },
+    ...overrides,
+  });
+}
+
 export function rollout(fields: Partial<Rollout> = {}, body: RolloutBody = rolloutBody()): Rollout {
   return { ...newRollout(predictService(), body, iso(T0), 'alice'), ...fields };
 }

@@ -10,7 +10,7 @@ import { newDecisions } from '../../src/model/rollout.js';
 import { notificationsFor, type RolloutNotification } from '../../src/rollout/notifications.js';
 import type { AnalysisResult } from '../../src/rollout/plan.js';
 import { decide, steer, type Decision } from '../../src/rollout/transitions.js';
-import { holding, iso, predictService, rollout, rolloutBody, T0 } from './fixtures.js';
+import { holding, iso, predictService, rollout, rolloutBody, shadowRolloutBody, STEP_SHADOW, T0 } from './fixtures.js';
 
 /** The rollout after `update`, its decisions appended as the store appends them. */
 function applied(before: Rollout, update: RolloutUpdate): Rollout {
@@ -107,6 +107,18 @@ const cases: Case[] = [
         step: 0,
         revision: 7,
         at: iso(NOW),
+      },
+    ],
+  },
+  {
+    name: 'a shadow step reached: its weights, and the share copied to the candidate',
+    before: rollout({}, shadowRolloutBody()),
+    after: byController(rollout({}, shadowRolloutBody()), { kind: 'set-weights', step: 0, weights: { blue: 100, green: 0 }, shadow: STEP_SHADOW }),
+    messages: [
+      {
+        kind: 'step-reached',
+        text: 'Rollout of predict reached step 1 of 3: blue 100%, green 0%, 50% of requests copied to green to compare its answers.',
+        weights: { blue: 100, green: 0 },
       },
     ],
   },

@@ -49,6 +49,7 @@ function controller(): RolloutController {
       fleet: () => ({ requests: 0, errors: 0 }),
       prometheus: async () => Promise.reject(new Error('not used')),
       webhook: async () => Promise.reject(new Error('not used')),
+      shadow: () => ({ samples: 0, agreed: 0, userP50Ms: null, candidateP50Ms: null }),
     },
   });
   stops.push(() => c.stop());

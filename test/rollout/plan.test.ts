@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisOutcome, Rollout } from '../../src/model/types.js';
 import { plan, type Action, type AnalysisResult, type Observed } from '../../src/rollout/plan.js';
-import { holding, iso, rollout, rolloutBody, T0 } from './fixtures.js';
+import { holding, iso, rollout, rolloutBody, shadowRolloutBody, STEP_SHADOW, T0 } from './fixtures.js';
 
 function result(outcome: AnalysisOutcome, from = T0, to = T0 + 20_000): AnalysisResult {
   const measurement =
@@ -223,6 +223,42 @@ const cases: Case[] = [
     rollout: holding(T0, { phase: 'paused', pausedFrom: 'holding' }),
     observed: { now: T0, interference: 'service "predict" was deleted' },
     action: { kind: 'abort', reason: 'service "predict" was deleted' },
+  },
+  {
+    name: 'a shadow step keeps every user on stable and shadows the candidate with the rollout comparison',
+    rollout: rollout({}, shadowRolloutBody()),
+    observed: { now: T0 },
+    action: { kind: 'set-weights', step: 0, weights: { blue: 100, green: 0 }, shadow: STEP_SHADOW },
+  },
+  {
+    name: 'a shadow step keeps what a disagreement keeps as the rollout says',
+    rollout: rollout({}, shadowRolloutBody({ shadowKeep: 'hashes' })),
+    observed: { now: T0 },
+    action: { kind: 'set-weights', step: 0, weights: { blue: 100, green: 0 }, shadow: { ...STEP_SHADOW, keep: 'hashes' } },
+  },
+  {
+    name: 'holding a shadow step with a shadow metric: analyze',
+    rollout: holding(T0, {}, shadowRolloutBody()),
+    observed: { now: T0 + 20_000 },
+    action: { kind: 'analyze', from: T0, to: T0 + 20_000 },
+  },
+  {
+    name: 'holding a shadow step with only fleet metrics (which it cannot measure): just hold',
+    rollout: holding(T0, {}, shadowRolloutBody({ analysis: rolloutBody().analysis })),
+    observed: { now: T0 + 20_000 },
+    action: { kind: 'nothing', until: T0 + 60_000 },
+  },
+  {
+    name: '… and pass the hold on time alone',
+    rollout: holding(T0, {}, shadowRolloutBody({ analysis: rolloutBody().analysis })),
+    observed: { now: T0 + 60_000 },
+    action: { kind: 'advance' },
+  },
+  {
+    name: 'holding a weight step with only shadow metrics: pass the hold on time alone',
+    rollout: holding(T0, { step: 2 }, shadowRolloutBody({ analysis: { ...rolloutBody().analysis, metrics: [{ name: 'agreement', source: 'shadow', minAgreement: 0.9 }] } })),
+    observed: { now: T0 + 60_000 },
+    action: { kind: 'advance' },
   },
   ...(['succeeded', 'rolled-back', 'aborted'] as const).map(
     (phase): Case => ({

@@ -254,6 +254,69 @@ describe('POST /v1/services/{name}/rollouts', () => {
     expect(h.store.current().revision).toBe(before);
   });
 
+  describe('with shadow steps', () => {
+    const shadowBody = (overrides: Record<string, unknown> = {}) => ({
+      candidate: 'green',
+      steps: [
+        { weight: 0, hold: '10s' },
+        { shadow: 20, hold: '10m' },
+        { weight: 50, hold: '10m' },
+      ],
+      shadowCompare: { kind: 'numeric', path: '/prediction', absolute: 0.001 },
+      analysis: { interval: '30s', metrics: [{ name: 'agreement', source: 'shadow', minAgreement: 0.95 }] },
+      ...overrides,
+    });
+
+    it('keeps the shadow steps, the comparison and a shadow metric with its confidence 0.95 unless the body says', async () => {
+      const res = await startRollout(shadowBody({ shadowKeep: 'hashes' }));
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toMatchObject({
+        steps: [{ weight: 0, hold: '10s' }, { shadow: 20, hold: '10m' }, { weight: 50, hold: '10m' }],
+        shadowCompare: { kind: 'numeric', path: '/prediction', absolute: 0.001 },
+        shadowKeep: 'hashes',
+        analysis: { minRequests: 50, metrics: [{ name: 'agreement', source: 'shadow', minAgreement: 0.95, confidence: 0.95 }] },
+      });
+      expect(res.json().analysis.metrics[0]).not.toHaveProperty('minSamples');
+    });
+
+    it('refuses a shadow step on a service that mirrors, at the step, saying why', async () => {
+      expect((await send(h.app, 'PUT', '/v1/services/predict', { ...predictBody(), mirror: { to: 'green', percent: 10 } })).statusCode).toBe(200);
+      const res = await startRollout(shadowBody());
+      expectError(res, 400, 'SLUICE_INVALID_BODY', '/steps/1');
+      expect(res.json().error.message).toMatch(/mirrors requests to "green".*a service does not do both/);
+    });
+
+    const metric = (fields: Record<string, unknown>) => ({ analysis: { interval: '30s', metrics: [{ name: 'agreement', source: 'shadow', ...fields }] } });
+    it.each([
+      ['shadow steps without shadowCompare', { shadowCompare: undefined }, '/shadowCompare'],
+      ['shadowCompare without shadow steps', { steps: [{ weight: 50, hold: '1m' }], analysis: undefined }, '/shadowCompare'],
+      ['shadowKeep without shadow steps', { steps: [{ weight: 50, hold: '1m' }], shadowCompare: undefined, analysis: undefined, shadowKeep: 'answers' }, '/shadowKeep'],
+      ['a numeric shadowCompare without path', { shadowCompare: { kind: 'numeric' } }, '/shadowCompare/path'],
+      ['a label shadowCompare with a tolerance', { shadowCompare: { kind: 'label', path: '/class', absolute: 1 } }, '/shadowCompare/absolute'],
+      ['an unknown shadowKeep', { shadowKeep: 'everything' }, '/shadowKeep'],
+      ['a shadow step of 0%', { steps: [{ shadow: 0, hold: '1m' }] }, '/steps/0/shadow'],
+      ['a shadow step over 100%', { steps: [{ shadow: 101, hold: '1m' }] }, '/steps/0/shadow'],
+      ['a shadow step with three decimals', { steps: [{ shadow: 10.125, hold: '1m' }] }, '/steps/0/shadow'],
+      ['a shadow step with a weight', { steps: [{ shadow: 10, weight: 10, hold: '1m' }] }, '/steps/0/shadow'],
+      ['a shadow step without hold (even the last)', { steps: [{ weight: 10, hold: '1m' }, { shadow: 10 }] }, '/steps/1/hold'],
+      ['a shadow metric bounding nothing', metric({}), '/analysis/metrics/0/minAgreement'],
+      ['a shadow metric with maxErrorRate', metric({ minAgreement: 0.9, maxErrorRate: 0.1 }), '/analysis/metrics/0/maxErrorRate'],
+      ['a shadow metric with minAgreement over 1', metric({ minAgreement: 1.5 }), '/analysis/metrics/0/minAgreement'],
+      ['a shadow metric with maxLatencyRatio 0', metric({ maxLatencyRatio: 0 }), '/analysis/metrics/0/maxLatencyRatio'],
+      ['a shadow metric with confidence 1', metric({ minAgreement: 0.9, confidence: 1 }), '/analysis/metrics/0/confidence'],
+      ['a shadow metric with a fractional minSamples', metric({ minAgreement: 0.9, minSamples: 2.5 }), '/analysis/metrics/0/minSamples'],
+      [
+        'a shadow metric without shadow steps (it would never be measured)',
+        { steps: [{ weight: 50, hold: '1m' }], shadowCompare: undefined },
+        '/analysis/metrics/0/source',
+      ],
+    ])('refuses %s', async (_what, change, path) => {
+      const before = h.store.current().revision;
+      expectError(await startRollout(JSON.parse(JSON.stringify(shadowBody(change)))), 400, 'SLUICE_INVALID_BODY', path);
+      expect(h.store.current().revision).toBe(before);
+    });
+  });
+
   it('refuses a body that is not JSON and a missing body', async () => {
     expectError(await startRollout('{"candidate":'), 400, 'SLUICE_MALFORMED_JSON');
     expectError(await send(h.app, 'POST', '/v1/services/predict/rollouts'), 400, 'SLUICE_INVALID_BODY');

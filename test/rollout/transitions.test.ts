@@ -6,7 +6,7 @@ import { SluiceError } from '../../src/errors.js';
 import type { AnalysisOutcome } from '../../src/model/types.js';
 import type { AnalysisResult } from '../../src/rollout/plan.js';
 import { decide, steer } from '../../src/rollout/transitions.js';
-import { holding, iso, predictService, rollout, T0 } from './fixtures.js';
+import { holding, iso, predictService, rollout, shadowRolloutBody, STEP_SHADOW, T0 } from './fixtures.js';
 
 const ctx = (now: number, actor = 'rollout') => ({ now, actor, revision: 7 });
 
@@ -140,5 +140,56 @@ describe('steer', () => {
     expect(error).toBeInstanceOf(SluiceError);
     expect((error as SluiceError).code).toBe('SLUICE_ROLLOUT_STATE');
     expect((error as SluiceError).message).toContain(message);
+  });
+});
+
+describe('shadow steps: the shadow is set at a shadow step and removed in the update that leaves it', () => {
+  const service = predictService();
+  /** Holding the shadow step, its shadow set on the service. */
+  const shadowing = (fields = {}) => holding(T0, { stepWeights: { blue: 100, green: 0 }, stepShadow: STEP_SHADOW, ...fields }, shadowRolloutBody());
+  const pass = result('pass', T0, T0 + 60_000);
+  const fail = result('fail', T0, T0 + 20_000);
+
+  it('set-weights of a shadow step sets its shadow and remembers it', () => {
+    const update = decide(rollout({}, shadowRolloutBody()), { kind: 'set-weights', step: 0, weights: { blue: 100, green: 0 }, shadow: STEP_SHADOW }, ctx(T0));
+    expect(update).toMatchObject({ weights: { blue: 100, green: 0 }, shadow: STEP_SHADOW, rollout: { stepShadow: STEP_SHADOW } });
+  });
+
+  it.each([
+    ['a weight step', shadowing({ step: 2, phase: 'progressing' }), { kind: 'set-weights', step: 2, weights: { blue: 50, green: 50 } }, 'waiting-for-proxies'],
+    ['an approval gate', shadowing({ step: 1, phase: 'progressing' }), { kind: 'await-approval', step: 1 }, 'awaiting-approval'],
+    ['success', shadowing({ step: 3, phase: 'progressing' }), { kind: 'promote' }, 'succeeded'],
+    ['a rollback', shadowing(), { kind: 'roll-back', reason: 'disagrees', analysis: fail }, 'rolled-back'],
+    ['an abort (service taken over)', shadowing(), { kind: 'abort', reason: 'the weights were changed outside the rollout' }, 'aborted'],
+  ] as const)('leaving it for %s removes the shadow (shadow: null) and forgets it', (_to, r, action, phase) => {
+    const update = decide(r, action, ctx(T0 + 60_000));
+    expect(update.shadow).toBeNull();
+    expect(update.rollout.phase).toBe(phase);
+    expect(update.rollout).not.toHaveProperty('stepShadow');
+  });
+
+  it.each([
+    ['abort with the service (all traffic to stable)', { service }],
+    ['abort of a deleted service', {}],
+  ])("a person's %s removes it too", (_what, extra) => {
+    const update = steer(shadowing(), 'abort', { ...ctx(T0, 'alice'), ...extra });
+    expect(update.shadow).toBeNull();
+    expect(update.rollout).not.toHaveProperty('stepShadow');
+  });
+
+  it('moves within the shadow step keep it: analyses, the hold passing to the next step, pause and resume', () => {
+    const recorded = decide(shadowing(), { kind: 'record-analysis', analysis: result('inconclusive', T0, T0 + 20_000) }, ctx(T0 + 20_000));
+    const advanced = decide(shadowing(), { kind: 'advance', analysis: pass }, ctx(T0 + 60_000));
+    const paused = steer(shadowing(), 'pause', ctx(T0 + 10_000, 'alice'));
+    const resumed = steer({ ...paused.rollout, timeline: [] }, 'resume', ctx(T0 + 20_000, 'alice'));
+    for (const update of [recorded, advanced, paused, resumed]) {
+      expect(update).not.toHaveProperty('shadow');
+      expect(update.rollout.stepShadow).toEqual(STEP_SHADOW);
+    }
+  });
+
+  it('a rollout that set no shadow asks for no removal', () => {
+    const update = decide(holding(), { kind: 'roll-back', reason: 'bad', analysis: fail }, ctx(T0 + 20_000));
+    expect(update).not.toHaveProperty('shadow');
   });
 });
