@@ -39,7 +39,7 @@ async function serviceWithGreen(quirkShare: number): Promise<ModelServer> {
 /**
  * User requests through Envoy with distinct inputs (the quirk is a property of the input), a few in
  * flight, until stopped; tallies the version that served each one (its `x-sluice-version`), and as
- * `no answer` a request whose kept-alive connection Envoy closed as it took a new listener.
+ * `no answer` a request that got none (none should: a shadow changes routes, never the listener).
  */
 function backgroundTraffic(): { servedBy: Record<string, number>; stop(): Promise<void> } {
   const servedBy: Record<string, number> = {};
@@ -130,9 +130,7 @@ describe('a rollout that shadows first (bin/sluice.js, real Envoy)', () => {
     expect(rollout.step).toBe(0);
     // Green computed copies, but every user was served by blue.
     expect(green.stats.requests).toBeGreaterThan(0);
-    const { blue, 'no answer': lost = 0, ...others } = traffic.servedBy;
-    expect(others, JSON.stringify(traffic.servedBy)).toEqual({});
-    expect(blue).toBeGreaterThan(100 * lost);
+    expect(Object.keys(traffic.servedBy), JSON.stringify(traffic.servedBy)).toEqual(['blue']);
 
     const failed = rollout.timeline.find((d: any) => d.event === 'analysis' && d.outcome === 'fail');
     const [m] = failed.measurements;
