@@ -7,12 +7,10 @@
 //   npm run bench:dataplane                 200 req/s, 5 s per phase (7 phases)
 //   options: --rate 200 --phase-seconds 5 --mode sotw|delta
 
-import { Agent } from 'node:http';
-import { demoService } from './lib/admin-client.js';
-import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
+import { envoyVersion } from './lib/envoy.js';
 import type { XdsMode } from './lib/sim-envoy.js';
-import { post, startModel, type Outcome } from './lib/model-traffic.js';
-import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
+import { post, startDataPlane, type Outcome } from './lib/model-traffic.js';
+import type { ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, now, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 interface Phase {
@@ -53,20 +51,13 @@ async function main(argv: string[]): Promise<void> {
   const version = envoyVersion();
   log(`dataplane: ${rate} req/s, ${phaseMs / 1000} s per phase, ${PHASES.length} phases, Envoy ${version} (${mode})`);
 
-  const [bluePort, greenPort] = [await freePort(), await freePort()];
-  const models = [await startModel('blue', bluePort), await startModel('green', greenPort)];
-  let sluice: ServerHandle | undefined;
-  let envoy: EnvoyProcess | undefined;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const plane = await startDataPlane(mode, 'bench-dataplane');
+  const { sluice, agent } = plane;
   try {
-    sluice = await spawnSluice();
-    const first = await sluice.admin.putService('predict', demoService({ blue: bluePort, green: greenPort }));
-    envoy = await startBenchEnvoy(mode, sluice.xdsPort, 'bench-dataplane');
-    await sluice.admin.waitComplete(first, 1, 20_000);
     // Warm the connections up (not counted).
     await new Promise<void>((resolve) => {
       let left = 50;
-      for (let i = 0; i < 50; i++) post(agent, sluice!.listenerPort, now(), -1, () => --left === 0 && resolve());
+      for (let i = 0; i < 50; i++) post(agent, sluice.listenerPort, now(), -1, () => --left === 0 && resolve());
     });
 
     const outcomes: Outcome[] = [];
@@ -156,10 +147,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`results: ${path}\n`);
     if (failures.length > 0) process.exitCode = 1;
   } finally {
-    agent.destroy();
-    await envoy?.stop();
-    await sluice?.stop({ removeState: true });
-    for (const model of models) model.kill('SIGTERM');
+    await plane.close();
   }
 }
 

@@ -9,11 +9,9 @@
 //   npm run bench:shadow                    200 req/s, 5 s per phase, 3 rounds
 //   options: --rate 200 --phase-seconds 5 --rounds 3 --percent 100
 
-import { Agent } from 'node:http';
-import { demoService } from './lib/admin-client.js';
-import { envoyVersion, startBenchEnvoy, type EnvoyProcess } from './lib/envoy.js';
-import { post, startModel, type Outcome } from './lib/model-traffic.js';
-import { freePort, spawnSluice, type ServerHandle } from './lib/sluice-process.js';
+import { envoyVersion } from './lib/envoy.js';
+import { post, startDataPlane, type Outcome } from './lib/model-traffic.js';
+import type { ServerHandle } from './lib/sluice-process.js';
 import { Args, fmt, now, processCpuMs, round, runMain, sleep, summarize, table, writeResults, type Summary } from './lib/util.js';
 
 type Mode = 'off' | 'mirror' | 'shadow';
@@ -51,17 +49,9 @@ async function setShadow(sluice: ServerHandle, service: Record<string, unknown>,
 /** Runs the interleaved phases; exported for the benchmark's smoke test. */
 export async function runShadowBench(options: { rate: number; phaseMs: number; rounds: number; percent: number; log?: (line: string) => void }): Promise<ShadowBenchResult> {
   const log = options.log ?? (() => undefined);
-  const [bluePort, greenPort] = [await freePort(), await freePort()];
-  const models = [await startModel('blue', bluePort), await startModel('green', greenPort)];
-  let sluice: ServerHandle | undefined;
-  let envoy: EnvoyProcess | undefined;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const plane = await startDataPlane('sotw', 'bench-shadow');
+  const { sluice, service, agent } = plane;
   try {
-    sluice = await spawnSluice();
-    const service = demoService({ blue: bluePort, green: greenPort });
-    const first = await sluice.admin.putService('predict', service);
-    envoy = await startBenchEnvoy('sotw', sluice.xdsPort, 'bench-shadow');
-    await sluice.admin.waitComplete(first, 1, 20_000);
     const phases: Mode[] = Array.from({ length: options.rounds }, () => MODES).flat();
     const outcomes: Outcome[][] = phases.map(() => []);
     const cpuMs: number[] = phases.map(() => 0);
@@ -72,7 +62,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
       // Warm the connections up (not counted).
       await new Promise<void>((resolve) => {
         let left = WARMUP;
-        for (let i = 0; i < WARMUP; i++) post(agent, sluice!.listenerPort, now(), -1, () => --left === 0 && resolve());
+        for (let i = 0; i < WARMUP; i++) post(agent, sluice.listenerPort, now(), -1, () => --left === 0 && resolve());
       });
       const cpuBefore = processCpuMs(sluice.pid);
       const start = now();
@@ -96,7 +86,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
     // request sent while on, warm-ups included; below, read what has arrived.
     const sentWhileOn = phases.reduce((sum, mode, i) => sum + (mode === 'shadow' ? outcomes[i]!.length + WARMUP : 0), 0);
     const compared = async (): Promise<number> => {
-      const report = (await sluice!.admin.request('GET', '/v1/services/predict/shadow')).json;
+      const report = (await sluice.admin.request('GET', '/v1/services/predict/shadow')).json;
       return Number(report?.samples ?? 0) + Number(report?.incomparable ?? 0);
     };
     let pairs = await compared();
@@ -117,10 +107,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
     });
     return { modes, compared: pairs, errors: sluice.errorLines() };
   } finally {
-    agent.destroy();
-    await envoy?.stop();
-    await sluice?.stop({ removeState: true });
-    for (const model of models) model.kill('SIGTERM');
+    await plane.close();
   }
 }
 

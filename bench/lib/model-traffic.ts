@@ -1,10 +1,15 @@
 // Open-loop traffic to the demo's model servers through Envoy, shared by the data-plane benchmarks:
-// a model server in its own process (the demo's), and one POST /predict whose latency counts from
-// the time it was scheduled (no coordinated omission). Loopback only.
+// the demo's service behind a real Envoy (model servers in their own processes, a spawned sluice),
+// and one POST /predict whose latency counts from the time it was scheduled (no coordinated
+// omission). Loopback only.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, type Agent } from 'node:http';
+import { Agent as HttpAgent, request, type Agent } from 'node:http';
 import { join } from 'node:path';
+import { demoService } from './admin-client.js';
+import { startBenchEnvoy, type EnvoyProcess } from './envoy.js';
+import type { XdsMode } from './sim-envoy.js';
+import { freePort, spawnSluice, type ServerHandle } from './sluice-process.js';
 import { REPO_ROOT, now, sleep } from './util.js';
 
 export interface Outcome {
@@ -49,3 +54,37 @@ export function post(agent: Agent, port: number, scheduled: number, phase: numbe
   req.end(BODY);
 }
 
+
+/** The demo's service behind a real Envoy: blue and green model processes, a spawned sluice, the Envoy in sync. */
+export interface DataPlane {
+  sluice: ServerHandle;
+  /** The demo service body with these model servers' ports. */
+  service: Record<string, unknown>;
+  agent: Agent;
+  close(): Promise<void>;
+}
+
+export async function startDataPlane(mode: XdsMode, nodeId: string): Promise<DataPlane> {
+  const [bluePort, greenPort] = [await freePort(), await freePort()];
+  const models = [await startModel('blue', bluePort), await startModel('green', greenPort)];
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  let sluice: ServerHandle | undefined;
+  let envoy: EnvoyProcess | undefined;
+  const close = async (): Promise<void> => {
+    agent.destroy();
+    await envoy?.stop();
+    await sluice?.stop({ removeState: true });
+    for (const model of models) model.kill('SIGTERM');
+  };
+  try {
+    sluice = await spawnSluice();
+    const service = demoService({ blue: bluePort, green: greenPort });
+    const first = await sluice.admin.putService('predict', service);
+    envoy = await startBenchEnvoy(mode, sluice.xdsPort, nodeId);
+    await sluice.admin.waitComplete(first, 1, 20_000);
+    return { sluice, service, agent, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
