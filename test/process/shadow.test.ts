@@ -15,7 +15,7 @@ import { startProcessStack, type ProcessStack } from '../support/process-stack.j
 import { blueGreenService } from '../support/services.js';
 
 const QUIRK_SHARE = 0.2;
-const REQUESTS = 1200;
+const REQUESTS = 3000;
 const PERCENT = 50;
 
 let stack: ProcessStack;
