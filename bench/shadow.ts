@@ -30,7 +30,10 @@ export interface ShadowModeResult {
 
 export interface ShadowBenchResult {
   modes: ShadowModeResult[];
+  /** Pairs compared in the shadow phases. */
   compared: number;
+  /** Answers whose other half never reached sluice (Envoy gave up on its report). */
+  unpaired: number;
   errors: string[];
 }
 
@@ -82,18 +85,23 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
       while (inFlight > 0 && now() < drainUntil) await sleep(10);
       cpuMs[index] = processCpuMs(sluice.pid) - cpuBefore;
     }
-    // Each pair reaches sluice a little after the user's answer: at 100 % wait (bounded) for every
-    // request sent while on, warm-ups included; below, read what has arrived.
+    // Each pair reaches sluice a little after the user's answer: at 100 % wait (bounded) until every
+    // request sent in the shadow phases, warm-ups included, is accounted for — compared, or unpaired
+    // once a report Envoy could not deliver has left the other half waiting 30 s; below, read what
+    // has arrived.
     const sentWhileOn = phases.reduce((sum, mode, i) => sum + (mode === 'shadow' ? outcomes[i]!.length + WARMUP : 0), 0);
-    const compared = async (): Promise<number> => {
+    const accounting = async (): Promise<{ compared: number; unpaired: number }> => {
       const report = (await sluice.admin.request('GET', '/v1/services/predict/shadow')).json;
-      return Number(report?.samples ?? 0) + Number(report?.incomparable ?? 0);
+      return {
+        compared: Number(report?.samples ?? 0) + Number(report?.incomparable ?? 0),
+        unpaired: Number(report?.unpaired?.userOnly ?? 0) + Number(report?.unpaired?.candidateOnly ?? 0),
+      };
     };
-    let pairs = await compared();
-    const pairsUntil = now() + 10_000;
-    while (options.percent === 100 && pairs < sentWhileOn && now() < pairsUntil) {
+    let pairs = await accounting();
+    const pairsUntil = now() + 40_000;
+    while (options.percent === 100 && pairs.compared + pairs.unpaired < sentWhileOn && now() < pairsUntil) {
       await sleep(20);
-      pairs = await compared();
+      pairs = await accounting();
     }
     const modes = MODES.map((mode) => {
       const mine = phases.flatMap((m, i) => (m === mode ? outcomes[i]! : []));
@@ -105,7 +113,7 @@ export async function runShadowBench(options: { rate: number; phaseMs: number; r
         sluiceCpuMs: phases.reduce((sum, m, i) => sum + (m === mode ? cpuMs[i]! : 0), 0),
       };
     });
-    return { modes, compared: pairs, errors: sluice.errorLines() };
+    return { modes, ...pairs, errors: sluice.errorLines() };
   } finally {
     await plane.close();
   }
@@ -123,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
     `\n${table(
       ['copies', 'requests', 'not 2xx', 'p50', 'p90', 'p99', 'max', 'sluice CPU'],
       result.modes.map((m) => [m.mode, m.requests, m.notOk, ms(m.latency.p50), ms(m.latency.p90), ms(m.latency.p99), ms(m.latency.max), `${fmt(m.sluiceCpuMs)} ms`]),
-    )}\n\npairs compared by sluice in the shadow phases: ${result.compared}\n`,
+    )}\n\npairs compared by sluice in the shadow phases: ${result.compared} (unpaired: ${result.unpaired})\n`,
   );
   const path = writeResults('shadow', {
     command: `npm run bench:shadow${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
@@ -131,6 +139,7 @@ async function main(argv: string[]): Promise<void> {
     options: { ...options, phaseSeconds: options.phaseMs / 1000 },
     modes: result.modes.map((m) => ({ ...m, latency: Object.fromEntries(Object.entries(m.latency).map(([k, v]) => [k, round(v, 3)])) })),
     compared: result.compared,
+    unpaired: result.unpaired,
     errors: result.errors,
   });
   process.stdout.write(`results: ${path}\n`);

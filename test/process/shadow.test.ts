@@ -78,18 +78,19 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     // The stable version never computes a request twice.
     expect(stack.blue.stats.requests - blueBefore).toBe(REQUESTS);
 
-    // Every copy green answered gets compared (or counted unpaired): wait until the counts settle on green's.
+    // Every copy green answered is accounted for: compared, or — when Envoy could not deliver one of
+    // its two reports (it gives up on a report stream after 5 s) — counted unpaired once the other
+    // half has waited 30 s. Wait (bounded) until the counts reach green's.
     let report: any;
     await vi.waitFor(
       async () => {
         report = (await stack.http('GET', '/v1/services/predict/shadow')).json;
         expect(report.samples + report.incomparable + report.unpaired.userOnly + report.unpaired.candidateOnly).toBe(quirkyGreen.stats.requests);
       },
-      { timeout: 20_000, interval: 100 },
+      { timeout: 45_000, interval: 100 },
     );
     expect(withinBinomialTolerance(quirkyGreen.stats.requests, REQUESTS, PERCENT / 100), `${quirkyGreen.stats.requests} copies`).toBe(true);
     expect(report.incomparable).toBe(0);
-    expect(report.unpaired).toEqual({ userOnly: 0, candidateOnly: 0 });
     expect(report.candidateErrors).toBe(0);
     // What green disagreed on is exactly its quirk's share of the copied inputs: known per input.
     expect(report.disagreed + report.agreed).toBe(report.samples);
@@ -118,7 +119,7 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     expect(cli.stdout).toContain(`agreed on ${(report.agreement.rate * 100).toFixed(1)}% (${report.agreed} of ${report.samples};`);
     expect(cli.stdout).toContain(`last disagreements (${report.disagreements.length}):`);
     // The event stream tells the same figures (one event per service at most every 10 s).
-    const events = await SseReader.open(`${stack.sluice.adminUrl}/v1/events?types=shadow`);
+    const events = await SseReader.open(`${stack.sluice.adminUrl}/v1/events?types=shadow&since=0`);
     try {
       const event = await events.next((e) => e.event === 'shadow' && (e.data as any).samples === report.samples, 15_000);
       expect(event.data).toMatchObject({ service: 'predict', to: 'green', agreed: report.agreed, disagreed: report.disagreed, candidateErrors: 0 });
@@ -126,7 +127,7 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     } finally {
       events.close();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('keeps serving every user while the collector is stalled (stopped, its connections open), and compares again once it runs', async () => {
     stack.sluice.child.kill('SIGSTOP');
@@ -140,7 +141,7 @@ describe('shadow traffic with compared answers (bin/sluice.js, real Envoy)', () 
     const before = (await stack.http('GET', '/v1/services/predict/shadow')).json.samples;
     await sendDistinct(100);
     await vi.waitFor(async () => expect((await stack.http('GET', '/v1/services/predict/shadow')).json.samples).toBeGreaterThan(before), { timeout: 20_000, interval: 100 });
-  }, 60_000);
+  }, 90_000);
 
   // Last: it stops sluice. The comparison path failing must never touch the user's request.
   it('keeps serving every user from blue when sluice, the collector, is gone', async () => {
