@@ -92,8 +92,9 @@ it('shadows a gRPC service: OIP outputs compared, 80% agreement with a green off
     await vi.waitFor(
       async () => {
         report = (await stack.http('GET', '/v1/services/infer/shadow')).json;
-        // Compared, or counted unpaired once a report Envoy could not deliver has left the other half waiting 30 s.
-        expect(report.samples + report.incomparable + report.unpaired.userOnly + report.unpaired.candidateOnly).toBe(quirky.stats.calls);
+        // Compared, or counted unpaired once a report Envoy could not deliver has left the other half
+        // waiting 30 s; reports are best effort, so at most 1% may go unseen (see shadow.test.ts).
+        expect(report.samples + report.incomparable + report.unpaired.userOnly + report.unpaired.candidateOnly).toBeGreaterThanOrEqual(Math.ceil(quirky.stats.calls * 0.99));
       },
       { timeout: 45_000, interval: 100 },
     );
