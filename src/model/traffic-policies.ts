@@ -17,6 +17,7 @@ import {
   type Mirror,
   type OutlierDetection,
   type Rule,
+  type Service,
   type Shadow,
   type ShadowCompare,
   type UpstreamProtocol,
@@ -151,6 +152,13 @@ export function normalizeShadowCompare(compare: ShadowCompare, base: string): Sh
     ...(compare.absolute !== undefined ? { absolute: compare.absolute } : {}),
     ...(compare.relative !== undefined ? { relative: compare.relative } : {}),
   };
+}
+
+/** The shadow in effect: none when it copies nothing or names the stable version (that one would compute twice). */
+export function activeShadow(service: Service): Shadow | undefined {
+  const shadow = service.shadow;
+  if (!shadow || shadow.percent <= 0 || shadow.to === service.stable) return undefined;
+  return service.versions.some((v) => v.name === shadow.to) ? shadow : undefined;
 }
 
 export function normalizeRules(body: Rule[] | undefined, versions: readonly Version[]): Rule[] | undefined {

@@ -5,6 +5,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
+import type protobuf from 'protobufjs';
 import { SHADOW_SERVICE_METADATA, SHADOW_SIDES, SHADOW_SIDE_METADATA, SERVED_VERSION_HEADER, type ShadowSide } from '../model/types.js';
 import { lookupMessage } from '../xds/protos.js';
 import type { GrpcService } from '../xds/server/ads-server.js';
@@ -68,10 +69,9 @@ function isSide(text: string): text is ShadowSide {
 }
 
 /** Follows one `Process` stream until its answer is complete, then reports it and ends the stream. */
-function observe(call: grpc.ServerDuplexStream<Buffer, never>, sink: AnswerSink): void {
+function observe(call: grpc.ServerDuplexStream<Buffer, never>, sink: AnswerSink, type: protobuf.Type): void {
   const service = String(call.metadata.get(SHADOW_SERVICE_METADATA)[0] ?? '');
   const side = String(call.metadata.get(SHADOW_SIDE_METADATA)[0] ?? '');
-  const type = lookupMessage(PROCESSING_REQUEST);
   let requestId: string | undefined;
   let startedAt = performance.now();
   let status = 0;
@@ -164,6 +164,7 @@ export function extProcService(sink: AnswerSink): GrpcService {
       responseDeserialize: (value: Buffer) => value,
     },
   };
-  const Process: grpc.handleBidiStreamingCall<Buffer, never> = (call) => observe(call, sink);
+  const type = lookupMessage(PROCESSING_REQUEST);
+  const Process: grpc.handleBidiStreamingCall<Buffer, never> = (call) => observe(call, sink, type);
   return { definition, implementation: { Process } as grpc.UntypedServiceImplementation };
 }

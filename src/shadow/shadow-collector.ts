@@ -5,6 +5,7 @@
 // is given; changes nothing in it.
 
 import type { ShadowReport, ShadowView } from '../api/shadow.js';
+import { activeShadow } from '../model/traffic-policies.js';
 import type { Service, Shadow } from '../model/types.js';
 import type { ShadowTotals } from '../rollout/analysis.js';
 import { AnswerPairs } from './answer-pairs.js';
@@ -25,11 +26,6 @@ export interface ShadowCollectorOptions {
 }
 
 export const SHADOW_LIMITS = { maxBodyBytes: 64 * 1024, maxPending: 10_000, maxPendingBytes: 64 * 1024 * 1024, ttlMs: 30_000 } as const;
-
-/** The shadow copies requests now: a percentage above 0, to a version that is not the stable one. */
-export function shadowIsActive(service: Service, shadow: Shadow): boolean {
-  return shadow.percent > 0 && shadow.to !== service.stable && service.versions.some((v) => v.name === shadow.to);
-}
 
 export class ShadowCollector implements AnswerSink, ShadowView {
   readonly maxBodyBytes: number;
@@ -79,7 +75,7 @@ export class ShadowCollector implements AnswerSink, ShadowView {
     const shadow = service.shadow;
     if (!shadow) return undefined;
     this.countUnpaired(this.pairs.expire());
-    return this.resultsFor(service.name, shadow).report(service.name, shadow, shadowIsActive(service, shadow));
+    return this.resultsFor(service.name, shadow).report(service.name, shadow, activeShadow(service) !== undefined);
   }
 
   /** The service's compared pairs since `since` (epoch ms), for a rollout's shadow metric; none when it has no results. */

@@ -27,7 +27,8 @@ import {
   virtualHostName,
 } from './names.js';
 import { durationJson, type NamedResource, type ResourceJson } from './resources.js';
-import { activeShadow, shadowTwin } from './shadow.js';
+import { activeShadow } from '../model/traffic-policies.js';
+import { shadowTwin } from './shadow.js';
 import { integerWeights } from './weights.js';
 
 /**

@@ -10,13 +10,6 @@ import type { ResourceJson } from './resources.js';
 
 export const EXT_PROC_FILTER = 'envoy.filters.http.ext_proc';
 
-/** The shadow in effect: none when it copies nothing or names the stable version (that one would compute twice). */
-export function activeShadow(service: Service): Shadow | undefined {
-  const shadow = service.shadow;
-  if (!shadow || shadow.percent <= 0 || shadow.to === service.stable) return undefined;
-  return service.versions.some((v) => v.name === shadow.to) ? shadow : undefined;
-}
-
 function metadata(service: string, side: ShadowSide): ResourceJson[] {
   return [
     { key: SHADOW_SERVICE_METADATA, value: service },

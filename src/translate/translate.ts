@@ -15,7 +15,8 @@ import { buildListener } from './listeners.js';
 import { clusterName } from './names.js';
 import { byName, type NamedResource, type TranslatedResources } from './resources.js';
 import { buildRouteConfiguration } from './routes.js';
-import { activeShadow, shadowCluster } from './shadow.js';
+import { activeShadow } from '../model/traffic-policies.js';
+import { shadowCluster } from './shadow.js';
 
 /** Which Envoys a translation is for: how they fetch routes and endpoints, and what they support. */
 export interface EnvoyFlavour {
