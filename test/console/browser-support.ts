@@ -26,6 +26,8 @@ export interface WatchedPage {
 
 export async function openConsole(browser: Browser, url: string, width = 1200): Promise<WatchedPage> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
+  // A wait that cannot be met fails on its own locator, well inside the test's budget, not as the test's timeout.
+  page.setDefaultTimeout(15_000);
   const requests: string[] = [];
   const problems: string[] = [];
   page.on('request', (request) => requests.push(request.url()));

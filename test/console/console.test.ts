@@ -94,7 +94,7 @@ describe('the console against a real sluice and Envoy', () => {
     expect(problems).toEqual([]);
     expect(overview.problems).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 
   it('explains a 412 when the state changed since the page read it', async () => {
     const { page } = await openConsole(browser, `${stack.sluice.adminUrl}/#/services/predict`);
@@ -145,7 +145,7 @@ describe('the console against a real sluice and Envoy', () => {
     expect(await envoyWeights()).toEqual({ blue: 0, green: 10000 });
     expect(problems).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 
   it("shows a listener Envoy cannot bind on the fleet page with Envoy's message", async () => {
     const holder: Server = createServer();
