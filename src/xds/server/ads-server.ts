@@ -12,9 +12,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTy
 import type { StreamCallbacks, StreamTransport } from './callbacks.js';
 import { DeltaStream } from './delta-stream.js';
 import {
-  decodeDeltaRequest,
   decodeDeltaResponse,
-  decodeDiscoveryRequest,
   decodeDiscoveryResponse,
   encodeDeltaRequest,
   encodeDiscoveryRequest,
@@ -29,6 +27,7 @@ import type { WatchedIdentityPolicy } from './identity-policy-watch.js';
 import { lrsDefinition, serveLoadStats, type LoadReportSink, type LoadStatsRequest } from './lrs.js';
 import { identityOf } from './node-identity.js';
 import { NodePeers } from './node-peers.js';
+import { decodeDeltaRequest, decodeDiscoveryRequest } from './request-decoder.js';
 import { ResponseBodies } from './response-bodies.js';
 import { SotwStream } from './sotw-stream.js';
 import { CONTROL_PLANE_ID, type EmptyStateGuard, type StreamDeps } from './stream-base.js';

@@ -1,5 +1,6 @@
 // The decoded shapes of the discovery messages sluice reads and writes, and their gRPC
-// (de)serialisers built on the shared schema. Protocol logic lives in the stream handlers.
+// (de)serialisers built on the shared schema (requests are read by request-decoder.ts). Protocol
+// logic lives in the stream handlers.
 
 import { messageType } from '../codec.js';
 
@@ -69,10 +70,6 @@ const responseType = messageType('envoy.service.discovery.v3.DiscoveryResponse')
 const deltaRequestType = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
 const deltaResponseType = messageType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
 
-export function decodeDeltaRequest(buffer: Buffer): DeltaDiscoveryRequest {
-  return deltaRequestType.toObject(deltaRequestType.decode(buffer), { longs: Number, enums: String }) as DeltaDiscoveryRequest;
-}
-
 export function encodeDeltaRequest(request: DeltaDiscoveryRequest): Buffer {
   return Buffer.from(deltaRequestType.encode(deltaRequestType.fromObject(request)).finish());
 }
@@ -83,10 +80,6 @@ export function decodeDeltaResponse(buffer: Buffer): DeltaDiscoveryResponse {
     enums: String,
     defaults: true,
   }) as DeltaDiscoveryResponse;
-}
-
-export function decodeDiscoveryRequest(buffer: Buffer): DiscoveryRequest {
-  return requestType.toObject(requestType.decode(buffer), { longs: Number, enums: String }) as DiscoveryRequest;
 }
 
 export function encodeDiscoveryRequest(request: DiscoveryRequest): Buffer {
