@@ -68,10 +68,7 @@ export class RevisionStatus {
    * SLUICE_REVISION_NOT_FOUND past the current one.
    */
   report(revision: number, service?: string): RevisionReport {
-    const current = this.currentRevision();
-    if (revision > current) {
-      throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
-    }
+    const current = this.existing(revision);
     const local = this.fleet.list().map((proxy): RevisionProxy => {
       const appliedRevision = this.applied(proxy, service);
       const rejected = rejectionsOf(proxy, this.ledger, this.holds);
@@ -100,14 +97,24 @@ export class RevisionStatus {
     return proxies.length === 0 ? { ...report, note: NO_PROXY_NOTE } : report;
   }
 
+  /** The current revision; SLUICE_REVISION_NOT_FOUND when `revision` is past it. */
+  private existing(revision: number): number {
+    const current = this.currentRevision();
+    if (revision > current) {
+      throw new SluiceError('SLUICE_REVISION_NOT_FOUND', `Revision ${revision} does not exist; the current revision is ${current}.`);
+    }
+    return current;
+  }
+
   /**
    * The report once `revision` is complete, once `timeoutMs` has passed or once `signal` aborts,
    * whichever comes first. Wakes only on fleet and ledger changes; every listener and timer is
    * removed when it settles.
    */
   async wait(revision: number, timeoutMs: number, signal?: AbortSignal, service?: string): Promise<RevisionReport> {
-    const first = this.report(revision, service);
-    if (first.complete || timeoutMs <= 0 || signal?.aborted) return first;
+    this.existing(revision);
+    // The whole report (every proxy) is built once, when the wait ends: not also to learn it must wait.
+    if (timeoutMs <= 0 || signal?.aborted || this.fleetRevision(service).applied >= revision) return this.report(revision, service);
     return new Promise((resolve) => {
       const finish = (): void => {
         stopListening();

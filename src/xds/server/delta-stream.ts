@@ -103,10 +103,9 @@ export class DeltaStream extends StreamBase<EncodedResponse> {
     // A NACK of a response no longer remembered counts as a NACK of everything sent so far.
     if (typeUrl === CLUSTER_TYPE) this.clustersAnswered(nonce, request.error_detail ? (sent?.sequence ?? Number.MAX_SAFE_INTEGER) : undefined);
     if (typeUrl === ENDPOINT_TYPE && sent) this.endpointsAnswered((name) => sent.carried.get(name), sent.sequence);
-    const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
-      this.deps.logger.warn({ ...log, version: sent?.typeVersion, error: forLog(message) }, 'NACK');
+      this.deps.logger.warn({ node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce, version: sent?.typeVersion, error: forLog(message) }, 'NACK');
       if (sent) {
         for (const [name, version] of sent.carried) {
           if (version !== undefined) state.rejected.set(name, version);
@@ -118,7 +117,7 @@ export class DeltaStream extends StreamBase<EncodedResponse> {
       this.deps.callbacks.nacked(this.deps.streamId, typeUrl, sent?.typeVersion ?? '', message);
       return;
     }
-    this.deps.logger.debug({ ...log, version: sent?.typeVersion }, 'ACK');
+    if (this.debugLogged) this.deps.logger.debug({ node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce, version: sent?.typeVersion }, 'ACK');
     if (sent) {
       for (const name of sent.carried.keys()) state.rejected.delete(name);
       if (this.isCurrent(typeUrl, state)) this.reportCurrent(typeUrl, state, sent.typeVersion);
@@ -287,10 +286,12 @@ export class DeltaStream extends StreamBase<EncodedResponse> {
       }
     }
     const writable = this.writeResponse({ body: this.bodies.deltaBody(typeUrl, typeVersion, resources, removed), nonce });
-    this.deps.logger.debug(
-      { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version: typeVersion, nonce, resources: resources.length, removed: removed.length },
-      'delta response sent',
-    );
+    if (this.debugLogged) {
+      this.deps.logger.debug(
+        { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version: typeVersion, nonce, resources: resources.length, removed: removed.length },
+        'delta response sent',
+      );
+    }
     this.deps.callbacks.responseSent(this.deps.streamId, typeUrl, typeVersion, nonce, resources.length);
     return writable;
   }

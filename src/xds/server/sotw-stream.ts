@@ -47,12 +47,16 @@ interface TypeState {
   nacked: boolean;
   /** The version last reported to the callbacks as what the client holds. */
   reportedVersion?: string;
+  /** The subscription changed since the last response (or since the client's holdings were recorded). */
+  subscriptionChanged: boolean;
 }
 
 /** What a type needs at a snapshot: nothing, to record what a reconnecting client has, or a response. */
 type Plan =
   | { action: 'none'; retaining: boolean }
   | { action: 'known' | 'send'; version: string; resources: EncodedResource[]; retaining: boolean };
+
+const SETTLED: Plan = { action: 'none', retaining: false };
 
 function byName(a: EncodedResource, b: EncodedResource): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -92,6 +96,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
         forceSend: false,
         awaiting: false,
         nacked: false,
+        subscriptionChanged: false,
       };
       this.types.set(typeUrl, state);
       this.deps.callbacks.subscribed(this.deps.streamId, typeUrl);
@@ -112,13 +117,17 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     }
     state.awaiting = false;
     state.nacked = nacked;
-    const log = { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce };
     if (request.error_detail) {
       const message = request.error_detail.message ?? '';
-      this.deps.logger.warn({ ...log, version: state.sentVersion, error: forLog(message) }, 'NACK');
+      this.deps.logger.warn(
+        { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce, version: state.sentVersion, error: forLog(message) },
+        'NACK',
+      );
       this.deps.callbacks.nacked(this.deps.streamId, typeUrl, state.sentVersion ?? '', message);
     } else {
-      this.deps.logger.debug({ ...log, version: request.version_info }, 'ACK');
+      if (this.debugLogged) {
+        this.deps.logger.debug({ node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], nonce: request.response_nonce, version: request.version_info }, 'ACK');
+      }
       state.reportedVersion = request.version_info ?? '';
       this.deps.callbacks.acked(this.deps.streamId, typeUrl, state.reportedVersion);
     }
@@ -126,11 +135,13 @@ export class SotwStream extends StreamBase<EncodedResponse> {
 
   private updateSubscription(typeUrl: ResourceTypeUrl, state: TypeState, names: string[]): void {
     const explicit = names.filter((name) => name !== '*');
-    if (WILDCARD_TYPES.has(typeUrl)) {
-      state.wildcard = names.includes('*') || (names.length === 0 && !state.everNamed);
-    }
+    const wildcard = WILDCARD_TYPES.has(typeUrl) ? names.includes('*') || (names.length === 0 && !state.everNamed) : state.wildcard;
     if (explicit.length > 0) state.everNamed = true;
-    state.names = new Set(explicit);
+    const subscribed = new Set(explicit);
+    if (wildcard === state.wildcard && subscribed.size === state.names.size && explicit.every((name) => state.names.has(name))) return;
+    state.wildcard = wildcard;
+    state.names = subscribed;
+    state.subscriptionChanged = true;
   }
 
   private responseSet(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot): EncodedResource[] {
@@ -147,6 +158,8 @@ export class SotwStream extends StreamBase<EncodedResponse> {
   /** What `typeUrl` needs at `snapshot`, ignoring make-before-break's hold on listeners and routes. */
   private plan(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot): Plan {
     let version = snapshot.type(typeUrl).version;
+    // The common case of an ACK: the client holds this version of what it still subscribes to.
+    if (state.sentVersion === version && state.reportedVersion === version && !state.forceSend && !state.subscriptionChanged) return SETTLED;
     let resources = this.responseSet(typeUrl, state, snapshot);
     let retaining = false;
 
@@ -211,6 +224,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     if (plan.action === 'known') {
       state.sentVersion = plan.version;
       state.sent = new Map(plan.resources.map((r) => [r.name, r]));
+      state.subscriptionChanged = false;
       if (typeUrl === CLUSTER_TYPE) this.clustersKnown(plan.resources);
       state.reportedVersion = plan.version;
       this.deps.callbacks.acked(this.deps.streamId, typeUrl, plan.version);
@@ -230,6 +244,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     state.sentVersion = version;
     state.sent = new Map(resources.map((r) => [r.name, r]));
     state.forceSend = false;
+    state.subscriptionChanged = false;
     state.awaiting = true;
     state.nacked = false;
     if (typeUrl === CLUSTER_TYPE) {
@@ -239,10 +254,9 @@ export class SotwStream extends StreamBase<EncodedResponse> {
       }
     }
     const writable = this.writeResponse({ body: this.bodies.body(typeUrl, version, resources, whole), nonce });
-    this.deps.logger.debug(
-      { node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version, nonce, resources: resources.length },
-      'response sent',
-    );
+    if (this.debugLogged) {
+      this.deps.logger.debug({ node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version, nonce, resources: resources.length }, 'response sent');
+    }
     this.deps.callbacks.responseSent(this.deps.streamId, typeUrl, version, nonce, resources.length);
     return writable;
   }

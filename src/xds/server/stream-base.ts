@@ -98,10 +98,15 @@ export abstract class StreamBase<Response> implements PeerStream {
   /** A request for a type this stream does not serve was logged (once per stream). */
   private loggedUnservedType = false;
 
+  /** Whether debug lines are written: their fields are built only then (they would cost on every ACK). */
+  protected readonly debugLogged: boolean;
+
   constructor(
     protected readonly deps: StreamDeps<Response>,
     private readonly kind: StreamKind,
-  ) {}
+  ) {
+    this.debugLogged = deps.logger.isLevelEnabled('debug');
+  }
 
   /** The transport can take more: send whatever became due while it was full. */
   drained(): void {
