@@ -1,9 +1,11 @@
 // A real `sluice serve` process against xDS clients that abuse its port, observed from outside: its
 // log stays small under a flood of requests for a type it does not serve, and load reports on
 // invented clusters are counted as dropped while those on the clusters it serves the proxy still
-// count in its metrics.
+// count in its metrics; a burst of connects waits in a deep accept backlog and every one is answered.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -106,4 +108,41 @@ it('counts load reports on invented clusters as dropped and keeps none; reports 
   expect(await metric(process, 'sluice_load_reports_dropped_total{reason="unknown-cluster"}')).toBe(50_000);
   expect(await metric(process, 'sluice_load_samples')).toBe(1);
   call.cancel();
+}, 60_000);
+
+/** The accept backlog the kernel keeps for a listening port, as `ss` shows it (Send-Q of a LISTEN socket). */
+function listenBacklog(port: number): number {
+  const line = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+  const backlog = Number(line.split(/\s+/)[2]);
+  if (!Number.isInteger(backlog)) throw new Error(`ss shows no listening socket on port ${port}: ${JSON.stringify(line)}`);
+  return backlog;
+}
+
+/** Opens `count` TCP connections at once, each sending HTTP/2's preface; resolves with how many the server answered. */
+async function connectBurst(port: number, count: number): Promise<{ answered: number; failed: string[] }> {
+  const preface = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+  const sockets: Socket[] = [];
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, () => {
+      const socket = connect(port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('connect', () => socket.write(preface));
+      return new Promise<string>((resolve) => {
+        socket.once('data', () => resolve('answered'));
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        socket.once('close', () => resolve('closed'));
+      });
+    }),
+  );
+  for (const socket of sockets) socket.destroy();
+  return { answered: outcomes.filter((outcome) => outcome === 'answered').length, failed: outcomes.filter((outcome) => outcome !== 'answered') };
+}
+
+it("keeps a fleet's burst of connects waiting, not refused: a backlog of 4096 (or the kernel's cap), every connection answered", async () => {
+  const process = await serve('connect-burst');
+  const kernelCap = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  expect(listenBacklog(process.xdsPort)).toBe(Math.min(4096, kernelCap));
+  const burst = await connectBurst(process.xdsPort, 2000);
+  expect(burst.failed).toEqual([]);
+  expect(burst.answered).toBe(2000);
 }, 60_000);

@@ -6,6 +6,7 @@
 // protocol rules live in the stream handlers.
 
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type ResourceTypeUrl } from '../type-urls.js';
@@ -77,6 +78,13 @@ export interface StreamDenial {
 
 export const DEFAULT_GROUP = 'default';
 export const DEFAULT_LOAD_REPORT_INTERVAL_MS = 2000;
+/**
+ * Connections the kernel may hold for sluice to accept (capped by net.core.somaxconn): a fleet
+ * reconnecting at once after a fail-over sends thousands of connects in a burst, more than node's
+ * default of 511 (Go's servers take the kernel's cap, 4096 on most systems).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** gRPC's own default: a discovery request or load report of a large fleet is a few hundred KiB. */
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
@@ -124,6 +132,7 @@ export class XdsServer {
   private readonly limits: StreamLimits;
   /** The most responses one stream has had pending at once (see PendingResponses). */
   private peakPending = 0;
+  private listener: NetServer | undefined;
 
   constructor(private readonly options: XdsServerOptions) {
     this.limits = new StreamLimits({ ...DEFAULT_STREAM_LIMITS, ...options.limits }, options.logger);
@@ -168,21 +177,30 @@ export class XdsServer {
     for (const service of options.services ?? []) this.server.addService(service.definition, service.implementation);
   }
 
-  /** Binds and starts serving; returns the bound port (useful with port 0). */
+  /**
+   * Binds and starts serving; returns the bound port (useful with port 0). sluice owns the
+   * listening socket (for its backlog, LISTEN_BACKLOG) and hands each connection to gRPC.
+   */
   async listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const credentials = this.options.tls?.credentials ?? grpc.ServerCredentials.createInsecure();
-      this.server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
-        if (error) reject(error);
-        else resolve(boundPort);
+    const credentials = this.options.tls?.credentials ?? grpc.ServerCredentials.createInsecure();
+    const injector = this.server.createConnectionInjector(credentials);
+    const listener = createServer((socket) => injector.injectConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
+        listener.off('error', reject);
+        resolve();
       });
     });
+    this.listener = listener;
+    return (listener.address() as { port: number }).port;
   }
 
   /** Ends every stream at once (clients reconnect elsewhere or later) and stops listening. */
   async close(): Promise<void> {
     for (const stream of this.streams) stream.close();
     this.streams.clear();
+    this.listener?.close();
     this.server.forceShutdown();
     this.options.tls?.close();
     this.options.identityPolicy?.close();
