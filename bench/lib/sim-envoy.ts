@@ -7,7 +7,7 @@
 // Reconnecting sends what it holds, as Envoy does (SotW versions, delta initial_resource_versions).
 
 import * as grpc from '@grpc/grpc-js';
-import { decodeMessage } from '../../src/xds/codec.js';
+import { decodeMessage, messageType } from '../../src/xds/codec.js';
 import {
   decodeDeltaResponse,
   decodeDiscoveryResponse,
@@ -34,10 +34,73 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
 };
 
+/** Extension categories an Envoy 1.40 build lists in its node, with a share of its ~516 extensions each. */
+const EXTENSION_CATEGORIES = [
+  'envoy.filters.http',
+  'envoy.filters.network',
+  'envoy.filters.listener',
+  'envoy.transport_sockets.upstream',
+  'envoy.transport_sockets.downstream',
+  'envoy.clusters',
+  'envoy.load_balancing_policies',
+  'envoy.access_loggers',
+  'envoy.tracers',
+  'envoy.stats_sinks',
+  'envoy.matching.input_matchers',
+  'envoy.http.stateful_session',
+];
+
+/**
+ * The extensions list of the node a real Envoy sends: 516 of them in 1.40, ~61 KB on the wire with
+ * the rest of the node. Encoded once per process: a client's node is its own fields followed by
+ * these bytes (protobuf merges a message's concatenated encodings).
+ */
+const nodeType = messageType('envoy.config.core.v3.Node');
+const ENVOY_EXTENSION_BYTES = Buffer.from(
+  nodeType
+    .encode(
+      nodeType.fromObject({
+        extensions: Array.from({ length: 516 }, (_, i) => {
+          const category = EXTENSION_CATEGORIES[i % EXTENSION_CATEGORIES.length]!;
+          return { name: `${category}.ext_${i}`, category, type_urls: [`type.googleapis.com/${category}.ext_${i}.v3.Config`] };
+        }),
+      }),
+    )
+    .finish(),
+);
+
+/** A client's node as a real Envoy sends it: its own fields, then the extensions. */
+function envoyNodeBytes(id: string, cluster: string): Buffer {
+  return Buffer.concat([nodeType.encode(nodeType.fromObject(simNode(id, cluster))).finish(), ENVOY_EXTENSION_BYTES]);
+}
+
 /** The node a simulated Envoy presents; its node cluster is `bench` unless told otherwise. */
 export function simNode(id: string, cluster = 'bench'): RawNode {
   return { id, cluster, user_agent_name: 'envoy', user_agent_build_version: { version: { major_number: 1, minor_number: 40, patch: 0 } } };
 }
+
+/** A request and, for a stream's first, the node as a real Envoy sends it (extensions included), already encoded. */
+type WithNode<Request> = Omit<Request, 'node'> & { nodeBytes?: Buffer };
+
+/** The node field: DiscoveryRequest's field 2, DeltaDiscoveryRequest's field 1 (length-delimited). */
+function serializeWithNode<Request>(encode: (request: Request) => Buffer, nodeField: number): (request: WithNode<Request>) => Buffer {
+  return ({ nodeBytes, ...rest }) => {
+    const body = encode(rest as Request);
+    if (!nodeBytes) return body;
+    const length: number[] = [];
+    for (let n = nodeBytes.length; ; n >>>= 7) {
+      if (n < 0x80) {
+        length.push(n);
+        break;
+      }
+      length.push((n & 0x7f) | 0x80);
+    }
+    return Buffer.concat([body, Buffer.from([(nodeField << 3) | 2, ...length]), nodeBytes]);
+  };
+}
+
+const serializeSotwRequest = serializeWithNode(encodeDiscoveryRequest, 2);
+const serializeDeltaRequest = serializeWithNode(encodeDeltaRequest, 1);
 
 /** What a resource's bytes tell a client to subscribe to next; cached, since every client gets the same bytes. */
 export class NameCache {
@@ -123,6 +186,8 @@ export class SimEnvoy {
   private readonly types = new Map<TypeUrl, TypeState>();
   private client: grpc.Client | undefined;
   private call: grpc.ClientDuplexStream<any, any> | undefined;
+  /** The node this client sends on each stream's first request (encoded on the first connect). */
+  private nodeBytes: Buffer | undefined;
   /** The current stream's session; events of a dropped stream are ignored (not counted as errors). */
   private session = { closed: false };
   private syncedWaiter: (() => void) | undefined;
@@ -174,8 +239,8 @@ export class SimEnvoy {
     this.client = new grpc.Client(this.address, this.credentials, CHANNEL_OPTIONS);
     const call =
       this.mode === 'sotw'
-        ? this.client.makeBidiStreamRequest(`${ADS}/StreamAggregatedResources`, encodeDiscoveryRequest, decodeDiscoveryResponse)
-        : this.client.makeBidiStreamRequest(`${ADS}/DeltaAggregatedResources`, encodeDeltaRequest, decodeDeltaResponse);
+        ? this.client.makeBidiStreamRequest(`${ADS}/StreamAggregatedResources`, serializeSotwRequest, decodeDiscoveryResponse)
+        : this.client.makeBidiStreamRequest(`${ADS}/DeltaAggregatedResources`, serializeDeltaRequest, decodeDeltaResponse);
     this.call = call;
     call.on('data', (response: DiscoveryResponse | DeltaDiscoveryResponse) => {
       if (session.closed) return;
@@ -233,12 +298,12 @@ export class SimEnvoy {
   /** The first request of a type on this stream (a reconnect repeats what the client holds). */
   private request(type: TypeUrl, state: TypeState, withNode: boolean): void {
     state.requested = true;
-    const node = withNode ? { node: simNode(this.id, this.nodeCluster) } : {};
+    const node = withNode ? { nodeBytes: (this.nodeBytes ??= envoyNodeBytes(this.id, this.nodeCluster)) } : {};
     if (this.mode === 'sotw') {
-      const request: DiscoveryRequest = { ...node, type_url: type, version_info: state.version, resource_names: state.names };
+      const request: WithNode<DiscoveryRequest> = { ...node, type_url: type, version_info: state.version, resource_names: state.names };
       this.call?.write(request);
     } else {
-      const request: DeltaDiscoveryRequest = {
+      const request: WithNode<DeltaDiscoveryRequest> = {
         ...node,
         type_url: type,
         resource_names_subscribe: state.names,
