@@ -25,6 +25,8 @@ export interface TypeSnapshot {
   readonly version: string;
   /** Sorted by name. */
   readonly resources: ReadonlyMap<string, EncodedResource>;
+  /** The same resources as a list, in the same order (shared by every stream sending the whole set). */
+  readonly list: readonly EncodedResource[];
 }
 
 export type SnapshotInput = Record<ResourceTypeUrl, ResourceInput[]>;
@@ -82,7 +84,7 @@ export class Snapshot {
         resources.set(name, fresh);
         shared?.set(sharedKey, fresh);
       }
-      types.set(typeUrl, { version: typeVersion(resources.values()), resources });
+      types.set(typeUrl, { version: typeVersion(resources.values()), resources, list: [...resources.values()] });
     }
     return { snapshot: new Snapshot(types), encoded };
   }

@@ -38,7 +38,7 @@ interface TypeState {
   sequence?: number;
   sentVersion?: string;
   /** The resources of the last response (or those a reconnecting client already had), by name. */
-  sent: Map<string, EncodedResource>;
+  sent: ReadonlyMap<string, EncodedResource>;
   /** Resend even if the version is unchanged (endpoints of a changed cluster). */
   forceSend: boolean;
   /** The last response is not ACKed or NACKed yet. */
@@ -54,7 +54,14 @@ interface TypeState {
 /** What a type needs at a snapshot: nothing, to record what a reconnecting client has, or a response. */
 type Plan =
   | { action: 'none'; retaining: boolean }
-  | { action: 'known' | 'send'; version: string; resources: EncodedResource[]; retaining: boolean };
+  | {
+      action: 'known' | 'send';
+      version: string;
+      resources: readonly EncodedResource[];
+      /** The resources by name when they are the snapshot's whole set of the type (its own map, shared). */
+      byName?: ReadonlyMap<string, EncodedResource>;
+      retaining: boolean;
+    };
 
 const SETTLED: Plan = { action: 'none', retaining: false };
 
@@ -62,7 +69,7 @@ function byName(a: EncodedResource, b: EncodedResource): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function sameResources(resources: EncodedResource[], sent: ReadonlyMap<string, EncodedResource>): boolean {
+function sameResources(resources: readonly EncodedResource[], sent: ReadonlyMap<string, EncodedResource>): boolean {
   return resources.length === sent.size && resources.every((r) => sent.get(r.name)?.version === r.version);
 }
 
@@ -144,9 +151,9 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     state.subscriptionChanged = true;
   }
 
-  private responseSet(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot): EncodedResource[] {
+  private responseSet(typeUrl: ResourceTypeUrl, state: TypeState, snapshot: Snapshot): readonly EncodedResource[] {
     const all = snapshot.type(typeUrl).resources;
-    if (state.wildcard) return [...all.values()];
+    if (state.wildcard) return snapshot.type(typeUrl).list;
     const out: EncodedResource[] = [];
     for (const name of [...state.names].sort()) {
       const resource = all.get(name);
@@ -162,16 +169,18 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     if (state.sentVersion === version && state.reportedVersion === version && !state.forceSend && !state.subscriptionChanged) return SETTLED;
     let resources = this.responseSet(typeUrl, state, snapshot);
     let retaining = false;
+    const whole = state.wildcard ? { byName: snapshot.type(typeUrl).resources } : {};
 
     if (state.sentVersion === undefined && state.wildcard && state.clientVersion === version) {
       // A reconnecting client already has exactly this: nothing to send (XDS-NOTES §1.7).
-      return { action: 'known', version, resources, retaining };
+      return { action: 'known', version, resources, ...whole, retaining };
     }
     if (typeUrl === CLUSTER_TYPE) {
       // Clusters the client has that the snapshot dropped: an older route may still name them.
-      const dropped = [...state.sent.values()].filter(
-        (r) => !snapshot.resource(CLUSTER_TYPE, r.name) && (state.wildcard || state.names.has(r.name)),
-      );
+      const dropped: EncodedResource[] = [];
+      for (const r of state.sent.values()) {
+        if (!snapshot.resource(CLUSTER_TYPE, r.name) && (state.wildcard || state.names.has(r.name))) dropped.push(r);
+      }
       if (dropped.length > 0 && !this.routesSettled(snapshot)) {
         retaining = true;
         resources = [...resources, ...dropped].sort(byName);
@@ -190,7 +199,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     const hasNewNames = resources.some((r) => !state.sent.has(r.name));
     const due = state.sentVersion !== version || hasNewNames || state.forceSend;
     if (!due) return { action: 'none', retaining };
-    return { action: 'send', version, resources, retaining };
+    return { action: 'send', version, resources, ...(retaining ? {} : whole), retaining };
   }
 
   carriesRoutes(): boolean {
@@ -223,18 +232,18 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     if (plan.action === 'none') return true;
     if (plan.action === 'known') {
       state.sentVersion = plan.version;
-      state.sent = new Map(plan.resources.map((r) => [r.name, r]));
+      state.sent = plan.byName ?? new Map(plan.resources.map((r) => [r.name, r]));
       state.subscriptionChanged = false;
       if (typeUrl === CLUSTER_TYPE) this.clustersKnown(plan.resources);
       state.reportedVersion = plan.version;
       this.deps.callbacks.acked(this.deps.streamId, typeUrl, plan.version);
       return true;
     }
-    return this.send(typeUrl, state, plan.version, plan.resources, state.wildcard && !plan.retaining);
+    return this.send(typeUrl, state, plan);
   }
 
-  /** Returns false when the transport is full. `whole`: the resources are the snapshot's whole set of the type. */
-  private send(typeUrl: ResourceTypeUrl, state: TypeState, version: string, resources: EncodedResource[], whole: boolean): boolean {
+  /** Returns false when the transport is full. */
+  private send(typeUrl: ResourceTypeUrl, state: TypeState, { version, resources, byName }: Extract<Plan, { action: 'send' | 'known' }>): boolean {
     // A reconnecting client's first response: sluice cannot tell which clusters it already had.
     const baselineKnown = state.sentVersion !== undefined || state.clientVersion === '';
     const nonce = this.nextNonce();
@@ -242,7 +251,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
     state.nonce = nonce;
     state.sequence = sequence;
     state.sentVersion = version;
-    state.sent = new Map(resources.map((r) => [r.name, r]));
+    state.sent = byName ?? new Map(resources.map((r) => [r.name, r]));
     state.forceSend = false;
     state.subscriptionChanged = false;
     state.awaiting = true;
@@ -253,7 +262,7 @@ export class SotwStream extends StreamBase<EncodedResponse> {
         if (endpoints?.names.has(name)) endpoints.forceSend = true;
       }
     }
-    const writable = this.writeResponse({ body: this.bodies.body(typeUrl, version, resources, whole), nonce });
+    const writable = this.writeResponse({ body: this.bodies.body(typeUrl, version, resources, byName !== undefined), nonce });
     if (this.debugLogged) {
       this.deps.logger.debug({ node: this.node?.id, type: SHORT_TYPE_NAMES[typeUrl], version, nonce, resources: resources.length }, 'response sent');
     }
