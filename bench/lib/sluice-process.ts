@@ -97,6 +97,9 @@ export async function spawnSluice(options: SpawnOptions = {}): Promise<ServerHan
     '--listener-port', String(listenerPort),
     '--state', statePath,
     '--log-level', 'warn',
+    // Every simulated Envoy connects from 127.0.0.1: the default of 1,000 streams per address
+    // would refuse all beyond the first thousand (the peer has no such limit).
+    '--xds-max-streams-per-peer', '20000',
   ];
   // A CPU profile is written on exit and takes a while for a long run.
   const profiling = (options.nodeArgs ?? []).some((arg) => arg.startsWith('--cpu-prof'));
