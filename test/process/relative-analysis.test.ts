@@ -5,11 +5,9 @@
 // is promoted; a green failing 40% against that blue is rolled back, and the audit log and
 // `rollout status` name both error rates. Every wait is for a state, bounded.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendRequests, withinBinomialTolerance } from '../e2e/traffic.js';
-import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { SETTLED_PHASES, startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { blueGreenService } from '../support/services.js';
 import { runSluice } from '../support/sluice-process.js';
 
@@ -48,40 +46,24 @@ async function resetService(): Promise<void> {
 
 /** Starts a one-step rollout of green with the CLI, judged only against blue. */
 async function startRelativeRollout(): Promise<void> {
-  const file = join(stack.dir, 'relative.yaml');
-  writeFileSync(
-    file,
-    [
-      'candidate: green',
-      'steps:',
-      '  - {weight: 50, hold: 2s}',
-      'analysis:',
-      // The window stays open while the samples cannot tell, so it grows until they can. At 99%
-      // a green as good as blue is failed by an analysis far less than once in a thousand runs.
-      '  interval: 1s',
-      '  minRequests: 100',
-      '  failureLimit: 0',
-      '  inconclusiveLimit: 120',
-      '  metrics:',
-      '    - {name: errors-vs-stable, source: fleet, maxErrorRateIncrease: 0.05, confidence: 0.99}',
-      '',
-    ].join('\n'),
-  );
-  const started = await runSluice(['rollout', 'start', 'predict', '-f', file, '--server', stack.sluice.adminUrl]);
-  expect(started.stderr).toBe('');
-  expect(started.code).toBe(0);
+  await stack.startRollout('relative.yaml', [
+    'candidate: green',
+    'steps:',
+    '  - {weight: 50, hold: 2s}',
+    'analysis:',
+    // The window stays open while the samples cannot tell, so it grows until they can. At 99%
+    // a green as good as blue is failed by an analysis far less than once in a thousand runs.
+    '  interval: 1s',
+    '  minRequests: 100',
+    '  failureLimit: 0',
+    '  inconclusiveLimit: 120',
+    '  metrics:',
+    '    - {name: errors-vs-stable, source: fleet, maxErrorRateIncrease: 0.05, confidence: 0.99}',
+  ]);
 }
 
 async function waitForEnd(): Promise<any> {
-  let rollout: any;
-  await vi.waitFor(
-    async () => {
-      rollout = (await stack.http('GET', '/v1/services/predict/rollout')).json;
-      expect(['succeeded', 'rolled-back', 'aborted', 'paused'], JSON.stringify(rollout.timeline)).toContain(rollout.phase);
-    },
-    { timeout: 90_000, interval: 200 },
-  );
-  return rollout;
+  return stack.rolloutWhen((rollout) => SETTLED_PHASES.includes(rollout.phase), 90_000);
 }
 
 function analyses(rollout: any, outcome: string): any[] {

@@ -5,12 +5,10 @@
 // with the agreement named in the audit log and `rollout status`; a green that answers exactly as
 // blue does passes the shadow step and reaches the weight step. Every wait is for a state, bounded.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from '../../demo/demo-models.js';
 import { startModelServer, type ModelServer } from '../../demo/model-server.js';
-import { startProcessStack, type ProcessStack } from '../support/process-stack.js';
+import { SETTLED_PHASES, startProcessStack, type ProcessStack } from '../support/process-stack.js';
 import { blueGreenService } from '../support/services.js';
 import { runSluice } from '../support/sluice-process.js';
 
@@ -78,41 +76,25 @@ function backgroundTraffic(): { servedBy: Record<string, number>; stop(): Promis
  * its minRequests keeps it inconclusive so that the test can abort the rollout there.
  */
 async function startShadowRollout(): Promise<void> {
-  const file = join(stack.dir, 'shadow-rollout.yaml');
-  writeFileSync(
-    file,
-    [
-      'candidate: green',
-      'steps:',
-      '  - {shadow: 50, hold: 2s}',
-      '  - {weight: 50, hold: 2s}',
-      'shadowCompare: {kind: numeric, path: /prediction, absolute: 0.000001}',
-      'analysis:',
-      '  interval: 1s',
-      '  minRequests: 1000000000',
-      '  failureLimit: 0',
-      '  inconclusiveLimit: 120',
-      '  metrics:',
-      '    - {name: answers, source: shadow, minAgreement: 0.95, minSamples: 100}',
-      '    - {name: errors, source: fleet, maxErrorRate: 0.5}',
-      '',
-    ].join('\n'),
-  );
-  const started = await runSluice(['rollout', 'start', 'predict', '-f', file, '--server', stack.sluice.adminUrl]);
-  expect(started.stderr).toBe('');
-  expect(started.code).toBe(0);
+  await stack.startRollout('shadow-rollout.yaml', [
+    'candidate: green',
+    'steps:',
+    '  - {shadow: 50, hold: 2s}',
+    '  - {weight: 50, hold: 2s}',
+    'shadowCompare: {kind: numeric, path: /prediction, absolute: 0.000001}',
+    'analysis:',
+    '  interval: 1s',
+    '  minRequests: 1000000000',
+    '  failureLimit: 0',
+    '  inconclusiveLimit: 120',
+    '  metrics:',
+    '    - {name: answers, source: shadow, minAgreement: 0.95, minSamples: 100}',
+    '    - {name: errors, source: fleet, maxErrorRate: 0.5}',
+  ]);
 }
 
-async function rolloutWhen(done: (rollout: any) => boolean): Promise<any> {
-  let rollout: any;
-  await vi.waitFor(
-    async () => {
-      rollout = (await stack.http('GET', '/v1/services/predict/rollout')).json;
-      expect(done(rollout), JSON.stringify(rollout.timeline)).toBe(true);
-    },
-    { timeout: 60_000, interval: 50 },
-  );
-  return rollout;
+function rolloutWhen(done: (rollout: any) => boolean): Promise<any> {
+  return stack.rolloutWhen(done, 60_000);
 }
 
 describe('a rollout that shadows first (bin/sluice.js, real Envoy)', () => {
@@ -122,7 +104,7 @@ describe('a rollout that shadows first (bin/sluice.js, real Envoy)', () => {
     let rollout: any;
     try {
       await startShadowRollout();
-      rollout = await rolloutWhen((r) => ['succeeded', 'rolled-back', 'aborted', 'paused'].includes(r.phase));
+      rollout = await rolloutWhen((r) => SETTLED_PHASES.includes(r.phase));
     } finally {
       await traffic.stop();
     }
@@ -160,7 +142,7 @@ describe('a rollout that shadows first (bin/sluice.js, real Envoy)', () => {
       const service = (await stack.http('GET', '/v1/services/predict')).json;
       expect(service.shadow).toEqual({ to: 'green', percent: 50, compare: { kind: 'numeric', path: '/prediction', absolute: 0.000001 }, keep: 'answers' });
       expect(service.weights).toEqual({ blue: 100, green: 0 });
-      const weighted = await rolloutWhen((r) => r.step === 1 || ['succeeded', 'rolled-back', 'aborted', 'paused'].includes(r.phase));
+      const weighted = await rolloutWhen((r) => r.step === 1 || SETTLED_PHASES.includes(r.phase));
       expect(weighted.step, JSON.stringify(weighted.timeline)).toBe(1);
       const aborted = await stack.http('POST', '/v1/services/predict/rollout/abort', { reason: 'the test saw the weight step' });
       expect(aborted.status, JSON.stringify(aborted.json)).toBe(200);

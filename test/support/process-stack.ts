@@ -3,7 +3,7 @@
 // bootstrapped to it, and `predict` defined and applied by that Envoy. Admin calls go over HTTP
 // from outside, as a user's would.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, vi } from 'vitest';
@@ -12,7 +12,7 @@ import { startModelServer, type ModelServer } from '../../demo/model-server.js';
 import { startEnvoy, type EnvoyProcess } from './envoy-process.js';
 import { freePort } from './ports.js';
 import { blueGreenService } from './services.js';
-import { startSluiceProcess, type SluiceProcess } from './sluice-process.js';
+import { runSluice, startSluiceProcess, type SluiceProcess } from './sluice-process.js';
 
 export interface ProcessStack {
   dir: string;
@@ -25,8 +25,15 @@ export interface ProcessStack {
   http(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   /** Waits (bounded) until the Envoy reports having applied `revision`. */
   waitApplied(revision: number): Promise<void>;
+  /** Writes `yamlLines` to `file` in the stack's directory and starts that rollout of predict with `sluice rollout start -f`. */
+  startRollout(file: string, yamlLines: string[]): Promise<void>;
+  /** Polls predict's rollout until `done` holds (bounded by `timeoutMs`), and returns it. */
+  rolloutWhen(done: (rollout: any) => boolean, timeoutMs: number): Promise<any>;
   stop(): Promise<void>;
 }
+
+/** The phases a rollout ends in (or waits for a person in). */
+export const SETTLED_PHASES = ['succeeded', 'rolled-back', 'aborted', 'paused'];
 
 export async function startProcessStack(nodeId: string): Promise<ProcessStack> {
   const dir = mkdtempSync(join(tmpdir(), `sluice-${nodeId}-`));
@@ -67,6 +74,24 @@ export async function startProcessStack(nodeId: string): Promise<ProcessStack> {
     predictUrl: `http://127.0.0.1:${listenerPort}/predict`,
     http,
     waitApplied,
+    async startRollout(file, yamlLines) {
+      const path = join(dir, file);
+      writeFileSync(path, [...yamlLines, ''].join('\n'));
+      const started = await runSluice(['rollout', 'start', 'predict', '-f', path, '--server', sluice.adminUrl]);
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+    },
+    async rolloutWhen(done, timeoutMs) {
+      let rollout: any;
+      await vi.waitFor(
+        async () => {
+          rollout = (await http('GET', '/v1/services/predict/rollout')).json;
+          expect(done(rollout), JSON.stringify(rollout.timeline)).toBe(true);
+        },
+        { timeout: timeoutMs, interval: 50 },
+      );
+      return rollout;
+    },
     async stop() {
       await envoy.stop();
       await sluice.stop();
