@@ -5,6 +5,7 @@
 
 import protobuf from 'protobufjs';
 import type { ShadowCompare } from '../model/types.js';
+import { I32, I64, LEN, VARINT, bytesOf, expectWire, readString, wireReader, type WireReader } from '../protobuf-wire.js';
 
 /** One side's answer as Envoy reported it. */
 export interface Answer {
@@ -397,24 +398,6 @@ function outputsFromJson(document: unknown, side: Side): Output[] {
   });
 }
 
-const { Reader } = protobuf;
-type ProtoReader = protobuf.Reader;
-
-/** Wire types: varint, 64-bit, length-delimited, 32-bit. */
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-
-function expectWire(wire: number, expected: number, field: string): void {
-  if (wire !== expected) throw new Error(`${field} has wire type ${wire}`);
-}
-
-function bytesOf(reader: ProtoReader): Buffer {
-  const bytes = reader.bytes();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** protobufjs gives a Long for 64-bit integers (a number when long.js is absent); beyond 2^53 precision is lost. */
 function longToNumber(value: number | protobuf.Long): number {
   if (typeof value === 'number') return value;
@@ -423,7 +406,7 @@ function longToNumber(value: number | protobuf.Long): number {
 }
 
 /** A repeated scalar, packed (one length-delimited run) or not (one field per element): both decode. */
-function readRepeated(reader: ProtoReader, wire: number, scalarWire: number, field: string, read: () => Element, push: (value: Element) => void): void {
+function readRepeated(reader: WireReader, wire: number, scalarWire: number, field: string, read: () => Element, push: (value: Element) => void): void {
   if (wire === LEN) {
     const end = reader.uint32() + reader.pos;
     if (end > reader.len) throw new RangeError(`${field} runs past the end of its message`);
@@ -447,7 +430,7 @@ function spend(budget: Budget, count = 1): void {
 
 /** InferTensorContents: the elements of each non-empty field, by field number. */
 function decodeContents(message: Buffer, found: Map<number, Element[]>, budget: Budget): void {
-  const reader = Reader.create(message);
+  const reader = wireReader(message);
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
@@ -502,18 +485,16 @@ interface DecodedTensor {
 /** ModelInferResponse.InferOutputTensor; a field seen twice merges as protobuf says (last scalar wins, repeated append). */
 function decodeTensor(message: Buffer, budget: Budget): DecodedTensor {
   const tensor: DecodedTensor = { name: '', datatype: '', shape: [], contents: new Map() };
-  const reader = Reader.create(message);
+  const reader = wireReader(message);
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const wire = tag & 7;
     switch (tag >>> 3) {
       case 1:
-        expectWire(wire, LEN, 'output name');
-        tensor.name = bytesOf(reader).toString('utf8');
+        tensor.name = readString(reader, wire, 'output name');
         break;
       case 2:
-        expectWire(wire, LEN, 'output datatype');
-        tensor.datatype = bytesOf(reader).toString('utf8');
+        tensor.datatype = readString(reader, wire, 'output datatype');
         break;
       case 3:
         readRepeated(reader, wire, VARINT, 'output shape', () => longToNumber(reader.int64()), (dim) => {
@@ -564,7 +545,7 @@ function outputsFromGrpc(message: Buffer, side: Side): Output[] {
   const tensors: DecodedTensor[] = [];
   const raws: Buffer[] = [];
   try {
-    const reader = Reader.create(message);
+    const reader = wireReader(message);
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       const wire = tag & 7;
