@@ -7,6 +7,8 @@
 // Reconnecting sends what it holds, as Envoy does (SotW versions, delta initial_resource_versions).
 
 import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { LEN } from '../../src/protobuf-wire.js';
 import { decodeMessage, messageType } from '../../src/xds/codec.js';
 import {
   decodeDeltaResponse,
@@ -87,15 +89,7 @@ function serializeWithNode<Request>(encode: (request: Request) => Buffer, nodeFi
   return ({ nodeBytes, ...rest }) => {
     const body = encode(rest as Request);
     if (!nodeBytes) return body;
-    const length: number[] = [];
-    for (let n = nodeBytes.length; ; n >>>= 7) {
-      if (n < 0x80) {
-        length.push(n);
-        break;
-      }
-      length.push((n & 0x7f) | 0x80);
-    }
-    return Buffer.concat([body, Buffer.from([(nodeField << 3) | 2, ...length]), nodeBytes]);
+    return Buffer.concat([body, protobuf.Writer.create().uint32((nodeField << 3) | LEN).bytes(nodeBytes).finish()]);
   };
 }
 
