@@ -142,9 +142,6 @@ export class XdsServer {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
-      // No channelz service is offered, so its bookkeeping (a registry entry, trace lines and the
-      // peer's address per connection, counters per message) would only cost time and memory.
-      'grpc.enable_channelz': 0,
     });
     for (const [service, sotwName, deltaName, fixedType] of SERVICES) {
       const definition: grpc.ServiceDefinition = {
