@@ -58,6 +58,31 @@ describe('FleetStatus', () => {
     expect(changed.at(-1)).toBe('a');
   });
 
+  it('builds a type’s status once until that type changes: what was sent, ACKed or NACKed shows at once', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const fleet = new FleetStatus(() => now);
+    fleet.streamOpened(1, node('a'), { kind: 'sotw', aggregated: true });
+    fleet.acked(1, CLUSTER_TYPE, 'c1');
+    fleet.acked(1, ROUTE_TYPE, 'r1');
+    const first = fleet.proxy('a')!;
+    now += 7;
+    fleet.acked(1, ROUTE_TYPE, 'r2');
+    const second = fleet.proxy('a')!;
+    // A view rebuilt for the routes' ACK keeps the clusters' status object, and shows the new ACK.
+    expect(second.types[CLUSTER_TYPE]).toBe(first.types[CLUSTER_TYPE]);
+    expect(second.types[ROUTE_TYPE]).toEqual({ ackedVersion: 'r2', ackedAt: '2026-01-01T00:00:00.007Z' });
+    now += 1;
+    fleet.responseSent(1, CLUSTER_TYPE, 'c2');
+    const sent = fleet.proxy('a')!;
+    expect(sent.types[CLUSTER_TYPE]).toEqual({ sentVersion: 'c2', sentAt: '2026-01-01T00:00:00.008Z', ackedVersion: 'c1', ackedAt: '2026-01-01T00:00:00.000Z' });
+    expect(sent.types[ROUTE_TYPE]).toBe(second.types[ROUTE_TYPE]);
+    fleet.nacked(1, CLUSTER_TYPE, 'c2', 'bad cluster');
+    expect(fleet.proxy('a')!.types[CLUSTER_TYPE]?.lastNack).toEqual({ version: 'c2', message: 'bad cluster', at: '2026-01-01T00:00:00.008Z' });
+    // Views handed out earlier still say what was true then.
+    expect(first.types[ROUTE_TYPE]?.ackedVersion).toBe('r1');
+    expect(sent.types[CLUSTER_TYPE]?.lastNack).toBeUndefined();
+  });
+
   it('writes each time as the instant it happened, also when many share a millisecond', () => {
     let now = Date.UTC(2026, 0, 1);
     const fleet = new FleetStatus(() => now);

@@ -31,6 +31,11 @@ interface TypeRecord {
   ackedVersion?: string;
   ackedAt?: number;
   lastNack?: { version: string; message: string; at: number };
+  /**
+   * The record as views show it, until the record changes: a node's view is rebuilt when any of
+   * its types changes (an ACK of routes, say), and its other types keep their status objects.
+   */
+  view?: Readonly<TypeStatus> | undefined;
 }
 
 interface StreamEntry {
@@ -53,13 +58,15 @@ function timeText(ms: number): string {
   return text;
 }
 
-function typeStatus(record: TypeRecord): TypeStatus {
+function typeStatus(record: TypeRecord): Readonly<TypeStatus> {
+  if (record.view) return record.view;
   const status: TypeStatus = {};
   if (record.sentVersion !== undefined) status.sentVersion = record.sentVersion;
   if (record.sentAt !== undefined) status.sentAt = timeText(record.sentAt);
   if (record.ackedVersion !== undefined) status.ackedVersion = record.ackedVersion;
   if (record.ackedAt !== undefined) status.ackedAt = timeText(record.ackedAt);
   if (record.lastNack) status.lastNack = { ...record.lastNack, at: timeText(record.lastNack.at) };
+  record.view = status;
   return status;
 }
 
@@ -109,6 +116,7 @@ export class FleetStatus implements StreamCallbacks {
     const status = (entry.types[typeUrl] ??= {});
     status.sentVersion = version;
     status.sentAt = this.now();
+    status.view = undefined;
     this.counters.responses++;
     this.stale(entry.node.id);
   }
@@ -119,13 +127,16 @@ export class FleetStatus implements StreamCallbacks {
     const status = (entry.types[typeUrl] ??= {});
     status.ackedVersion = version;
     status.ackedAt = this.now();
+    status.view = undefined;
     this.changed(entry.node.id);
   }
 
   nacked(streamId: number, typeUrl: ResourceTypeUrl, rejectedVersion: string, message: string): void {
     const entry = this.streams.get(streamId);
     if (!entry) return;
-    (entry.types[typeUrl] ??= {}).lastNack = { version: rejectedVersion, message, at: this.now() };
+    const status = (entry.types[typeUrl] ??= {});
+    status.lastNack = { version: rejectedVersion, message, at: this.now() };
+    status.view = undefined;
     this.counters.nacks++;
     this.changed(entry.node.id);
   }
@@ -161,7 +172,7 @@ export class FleetStatus implements StreamCallbacks {
     if (!ids) return undefined;
     const entries = ids.map((id) => this.streams.get(id)!);
     const { node } = entries[0]!;
-    const types: Partial<Record<ResourceTypeUrl, TypeStatus>> = {};
+    const types: Partial<Record<ResourceTypeUrl, Readonly<TypeStatus>>> = {};
     for (const entry of entries) {
       for (const [typeUrl, record] of Object.entries(entry.types) as [ResourceTypeUrl, TypeRecord][]) types[typeUrl] = typeStatus(record);
     }
