@@ -1,7 +1,7 @@
-// Per connected node: its streams (an ADS stream, or one stream per type for the per-type
-// services), its Envoy version, and per resource type what was sent, what it ACKed and its last
-// NACK. Written only by the xDS stream callbacks; everyone else reads it through `list()` and
-// `proxy()`, whose answers are immutable views rebuilt only for the nodes that changed.
+// Per connected node: its streams (ADS, or one per type), its Envoy version, and per resource type
+// what was sent, what it ACKed and its last NACK. Written only by the xDS stream callbacks; everyone
+// else reads it through `list()` and `proxy()`: immutable views rebuilt only for the nodes that
+// changed, and in them only for the types that changed.
 
 import type { StreamStatus, TypeStatus } from '../api/fleet.js';
 import type { StreamCallbacks, StreamTransport } from '../xds/server/callbacks.js';
