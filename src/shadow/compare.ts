@@ -5,7 +5,7 @@
 
 import protobuf from 'protobufjs';
 import type { ShadowCompare } from '../model/types.js';
-import { I32, I64, LEN, VARINT, bytesOf, expectWire, readString, wireReader, type WireReader } from '../protobuf-wire.js';
+import { I32, I64, LEN, VARINT, eachField, expectWire, lengthDelimited, readString, type WireReader } from '../protobuf-wire.js';
 
 /** One side's answer as Envoy reported it. */
 export interface Answer {
@@ -430,11 +430,7 @@ function spend(budget: Budget, count = 1): void {
 
 /** InferTensorContents: the elements of each non-empty field, by field number. */
 function decodeContents(message: Buffer, found: Map<number, Element[]>, budget: Budget): void {
-  const reader = wireReader(message);
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  eachField(message, (reader, field, wire) => {
     const push = (value: Element): void => {
       spend(budget);
       const list = found.get(field);
@@ -445,34 +441,33 @@ function decodeContents(message: Buffer, found: Map<number, Element[]>, budget: 
     switch (field) {
       case 1:
         readRepeated(reader, wire, VARINT, name, () => reader.bool(), push);
-        break;
+        return true;
       case 2:
         readRepeated(reader, wire, VARINT, name, () => reader.int32(), push);
-        break;
+        return true;
       case 3:
         readRepeated(reader, wire, VARINT, name, () => longToNumber(reader.int64()), push);
-        break;
+        return true;
       case 4:
         readRepeated(reader, wire, VARINT, name, () => reader.uint32(), push);
-        break;
+        return true;
       case 5:
         readRepeated(reader, wire, VARINT, name, () => longToNumber(reader.uint64()), push);
-        break;
+        return true;
       case 6:
         readRepeated(reader, wire, I32, name, () => reader.float(), push);
-        break;
+        return true;
       case 7:
         readRepeated(reader, wire, I64, name, () => reader.double(), push);
-        break;
+        return true;
       case 8:
         // Bytes compared byte for byte: latin1 maps each byte to one character and back.
-        expectWire(wire, LEN, name);
-        push(bytesOf(reader).toString('latin1'));
-        break;
+        push(lengthDelimited(reader, wire, name).toString('latin1'));
+        return true;
       default:
-        reader.skipType(wire);
+        return false;
     }
-  }
+  });
 }
 
 interface DecodedTensor {
@@ -485,31 +480,27 @@ interface DecodedTensor {
 /** ModelInferResponse.InferOutputTensor; a field seen twice merges as protobuf says (last scalar wins, repeated append). */
 function decodeTensor(message: Buffer, budget: Budget): DecodedTensor {
   const tensor: DecodedTensor = { name: '', datatype: '', shape: [], contents: new Map() };
-  const reader = wireReader(message);
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const wire = tag & 7;
-    switch (tag >>> 3) {
+  eachField(message, (reader, field, wire) => {
+    switch (field) {
       case 1:
         tensor.name = readString(reader, wire, 'output name');
-        break;
+        return true;
       case 2:
         tensor.datatype = readString(reader, wire, 'output datatype');
-        break;
+        return true;
       case 3:
         readRepeated(reader, wire, VARINT, 'output shape', () => longToNumber(reader.int64()), (dim) => {
           spend(budget);
           tensor.shape.push(dim as number);
         });
-        break;
+        return true;
       case 5:
-        expectWire(wire, LEN, 'output contents');
-        decodeContents(bytesOf(reader), tensor.contents, budget);
-        break;
+        decodeContents(lengthDelimited(reader, wire, 'output contents'), tensor.contents, budget);
+        return true;
       default:
-        reader.skipType(wire);
+        return false;
     }
-  }
+  });
   return tensor;
 }
 
@@ -545,23 +536,12 @@ function outputsFromGrpc(message: Buffer, side: Side): Output[] {
   const tensors: DecodedTensor[] = [];
   const raws: Buffer[] = [];
   try {
-    const reader = wireReader(message);
-    while (reader.pos < reader.len) {
-      const tag = reader.uint32();
-      const wire = tag & 7;
-      switch (tag >>> 3) {
-        case 5:
-          expectWire(wire, LEN, 'outputs');
-          tensors.push(decodeTensor(bytesOf(reader), budget));
-          break;
-        case 6:
-          expectWire(wire, LEN, 'raw_output_contents');
-          raws.push(bytesOf(reader));
-          break;
-        default:
-          reader.skipType(wire);
-      }
-    }
+    eachField(message, (reader, field, wire) => {
+      if (field === 5) tensors.push(decodeTensor(lengthDelimited(reader, wire, 'outputs'), budget));
+      else if (field === 6) raws.push(lengthDelimited(reader, wire, 'raw_output_contents'));
+      else return false;
+      return true;
+    });
   } catch (error) {
     if (error instanceof Unreadable) throw error;
     return unreadable(`${whose(side)} is not a ModelInferResponse (${error instanceof Error ? error.message : String(error)})`);

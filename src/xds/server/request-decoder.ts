@@ -3,26 +3,8 @@
 // version. Envoy repeats its node on every request, extensions, metadata and addresses included
 // (several KiB); those are skipped unread. Encoding and protocol rules live elsewhere.
 
-import { LEN, VARINT, bytesOf, expectWire, readString, wireReader, type WireReader } from '../../protobuf-wire.js';
+import { VARINT, eachField, lengthDelimited, readString } from '../../protobuf-wire.js';
 import type { DeltaDiscoveryRequest, DiscoveryRequest, RawNode } from './messages.js';
-
-/**
- * Calls `field` for every field of `bytes`, with a reader positioned on its value; a field it
- * does not read (returns false) is skipped.
- */
-function eachField(bytes: Uint8Array, field: (reader: WireReader, number: number, wire: number) => boolean): void {
-  const reader = wireReader(bytes);
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    if (!field(reader, tag >>> 3, tag & 7)) reader.skipType(tag & 7);
-  }
-}
-
-/** A sub-message field's bytes; throws when the field is not length-delimited or runs past the end. */
-function messageBytes(reader: WireReader, wire: number, field: string): Buffer {
-  expectWire(wire, LEN, field);
-  return bytesOf(reader);
-}
 
 type SemanticVersion = NonNullable<NonNullable<RawNode['user_agent_build_version']>['version']>;
 
@@ -55,9 +37,9 @@ function readNode(bytes: Buffer, node: RawNode): void {
       case 8: {
         delete node.user_agent_version;
         const build = (node.user_agent_build_version ??= {});
-        eachField(messageBytes(reader, wire, 'node.user_agent_build_version'), (sub, inner, innerWire) => {
+        eachField(lengthDelimited(reader, wire, 'node.user_agent_build_version'), (sub, inner, innerWire) => {
           if (inner !== 1) return false;
-          readSemanticVersion(messageBytes(sub, innerWire, 'node.user_agent_build_version.version'), (build.version ??= {}));
+          readSemanticVersion(lengthDelimited(sub, innerWire, 'node.user_agent_build_version.version'), (build.version ??= {}));
           return true;
         });
         return true;
@@ -86,7 +68,7 @@ export function decodeDiscoveryRequest(buffer: Uint8Array): DiscoveryRequest {
         request.version_info = readString(reader, wire, 'version_info');
         return true;
       case 2:
-        readNode(messageBytes(reader, wire, 'node'), (request.node ??= {}));
+        readNode(lengthDelimited(reader, wire, 'node'), (request.node ??= {}));
         return true;
       case 3:
         (request.resource_names ??= []).push(readString(reader, wire, 'resource_names'));
@@ -98,7 +80,7 @@ export function decodeDiscoveryRequest(buffer: Uint8Array): DiscoveryRequest {
         request.response_nonce = readString(reader, wire, 'response_nonce');
         return true;
       case 6:
-        readStatus(messageBytes(reader, wire, 'error_detail'), (request.error_detail ??= {}));
+        readStatus(lengthDelimited(reader, wire, 'error_detail'), (request.error_detail ??= {}));
         return true;
       default:
         return false;
@@ -112,7 +94,7 @@ export function decodeDeltaRequest(buffer: Uint8Array): DeltaDiscoveryRequest {
   eachField(buffer, (reader, number, wire) => {
     switch (number) {
       case 1:
-        readNode(messageBytes(reader, wire, 'node'), (request.node ??= {}));
+        readNode(lengthDelimited(reader, wire, 'node'), (request.node ??= {}));
         return true;
       case 2:
         request.type_url = readString(reader, wire, 'type_url');
@@ -126,7 +108,7 @@ export function decodeDeltaRequest(buffer: Uint8Array): DeltaDiscoveryRequest {
       case 5: {
         let key = '';
         let value = '';
-        eachField(messageBytes(reader, wire, 'initial_resource_versions'), (entry, entryNumber, entryWire) => {
+        eachField(lengthDelimited(reader, wire, 'initial_resource_versions'), (entry, entryNumber, entryWire) => {
           if (entryNumber === 1) key = readString(entry, entryWire, 'initial_resource_versions key');
           else if (entryNumber === 2) value = readString(entry, entryWire, 'initial_resource_versions value');
           else return false;
@@ -139,7 +121,7 @@ export function decodeDeltaRequest(buffer: Uint8Array): DeltaDiscoveryRequest {
         request.response_nonce = readString(reader, wire, 'response_nonce');
         return true;
       case 7:
-        readStatus(messageBytes(reader, wire, 'error_detail'), (request.error_detail ??= {}));
+        readStatus(lengthDelimited(reader, wire, 'error_detail'), (request.error_detail ??= {}));
         return true;
       default:
         return false;
